@@ -1,0 +1,40 @@
+/* The spinepipe command-line tool: one executable, one function per
+ * subcommand (cmd_<name>.c), dispatched from main.c. */
+#ifndef SPINEPIPE_CLI_H
+#define SPINEPIPE_CLI_H
+
+#include "spinepipe/error.h"
+
+/* Exit codes (docs/exit-codes.md). Failures use the sysexits band of their
+ * sp_status (sp_status_exit_code); these two are ours. */
+enum {
+    SP_EXIT_OK = 0,
+    SP_EXIT_PARTIAL = 3 /* some inputs were skipped or failed, rest ok */
+};
+
+/* A subcommand gets argv with argv[0] set to "spinepipe <name>" and returns
+ * the process exit code. It prints its own --help. */
+typedef int (*cli_command_fn)(int argc, char **argv);
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary; /* one line, for `spinepipe --help` */
+    cli_command_fn run;
+} cli_command;
+
+/* Print "spinepipe: <message>" on stderr and return the exit code for the
+ * error's status. */
+int cli_fail(const sp_error *err);
+
+/* Print a usage error ("spinepipe <cmd>: <message>; try --help") and
+ * return 64. */
+int cli_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+int cmd_info(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_phantom(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_stages(int argc, char **argv);
+
+#endif

@@ -1,0 +1,78 @@
+/* spinepipe: dispatch to subcommands; --help and --version. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "spinepipe/version.h"
+
+/* Add a row here when a subcommand lands; the help text follows. */
+static const cli_command commands[] = {
+    {NULL, NULL, NULL},
+};
+
+static void print_help(FILE *out)
+{
+    fprintf(out,
+            "usage: spinepipe <command> [options]\n"
+            "       spinepipe --help | --version\n\n"
+            "Preprocessing and analysis of spine CT and MRI from DICOM.\n"
+            "Research/triage aid. Not for diagnostic use.\n\ncommands:\n");
+    for (const cli_command *c = commands; c->name; c++)
+        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    fprintf(out,
+            "\nRun 'spinepipe <command> --help' for the options of one "
+            "command.\n"
+            "Exit codes: 0 ok, %d partial (some inputs skipped or failed),\n"
+            "64 usage, 65 bad input data, 66 input missing, 70 internal,\n"
+            "73 cannot create output, 74 I/O error, 78 configuration "
+            "(docs/exit-codes.md).\n",
+            SP_EXIT_PARTIAL);
+}
+
+int cli_fail(const sp_error *err)
+{
+    fprintf(stderr, "spinepipe: %s\n",
+            err->message[0] ? err->message : sp_status_message(err->code));
+    return sp_status_exit_code(err->code);
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "spinepipe %s: ", command);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'spinepipe %s --help'.\n", command);
+    return sp_status_exit_code(SP_USAGE);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return sp_status_exit_code(SP_USAGE);
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h") ||
+        !strcmp(name, "help")) {
+        print_help(stdout);
+        return SP_EXIT_OK;
+    }
+    if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
+        printf("spinepipe %s\n", SPINEPIPE_VERSION);
+        return SP_EXIT_OK;
+    }
+    for (const cli_command *c = commands; c->name; c++) {
+        if (strcmp(c->name, name) == 0) {
+            char label[64];
+            snprintf(label, sizeof label, "spinepipe %s", c->name);
+            argv[1] = label;
+            return c->run(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "spinepipe: unknown command '%s'\n", name);
+    fprintf(stderr, "Try 'spinepipe --help'.\n");
+    return sp_status_exit_code(SP_USAGE);
+}

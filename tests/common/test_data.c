@@ -1,0 +1,68 @@
+#include "test_data.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+#include <ftw.h>
+#include <unistd.h>
+
+static char *join_env(const char *var, const char *fallback,
+                      const char *relative)
+{
+    const char *root = getenv(var);
+    if (!root || !*root)
+        root = fallback;
+    size_t n = strlen(root) + strlen(relative) + 2;
+    char *path = malloc(n);
+    assert_non_null(path);
+    snprintf(path, n, "%s/%s", root, relative);
+    return path;
+}
+
+char *test_data_path(const char *relative)
+{
+    char *path = join_env("SPINEPIPE_DATA", "../shared/data", relative);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        fail_msg("test data missing: %s (set SPINEPIPE_DATA to ../shared/data)",
+                 path);
+    return path;
+}
+
+char *test_source_path(const char *relative)
+{
+    return join_env("SPINEPIPE_SOURCE_ROOT", ".", relative);
+}
+
+char *test_make_temp_dir(void)
+{
+    const char *base = getenv("TMPDIR");
+    if (!base || !*base)
+        base = "/tmp";
+    size_t n = strlen(base) + 32;
+    char *path = malloc(n);
+    assert_non_null(path);
+    snprintf(path, n, "%s/spinepipe-test-XXXXXX", base);
+    assert_non_null(mkdtemp(path));
+    return path;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void test_remove_tree(const char *path)
+{
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
