@@ -271,7 +271,8 @@ bool read_enhanced(DcmDataset *ds, const char *file, spd_record *base,
         rec.temporal = get_int(content, DCM_TemporalPositionIndex, -1);
         double te;
         DcmItem *echo = macro(fr, shared, DCM_MREchoSequence);
-        if (get_doubles(echo, DCM_EffectiveEchoTime, &te, 1))
+        if (get_doubles(echo, DCM_EffectiveEchoTime, &te, 1) && te >= 0 &&
+            te < 1e6)
             rec.echo = (int)std::lround(te * 100.0);
         if (spd_collect_record(c, &rec) != SP_OK)
             return skip_set(skip, SP_NOMEM, "%s", "out of memory");
