@@ -146,6 +146,7 @@ typedef struct sp_run_hooks {
     void (*on_stage)(void *user, size_t index, const char *stage,
                      double fraction);
     void *user;
+    const char *label; /* names the series in stage log messages */
 } sp_run_hooks;
 
 /* Run the pipeline on one series. `volume` is moved into the store as

@@ -36,10 +36,18 @@ static run_ctx *host_of(sp_stage_context *ctx)
 static void host_log(sp_stage_context *ctx, sp_log_level level,
                      const char *fmt, ...)
 {
+    if (!sp_log_enabled(level, ctx->stage_name))
+        return;
+    char msg[SP_ERROR_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    sp_logv(level, ctx->stage_name, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    const sp_run_hooks *hooks = host_of(ctx)->hooks;
+    if (hooks && hooks->label)
+        sp_log(level, ctx->stage_name, "%s: %s", hooks->label, msg);
+    else
+        sp_log(level, ctx->stage_name, "%s", msg);
 }
 
 static void host_progress(sp_stage_context *ctx, double fraction)

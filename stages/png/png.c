@@ -22,6 +22,7 @@ typedef struct png_options {
     int axial, sagittal, coronal;
     double pixel_mm;
     int interpolation;
+    int min_size;
     int max_size;
     int max_slices;
 } png_options;
@@ -42,6 +43,9 @@ static const sp_param params[] = {
     {"interpolation", SP_PARAM_ENUM, "linear", 0, 0, NULL, interp_names,
      "resampling: trilinear, or the nearest voxel (exact values)",
      offsetof(png_options, interpolation)},
+    {"min_size", SP_PARAM_INT, "256", 0, 8192, "pixels", NULL,
+     "smallest image side; pixels shrink below the voxel spacing to reach "
+     "it (0: native spacing)", offsetof(png_options, min_size)},
     {"max_size", SP_PARAM_INT, "1024", 16, 8192, "pixels", NULL,
      "largest image side; pixels grow to fit",
      offsetof(png_options, max_size)},
@@ -169,7 +173,8 @@ static sp_status write_plane(sp_stage_context *ctx, png_state *s,
 {
     const png_options *o = s->opt;
     plane_grid g;
-    plane_grid_make(view, kind, o->pixel_mm, (size_t)o->max_size, &g);
+    plane_grid_make(view, kind, o->pixel_mm, (size_t)o->min_size,
+                    (size_t)o->max_size, &g);
     sp_volume img;
     sp_status st = ctx->host->volume_alloc(ctx, &img, SP_VOXEL_U8, g.width,
                                            g.height, 1);

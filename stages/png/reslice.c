@@ -40,7 +40,7 @@ static double dot(const double a[3], const double b[3])
 }
 
 void plane_grid_make(const sp_volume *vol, plane_kind kind, double pixel_mm,
-                     size_t max_size, plane_grid *g)
+                     size_t min_size, size_t max_size, plane_grid *g)
 {
     memset(g, 0, sizeof *g);
     g->kind = kind;
@@ -64,13 +64,15 @@ void plane_grid_make(const sp_volume *vol, plane_kind kind, double pixel_mm,
         }
     }
     double w_mm = hi[0] - lo[0], h_mm = hi[1] - lo[1];
+    double longest = fmax(w_mm, h_mm);
     if (!(pixel_mm > 0)) {
         pixel_mm = vol->spacing[0];
         for (int a = 1; a < 3; a++)
             if (vol->spacing[a] > 0 && vol->spacing[a] < pixel_mm)
                 pixel_mm = vol->spacing[a];
+        if (min_size > 0 && longest / pixel_mm < (double)min_size)
+            pixel_mm = longest / (double)min_size;
     }
-    double longest = fmax(w_mm, h_mm);
     if (longest / pixel_mm > (double)max_size)
         pixel_mm = longest / (double)max_size;
     g->pixel_mm = pixel_mm;

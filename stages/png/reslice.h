@@ -31,9 +31,11 @@ typedef struct plane_grid {
 } plane_grid;
 
 /* Grid covering the volume's extent on plane `kind`, square pixels of
- * pixel_mm (grown if the image would exceed max_size pixels). */
+ * pixel_mm (0: the finest voxel spacing), made finer when the longer side
+ * would be under min_size pixels (if auto) and coarser when it would
+ * exceed max_size. */
 void plane_grid_make(const sp_volume *vol, plane_kind kind, double pixel_mm,
-                     size_t max_size, plane_grid *g);
+                     size_t min_size, size_t max_size, plane_grid *g);
 
 /* Sample `vol` (U8) at offset `n_mm` along the normal from the grid's
  * origin plane into out (width*height). Pixels outside the volume are 0.

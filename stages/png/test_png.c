@@ -78,7 +78,7 @@ static void phantom_volume(sp_volume *v, const int ai[3], const int aj[3])
 
 static const char *const config =
     "[window]\npreset = explicit\ncenter = 500\nwidth = 1000\n"
-    "[png]\ninterpolation = nearest\n";
+    "[png]\ninterpolation = nearest\nmin_size = 0\n";
 
 /* Mean column and row of the pixels equal to `value`. */
 static void centroid(const harness_png *p, uint8_t value, double *cx,
@@ -239,7 +239,7 @@ static void pixels_follow_the_window_formula(void **state)
     harness_init(&h);
     assert_int_equal(harness_load(&h, "[window]\npreset = explicit\n"
                                       "center = 40\nwidth = 350\n"
-                                      "[png]\ninterpolation = nearest\n"),
+                                      "[png]\ninterpolation = nearest\nmin_size = 0\n"),
                      SP_OK);
     /* Anisotropic voxels (0.6 x 0.6 x 2.5 mm), axes tilted 30 degrees in
      * the axial plane, and a smooth HU pattern. */
@@ -281,7 +281,7 @@ static void all_planes_writes_every_slice(void **state)
     (void)state;
     harness h;
     harness_init(&h);
-    assert_int_equal(harness_load(&h, "[window]\n[png]\nplanes = all\n"
+    assert_int_equal(harness_load(&h, "[window]\n[png]\nplanes = all\nmin_size = 0\n"
                                       "sagittal = false\ncoronal = false\n"),
                      SP_OK);
     sp_volume v;
