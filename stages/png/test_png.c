@@ -14,15 +14,6 @@
 
 #include "stage_harness.h"
 
-static uint8_t expected_value(double x, double c, double w)
-{
-    if (x <= c - 0.5 - (w - 1) / 2)
-        return 0;
-    if (x > c - 0.5 + (w - 1) / 2)
-        return 255;
-    return (uint8_t)lrint(((x - (c - 0.5)) / (w - 1) + 0.5) * 255);
-}
-
 /* Patient-space phantom on a 40 x 40 x 20 grid of 1 mm (LPS x, y, z):
  * three markers of distinct HU on the patient's left, anterior and
  * superior side. */
@@ -121,9 +112,9 @@ static void run_phantom(harness *h, const int ai[3], const int aj[3])
 static void radiological_orientation(void **state)
 {
     (void)state;
-    const uint8_t left = expected_value(300, 500, 1000);
-    const uint8_t ant = expected_value(600, 500, 1000);
-    const uint8_t sup = expected_value(900, 500, 1000);
+    const uint8_t left = harness_window_value(300, 500, 1000);
+    const uint8_t ant = harness_window_value(600, 500, 1000);
+    const uint8_t sup = harness_window_value(900, 500, 1000);
     harness h;
     run_phantom(&h, (int[]){1, 0, 0}, (int[]){0, 1, 0});
     harness_png ax, sag, cor;
@@ -184,54 +175,6 @@ static void radiological_orientation(void **state)
     harness_free(&h);
 }
 
-static void parse3(const char *s, double v[3])
-{
-    assert_non_null(s);
-    assert_int_equal(sscanf(s, "%lf %lf %lf", &v[0], &v[1], &v[2]), 3);
-}
-
-/* Map every pixel back to the HU volume with the mapping in the text
- * chunks and compare with the window formula (nearest voxel). */
-static size_t check_pixels(const harness_png *p, const sp_volume *hu,
-                           double c, double w)
-{
-    double origin[3], right[3], down[3];
-    parse3(harness_png_text(p, "spinepipe:origin_lps"), origin);
-    parse3(harness_png_text(p, "spinepipe:right_lps"), right);
-    parse3(harness_png_text(p, "spinepipe:down_lps"), down);
-    double px = atof(harness_png_text(p, "spinepipe:pixel_mm"));
-    size_t checked = 0;
-    for (uint32_t y = 0; y < p->height; y++)
-        for (uint32_t x = 0; x < p->width; x++) {
-            double lps[3], ijk[3];
-            for (int r = 0; r < 3; r++)
-                lps[r] = origin[r] + px * (x * right[r] + y * down[r]);
-            assert_int_equal(sp_volume_patient_to_voxel(hu, lps, ijk), SP_OK);
-            int inside = 1, tie = 0;
-            long idx[3];
-            for (int a = 0; a < 3; a++) {
-                double n = (double)hu->dim[a];
-                inside &= ijk[a] >= -0.5 + 1e-6 && ijk[a] <= n - 0.5 - 1e-6;
-                tie |= fabs(ijk[a] - floor(ijk[a]) - 0.5) < 1e-6;
-                idx[a] = lround(ijk[a]);
-            }
-            uint8_t got = p->pixels[(size_t)y * p->width + x];
-            if (!inside) {
-                continue;
-            }
-            if (tie)
-                continue; /* halfway between two voxels: either is right */
-            float v = sp_volume_f32(hu)[sp_volume_index(
-                hu, (size_t)idx[0], (size_t)idx[1], (size_t)idx[2])];
-            uint8_t e = expected_value(v, c, w);
-            if (got != e)
-                fail_msg("pixel (%u, %u): %u, expected %u (HU %g)", x, y, got,
-                         e, (double)v);
-            checked++;
-        }
-    return checked;
-}
-
 static void pixels_follow_the_window_formula(void **state)
 {
     (void)state;
@@ -266,7 +209,7 @@ static void pixels_follow_the_window_formula(void **state)
         read_plane(&h, names[p], &png);
         double px = atof(harness_png_text(&png, "spinepipe:pixel_mm"));
         assert_true(fabs(px - 0.6) < 1e-9); /* square, finest spacing */
-        size_t checked = check_pixels(&png, &copy, 40, 350);
+        size_t checked = harness_png_check_window(&png, &copy, 40, 350);
         printf("# %s: %zu of %u x %u pixels checked\n", names[p], checked,
                png.width, png.height);
         assert_true(checked > (size_t)png.width * png.height / 4);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,4 +134,59 @@ void harness_png_free(harness_png *png)
     free(png->values);
     free(png->pixels);
     memset(png, 0, sizeof *png);
+}
+
+uint8_t harness_window_value(double x, double c, double w)
+{
+    if (x <= c - 0.5 - (w - 1) / 2)
+        return 0;
+    if (x > c - 0.5 + (w - 1) / 2)
+        return 255;
+    return (uint8_t)lrint(((x - (c - 0.5)) / (w - 1) + 0.5) * 255);
+}
+
+static void parse3(const char *s, double v[3])
+{
+    assert_non_null(s);
+    assert_int_equal(sscanf(s, "%lf %lf %lf", &v[0], &v[1], &v[2]), 3);
+}
+
+size_t harness_png_check_window(const harness_png *p, const sp_volume *hu,
+                                double c, double w)
+{
+    double origin[3], right[3], down[3];
+    parse3(harness_png_text(p, "spinepipe:origin_lps"), origin);
+    parse3(harness_png_text(p, "spinepipe:right_lps"), right);
+    parse3(harness_png_text(p, "spinepipe:down_lps"), down);
+    const char *px_text = harness_png_text(p, "spinepipe:pixel_mm");
+    assert_non_null(px_text);
+    double px = atof(px_text);
+    assert_true(px > 0);
+    size_t checked = 0;
+    for (uint32_t y = 0; y < p->height; y++)
+        for (uint32_t x = 0; x < p->width; x++) {
+            double lps[3], ijk[3];
+            for (int r = 0; r < 3; r++)
+                lps[r] = origin[r] + px * (x * right[r] + y * down[r]);
+            assert_int_equal(sp_volume_patient_to_voxel(hu, lps, ijk), SP_OK);
+            int inside = 1, tie = 0;
+            size_t idx[3];
+            for (int a = 0; a < 3; a++) {
+                double n = (double)hu->dim[a];
+                inside &= ijk[a] >= -0.5 + 1e-6 && ijk[a] <= n - 0.5 - 1e-6;
+                tie |= fabs(ijk[a] - floor(ijk[a]) - 0.5) < 1e-6;
+                idx[a] = inside ? (size_t)lround(ijk[a]) : 0;
+            }
+            if (!inside || tie)
+                continue;
+            float v = sp_volume_f32(hu)[sp_volume_index(hu, idx[0], idx[1],
+                                                        idx[2])];
+            uint8_t e = harness_window_value(v, c, w);
+            uint8_t got = p->pixels[(size_t)y * p->width + x];
+            if (got != e)
+                fail_msg("pixel (%u, %u): %u, expected %u (HU %g, C %g W %g)",
+                         x, y, got, e, (double)v, c, w);
+            checked++;
+        }
+    return checked;
 }

@@ -48,4 +48,16 @@ void harness_png_read(const char *path, harness_png *png);
 const char *harness_png_text(const harness_png *png, const char *key);
 void harness_png_free(harness_png *png);
 
+/* The DICOM linear VOI window (PS3.3 C.11.2.1.2.1) to 0..255, written out
+ * independently of the window stage. */
+uint8_t harness_window_value(double x, double center, double width);
+
+/* Map every pixel of a png-stage image back into the F32 volume `hu`
+ * through its spinepipe:origin_lps/right_lps/down_lps/pixel_mm chunks and
+ * check it equals the window of the nearest voxel (images written with
+ * interpolation = nearest). Pixels outside the volume or halfway between
+ * two voxels are not checked. Returns how many pixels were checked. */
+size_t harness_png_check_window(const harness_png *png, const sp_volume *hu,
+                                double center, double width);
+
 #endif
