@@ -12,8 +12,10 @@ typedef struct entry {
     json_t *table;  /* SP_ARTIFACT_TABLE */
 } entry;
 
+/* Entries are allocated one by one: stages hold pointers to stored
+ * volumes while later artifacts are added. */
 struct sp_store {
-    entry *items;
+    entry **items;
     size_t n;
 };
 
@@ -41,9 +43,10 @@ void sp_store_free(sp_store *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->n; i++) {
-        free(s->items[i].name);
-        sp_volume_free(&s->items[i].vol);
-        json_decref(s->items[i].table);
+        free(s->items[i]->name);
+        sp_volume_free(&s->items[i]->vol);
+        json_decref(s->items[i]->table);
+        free(s->items[i]);
     }
     free(s->items);
     free(s);
@@ -52,8 +55,8 @@ void sp_store_free(sp_store *s)
 static const entry *find(const sp_store *s, const char *name)
 {
     for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->items[i].name, name) == 0)
-            return &s->items[i];
+        if (strcmp(s->items[i]->name, name) == 0)
+            return s->items[i];
     return NULL;
 }
 
@@ -69,16 +72,19 @@ static sp_status add(sp_store *s, const char *name, entry *e, sp_error *err)
     if (find(s, name))
         return sp_error_set(err, SP_STAGE,
                             "artifact '%s' is already in the store", name);
-    entry *grown = realloc(s->items, (s->n + 1) * sizeof *s->items);
-    if (!grown)
+    entry **grown = realloc(s->items, (s->n + 1) * sizeof *s->items);
+    if (grown)
+        s->items = grown;
+    entry *copy = grown ? malloc(sizeof *copy) : NULL;
+    char *name_copy = copy ? strdup(name) : NULL;
+    if (!name_copy) {
+        free(copy);
         return sp_error_set(err, SP_NOMEM, "out of memory storing '%s'",
                             name);
-    s->items = grown;
-    e->name = strdup(name);
-    if (!e->name)
-        return sp_error_set(err, SP_NOMEM, "out of memory storing '%s'",
-                            name);
-    s->items[s->n++] = *e;
+    }
+    *copy = *e;
+    copy->name = name_copy;
+    s->items[s->n++] = copy;
     return SP_OK;
 }
 
@@ -156,7 +162,7 @@ json_t *sp_store_json(const sp_store *s)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < s->n; i++) {
-        const entry *e = &s->items[i];
+        const entry *e = s->items[i];
         json_t *o = json_object();
         json_object_set_new(o, "name", json_string(e->name));
         json_object_set_new(o, "kind",
