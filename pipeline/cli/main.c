@@ -8,6 +8,7 @@
 
 /* Add a row here when a subcommand lands; the help text follows. */
 static const cli_command commands[] = {
+    {"info", "list DICOM studies and series under a path", cmd_info},
     {"phantom", "write a synthetic lumbar spine series with its ground truth", cmd_phantom},
     {NULL, NULL, NULL},
 };
