@@ -100,10 +100,15 @@ sp_status open_pixels(spd_pixels *px, sp_error *err)
     if (ds->findAndGetUint16(DCM_HighBit, high).bad())
         high = stored ? (Uint16)(stored - 1) : 0;
     ds->findAndGetUint16(DCM_PixelRepresentation, rep);
-    ds->findAndGetUint16(DCM_SamplesPerPixel, spp);
-    if (rows != px->rows || cols != px->columns)
+    if (ds->findAndGetUint16(DCM_SamplesPerPixel, spp).bad())
+        spp = 1; // absent: DCMTK zeroes the value
+    if (px->rows == 0 && px->columns == 0) {
+        px->rows = rows;
+        px->columns = cols;
+    }
+    if (rows == 0 || cols == 0 || rows != px->rows || cols != px->columns)
         return fail(err, SP_FORMAT, px->path,
-                    "matrix size changed since the scan");
+                    "matrix size missing or changed since the scan");
     if (spp != 1 || (bits != 8 && bits != 16 && bits != 32) || stored == 0 ||
         stored > bits || high >= bits || high + 1 < stored)
         return fail(err, SP_UNSUPPORTED, px->path,
@@ -113,8 +118,11 @@ sp_status open_pixels(spd_pixels *px, sp_error *err)
     px->stored = stored;
     px->shift = (uint16_t)(high + 1 - stored);
     px->is_signed = rep == 1;
-    Sint32 frames = 1;
-    if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames < 1)
+    // DCMTK zeroes the value when the tag is absent: one frame then.
+    Sint32 frames = 0;
+    if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).bad())
+        frames = 1;
+    else if (frames < 1)
         return fail(err, SP_FORMAT, px->path, "NumberOfFrames is below 1");
     px->frames = (uint32_t)frames;
 
@@ -177,14 +185,26 @@ inline int64_t stored_value(uint32_t raw, uint16_t shift, uint16_t stored,
     return (int64_t)v;
 }
 
+// Branch-free per pixel so the loop vectorises; the arithmetic right shift
+// of a negative int32 is what GCC and Clang do (and C++20 requires).
 template <typename T>
 void convert(const T *src, size_t n, const spd_pixels *px, double slope,
              double intercept, float *out)
 {
-    for (size_t i = 0; i < n; i++) {
-        int64_t v = stored_value((uint32_t)src[i], px->shift, px->stored,
-                                 px->is_signed);
-        out[i] = (float)((double)v * slope + intercept);
+    const unsigned shift = px->shift, stored = px->stored;
+    const uint32_t mask = stored >= 32 ? 0xffffffffu : (1u << stored) - 1u;
+    if (px->is_signed) {
+        const unsigned up = 32 - stored;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t u = ((uint32_t)src[i] >> shift) & mask;
+            int32_t v = (int32_t)(u << up) >> up;
+            out[i] = (float)((double)v * slope + intercept);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t u = ((uint32_t)src[i] >> shift) & mask;
+            out[i] = (float)((double)u * slope + intercept);
+        }
     }
 }
 
@@ -308,6 +328,14 @@ extern "C" sp_status spd_pixels_frame(spd_pixels *px, uint32_t frame,
                             "%s: unexpected error while decoding frame %u",
                             px->path.c_str(), (unsigned)frame);
     }
+}
+
+extern "C" void spd_pixels_size(const spd_pixels *px, uint32_t *rows,
+                                uint32_t *columns, uint32_t *frames)
+{
+    *rows = px->rows;
+    *columns = px->columns;
+    *frames = px->frames;
 }
 
 extern "C" void spd_pixels_close(spd_pixels *px)

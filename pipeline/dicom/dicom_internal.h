@@ -74,10 +74,14 @@ sp_status spd_read_header(const char *file, spd_collect *c);
 void spd_copy_clean(char *dst, size_t size, const char *src);
 
 /* Decode pixel data, file by file. An open file holds one decoded dataset;
- * frames are converted to float with the slice's rescale applied. */
+ * frames are converted to float with the slice's rescale applied. `rows`
+ * and `columns` are what the scan saw (the file must agree), or both 0 to
+ * take the file's. */
 typedef struct spd_pixels spd_pixels;
 sp_status spd_pixels_open(const char *path, uint32_t rows, uint32_t columns,
                           spd_pixels **px, sp_error *err);
+void spd_pixels_size(const spd_pixels *px, uint32_t *rows, uint32_t *columns,
+                     uint32_t *frames);
 sp_status spd_pixels_frame(spd_pixels *px, uint32_t frame, double slope,
                            double intercept, float *out, sp_error *err);
 void spd_pixels_close(spd_pixels *px);
