@@ -125,14 +125,14 @@ static void real_oblique_mr_round_trip(void **state)
     round_trip_real("spine/mr-cervical-t2-axial/dicom", 0.5 / 65534 + 1e-6);
 }
 
-/* A phantom tilted 17 degrees about L-R, non-integer MR values. */
+/* A phantom tilted 31 degrees about L-R, non-integer MR values. */
 static void oblique_phantom_round_trip(void **state)
 {
     (void)state;
     sp_phantom_params p;
     sp_phantom_defaults(&p, SP_PHANTOM_MR);
     p.plane = SP_PHANTOM_OBLIQUE;
-    p.tilt_deg = 17.0;
+    p.tilt_deg = 31.0;
     p.matrix = 48;
     p.pixel_mm = 2.1;
     p.slices = 9;

@@ -308,7 +308,7 @@ static void ct_values_at_known_points(void **state)
     double body[3] = {0, 0, zb}, disc_centre[3] = {0, 1, zd};
     double cortex[3] = {0, -15.5 + 0.5, zb};   /* L3 body: b = 15.5 */
     double canal[3] = {0, 16 + 7.5, zd};       /* behind L4-L5 disc */
-    double air[3] = {-190, -190, zb};
+    double air[3] = {-190, -170, zb};
     double muscle[3] = {38, 52, zb};
     assert_true(fabs(value_at(&r, body) - 250) < 1);
     assert_true(fabs(value_at(&r, disc_centre) - 95) < 1);
