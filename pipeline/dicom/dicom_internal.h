@@ -33,6 +33,9 @@ typedef struct spd_record {
     /* Splits a series only when positions repeat: acquisition, echo and
      * temporal position (each -1 when absent). */
     int acquisition, echo, temporal;
+    /* InstanceNumber (frame index in multi-frame files), -1 when absent;
+     * it sets only the direction of the stack, never the order. */
+    int instance;
     char transfer_syntax[65];
 } spd_record;
 
@@ -53,6 +56,9 @@ void spd_collect_free(spd_collect *c);
 /* Group records into series (study, series UID and number, orientation,
  * matrix; then acquisition/echo/time when positions repeat), sort each by
  * position along the normal, compute spacing and tilt, and write warnings.
+ * The stack runs along the normal unless the instance numbers all run the
+ * other way: then it is reversed, so a series written from a volume comes
+ * back on the same voxel grid.
  * Duplicate positions keep the first record and move the rest to skipped.
  * Consumes the collection (records and skipped move into *scan). */
 sp_status spd_group(spd_collect *c, sp_dicom_scan **scan, sp_error *err);

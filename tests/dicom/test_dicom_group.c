@@ -15,8 +15,9 @@
 static const double axial[6] = {1, 0, 0, 0, 1, 0};
 static const double sagittal[6] = {0, 1, 0, 0, 0, -1};
 
-static void add(spd_collect *c, const char *name, const double pos[3],
-                const double orient[6], int echo, int acq)
+static void add_numbered(spd_collect *c, const char *name,
+                         const double pos[3], const double orient[6],
+                         int echo, int acq, int instance)
 {
     spd_record r;
     memset(&r, 0, sizeof r);
@@ -35,9 +36,16 @@ static void add(spd_collect *c, const char *name, const double pos[3],
     r.echo = echo;
     r.acquisition = acq;
     r.temporal = -1;
+    r.instance = instance;
     snprintf(r.transfer_syntax, sizeof r.transfer_syntax,
              "1.2.840.10008.1.2.1");
     assert_int_equal(spd_collect_record(c, &r), SP_OK);
+}
+
+static void add(spd_collect *c, const char *name, const double pos[3],
+                const double orient[6], int echo, int acq)
+{
+    add_numbered(c, name, pos, orient, echo, acq, -1);
 }
 
 static void add_z(spd_collect *c, double z, int echo, int acq)
@@ -205,6 +213,41 @@ static void splits_echoes_only_when_positions_repeat(void **state)
     sp_dicom_scan_free(scan);
 }
 
+/* Instance numbers running against the normal reverse the stack (the
+ * producer's grid); any disorder in them leaves it along the normal. */
+static void instance_numbers_set_stack_direction(void **state)
+{
+    (void)state;
+    static const double x[] = {2, 0, 3, 1};
+    spd_collect c = {0};
+    for (int i = 0; i < 4; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "i%d", i);
+        double pos[3] = {x[i], 5, 7};
+        add_numbered(&c, name, pos, sagittal, -1, 1, (int)x[i] + 10);
+    }
+    sp_dicom_scan *scan = group(&c);
+    const sp_dicom_series *s = &scan->series[0];
+    for (size_t k = 0; k < 4; k++)
+        assert_true(s->slices[k].position[0] == (double)k);
+    assert_true(s->slices[0].along_normal > s->slices[3].along_normal);
+    assert_true(fabs(s->slice_spacing - 1.0) < 1e-12);
+    sp_dicom_scan_free(scan);
+
+    static const int muddled[] = {1, 2, 0, 3};
+    spd_collect d = {0};
+    for (int i = 0; i < 4; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "m%d", i);
+        double pos[3] = {x[i], 5, 7};
+        add_numbered(&d, name, pos, sagittal, -1, 1, muddled[i]);
+    }
+    scan = group(&d);
+    s = &scan->series[0];
+    assert_true(s->slices[0].along_normal < s->slices[3].along_normal);
+    sp_dicom_scan_free(scan);
+}
+
 static void empty_collection(void **state)
 {
     (void)state;
@@ -239,6 +282,7 @@ int main(void)
         cmocka_unit_test(gantry_tilt),
         cmocka_unit_test(splits_orientations_into_parts),
         cmocka_unit_test(splits_echoes_only_when_positions_repeat),
+        cmocka_unit_test(instance_numbers_set_stack_direction),
         cmocka_unit_test(empty_collection),
         cmocka_unit_test(sanitises_strings),
     };
