@@ -11,6 +11,7 @@ static const cli_command commands[] = {
     {"info", "list DICOM studies and series under a path", cmd_info},
     {"run", "run series through a pipeline of stages", cmd_run},
     {"stages", "list stage plugins and their parameters", cmd_stages},
+    {"phantom", "write a synthetic lumbar spine series with its ground truth", cmd_phantom},
     {NULL, NULL, NULL},
 };
 
