@@ -29,10 +29,10 @@ typedef struct fixture {
     sp_dicom_scan *scan;
 } fixture;
 
-static int setup(void **state)
+static int setup_in(void **state, char *data, size_t n_series)
 {
     fixture *f = calloc(1, sizeof *f);
-    f->data = test_data_path("spine");
+    f->data = data;
     f->tmp = test_make_temp_dir();
     snprintf(f->out, sizeof f->out, "%s/out", f->tmp);
     snprintf(f->log, sizeof f->log, "%s/stderr.txt", f->tmp);
@@ -40,9 +40,20 @@ static int setup(void **state)
     assert_int_equal(sp_dicom_init(&err), SP_OK);
     if (sp_dicom_scan_path(f->data, NULL, &f->scan, &err) != SP_OK)
         fail_msg("%s", err.message);
-    assert_int_equal(f->scan->n_series, 6);
+    assert_int_equal(f->scan->n_series, n_series);
     *state = f;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_in(state, test_data_path("spine"), 6);
+}
+
+/* The phantom series shipped in sample_dicom/ (CT axial, MR T2 sagittal). */
+static int setup_sample(void **state)
+{
+    return setup_in(state, test_source_path("sample_dicom"), 2);
 }
 
 static int teardown(void **state)
@@ -126,7 +137,10 @@ static void every_series_through_window_and_png(void **state)
              "'%s' -o '%s' --jobs 3 --set png.interpolation=nearest",
              f->data, f->out);
     assert_int_equal(run_cli(f, args), 0);
-    expect_log(f, "6 series: 6 ok, 0 failed, 0 already done");
+    char summary[128];
+    snprintf(summary, sizeof summary, "%zu series: %zu ok, 0 failed, 0 "
+             "already done", f->scan->n_series, f->scan->n_series);
+    expect_log(f, summary);
     size_t total_checked = 0;
     for (size_t i = 0; i < f->scan->n_series; i++) {
         const sp_dicom_series *s = &f->scan->series[i];
@@ -256,6 +270,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(every_series_through_window_and_png,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(every_series_through_window_and_png,
+                                        setup_sample, teardown),
         cmocka_unit_test_setup_teardown(
             rerun_skips_force_reruns_interrupted_reruns, setup, teardown),
         cmocka_unit_test_setup_teardown(exit_codes_all_some_nothing, setup,
