@@ -3,7 +3,8 @@
  * A stage is a shared module (meson `shared_module`, or `cc -shared`) that
  * exports exactly one symbol:
  *
- *     SP_STAGE_EXPORT const sp_stage_descriptor *spinepipe_stage_descriptor(void);
+ *     SP_STAGE_EXPORT const sp_stage_descriptor *
+ *     spinepipe_stage_descriptor(void);
  *
  * Built-in stages are built and loaded exactly like third-party ones: the
  * core dlopen()s every module in the stage directories and calls that

@@ -35,6 +35,7 @@ typedef struct batch {
     pthread_mutex_t lock;
     sp_batch_result *result;
     double t0;
+    double last_status; /* when the status line was last drawn */
 } batch;
 
 static double now_seconds(void)
@@ -100,7 +101,16 @@ static void on_stage(void *user, size_t index, const char *stage,
 {
     progress *p = user;
     (void)index;
-    double t = now_seconds() - p->b->t0;
+    double now = now_seconds();
+    /* At most ten redraws a second, but always at a stage's start. */
+    pthread_mutex_lock(&p->b->lock);
+    int draw = fraction == 0 || now - p->b->last_status >= 0.1;
+    if (draw)
+        p->b->last_status = now;
+    pthread_mutex_unlock(&p->b->lock);
+    if (!draw)
+        return;
+    double t = now - p->b->t0;
     char line[256];
     snprintf(line, sizeof line, "[series %zu/%zu] %.60s: %s %3.0f%%  %02d:%02d",
              p->number, p->b->n_jobs, p->label, stage, fraction * 100,

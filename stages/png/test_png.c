@@ -182,7 +182,8 @@ static void pixels_follow_the_window_formula(void **state)
     harness_init(&h);
     assert_int_equal(harness_load(&h, "[window]\npreset = explicit\n"
                                       "center = 40\nwidth = 350\n"
-                                      "[png]\ninterpolation = nearest\nmin_size = 0\n"),
+                                      "[png]\ninterpolation = nearest\n"
+                                      "min_size = 0\n"),
                      SP_OK);
     /* Anisotropic voxels (0.6 x 0.6 x 2.5 mm), axes tilted 30 degrees in
      * the axial plane, and a smooth HU pattern. */
@@ -224,8 +225,9 @@ static void all_planes_writes_every_slice(void **state)
     (void)state;
     harness h;
     harness_init(&h);
-    assert_int_equal(harness_load(&h, "[window]\n[png]\nplanes = all\nmin_size = 0\n"
-                                      "sagittal = false\ncoronal = false\n"),
+    assert_int_equal(harness_load(&h, "[window]\n[png]\nplanes = all\n"
+                                      "min_size = 0\nsagittal = false\n"
+                                      "coronal = false\n"),
                      SP_OK);
     sp_volume v;
     const double sp[3] = {0.8, 0.8, 3.0}, o[3] = {0, 0, 0};
