@@ -44,8 +44,9 @@ static const sp_param params[] = {
      "resampling: trilinear, or the nearest voxel (exact values)",
      offsetof(png_options, interpolation)},
     {"min_size", SP_PARAM_INT, "256", 0, 8192, "pixels", NULL,
-     "smallest image side; pixels shrink below the voxel spacing to reach "
-     "it (0: native spacing)", offsetof(png_options, min_size)},
+     "with pixel_mm = 0, pixels shrink below the voxel spacing until the "
+     "longer image side has this many (0: native spacing)",
+     offsetof(png_options, min_size)},
     {"max_size", SP_PARAM_INT, "1024", 16, 8192, "pixels", NULL,
      "largest image side; pixels grow to fit",
      offsetof(png_options, max_size)},
