@@ -95,55 +95,44 @@ void plane_grid_make(const sp_volume *vol, plane_kind kind, double pixel_mm,
     g->n_max = hi[2] - n_mid;
 }
 
-static uint8_t voxel(const uint8_t *d, const sp_volume *v, long i, long j,
-                     long k)
+/* Trilinear or nearest sample of a U8 volume at fractional index (x, y,
+ * z); 0 outside the voxel boxes. Written out per axis because it runs for
+ * every pixel of every image. */
+static uint8_t sample_at(const uint8_t *d, const size_t dim[3], double x,
+                         double y, double z, int nearest)
 {
-    return d[(size_t)i + v->dim[0] * ((size_t)j + v->dim[1] * (size_t)k)];
-}
-
-static double clampd(double x, double lo, double hi)
-{
-    return x < lo ? lo : x > hi ? hi : x;
-}
-
-static uint8_t sample_at(const sp_volume *v, const uint8_t *d,
-                         const double ijk[3], int nearest)
-{
-    double f[3];
-    for (int a = 0; a < 3; a++) {
-        double n = (double)v->dim[a];
-        if (!(ijk[a] >= -0.5 && ijk[a] <= n - 0.5))
-            return 0;
-        f[a] = clampd(ijk[a], 0, n - 1);
-    }
+    const double nx = (double)dim[0], ny = (double)dim[1],
+                 nz = (double)dim[2];
+    if (!(x >= -0.5 && x <= nx - 0.5 && y >= -0.5 && y <= ny - 0.5 &&
+          z >= -0.5 && z <= nz - 0.5))
+        return 0;
+    x = x < 0 ? 0 : x > nx - 1 ? nx - 1 : x;
+    y = y < 0 ? 0 : y > ny - 1 ? ny - 1 : y;
+    z = z < 0 ? 0 : z > nz - 1 ? nz - 1 : z;
+    const size_t sy = dim[0], sz = dim[0] * dim[1];
     if (nearest)
-        return voxel(d, v, lround(f[0]), lround(f[1]), lround(f[2]));
-    long b[3];
-    double t[3];
-    for (int a = 0; a < 3; a++) {
-        b[a] = (long)floor(f[a]);
-        if (b[a] >= (long)v->dim[a] - 1)
-            b[a] = (long)v->dim[a] - 1 - (v->dim[a] > 1);
-        if (b[a] < 0)
-            b[a] = 0;
-        t[a] = v->dim[a] > 1 ? f[a] - (double)b[a] : 0;
-    }
-    long n1[3];
-    for (int a = 0; a < 3; a++)
-        n1[a] = v->dim[a] > 1 ? b[a] + 1 : b[a];
-    double acc = 0;
-    for (int c = 0; c < 8; c++) {
-        double wgt = 1;
-        long idx[3];
-        for (int a = 0; a < 3; a++) {
-            int hi = c >> a & 1;
-            idx[a] = hi ? n1[a] : b[a];
-            wgt *= hi ? t[a] : 1 - t[a];
-        }
-        if (wgt > 0)
-            acc += wgt * voxel(d, v, idx[0], idx[1], idx[2]);
-    }
-    return (uint8_t)lrint(clampd(acc, 0, 255));
+        return d[(size_t)lround(x) + sy * (size_t)lround(y) +
+                 sz * (size_t)lround(z)];
+    /* Lower corner, kept one below the last voxel so corner + 1 exists
+     * (axes of one voxel use the same voxel twice). */
+    size_t i = (size_t)x, j = (size_t)y, k = (size_t)z;
+    if (i + 1 >= dim[0] && i > 0)
+        i = dim[0] - 2;
+    if (j + 1 >= dim[1] && j > 0)
+        j = dim[1] - 2;
+    if (k + 1 >= dim[2] && k > 0)
+        k = dim[2] - 2;
+    const double tx = x - (double)i, ty = y - (double)j, tz = z - (double)k;
+    const size_t dx = dim[0] > 1, dy = dim[1] > 1 ? sy : 0,
+                 dz = dim[2] > 1 ? sz : 0;
+    const uint8_t *p = d + i + sy * j + sz * k;
+    double c00 = p[0] + tx * (p[dx] - p[0]);
+    double c10 = p[dy] + tx * (p[dy + dx] - p[dy]);
+    double c01 = p[dz] + tx * (p[dz + dx] - p[dz]);
+    double c11 = p[dz + dy] + tx * (p[dz + dy + dx] - p[dz + dy]);
+    double c0 = c00 + ty * (c10 - c00), c1 = c01 + ty * (c11 - c01);
+    double v = c0 + tz * (c1 - c0);
+    return (uint8_t)lrint(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
 sp_status plane_sample(sp_stage_context *ctx, const sp_volume *vol,
@@ -170,13 +159,16 @@ sp_status plane_sample(sp_stage_context *ctx, const sp_volume *vol,
         dv[a] = id[a] - i0[a];
     }
     const uint8_t *d = sp_volume_u8(vol);
-    for (size_t y = 0; y < g->height; y++)
+    for (size_t y = 0; y < g->height; y++) {
+        const double ry = (double)y;
         for (size_t x = 0; x < g->width; x++) {
-            double ijk[3];
-            for (int a = 0; a < 3; a++)
-                ijk[a] = i0[a] + (double)x * du[a] + (double)y * dv[a];
-            out[y * g->width + x] = sample_at(vol, d, ijk, nearest);
+            const double rx = (double)x;
+            out[y * g->width + x] = sample_at(
+                d, vol->dim, i0[0] + rx * du[0] + ry * dv[0],
+                i0[1] + rx * du[1] + ry * dv[1],
+                i0[2] + rx * du[2] + ry * dv[2], nearest);
         }
+    }
     memcpy(origin_out, p0, sizeof p0);
     return SP_OK;
 }

@@ -97,16 +97,22 @@ static void read_plane(harness *h, const char *name, harness_png *p)
     harness_png_read(path, p);
 }
 
-static void run_phantom(harness *h, const int ai[3], const int aj[3])
+static void run_phantom_with(harness *h, const int ai[3], const int aj[3],
+                             const char *cfg)
 {
     harness_init(h);
-    if (harness_load(h, config) != SP_OK)
+    if (harness_load(h, cfg) != SP_OK)
         fail_msg("%s", h->err.message);
     sp_volume v;
     phantom_volume(&v, ai, aj);
     sp_dicom_header hdr = {.modality = "CT", .series_description = "phantom"};
     if (harness_run(h, &v, &hdr) != SP_OK)
         fail_msg("%s", h->err.message);
+}
+
+static void run_phantom(harness *h, const int ai[3], const int aj[3])
+{
+    run_phantom_with(h, ai, aj, config);
 }
 
 static void radiological_orientation(void **state)
@@ -153,6 +159,20 @@ static void radiological_orientation(void **state)
         {{0, 1, 0}, {0, 0, -1}},
         {{-1, 0, 0}, {0, 0, -1}},
     };
+    /* Trilinear sampling at pixel centres that are voxel centres gives
+     * the voxel values exactly. */
+    harness hl;
+    run_phantom_with(&hl, (int[]){1, 0, 0}, (int[]){0, 1, 0},
+                     "[window]\npreset = explicit\ncenter = 500\n"
+                     "width = 1000\n[png]\nmin_size = 0\n");
+    harness_png lin;
+    read_plane(&hl, "coronal", &lin);
+    assert_int_equal(lin.width, cor.width);
+    assert_memory_equal(lin.pixels, cor.pixels,
+                        (size_t)lin.width * lin.height);
+    harness_png_free(&lin);
+    harness_free(&hl);
+
     for (int o = 0; o < 2; o++) {
         harness h2;
         run_phantom(&h2, orders[o][0], orders[o][1]);
