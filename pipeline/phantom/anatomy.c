@@ -21,9 +21,13 @@ static const double disc_height[SP_PHANTOM_LEVELS] = {8, 9, 10, 10, 11, 10};
 #define STENOSIS_TAPER 8.0
 #define CORD_TAPER 15.0
 
+static double arc_length(double alpha, double t);
+
 void ph_model_build(const sp_phantom_params *p, ph_model *m)
 {
     m->alpha = p->lordosis_mm / (LORDOSIS_REF_MM * LORDOSIS_REF_MM);
+    for (int i = 0; i < PH_ARC_N; i++)
+        m->arc[i] = arc_length(m->alpha, -PH_ARC_RANGE + i * PH_ARC_STEP);
     m->cortex = 1.0;
     m->canal_half_width = p->canal_width_mm / 2;
     m->canal_ap_default = p->canal_ap_default_mm;
@@ -73,6 +77,16 @@ static double arc_length(double alpha, double t)
     return t / 2 * sqrt(1 + k * k * t * t) + asinh(k * t) / (2 * k);
 }
 
+static double arc_lookup(const ph_model *m, double t)
+{
+    double x = (t + PH_ARC_RANGE) / PH_ARC_STEP;
+    if (!(x >= 0 && x < PH_ARC_N - 1))
+        return arc_length(m->alpha, t);
+    int i = (int)x;
+    double f = x - i;
+    return m->arc[i] + f * (m->arc[i + 1] - m->arc[i]);
+}
+
 static double arc_param(double alpha, double s)
 {
     double t = s;
@@ -88,16 +102,19 @@ void ph_to_spine(const ph_model *m, const double p[3], double *u, double *v,
     double a = m->alpha;
     double t = p[2];
     /* Newton on (p - c(t)) . c'(t) = 0: the foot of the perpendicular. */
-    for (int it = 0; it < 4 && a > 0; it++) {
+    for (int it = 0; it < 6 && a > 0; it++) {
         double dy = p[1] - a * t * t;
         double g = dy * 2 * a * t + (p[2] - t);
         double dg = -4 * a * a * t * t + 2 * a * dy - 1;
-        t -= g / dg;
+        double step = g / dg;
+        t -= step;
+        if (fabs(step) < 1e-9)
+            break;
     }
     double w = sqrt(1 + 4 * a * a * t * t);
     *u = p[0];
     *v = ((p[1] - a * t * t) - 2 * a * t * (p[2] - t)) / w;
-    *s = arc_length(a, t);
+    *s = arc_lookup(m, t);
 }
 
 void ph_from_spine(const ph_model *m, double u, double v, double s,
@@ -232,10 +249,51 @@ static uint16_t torso(const ph_model *m, const double p[3], double s)
     return code(PH_FAT, 0);
 }
 
+/* Most points are far from the spine: u is x exactly, and y - alpha z^2
+ * is v to within a few per cent (the centre line is never steeper than
+ * about 20 degrees inside the phantom), so these skip the projection. */
+static int far_from_spine(const ph_model *m, const double p[3])
+{
+    double v_approx = p[1] - m->alpha * p[2] * p[2];
+    return v_approx < -60 || v_approx > 130;
+}
+
+static uint16_t classify_spine(const ph_model *m, const double p[3],
+                               double u, double v, double s);
+
 uint16_t ph_classify(const ph_model *m, const double p[3])
 {
+    if (fabs(p[0]) > 100 || far_from_spine(m, p))
+        return torso(m, p, p[2]);
     double u, v, s;
     ph_to_spine(m, p, &u, &v, &s);
+    return classify_spine(m, p, u, v, s);
+}
+
+void ph_classify_row(const ph_model *m, const double p0[3], double dx,
+                     size_t n, uint16_t *out)
+{
+    double p[3] = {p0[0], p0[1], p0[2]};
+    int far = far_from_spine(m, p);
+    int projected = 0;
+    double u, v = 0, s = 0;
+    for (size_t i = 0; i < n; i++) {
+        p[0] = p0[0] + dx * (double)i;
+        if (far || fabs(p[0]) > 100) {
+            out[i] = torso(m, p, p[2]);
+            continue;
+        }
+        if (!projected) {
+            ph_to_spine(m, p, &u, &v, &s);
+            projected = 1;
+        }
+        out[i] = classify_spine(m, p, p[0], v, s);
+    }
+}
+
+static uint16_t classify_spine(const ph_model *m, const double p[3],
+                               double u, double v, double s)
+{
     if (fabs(u) > 100 || v < -40 || v > 100)
         return torso(m, p, s);
     for (int i = 0; i < SP_PHANTOM_VERTEBRAE; i++) {

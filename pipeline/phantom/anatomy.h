@@ -7,6 +7,7 @@
 #ifndef SPINEPIPE_PHANTOM_ANATOMY_H
 #define SPINEPIPE_PHANTOM_ANATOMY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "phantom/phantom.h"
@@ -42,8 +43,16 @@ typedef struct ph_disc {
     double herniation_u;/* lateral centre of the herniation, mm */
 } ph_disc;
 
+/* Arc length is tabulated over |t| <= PH_ARC_RANGE mm in PH_ARC_STEP steps
+ * (linear interpolation error below 1e-6 mm); the closed form is used
+ * outside. */
+#define PH_ARC_RANGE 400.0
+#define PH_ARC_STEP 0.1
+#define PH_ARC_N 8001
+
 typedef struct ph_model {
     double alpha;       /* centre line y = alpha * t^2 (t = LPS z) */
+    double arc[PH_ARC_N];
     double cortex;      /* cortical shell thickness */
     double canal_half_width;
     double canal_ap_default;
@@ -77,6 +86,10 @@ int ph_in_herniation(const ph_model *m, int l, double u, double v, double s);
 /* Material at a point: tissue in the low 4 bits, owner (vertebra or disc
  * index) above. */
 uint16_t ph_classify(const ph_model *m, const double p[3]);
+/* The same for n points p0 + i * (dx, 0, 0): one projection serves the
+ * whole row, since v and s do not depend on x. */
+void ph_classify_row(const ph_model *m, const double p0[3], double dx,
+                     size_t n, uint16_t *out);
 
 static inline ph_tissue ph_code_tissue(uint16_t code)
 {

@@ -1,8 +1,9 @@
 /* Rendering the phantom on a voxel grid.
  *
- * A voxel whose eight corners and centre fall in the same material takes
- * that material's value (every structure is convex, or the complement of
- * convex ones far larger than a voxel). Other voxels - edges - are
+ * A voxel whose eight corners fall in the same material takes that
+ * material's value: every structure is an intersection of convex sets in
+ * spine coordinates, so a voxel with all corners inside lies inside (the
+ * background is the complement of structures far larger than a voxel). Other voxels - edges - are
  * supersampled on an ss^3 lattice: the value is the mean, the label the
  * majority. Cortical bone is always supersampled: its shell can lie
  * between the sample points. Threads take chunks of slices; every voxel
@@ -88,13 +89,30 @@ static uint16_t classify_at(const render_job *job, double i, double j,
     return ph_classify(&job->model, pt);
 }
 
+/* Codes of n points from (i, j, k) in steps of di along i. Rows along
+ * LPS x (axial and oblique grids) share one projection per row. */
+static void classify_line(const render_job *job, double i, double j, double k,
+                          double di, size_t n, uint16_t *out)
+{
+    const double *ax = job->axis[0];
+    if (ax[1] == 0 && ax[2] == 0) {
+        double p0[3];
+        for (int r = 0; r < 3; r++)
+            p0[r] = job->origin[r] + ax[r] * i + job->axis[1][r] * j +
+                    job->axis[2][r] * k;
+        ph_classify_row(&job->model, p0, ax[0] * di, n, out);
+        return;
+    }
+    for (size_t x = 0; x < n; x++)
+        out[x] = classify_at(job, i + di * (double)x, j, k);
+}
+
 /* Material codes at the voxel corners of the plane k + 0.5. */
 static void corner_plane(const render_job *job, double k, uint16_t *plane)
 {
     for (size_t j = 0; j <= job->ny; j++)
-        for (size_t i = 0; i <= job->nx; i++)
-            plane[j * (job->nx + 1) + i] =
-                classify_at(job, (double)i - 0.5, (double)j - 0.5, k);
+        classify_line(job, -0.5, (double)j - 0.5, k, 1.0, job->nx + 1,
+                      plane + j * (job->nx + 1));
 }
 
 static void supersample(const render_job *job, size_t i, size_t j, size_t k,
@@ -103,13 +121,15 @@ static void supersample(const render_job *job, size_t i, size_t j, size_t k,
     int ss = job->p->supersample;
     int labels[MAX_LABELS], counts[MAX_LABELS], n_labels = 0;
     double sum = 0;
+    uint16_t line[8];
     for (int c = 0; c < ss; c++)
-        for (int b = 0; b < ss; b++)
+        for (int b = 0; b < ss; b++) {
+            classify_line(job, (double)i + 0.5 / ss - 0.5,
+                          (double)j + (b + 0.5) / ss - 0.5,
+                          (double)k + (c + 0.5) / ss - 0.5, 1.0 / ss,
+                          (size_t)ss, line);
             for (int a = 0; a < ss; a++) {
-                uint16_t code = classify_at(
-                    job, (double)i + (a + 0.5) / ss - 0.5,
-                    (double)j + (b + 0.5) / ss - 0.5,
-                    (double)k + (c + 0.5) / ss - 0.5);
+                uint16_t code = line[a];
                 sum += ph_tissue_value(ph_code_tissue(code), job->p->modality);
                 int lab = ph_code_label(code);
                 int x = 0;
@@ -122,6 +142,7 @@ static void supersample(const render_job *job, size_t i, size_t j, size_t k,
                 if (x < n_labels)
                     counts[x]++;
             }
+        }
     int best = 0;
     for (int x = 1; x < n_labels; x++)
         if (counts[x] > counts[best])
@@ -151,12 +172,12 @@ static void render_slice(render_job *job, size_t k, const uint16_t *lo,
     for (size_t j = 0; j < job->ny; j++) {
         for (size_t i = 0; i < nx; i++) {
             size_t c0 = j * stride + i, c1 = c0 + stride;
-            uint16_t centre = classify_at(job, (double)i, (double)j, (double)k);
+            uint16_t centre = lo[c0];
             int uniform = ph_code_tissue(centre) != PH_CORTEX &&
-                          lo[c0] == centre && lo[c0 + 1] == centre &&
-                          lo[c1] == centre && lo[c1 + 1] == centre &&
-                          hi[c0] == centre && hi[c0 + 1] == centre &&
-                          hi[c1] == centre && hi[c1 + 1] == centre;
+                          lo[c0 + 1] == centre && lo[c1] == centre &&
+                          lo[c1 + 1] == centre && hi[c0] == centre &&
+                          hi[c0 + 1] == centre && hi[c1] == centre &&
+                          hi[c1 + 1] == centre;
             double value;
             int label;
             if (uniform) {
