@@ -487,8 +487,9 @@ sp_status spd_group(spd_collect *c, sp_dicom_scan **out, sp_error *err)
     free(g.groups);
     free(g.along);
     if (st == SP_OK) {
-        qsort(scan->series, scan->n_series, sizeof *scan->series,
-              compare_output);
+        if (scan->n_series > 1) /* series is NULL when there are none */
+            qsort(scan->series, scan->n_series, sizeof *scan->series,
+                  compare_output);
         scan->skipped = c->skipped;
         scan->n_skipped = c->n_skipped;
         c->skipped = NULL;
