@@ -480,6 +480,49 @@ static size_t count_entries(const char *dir)
     return n;
 }
 
+static int16_t file_datatype(const char *path)
+{
+    size_t n;
+    unsigned char *raw = slurp(path, &n);
+    int16_t dt = (int16_t)(raw[70] | raw[71] << 8);
+    free(raw);
+    return dt;
+}
+
+/* Whole-number floats in int16 range go to disk as int16 (lossless);
+ * anything else stays float32. Both read back to the same floats. */
+static void integral_floats_are_stored_as_int16(void **state)
+{
+    fixture *f = *state;
+    sp_volume v, back;
+    sp_error err;
+    assert_int_equal(sp_volume_alloc(&v, SP_VOXEL_F32, 7, 6, 5, &err), SP_OK);
+    oblique_geometry(&v, 10.0, 0);
+    float *d = sp_volume_f32(&v);
+    for (size_t i = 0; i < sp_volume_count(&v); i++)
+        d[i] = (float)((long)(i * 977) % 65536 - 32768);
+    d[0] = -32768.0f;
+    d[1] = 32767.0f;
+    char *p = path_in(f, "ct.nii.gz");
+    assert_int_equal(sp_nifti_write(&v, p, &err), SP_OK);
+    assert_int_equal(file_datatype(p), NIFTI_DT_INT16);
+    assert_int_equal(sp_nifti_read(p, 0, &back, &err), SP_OK);
+    assert_memory_equal(v.data, back.data, sp_volume_count(&v) * 4);
+    assert_affine_near(&v, &back, 1e-5);
+    sp_volume_free(&back);
+    const float other[] = {32768.0f, -32769.0f, 0.5f, NAN};
+    for (size_t k = 0; k < 4; k++) {
+        d[3] = other[k];
+        assert_int_equal(sp_nifti_write(&v, p, &err), SP_OK);
+        assert_int_equal(file_datatype(p), NIFTI_DT_FLOAT32);
+        assert_int_equal(sp_nifti_read(p, 0, &back, &err), SP_OK);
+        assert_memory_equal(v.data, back.data, sp_volume_count(&v) * 4);
+        sp_volume_free(&back);
+    }
+    free(p);
+    sp_volume_free(&v);
+}
+
 static void write_is_atomic_and_checks_names(void **state)
 {
     fixture *f = *state;
@@ -527,6 +570,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(corrupted_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupt_gzip_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(scaling_and_labels, setup, teardown),
+        cmocka_unit_test_setup_teardown(integral_floats_are_stored_as_int16,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(write_is_atomic_and_checks_names,
                                         setup, teardown),
     };
