@@ -303,6 +303,56 @@ static void qform_used_without_sform(void **state)
     sp_volume_free(&back);
 }
 
+/* Extension bytes between the header and vox_offset are skipped. */
+static void extensions_are_skipped(void **state)
+{
+    fixture *f = *state;
+    sp_volume v, back;
+    sp_error err;
+    size_t n;
+    unsigned char *raw = sample_bytes(f, &v, &n);
+    size_t extra = 48;
+    unsigned char *grown = calloc(1, n + extra);
+    memcpy(grown, raw, 348);
+    grown[348] = 1; /* extension flag */
+    memset(grown + 352, 0xEE, extra);
+    memcpy(grown + 352 + extra, raw + 352, n - 352);
+    put_f32(grown, 108, (float)(352 + extra));
+    char *p = path_in(f, "ext.nii");
+    spill(p, grown, n + extra);
+    if (sp_nifti_read(p, 0, &back, &err) != SP_OK)
+        fail_msg("%s", err.message);
+    assert_memory_equal(v.data, back.data, sp_volume_count(&v) * 4);
+    sp_volume_free(&back);
+    free(p);
+    free(grown);
+    free(raw);
+    sp_volume_free(&v);
+}
+
+/* dim[0] = 2: a single 2D image, read as one slice. */
+static void two_dimensional_image(void **state)
+{
+    fixture *f = *state;
+    sp_volume v, back;
+    sp_error err;
+    size_t n;
+    unsigned char *raw = sample_bytes(f, &v, &n);
+    put_i16(raw, 40, 2);
+    char *p = path_in(f, "2d.nii");
+    spill(p, raw, n);
+    if (sp_nifti_read(p, 0, &back, &err) != SP_OK)
+        fail_msg("%s", err.message);
+    assert_int_equal(back.dim[0], 6);
+    assert_int_equal(back.dim[1], 5);
+    assert_int_equal(back.dim[2], 1);
+    assert_memory_equal(v.data, back.data, 6 * 5 * 4);
+    sp_volume_free(&back);
+    free(p);
+    free(raw);
+    sp_volume_free(&v);
+}
+
 /* Patch the sample file, read it, and expect `code` with a message that
  * names the file and contains `words`. */
 typedef void (*patch_fn)(unsigned char *raw, size_t *n);
@@ -564,6 +614,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(byte_swapped_file_reads_the_same,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(qform_used_without_sform, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(extensions_are_skipped, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(two_dimensional_image, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(truncated_data, setup, teardown),
         cmocka_unit_test_setup_teardown(truncated_header, setup, teardown),
