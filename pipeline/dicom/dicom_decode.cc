@@ -102,9 +102,13 @@ sp_status open_pixels(spd_pixels *px, sp_error *err)
     ds->findAndGetUint16(DCM_PixelRepresentation, rep);
     if (ds->findAndGetUint16(DCM_SamplesPerPixel, spp).bad())
         spp = 1; // absent: DCMTK zeroes the value
-    if (rows != px->rows || cols != px->columns)
+    if (px->rows == 0 && px->columns == 0) {
+        px->rows = rows;
+        px->columns = cols;
+    }
+    if (rows == 0 || cols == 0 || rows != px->rows || cols != px->columns)
         return fail(err, SP_FORMAT, px->path,
-                    "matrix size changed since the scan");
+                    "matrix size missing or changed since the scan");
     if (spp != 1 || (bits != 8 && bits != 16 && bits != 32) || stored == 0 ||
         stored > bits || high >= bits || high + 1 < stored)
         return fail(err, SP_UNSUPPORTED, px->path,
@@ -157,11 +161,13 @@ sp_status open_pixels(spd_pixels *px, sp_error *err)
         return fail(err, SP_DECODE, px->path, "cannot read the pixel data");
     px->raw = raw;
     px->raw_len = elem->getLength();
-    size_t need = (size_t)rows * cols * (bits / 8) * px->frames;
-    if (px->raw_len < need) {
+    size_t need;
+    if (__builtin_mul_overflow((size_t)rows * cols * (bits / 8),
+                               (size_t)px->frames, &need) ||
+        px->raw_len < need) {
         char detail[128];
-        std::snprintf(detail, sizeof detail, " (%zu bytes, %zu needed)",
-                      px->raw_len, need);
+        std::snprintf(detail, sizeof detail, " (%zu bytes for %u frames)",
+                      px->raw_len, (unsigned)px->frames);
         return fail(err, SP_DECODE, px->path,
                     "pixel data is shorter than declared", detail);
     }
@@ -324,6 +330,14 @@ extern "C" sp_status spd_pixels_frame(spd_pixels *px, uint32_t frame,
                             "%s: unexpected error while decoding frame %u",
                             px->path.c_str(), (unsigned)frame);
     }
+}
+
+extern "C" void spd_pixels_size(const spd_pixels *px, uint32_t *rows,
+                                uint32_t *columns, uint32_t *frames)
+{
+    *rows = px->rows;
+    *columns = px->columns;
+    *frames = px->frames;
 }
 
 extern "C" void spd_pixels_close(spd_pixels *px)

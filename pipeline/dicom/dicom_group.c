@@ -287,9 +287,10 @@ static sp_status check_stack(sp_dicom_series *s, double slice_thickness)
             if (gaps++ < 5)
                 st = add_warning(s,
                                  "missing slices: a gap of %.2f mm between "
-                                 "slices %zu and %zu (median spacing "
-                                 "%.2f mm)",
-                                 d[k], k + 1, k + 2, median);
+                                 "positions %.2f and %.2f mm along the "
+                                 "normal (median spacing %.2f mm)",
+                                 d[k], s->slices[k].along_normal,
+                                 s->slices[k + 1].along_normal, median);
         } else {
             lo = fmin(lo, d[k]);
             hi = fmax(hi, d[k]);
@@ -321,6 +322,22 @@ static sp_status check_stack(sp_dicom_series *s, double slice_thickness)
     return st;
 }
 
+/* Reverse the stack when every instance number falls along the normal. */
+static void follow_instance_order(sp_dicom_series *s, const int *instance)
+{
+    size_t n = s->n_slices;
+    if (n < 2)
+        return;
+    for (size_t k = 0; k < n; k++)
+        if (instance[k] < 0 || (k > 0 && instance[k] >= instance[k - 1]))
+            return;
+    for (size_t a = 0, b = n - 1; a < b; a++, b--) {
+        sp_dicom_slice t = s->slices[a];
+        s->slices[a] = s->slices[b];
+        s->slices[b] = t;
+    }
+}
+
 /* Build one series from a sorted group; duplicates go to `c->skipped`. */
 static sp_status build_series(grouping *g, group *gr, int part,
                               sp_dicom_series *s, spd_collect *c)
@@ -337,8 +354,11 @@ static sp_status build_series(grouping *g, group *gr, int part,
     memcpy(s->orientation, first->orientation, sizeof s->orientation);
     normal_of(first->orientation, s->slice_normal);
     s->slices = calloc(gr->n, sizeof *s->slices);
-    if (!s->slices)
+    int *instance = malloc(gr->n * sizeof *instance);
+    if (!s->slices || !instance) {
+        free(instance);
         return SP_NOMEM;
+    }
     sp_status st = SP_OK;
     size_t dups = 0;
     for (size_t k = 0; k < gr->n && st == SP_OK; k++) {
@@ -355,6 +375,7 @@ static sp_status build_series(grouping *g, group *gr, int part,
             dups++;
             continue;
         }
+        instance[s->n_slices] = r->instance;
         sp_dicom_slice *sl = &s->slices[s->n_slices++];
         sl->path = r->path;
         r->path = NULL;
@@ -372,6 +393,9 @@ static sp_status build_series(grouping *g, group *gr, int part,
                          dups);
     if (st == SP_OK)
         st = check_stack(s, first->slice_thickness);
+    if (st == SP_OK)
+        follow_instance_order(s, instance);
+    free(instance);
     return st;
 }
 
@@ -487,7 +511,7 @@ sp_status spd_group(spd_collect *c, sp_dicom_scan **out, sp_error *err)
     free(g.groups);
     free(g.along);
     if (st == SP_OK) {
-        if (scan->n_series > 1) /* series is NULL when there are none */
+        if (scan->n_series > 1)
             qsort(scan->series, scan->n_series, sizeof *scan->series,
                   compare_output);
         scan->skipped = c->skipped;

@@ -258,6 +258,7 @@ bool read_enhanced(DcmDataset *ds, const char *file, spd_record *base,
         DcmItem *fr = frames->getItem((unsigned long)f);
         spd_record rec = *base;
         rec.frame = (uint32_t)f;
+        rec.instance = (int)f;
         if (!read_plane(macro(fr, shared, DCM_PlanePositionSequence),
                         macro(fr, shared, DCM_PlaneOrientationSequence),
                         macro(fr, shared, DCM_PixelMeasuresSequence), &rec,
@@ -270,7 +271,8 @@ bool read_enhanced(DcmDataset *ds, const char *file, spd_record *base,
         rec.temporal = get_int(content, DCM_TemporalPositionIndex, -1);
         double te;
         DcmItem *echo = macro(fr, shared, DCM_MREchoSequence);
-        if (get_doubles(echo, DCM_EffectiveEchoTime, &te, 1))
+        if (get_doubles(echo, DCM_EffectiveEchoTime, &te, 1) && te >= 0 &&
+            te < 1e6)
             rec.echo = (int)std::lround(te * 100.0);
         if (spd_collect_record(c, &rec) != SP_OK)
             return skip_set(skip, SP_NOMEM, "%s", "out of memory");
@@ -332,7 +334,7 @@ bool read_file(const char *file, spd_collect *c, Skip *skip)
     spd_record rec;
     std::memset(&rec, 0, sizeof rec);
     rec.path = const_cast<char *>(file);
-    rec.acquisition = rec.echo = rec.temporal = -1;
+    rec.acquisition = rec.echo = rec.temporal = rec.instance = -1;
     spd_copy_clean(rec.transfer_syntax, sizeof rec.transfer_syntax, ts);
     read_header_fields(ds, &rec.header);
     if (!check_pixels(ds, &rec, skip))
@@ -349,6 +351,7 @@ bool read_file(const char *file, spd_collect *c, Skip *skip)
     rec.acquisition = get_int(ds, DCM_AcquisitionNumber, -1);
     rec.echo = get_int(ds, DCM_EchoNumbers, -1);
     rec.temporal = get_int(ds, DCM_TemporalPositionIdentifier, -1);
+    rec.instance = get_int(ds, DCM_InstanceNumber, -1);
     if (spd_collect_record(c, &rec) != SP_OK)
         return skip_set(skip, SP_NOMEM, "%s", "out of memory");
     return true;

@@ -33,6 +33,9 @@ typedef struct spd_record {
     /* Splits a series only when positions repeat: acquisition, echo and
      * temporal position (each -1 when absent). */
     int acquisition, echo, temporal;
+    /* InstanceNumber (frame index in multi-frame files), -1 when absent;
+     * it sets only the direction of the stack, never the order. */
+    int instance;
     char transfer_syntax[65];
 } spd_record;
 
@@ -53,6 +56,9 @@ void spd_collect_free(spd_collect *c);
 /* Group records into series (study, series UID and number, orientation,
  * matrix; then acquisition/echo/time when positions repeat), sort each by
  * position along the normal, compute spacing and tilt, and write warnings.
+ * The stack runs along the normal unless the instance numbers all run the
+ * other way: then it is reversed, so a series written from a volume comes
+ * back on the same voxel grid.
  * Duplicate positions keep the first record and move the rest to skipped.
  * Consumes the collection (records and skipped move into *scan). */
 sp_status spd_group(spd_collect *c, sp_dicom_scan **scan, sp_error *err);
@@ -74,10 +80,14 @@ sp_status spd_read_header(const char *file, spd_collect *c);
 void spd_copy_clean(char *dst, size_t size, const char *src);
 
 /* Decode pixel data, file by file. An open file holds one decoded dataset;
- * frames are converted to float with the slice's rescale applied. */
+ * frames are converted to float with the slice's rescale applied. `rows`
+ * and `columns` are what the scan saw (the file must agree), or both 0 to
+ * take the file's. */
 typedef struct spd_pixels spd_pixels;
 sp_status spd_pixels_open(const char *path, uint32_t rows, uint32_t columns,
                           spd_pixels **px, sp_error *err);
+void spd_pixels_size(const spd_pixels *px, uint32_t *rows, uint32_t *columns,
+                     uint32_t *frames);
 sp_status spd_pixels_frame(spd_pixels *px, uint32_t frame, double slope,
                            double intercept, float *out, sp_error *err);
 void spd_pixels_close(spd_pixels *px);

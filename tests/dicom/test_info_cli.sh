@@ -1,0 +1,52 @@
+#!/bin/sh
+# `spinepipe info` end to end: output, JSON schema keys and exit codes.
+# usage: test_info_cli.sh SPINEPIPE DATA_DIR   (prints TAP)
+set -u
+exe=$1
+data=$2
+n=0
+failed=0
+check() { # check NAME EXPECTED_EXIT ACTUAL_EXIT
+    n=$((n + 1))
+    if [ "$2" = "$3" ]; then echo "ok $n - $1"
+    else echo "not ok $n - $1 (exit $3, expected $2)"; failed=1; fi
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "1..9"
+
+"$exe" info "$data/spine/mr-lumbar-t2-sag/dicom" >"$tmp/out" 2>"$tmp/err"
+check "clean series exits 0" 0 $?
+grep -q "sagittal" "$tmp/out" && grep -q "257x201 *38" "$tmp/out"
+check "table names plane, matrix and slice count" 0 $?
+
+"$exe" info --json "$data/conformance/pydicom_test_files" >"$tmp/json" 2>"$tmp/err"
+check "skipped files exit 3" 3 $?
+python3 - "$tmp/json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert set(d) == {"spinepipe_version", "series", "skipped"}, d.keys()
+s = d["series"][0]
+for k in ("study_uid", "series_uid", "series_number", "part", "modality",
+          "columns", "rows", "slices", "pixel_spacing_mm",
+          "slice_spacing_mm", "orientation", "transfer_syntaxes", "warnings"):
+    assert k in s, k
+assert all(x["reason"] and x["code"] and x["path"] for x in d["skipped"])
+assert any(x["code"] == "NOTIMAGE" for x in d["skipped"])
+PY
+check "JSON schema: top-level keys, series fields, skip reasons" 0 $?
+[ ! -s "$tmp/err" ]
+check "nothing on stderr for a partial scan" 0 $?
+
+"$exe" info /nonexistent/spinepipe >/dev/null 2>"$tmp/err"
+check "missing path exits 66" 66 $?
+
+"$exe" info "$data/spine/sources" >/dev/null 2>"$tmp/err"
+check "no image series exits 65" 65 $?
+
+"$exe" info --help >/dev/null
+check "--help exits 0" 0 $?
+
+"$exe" info --bogus "$data" >/dev/null 2>&1
+check "unknown option exits 64" 64 $?
+exit $failed
