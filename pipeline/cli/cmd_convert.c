@@ -28,7 +28,9 @@ static void print_help(const char *prog)
            "Existing files of the same name are replaced.\n"
            "Exit codes: 0 ok, %d partial (a series failed or a DICOM file\n"
            "was unreadable; the rest was written), 64 usage, 65 bad input\n"
-           "data, 66 input missing, 73 cannot create output, 74 I/O error.\n",
+           "data or no image series, 66 input missing, 73 cannot create\n"
+           "output, 74 I/O error. Files that are not DICOM images (notes,\n"
+           "DICOMDIR, NIfTI) are ignored and do not make a run partial.\n",
            prog, SP_EXIT_PARTIAL);
 }
 
@@ -161,7 +163,7 @@ static int convert_scan(const char *prog, const char *input, const char *out,
     sp_error err;
     sp_error_clear(&err);
     if (scan->n_series == 0) {
-        sp_error_set(&err, SP_NOINPUT,
+        sp_error_set(&err, SP_NOTIMAGE,
                      "%s: no DICOM image series found (%zu files skipped)",
                      input, scan->n_skipped);
         return cli_fail(&err);
