@@ -26,11 +26,10 @@ static void print_help(const char *prog)
            "                     series (names keep only [A-Za-z0-9._-])\n"
            "  -h, --help         show this help\n\n"
            "Existing files of the same name are replaced.\n"
-           "Exit codes: 0 ok, %d partial (a series failed or a DICOM file\n"
-           "was unreadable; the rest was written), 64 usage, 65 bad input\n"
-           "data or no image series, 66 input missing, 73 cannot create\n"
-           "output, 74 I/O error. Files that are not DICOM images (notes,\n"
-           "DICOMDIR, NIfTI) are ignored and do not make a run partial.\n",
+           "Exit codes: 0 ok, %d partial (a series failed or a file was\n"
+           "skipped, each named on stderr; the rest was written), 64 usage,\n"
+           "65 bad input data or no image series, 66 input missing,\n"
+           "73 cannot create output, 74 I/O error.\n",
            prog, SP_EXIT_PARTIAL);
 }
 
@@ -45,13 +44,6 @@ static int is_directory(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* Files that are simply not DICOM images (DICOMDIR, notes, ...) are not a
- * partial failure; unreadable or broken DICOM files are. */
-static int skip_is_failure(const sp_dicom_skipped *s)
-{
-    return s->code != SP_NOTDICOM && s->code != SP_NOTIMAGE;
 }
 
 typedef struct convert_run {
@@ -138,21 +130,18 @@ static int make_folder(const char *dir, sp_error *err)
 
 static int finish(convert_run *run, const sp_dicom_scan *scan)
 {
-    size_t bad_files = 0;
-    for (size_t i = 0; i < scan->n_skipped; i++) {
-        const sp_dicom_skipped *sk = &scan->skipped[i];
-        if (skip_is_failure(sk)) {
-            bad_files++;
-            fprintf(stderr, "%s: skipped %s: %s\n", run->prog, sk->path,
-                    sk->reason);
-        }
-    }
+    /* Like `spinepipe info`: a skipped file makes the run partial, since
+     * a truncated slice of a series is reported the same way as a stray
+     * non-DICOM file. */
+    for (size_t i = 0; i < scan->n_skipped; i++)
+        fprintf(stderr, "%s: skipped %s: %s\n", run->prog,
+                scan->skipped[i].path, scan->skipped[i].reason);
     for (size_t i = 0; i < run->n_names; i++)
         free(run->names[i]);
     free(run->names);
     if (run->written == 0 && run->failed > 0)
         return sp_status_exit_code(run->first_failure);
-    if (run->failed > 0 || bad_files > 0)
+    if (run->failed > 0 || scan->n_skipped > 0)
         return SP_EXIT_PARTIAL;
     return SP_EXIT_OK;
 }
