@@ -24,14 +24,6 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-static int host_is_little_endian(void)
-{
-    const uint16_t one = 1;
-    unsigned char first;
-    memcpy(&first, &one, 1);
-    return first == 1;
-}
-
 static sp_status check_volume(const sp_volume *vol, const char *path,
                               int *datatype, sp_error *err)
 {
@@ -142,7 +134,7 @@ static sp_status put_voxels(gzFile gz, const sp_volume *vol, int datatype,
     size_t elem = nifti_datatype_size(datatype);
     size_t count = sp_volume_count(vol);
     if (elem == sp_voxel_size(vol->type) &&
-        (host_is_little_endian() || elem == 1))
+        (nifti_host_is_little_endian() || elem == 1))
         return gz_put(gz, vol->data, count * elem, tmp, err);
     size_t per_chunk = NIFTI_WRITE_CHUNK / elem;
     unsigned char *buf = malloc(per_chunk * elem);
