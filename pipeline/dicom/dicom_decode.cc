@@ -342,5 +342,8 @@ extern "C" void spd_pixels_size(const spd_pixels *px, uint32_t *rows,
 
 extern "C" void spd_pixels_close(spd_pixels *px)
 {
-    delete px;
+    try {
+        delete px;
+    } catch (...) {
+    }
 }
