@@ -69,6 +69,7 @@
 
 #include "spinepipe/dicom.h"
 #include "spinepipe/error.h"
+#include "spinepipe/parallel.h"
 #include "spinepipe/volume.h"
 
 #ifdef __cplusplus
@@ -76,7 +77,7 @@ extern "C" {
 #endif
 
 #define SP_STAGE_ABI_MAJOR 1
-#define SP_STAGE_ABI_MINOR 0
+#define SP_STAGE_ABI_MINOR 1
 
 #define SP_STAGE_EXPORT __attribute__((visibility("default")))
 #define SP_STAGE_SYMBOL "spinepipe_stage_descriptor"
@@ -88,7 +89,11 @@ typedef enum sp_param_type {
     SP_PARAM_FLOAT,  /* stored as double */
     SP_PARAM_BOOL,   /* stored as int 0/1; config: true/false/yes/no/1/0 */
     SP_PARAM_ENUM,   /* stored as int: index into `choices` */
-    SP_PARAM_STRING  /* stored as const char *, owned by the host */
+    SP_PARAM_STRING, /* stored as const char *, owned by the host */
+    SP_PARAM_ARTIFACT /* since 1.1: an artifact name the stage reads,
+                         stored like STRING; the host checks before the
+                         run that the series or an earlier stage provides
+                         it, as for `requires` */
 } sp_param_type;
 
 typedef struct sp_param {
@@ -183,6 +188,14 @@ typedef struct sp_host_api {
     sp_status (*write_png)(sp_stage_context *ctx, const char *file,
                            const sp_volume *image, const sp_png_text *text,
                            size_t n_text);
+
+    /* Since 1.1. Run fn over [0, n) cut into contiguous chunks on the
+     * host's worker threads (SPINEPIPE_THREADS, default all CPUs), and
+     * return when all chunks are done. fn may run on other threads than
+     * the stage's: it must write only the outputs of its own chunk, so the
+     * result is the same for any thread count (see parallel.h). */
+    void (*parallel_for)(sp_stage_context *ctx, size_t n, sp_range_fn fn,
+                         void *arg);
 } sp_host_api;
 
 /* What a stage sees while it runs. Read-only for the stage. */
