@@ -239,8 +239,7 @@ OFCondition fill_slice(const SeriesInfo &s, size_t k, DcmDataset *ds,
     PUT(ds, DCM_StudyTime, EVR_TM, "");
     PUT(ds, DCM_AccessionNumber, EVR_SH, "");
     PUT(ds, DCM_Modality, EVR_CS, s.is_ct ? "CT" : "MR");
-    PUT(ds, DCM_Manufacturer, EVR_LO,
-        h->manufacturer[0] ? clean_text(h->manufacturer, 64) : "spinepipe phantom");
+    PUT(ds, DCM_Manufacturer, EVR_LO, clean_text(h->manufacturer, 64));
     PUT(ds, DCM_ReferringPhysicianName, EVR_PN, "");
     PUT(ds, DCM_StudyDescription, EVR_LO, clean_text(h->study_description, 64));
     PUT(ds, DCM_SeriesDescription, EVR_LO, clean_text(h->series_description, 64));
