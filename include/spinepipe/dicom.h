@@ -66,7 +66,10 @@ typedef struct sp_dicom_slice {
 } sp_dicom_slice;
 
 /* One image volume: slices of one series that share orientation, matrix
- * size and acquisition, sorted by position along the slice normal. */
+ * size and acquisition, sorted by position along the slice normal
+ * (reversed when every instance number runs against the normal, so a
+ * series written from a volume loads on that volume's grid; see
+ * docs/dicom-input.md). */
 typedef struct sp_dicom_series {
     sp_dicom_header header;
     int part;                     /* 0, or 1.. when one SeriesInstanceUID had

@@ -161,11 +161,13 @@ sp_status open_pixels(spd_pixels *px, sp_error *err)
         return fail(err, SP_DECODE, px->path, "cannot read the pixel data");
     px->raw = raw;
     px->raw_len = elem->getLength();
-    size_t need = (size_t)rows * cols * (bits / 8) * px->frames;
-    if (px->raw_len < need) {
+    size_t need;
+    if (__builtin_mul_overflow((size_t)rows * cols * (bits / 8),
+                               (size_t)px->frames, &need) ||
+        px->raw_len < need) {
         char detail[128];
-        std::snprintf(detail, sizeof detail, " (%zu bytes, %zu needed)",
-                      px->raw_len, need);
+        std::snprintf(detail, sizeof detail, " (%zu bytes for %u frames)",
+                      px->raw_len, (unsigned)px->frames);
         return fail(err, SP_DECODE, px->path,
                     "pixel data is shorter than declared", detail);
     }
@@ -340,5 +342,8 @@ extern "C" void spd_pixels_size(const spd_pixels *px, uint32_t *rows,
 
 extern "C" void spd_pixels_close(spd_pixels *px)
 {
-    delete px;
+    try {
+        delete px;
+    } catch (...) {
+    }
 }

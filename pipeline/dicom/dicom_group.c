@@ -158,27 +158,44 @@ static int has_duplicates(const grouping *g, const group *gr)
     return 0;
 }
 
+static int compare_subkey(const void *pa, const void *pb)
+{
+    const spd_record *a = &sort_rec[*(const size_t *)pa];
+    const spd_record *b = &sort_rec[*(const size_t *)pb];
+    if (a->acquisition != b->acquisition)
+        return a->acquisition < b->acquisition ? -1 : 1;
+    if (a->echo != b->echo)
+        return a->echo < b->echo ? -1 : 1;
+    if (a->temporal != b->temporal)
+        return a->temporal < b->temporal ? -1 : 1;
+    return 0;
+}
+
 /* A split by acquisition, echo or time is right only when it yields
  * stacks: sequential CT often gives every slice its own acquisition
- * number, and a single stray duplicate must not shatter that series. */
+ * number, and a single stray duplicate must not shatter that series.
+ * Returns 1 to split, 0 not to, -1 when out of memory. */
 static int subkey_split_helps(const grouping *g, const group *gr)
 {
-    size_t values = 0;
-    for (size_t k = 0; k < gr->n; k++) {
-        const spd_record *r = &g->rec[gr->idx[k]];
-        size_t count = 0, earlier = 0;
-        for (size_t j = 0; j < gr->n; j++)
-            if (same_subkey(r, &g->rec[gr->idx[j]])) {
-                count++;
-                if (j < k)
-                    earlier++;
-            }
-        if (count < 2)
-            return 0;
-        if (earlier == 0)
+    size_t *order = malloc(gr->n * sizeof *order);
+    if (!order)
+        return -1;
+    memcpy(order, gr->idx, gr->n * sizeof *order);
+    sort_rec = g->rec;
+    qsort(order, gr->n, sizeof *order, compare_subkey);
+    size_t values = 0, run = 0;
+    int helps = 1;
+    for (size_t k = 0; k < gr->n && helps; k++) {
+        run++;
+        if (k + 1 == gr->n ||
+            !same_subkey(&g->rec[order[k]], &g->rec[order[k + 1]])) {
+            helps = run >= 2;
             values++;
+            run = 0;
+        }
     }
-    return values > 1;
+    free(order);
+    return helps && values > 1;
 }
 
 /* When positions repeat and the records differ in acquisition, echo or
@@ -188,7 +205,10 @@ static sp_status split_by_subkey(grouping *g, size_t gi)
 {
     if (!has_duplicates(g, &g->groups[gi]))
         return SP_OK;
-    if (!subkey_split_helps(g, &g->groups[gi]))
+    int helps = subkey_split_helps(g, &g->groups[gi]);
+    if (helps < 0)
+        return SP_NOMEM;
+    if (!helps)
         return SP_OK;
     group whole = g->groups[gi];
     size_t start = g->n_groups;

@@ -1,6 +1,7 @@
 // Reading one file's header (pixel data left on disk) into slice records:
 // one per file, or one per frame of an enhanced multi-frame image. Files
 // that are not CT/MR-style image slices are skipped with a reason.
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -271,7 +272,8 @@ bool read_enhanced(DcmDataset *ds, const char *file, spd_record *base,
         rec.temporal = get_int(content, DCM_TemporalPositionIndex, -1);
         double te;
         DcmItem *echo = macro(fr, shared, DCM_MREchoSequence);
-        if (get_doubles(echo, DCM_EffectiveEchoTime, &te, 1))
+        if (get_doubles(echo, DCM_EffectiveEchoTime, &te, 1) && te >= 0 &&
+            te < 1e6)
             rec.echo = (int)std::lround(te * 100.0);
         if (spd_collect_record(c, &rec) != SP_OK)
             return skip_set(skip, SP_NOMEM, "%s", "out of memory");
@@ -280,8 +282,33 @@ bool read_enhanced(DcmDataset *ds, const char *file, spd_record *base,
     return true;
 }
 
+// A DICOM file has "DICM" after its 128-byte preamble; a bare data set
+// (old ACR-NEMA style) starts with group 0002 or 0008 in either byte
+// order. Anything else is not handed to DCMTK's parser at all.
+bool looks_like_dicom(const char *file, Skip *skip)
+{
+    unsigned char head[132];
+    std::FILE *f = std::fopen(file, "rb");
+    if (!f)
+        return skip_set(skip, SP_NOINPUT, "cannot open: %s",
+                        std::strerror(errno));
+    size_t n = std::fread(head, 1, sizeof head, f);
+    std::fclose(f);
+    if (n == sizeof head && !std::memcmp(head + 128, "DICM", 4))
+        return true;
+    bool le_group = (head[0] == 0x08 || head[0] == 0x02) && head[1] == 0;
+    bool be_group = head[0] == 0 && (head[1] == 0x08 || head[1] == 0x02);
+    if (n >= 8 && (le_group || be_group))
+        return true;
+    return skip_set(skip, SP_NOTDICOM, "%s",
+                    "not a DICOM file (no DICM marker and no data set at "
+                    "the start)");
+}
+
 bool read_file(const char *file, spd_collect *c, Skip *skip)
 {
+    if (!looks_like_dicom(file, skip))
+        return false;
     DcmFileFormat ff;
     OFCondition cond = ff.loadFile(file, EXS_Unknown, EGL_noChange,
                                    kMaxReadLength, ERM_autoDetect);

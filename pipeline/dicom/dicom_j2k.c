@@ -95,8 +95,22 @@ sp_status spd_j2k_decode(const uint8_t *data, size_t size, uint32_t rows,
     opj_dparameters_t params;
     opj_set_default_decoder_parameters(&params);
     if (!opj_setup_decoder(codec, &params) ||
-        !opj_read_header(stream, codec, &image) ||
-        !opj_decode(codec, stream, image) ||
+        !opj_read_header(stream, codec, &image)) {
+        st = sp_error_set(err, SP_DECODE, "JPEG 2000 header unreadable: %s",
+                          message[0] ? message : "corrupt codestream");
+        goto done;
+    }
+    /* Refuse a codestream that disagrees with the DICOM header before
+     * OpenJPEG allocates for it. */
+    if (image->numcomps < 1 || image->x1 - image->x0 != columns ||
+        image->y1 - image->y0 != rows) {
+        st = sp_error_set(err, SP_DECODE,
+                          "JPEG 2000 image is %ux%u, the header says %ux%u",
+                          image->x1 - image->x0, image->y1 - image->y0,
+                          columns, rows);
+        goto done;
+    }
+    if (!opj_decode(codec, stream, image) ||
         !opj_end_decompress(codec, stream)) {
         st = sp_error_set(err, SP_DECODE, "JPEG 2000 decoding failed: %s",
                           message[0] ? message : "corrupt codestream");

@@ -8,8 +8,10 @@
 #include "dicom_internal.h"
 
 /* Most of the load time of a large series is the kernel handing out fresh
- * 4 KiB pages; ask for huge pages on the buffer's aligned interior. */
-static void prefer_huge_pages(void *data, size_t bytes)
+ * pages one fault at a time (slow under virtualisation). Ask for huge
+ * pages and fault the buffer in with one call; both are hints, and a
+ * failure only means the pages fault in later. */
+static void prepare_pages(void *data, size_t bytes)
 {
 #ifdef MADV_HUGEPAGE
     const uintptr_t huge = (uintptr_t)2 << 20;
@@ -17,10 +19,19 @@ static void prefer_huge_pages(void *data, size_t bytes)
     uintptr_t end = ((uintptr_t)data + bytes) & ~(huge - 1);
     if (end > start)
         madvise((void *)start, end - start, MADV_HUGEPAGE);
-#else
+#endif
+#ifdef MADV_POPULATE_WRITE
+    long page = sysconf(_SC_PAGESIZE);
+    if (page > 0) {
+        uintptr_t mask = (uintptr_t)page - 1;
+        uintptr_t first = ((uintptr_t)data + mask) & ~mask;
+        uintptr_t last = ((uintptr_t)data + bytes) & ~mask;
+        if (last > first)
+            madvise((void *)first, last - first, MADV_POPULATE_WRITE);
+    }
+#endif
     (void)data;
     (void)bytes;
-#endif
 }
 
 static void series_geometry(const sp_dicom_series *s, double m[4][4])
@@ -81,7 +92,7 @@ sp_status sp_dicom_load_series(const sp_dicom_series *series,
     if (st != SP_OK)
         return st;
     float *data = sp_volume_f32(vol);
-    prefer_huge_pages(data, bytes);
+    prepare_pages(data, bytes);
     spd_pixels *px = NULL;
     const char *open_path = NULL;
     for (size_t k = 0; k < series->n_slices && st == SP_OK; k++) {

@@ -52,11 +52,17 @@ static int compare_names(const void *a, const void *b)
 }
 
 static sp_status skip(walk_state *w, const char *path, sp_status code,
-                      const char *fmt, const char *detail)
+                      const char *reason)
+{
+    return spd_collect_skip(w->c, path, code, reason);
+}
+
+/* "what: <strerror(errno)>" */
+static sp_status skip_errno(walk_state *w, const char *path, const char *what)
 {
     char reason[512];
-    snprintf(reason, sizeof reason, fmt, detail);
-    return spd_collect_skip(w->c, path, code, reason);
+    snprintf(reason, sizeof reason, "%s: %s", what, strerror(errno));
+    return spd_collect_skip(w->c, path, SP_NOINPUT, reason);
 }
 
 static sp_status walk_dir(walk_state *w, const char *dir, int depth);
@@ -65,37 +71,36 @@ static sp_status walk_entry(walk_state *w, const char *path, int depth)
 {
     struct stat st;
     if (lstat(path, &st) != 0)
-        return skip(w, path, SP_NOINPUT, "cannot read: %s", strerror(errno));
+        return skip_errno(w, path, "cannot read");
     if (S_ISLNK(st.st_mode)) {
         if (!w->opt->follow_symlinks)
-            return skip(w, path, SP_NOINPUT, "%s",
+            return skip(w, path, SP_NOINPUT,
                         "symbolic link not followed (see --follow-symlinks)");
         if (stat(path, &st) != 0)
-            return skip(w, path, SP_NOINPUT,
-                        "broken symbolic link: %s", strerror(errno));
+            return skip_errno(w, path, "broken symbolic link");
     }
     if (S_ISDIR(st.st_mode)) {
         if (dir_seen(w, &st))
-            return skip(w, path, SP_NOINPUT, "%s",
+            return skip(w, path, SP_NOINPUT,
                         "folder already scanned (symbolic link loop or "
                         "second link to it)");
         if (depth >= WALK_MAX_DEPTH)
-            return skip(w, path, SP_LIMIT, "%s",
+            return skip(w, path, SP_LIMIT,
                         "folder nested too deeply; not scanned");
         if (dir_add(w, &st) != SP_OK)
             return SP_NOMEM;
         return walk_dir(w, path, depth + 1);
     }
     if (!S_ISREG(st.st_mode))
-        return skip(w, path, SP_NOTDICOM, "%s", "not a regular file");
+        return skip(w, path, SP_NOTDICOM, "not a regular file");
     if (w->n_files >= w->max_files) {
-        char limit[64];
-        snprintf(limit, sizeof limit, "%zu", w->max_files);
+        char reason[128];
+        snprintf(reason, sizeof reason,
+                 "file limit of %zu reached; this and later files were not "
+                 "scanned",
+                 w->max_files);
         w->stopped = 1;
-        return skip(w, path, SP_LIMIT,
-                    "file limit of %s reached; this and later files were "
-                    "not scanned",
-                    limit);
+        return skip(w, path, SP_LIMIT, reason);
     }
     w->n_files++;
     return w->visit(path, w->ctx);
@@ -105,8 +110,7 @@ static sp_status walk_dir(walk_state *w, const char *dir, int depth)
 {
     DIR *d = opendir(dir);
     if (!d)
-        return skip(w, dir, SP_NOINPUT, "cannot open folder: %s",
-                    strerror(errno));
+        return skip_errno(w, dir, "cannot open folder");
     char **names = NULL;
     size_t n = 0, cap = 0;
     sp_status st = SP_OK;

@@ -126,6 +126,52 @@ static void spine_series_load_on_their_grids(void **state)
         check_case(&cases[i]);
 }
 
+/* Header fields as dcmdump shows them; the full-size CT of the data
+ * README (140 axial slices of 512x512, 1 mm apart). */
+static void header_fields_of_real_series(void **state)
+{
+    (void)state;
+    sp_volume v;
+    sp_dicom_scan *scan;
+    char *path = test_data_path("conformance/ct-head-phantom-512/dicom");
+    sp_error err = {0};
+    assert_int_equal(sp_dicom_scan_path(path, NULL, &scan, &err), SP_OK);
+    assert_int_equal(scan->n_series, 1);
+    assert_int_equal(scan->n_skipped, 1); /* the DICOMDIR */
+    assert_int_equal(scan->skipped[0].code, SP_NOTIMAGE);
+    const sp_dicom_header *h = &scan->series[0].header;
+    assert_string_equal(h->modality, "CT");
+    assert_string_equal(h->manufacturer, "Philips");
+    assert_string_equal(h->manufacturer_model, "Ingenuity CT");
+    assert_string_equal(h->body_part, "BRAIN");
+    assert_string_equal(h->series_description, "STD BRAIN 1MM, iDose");
+    assert_string_equal(h->protocol_name, "1A TRAUMA/PLAIN HEAD DM /Head");
+    assert_string_equal(h->study_date, "20150206");
+    assert_string_equal(h->study_id, "2157");
+    assert_int_equal(h->series_number, 202);
+    assert_true(h->has_window);
+    assert_true(h->window_center == 40 && h->window_width == 80);
+    assert_int_equal(sp_dicom_load_series(&scan->series[0], NULL, &v, &err),
+                     SP_OK);
+    assert_true(v.dim[0] == 512 && v.dim[1] == 512 && v.dim[2] == 140);
+    assert_true(fabs(v.spacing[2] - 1.0) < 1e-3);
+    assert_true(fabs(v.spacing[0] - 0.45) < 0.01);
+    assert_int_equal(sp_volume_orientation(&v), SP_ORIENT_AXIAL);
+    sp_volume_free(&v);
+    sp_dicom_scan_free(scan);
+    free(path);
+
+    dicom_test_load_one("conformance/dcm_qa_ts/In/1.dcm", &v, &scan);
+    h = &scan->series[0].header;
+    assert_string_equal(h->modality, "MR");
+    assert_true(h->echo_time_ms == 30 && h->repetition_time_ms == 3000);
+    assert_string_equal(h->sequence_name, "*epfid2d1_64");
+    assert_string_equal(h->patient_name, "stc_test");
+    assert_string_equal(h->patient_id, "crlab");
+    sp_volume_free(&v);
+    sp_dicom_scan_free(scan);
+}
+
 /* The memory budget is checked before allocating. */
 static void refuses_volumes_over_budget(void **state)
 {
@@ -148,6 +194,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(spine_series_load_on_their_grids),
+        cmocka_unit_test(header_fields_of_real_series),
         cmocka_unit_test(refuses_volumes_over_budget),
     };
     return cmocka_run_group_tests(tests, dicom_test_setup,

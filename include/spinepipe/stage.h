@@ -1,0 +1,231 @@
+/* spinepipe — the stage plugin ABI.
+ *
+ * A stage is a shared module (meson `shared_module`, or `cc -shared`) that
+ * exports exactly one symbol:
+ *
+ *     SP_STAGE_EXPORT const sp_stage_descriptor *
+ *     spinepipe_stage_descriptor(void);
+ *
+ * Built-in stages are built and loaded exactly like third-party ones: the
+ * core dlopen()s every module in the stage directories and calls that
+ * function. A stage never links against the core: everything it needs from
+ * the host (volumes, artifacts, logging, progress, scratch memory, errors,
+ * PNG output) comes through the sp_host_api table in its context, plus the
+ * static inline helpers of volume.h. Only this header, error.h, volume.h
+ * and dicom.h (for the header struct) are needed to build a stage.
+ *
+ * Versioning. The descriptor carries the SP_STAGE_ABI_MAJOR/MINOR it was
+ * built with. The host refuses a module built for another major, or for a
+ * newer minor than its own, and says which. Within one major the ABI only
+ * grows: new fields are appended to sp_stage_descriptor (taken from its
+ * reserved[] space) and new functions are appended to sp_host_api, whose
+ * `size` field tells a stage which functions exist.
+ *
+ * Parameters. A stage declares its parameters in one table (sp_param). The
+ * host parses config values and --set overrides, checks type and range,
+ * fills the stage's options struct at each row's `offset`, and generates
+ * `spinepipe stages --describe`, the JSON listing and the docs from the
+ * same rows. A stage never parses a parameter string itself.
+ *
+ * Lifecycle, per series:
+ *   1. The host allocates and fills the options struct (options_size bytes,
+ *      defaults first, then config values, then --set overrides).
+ *   2. init(ctx, options, &state). The stage may allocate private state and
+ *      store it in *state (it starts NULL). A failing init returns a status
+ *      and reports the reason with host->fail().
+ *   3. process(ctx, state), only if init succeeded.
+ *   4. destroy(state) is ALWAYS called once after init, even if init failed
+ *      (state is then whatever init left in *state, possibly NULL, possibly
+ *      half built) and even if process failed. destroy may be NULL for
+ *      stages that keep no state.
+ * After process succeeds the host checks that every artifact named in
+ * `provides` is in the store; a stage that does not deliver fails.
+ *
+ * Ownership.
+ *   - The descriptor and everything it points to are static data of the
+ *     module; the host copies nothing and unloads the module only after the
+ *     last pipeline using it is freed.
+ *   - options: owned by the host, valid from init until destroy returns.
+ *     String parameters point into host memory with the same lifetime.
+ *   - Artifacts: artifact_put*() transfers ownership of the volume or JSON
+ *     value to the store (on failure too: the host frees it). Pointers from
+ *     artifact_get*() are borrowed, read-only, and valid until the series
+ *     is finished. A stage never frees them.
+ *   - scratch_alloc() memory belongs to the host and is freed after the
+ *     stage's destroy returns; the stage must not free it.
+ *   - ctx and host are valid from init until destroy returns.
+ *
+ * Threading. One stage instance (init, process, destroy) runs on a single
+ * thread. Different series run in parallel (`spinepipe run --jobs N`), so
+ * several instances of the same stage may run at the same time on
+ * different threads: keep no mutable global or static state. Every host
+ * function is safe to call from the stage's own thread.
+ */
+#ifndef SPINEPIPE_STAGE_H
+#define SPINEPIPE_STAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spinepipe/dicom.h"
+#include "spinepipe/error.h"
+#include "spinepipe/volume.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SP_STAGE_ABI_MAJOR 1
+#define SP_STAGE_ABI_MINOR 0
+
+#define SP_STAGE_EXPORT __attribute__((visibility("default")))
+#define SP_STAGE_SYMBOL "spinepipe_stage_descriptor"
+
+/* ---- parameters --------------------------------------------------------- */
+
+typedef enum sp_param_type {
+    SP_PARAM_INT,    /* stored as int */
+    SP_PARAM_FLOAT,  /* stored as double */
+    SP_PARAM_BOOL,   /* stored as int 0/1; config: true/false/yes/no/1/0 */
+    SP_PARAM_ENUM,   /* stored as int: index into `choices` */
+    SP_PARAM_STRING  /* stored as const char *, owned by the host */
+} sp_param_type;
+
+typedef struct sp_param {
+    const char *name;          /* [a-z0-9_]+, unique within the stage */
+    sp_param_type type;
+    const char *default_value; /* text, parsed like a config value */
+    double min, max;           /* inclusive range for INT/FLOAT */
+    const char *unit;          /* "HU", "mm", "%", or NULL */
+    const char *const *choices;/* ENUM: NULL-terminated list of names */
+    const char *help;          /* one sentence */
+    size_t offset;             /* offsetof(options struct, field) */
+} sp_param;
+
+/* ---- artifacts ---------------------------------------------------------- */
+
+/* Named artifacts a pipeline passes between stages. Names are dotted
+ * lower-case words: "volume.hu" (the series as F32; HU for CT), "view.u8"
+ * (8-bit display view), "mask.bone", "labels.vertebrae", "canal.profile",
+ * "findings". */
+typedef enum sp_artifact_kind {
+    SP_ARTIFACT_VOLUME = 0, /* sp_volume, F32 image or U8 view */
+    SP_ARTIFACT_MASK = 1,   /* sp_volume, U8 0/1 */
+    SP_ARTIFACT_LABELS = 2, /* sp_volume, U16 label values (CONTRACTS.md) */
+    SP_ARTIFACT_TABLE = 3,  /* JSON value (jansson json_t *): measurements */
+    SP_ARTIFACT_IMAGE = 4   /* sp_volume U8 with dim[2] == 1: key image */
+} sp_artifact_kind;
+
+/* ---- what the host gives a stage --------------------------------------- */
+
+typedef enum sp_log_level {
+    SP_LOG_ERROR = 0,
+    SP_LOG_WARN = 1,
+    SP_LOG_INFO = 2,
+    SP_LOG_DEBUG = 3
+} sp_log_level;
+
+typedef struct sp_stage_context sp_stage_context;
+
+/* A text chunk for a PNG (keyword up to 79 Latin-1 characters). */
+typedef struct sp_png_text {
+    const char *key;
+    const char *value;
+} sp_png_text;
+
+/* Host functions. Append-only: a stage may use a function only if
+ * offsetof(sp_host_api, fn) < host->size. */
+typedef struct sp_host_api {
+    size_t size;          /* sizeof(sp_host_api) of the host */
+    uint32_t abi_major;
+    uint32_t abi_minor;
+
+    /* Logging and progress (fraction 0..1 of this stage's work). */
+    void (*log)(sp_stage_context *ctx, sp_log_level level, const char *fmt,
+                ...) __attribute__((format(printf, 3, 4)));
+    void (*progress)(sp_stage_context *ctx, double fraction);
+
+    /* Report why the stage fails; returns `code` so a stage can write
+     * `return ctx->host->fail(ctx, SP_STAGE, "...", ...);`. */
+    sp_status (*fail)(sp_stage_context *ctx, sp_status code, const char *fmt,
+                      ...) __attribute__((format(printf, 3, 4)));
+
+    /* Zeroed memory that lives until the stage's destroy returns; NULL
+     * (and a failure already reported) when out of memory. */
+    void *(*scratch_alloc)(sp_stage_context *ctx, size_t bytes);
+
+    /* Volumes (see volume.h for the semantics). */
+    sp_status (*volume_alloc)(sp_stage_context *ctx, sp_volume *vol,
+                              sp_voxel_type type, size_t nx, size_t ny,
+                              size_t nz);
+    sp_status (*volume_alloc_like)(sp_stage_context *ctx, sp_volume *vol,
+                                   const sp_volume *like, sp_voxel_type type);
+    void (*volume_free)(sp_volume *vol);
+    /* Patient LPS mm -> fractional voxel index (SP_GEOMETRY when the
+     * volume's matrix is singular); the inverse of vox2lps. */
+    sp_status (*patient_to_voxel)(const sp_volume *vol, const double lps[3],
+                                  double ijk[3]);
+
+    /* The artifact store. get returns NULL when absent or of another kind
+     * (and does not fail the stage); put fails on a duplicate name. */
+    const sp_volume *(*artifact_volume)(sp_stage_context *ctx,
+                                        const char *name,
+                                        sp_artifact_kind kind);
+    sp_status (*artifact_put_volume)(sp_stage_context *ctx, const char *name,
+                                     sp_artifact_kind kind, sp_volume *vol);
+    const void *(*artifact_table)(sp_stage_context *ctx, const char *name);
+    sp_status (*artifact_put_table)(sp_stage_context *ctx, const char *name,
+                                    void *json);
+
+    /* Write a PNG into the series output folder, atomically (temporary
+     * file, then rename). `file` is a plain file name ([A-Za-z0-9._-], no
+     * directory). `image` is U8 with dim[2] == 1: gray, i right, j down. */
+    sp_status (*write_png)(sp_stage_context *ctx, const char *file,
+                           const sp_volume *image, const sp_png_text *text,
+                           size_t n_text);
+} sp_host_api;
+
+/* What a stage sees while it runs. Read-only for the stage. */
+struct sp_stage_context {
+    const sp_host_api *host;
+    const sp_volume *volume;       /* the series (artifact "volume.hu") */
+    const sp_dicom_header *header; /* header fields of the series */
+    const char *output_dir;        /* OUT/<study>/<series>/, exists */
+    const char *stage_name;
+    void *host_private;            /* the host's; do not touch */
+};
+
+/* ---- the descriptor ----------------------------------------------------- */
+
+typedef sp_status (*sp_stage_init_fn)(sp_stage_context *ctx,
+                                      const void *options, void **state);
+typedef sp_status (*sp_stage_process_fn)(sp_stage_context *ctx, void *state);
+typedef void (*sp_stage_destroy_fn)(void *state);
+
+typedef struct sp_stage_descriptor {
+    uint32_t abi_major;       /* SP_STAGE_ABI_MAJOR */
+    uint32_t abi_minor;       /* SP_STAGE_ABI_MINOR */
+    const char *name;         /* [a-z0-9_]+, unique among loaded stages */
+    const char *version;      /* the stage's own version, e.g. "1.0.0" */
+    const char *description;  /* one line */
+    const sp_param *params;   /* n_params rows */
+    size_t n_params;
+    size_t options_size;      /* sizeof the options struct */
+    const char *const *requires;  /* NULL-terminated artifact names */
+    const char *const *provides;  /* NULL-terminated artifact names */
+    sp_stage_init_fn init;
+    sp_stage_process_fn process;
+    sp_stage_destroy_fn destroy; /* may be NULL */
+    void *reserved[8];        /* zero; room for minor-version growth */
+} sp_stage_descriptor;
+
+typedef const sp_stage_descriptor *(*sp_stage_entry_fn)(void);
+
+/* Convenience for parameter tables. */
+#define SP_PARAM_COUNT(table) (sizeof(table) / sizeof((table)[0]))
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,51 @@
+/* Writing outputs: atomic files (temporary name + rename, so an interrupted
+ * run never leaves a half-written file under its final name), PNG with
+ * text chunks, JSON, and safe folder names from hostile DICOM strings. */
+#ifndef SPINEPIPE_OUTPUT_H
+#define SPINEPIPE_OUTPUT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "spinepipe/stage.h"
+
+/* An output file being written. */
+typedef struct sp_atomic_file {
+    FILE *fp;
+    char tmp_path[4096];
+    char path[4096];
+} sp_atomic_file;
+
+/* Create "<dir>/.<name>.XXXXXX" beside `path`. */
+sp_status sp_atomic_open(sp_atomic_file *f, const char *path, sp_error *err);
+/* Flush, fsync and rename onto the final path. Closes in every case. */
+sp_status sp_atomic_commit(sp_atomic_file *f, sp_error *err);
+/* Close and delete the temporary file. */
+void sp_atomic_abort(sp_atomic_file *f);
+
+/* Write JSON (indented, keys in insertion order) atomically. */
+sp_status sp_json_write_file(const json_t *json, const char *path,
+                             sp_error *err);
+
+/* Write an 8-bit gray image (width x height, rows top to bottom)
+ * atomically, with tEXt chunks (iTXt for non-ASCII values). */
+sp_status sp_png_write_gray8(const char *path, const uint8_t *pixels,
+                             uint32_t width, uint32_t height,
+                             const sp_png_text *text, size_t n_text,
+                             sp_error *err);
+
+/* Copy `in` to out (out_size bytes, >= 2) keeping only [A-Za-z0-9._-]
+ * (others become '_', runs collapse), at most out_size - 1 characters,
+ * never starting with '.' (so "." and ".." cannot appear), and
+ * `fallback` when nothing is left. */
+void sp_safe_name(const char *in, const char *fallback, char *out,
+                  size_t out_size);
+/* Nonzero when `name` is already a safe plain file name. */
+int sp_is_safe_name(const char *name);
+
+/* mkdir -p for a path whose components we built (mode 0755). */
+sp_status sp_mkdirs(const char *path, sp_error *err);
+
+#endif

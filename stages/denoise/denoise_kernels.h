@@ -1,0 +1,42 @@
+/* Denoising kernels of the `denoise` stage, on F32 volumes.
+ *
+ * Each kernel reads `src` and writes `dst` (same grid, distinct buffers) for
+ * the slices k in [k_begin, k_end) only, so the stage can hand disjoint
+ * slice ranges to threads; every output voxel depends on `src` alone, which
+ * makes the result identical for any thread count. Edges replicate the
+ * border voxel. */
+#ifndef SPINEPIPE_DENOISE_KERNELS_H
+#define SPINEPIPE_DENOISE_KERNELS_H
+
+#include <stddef.h>
+
+#include "spinepipe/volume.h"
+
+/* Median over a (2r+1)^2 square in-plane (`in_plane` nonzero) or a
+ * (2r+1)^3 cube. radius 1..3. */
+void denoise_median(const sp_volume *src, sp_volume *dst, int radius,
+                    int in_plane, size_t k_begin, size_t k_end);
+
+/* A normalised sampled Gaussian: taps[0..2*radius], radius =
+ * ceil(3 * sigma_vox). Returns the radius; taps must hold 2*radius+1
+ * values (radius is at most DENOISE_GAUSS_MAX_RADIUS). sigma_vox <= 0 gives
+ * the identity kernel (radius 0). */
+#define DENOISE_GAUSS_MAX_RADIUS 64
+int denoise_gaussian_taps(double sigma_vox, float *taps);
+
+/* Separable Gaussian along one axis (0, 1 or 2) with the given taps.
+ * Applying it along i, j and k in turn gives the 3D Gaussian. */
+void denoise_convolve_axis(const sp_volume *src, sp_volume *dst, int axis,
+                           const float *taps, int radius, size_t k_begin,
+                           size_t k_end);
+
+/* One explicit step of gradient anisotropic diffusion (Perona-Malik with
+ * the exponential conductance exp(-(|grad|/K)^2)), gradients in mm so
+ * anisotropic voxels diffuse equally in space. time_step is in mm^2 and
+ * must stay below min(spacing)^2 / 2^(dims+1) for stability (the stage
+ * checks). `in_plane` limits it to i and j. */
+void denoise_diffusion_step(const sp_volume *src, sp_volume *dst,
+                            double conductance, double time_step,
+                            int in_plane, size_t k_begin, size_t k_end);
+
+#endif

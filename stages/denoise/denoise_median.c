@@ -1,0 +1,116 @@
+/* Median filter. 3x3 in-plane (the common case) uses a branch-free sorting
+ * network; larger windows gather and select. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "denoise_kernels.h"
+
+#define SORT2(a, b)                                                          \
+    do {                                                                      \
+        float lo_ = (a) < (b) ? (a) : (b);                                    \
+        float hi_ = (a) < (b) ? (b) : (a);                                    \
+        (a) = lo_;                                                            \
+        (b) = hi_;                                                            \
+    } while (0)
+
+/* Median of 9 with the classic 19-exchange network (Paeth / Devillard). */
+static float median9(float p[9])
+{
+    SORT2(p[1], p[2]); SORT2(p[4], p[5]); SORT2(p[7], p[8]);
+    SORT2(p[0], p[1]); SORT2(p[3], p[4]); SORT2(p[6], p[7]);
+    SORT2(p[1], p[2]); SORT2(p[4], p[5]); SORT2(p[7], p[8]);
+    SORT2(p[0], p[3]); SORT2(p[5], p[8]); SORT2(p[4], p[7]);
+    SORT2(p[3], p[6]); SORT2(p[1], p[4]); SORT2(p[2], p[5]);
+    SORT2(p[4], p[7]); SORT2(p[4], p[2]); SORT2(p[6], p[4]);
+    SORT2(p[4], p[2]);
+    return p[4];
+}
+
+/* Hoare selection of the n/2-th smallest; n is small (<= 343). */
+static float select_median(float *v, size_t n)
+{
+    size_t lo = 0, hi = n - 1, want = n / 2;
+    while (lo < hi) {
+        float pivot = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                float t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (want <= j)
+            hi = j;
+        else if (want >= i)
+            lo = i;
+        else
+            break;
+    }
+    return v[want];
+}
+
+static size_t clamp_index(ptrdiff_t x, size_t n)
+{
+    if (x < 0)
+        return 0;
+    if ((size_t)x >= n)
+        return n - 1;
+    return (size_t)x;
+}
+
+static void median3x3_slice(const float *in, float *out, size_t nx,
+                            size_t ny)
+{
+    for (size_t j = 0; j < ny; j++) {
+        const float *rows[3] = {in + clamp_index((ptrdiff_t)j - 1, ny) * nx,
+                                in + j * nx,
+                                in + clamp_index((ptrdiff_t)j + 1, ny) * nx};
+        for (size_t i = 0; i < nx; i++) {
+            size_t l = i > 0 ? i - 1 : 0, r = i + 1 < nx ? i + 1 : nx - 1;
+            float p[9] = {rows[0][l], rows[0][i], rows[0][r],
+                          rows[1][l], rows[1][i], rows[1][r],
+                          rows[2][l], rows[2][i], rows[2][r]};
+            out[j * nx + i] = median9(p);
+        }
+    }
+}
+
+void denoise_median(const sp_volume *src, sp_volume *dst, int radius,
+                    int in_plane, size_t k_begin, size_t k_end)
+{
+    const float *in = sp_volume_f32(src);
+    float *out = sp_volume_f32(dst);
+    size_t nx = src->dim[0], ny = src->dim[1], nz = src->dim[2];
+    if (radius == 1 && in_plane) {
+        for (size_t k = k_begin; k < k_end; k++)
+            median3x3_slice(in + k * nx * ny, out + k * nx * ny, nx, ny);
+        return;
+    }
+    int rk = in_plane ? 0 : radius;
+    float window[7 * 7 * 7]; /* radius <= 3 */
+    for (size_t k = k_begin; k < k_end; k++)
+        for (size_t j = 0; j < ny; j++)
+            for (size_t i = 0; i < nx; i++) {
+                size_t n = 0;
+                for (int dk = -rk; dk <= rk; dk++) {
+                    size_t kk = clamp_index((ptrdiff_t)k + dk, nz);
+                    for (int dj = -radius; dj <= radius; dj++) {
+                        size_t jj = clamp_index((ptrdiff_t)j + dj, ny);
+                        const float *row = in + (kk * ny + jj) * nx;
+                        for (int di = -radius; di <= radius; di++)
+                            window[n++] =
+                                row[clamp_index((ptrdiff_t)i + di, nx)];
+                    }
+                }
+                out[(k * ny + j) * nx + i] = select_median(window, n);
+            }
+}

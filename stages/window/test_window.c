@@ -1,0 +1,201 @@
+/* Stage `window` as a black box (tests/harness): every view voxel equals
+ * the DICOM linear window of the HU voxel for each preset, the HU volume is
+ * untouched, MR percentiles match a full sort, and a missing header window
+ * is a clear error. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "stage_harness.h"
+#include "window_map.h"
+
+/* DICOM PS3.3 C.11.2.1.2.1, written out again here on purpose. */
+static uint8_t expected_value(double x, double c, double w)
+{
+    if (x <= c - 0.5 - (w - 1) / 2)
+        return 0;
+    if (x > c - 0.5 + (w - 1) / 2)
+        return 255;
+    return (uint8_t)lrint(((x - (c - 0.5)) / (w - 1) + 0.5) * 255);
+}
+
+static const double I[3] = {1, 0, 0}, J[3] = {0, 1, 0};
+static const double SP[3] = {0.7, 0.7, 2.0}, O[3] = {-20, -30, 100};
+
+/* A CT-like volume: a ramp from -1200 to 3000 HU plus a few odd values. */
+static void ct_volume(sp_volume *v)
+{
+    harness_volume(v, 32, 24, 6, I, J, SP, O);
+    float *f = sp_volume_f32(v);
+    size_t n = sp_volume_count(v);
+    for (size_t i = 0; i < n; i++)
+        f[i] = (float)(-1200.0 + 4200.0 * (double)i / (double)(n - 1));
+    f[0] = -3024.0f;
+    f[1] = 49.5f;  /* on the lower edge of 400/50 */
+    f[2] = 249.5f; /* on the upper edge */
+}
+
+static void check_view(harness *h, const sp_volume *hu_copy, double c,
+                       double w, const char *source)
+{
+    const json_t *t = sp_store_table(h->store, "view.window");
+    assert_non_null(t);
+    assert_true(fabs(json_real_value(json_object_get(t, "center")) - c) <
+                1e-9);
+    assert_true(fabs(json_real_value(json_object_get(t, "width")) - w) <
+                1e-9);
+    assert_string_equal(json_string_value(json_object_get(t, "source")),
+                        source);
+    const sp_volume *view = sp_store_volume(h->store, "view.u8",
+                                            SP_ARTIFACT_VOLUME);
+    const sp_volume *hu = sp_store_volume(h->store, "volume.hu",
+                                          SP_ARTIFACT_VOLUME);
+    assert_non_null(view);
+    assert_int_equal(view->type, SP_VOXEL_U8);
+    assert_memory_equal(view->vox2lps, hu_copy->vox2lps,
+                        sizeof view->vox2lps);
+    size_t n = sp_volume_count(hu_copy);
+    /* the HU volume is untouched */
+    assert_memory_equal(hu->data, hu_copy->data, n * sizeof(float));
+    const float *x = sp_volume_f32(hu_copy);
+    const uint8_t *y = sp_volume_u8(view);
+    size_t n0 = 0, n255 = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t e = expected_value(x[i], c, w);
+        if (y[i] != e)
+            fail_msg("voxel %zu: HU %g -> %u, expected %u (C %g W %g)", i,
+                     (double)x[i], y[i], e, c, w);
+        n0 += e == 0;
+        n255 += e == 255;
+    }
+    assert_true(n0 > 0 && n255 > 0 && n0 + n255 < n); /* all three ranges */
+}
+
+static void run_preset(const char *config, double c, double w,
+                       const char *source, const sp_dicom_header *hdr)
+{
+    harness h;
+    harness_init(&h);
+    if (harness_load(&h, config) != SP_OK)
+        fail_msg("%s", h.err.message);
+    sp_volume v, copy;
+    ct_volume(&v);
+    ct_volume(&copy);
+    if (harness_run(&h, &v, hdr) != SP_OK)
+        fail_msg("%s", h.err.message);
+    check_view(&h, &copy, c, w, source);
+    sp_volume_free(&copy);
+    harness_free(&h);
+}
+
+static void ct_presets_and_explicit_window(void **state)
+{
+    (void)state;
+    sp_dicom_header ct = {.modality = "CT", .has_window = 1,
+                          .window_center = 300, .window_width = 1500};
+    run_preset("[window]\npreset = bone\n", 500, 2000, "bone", &ct);
+    run_preset("[window]\npreset = spine\n", 50, 400, "spine", &ct);
+    run_preset("[window]\npreset = soft\n", 40, 400, "soft", &ct);
+    run_preset("[window]\n", 50, 400, "spine", &ct); /* auto on CT */
+    run_preset("[window]\npreset = header\n", 300, 1500, "header", &ct);
+    run_preset("[window]\npreset = explicit\ncenter = -600\nwidth = 1600\n",
+               -600, 1600, "explicit", &ct);
+}
+
+static void header_window_missing_is_an_error(void **state)
+{
+    (void)state;
+    harness h;
+    harness_init(&h);
+    assert_int_equal(harness_load(&h, "[window]\npreset = header\n"), SP_OK);
+    sp_volume v;
+    ct_volume(&v);
+    sp_dicom_header ct = {.modality = "CT"};
+    assert_int_equal(harness_run(&h, &v, &ct), SP_CONFIG);
+    assert_non_null(strstr(h.err.message, "stage 'window': preset=header, "
+                                          "but the series has no usable VOI "
+                                          "window"));
+    harness_free(&h);
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static void mr_percentile_window(void **state)
+{
+    (void)state;
+    harness h;
+    harness_init(&h);
+    assert_int_equal(harness_load(&h, "[window]\nlow_percentile = 2\n"
+                                      "high_percentile = 98\n"),
+                     SP_OK);
+    sp_volume v, copy;
+    harness_volume(&v, 40, 30, 8, I, J, SP, O);
+    float *f = sp_volume_f32(&v);
+    size_t n = sp_volume_count(&v);
+    /* half background zeros, the rest a skewed signal with outliers */
+    unsigned seed = 12345;
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        double u = (double)(seed >> 8 & 0xffff) / 65536.0;
+        f[i] = (i % 2) ? (float)(100.0 + 900.0 * u * u) : 0.0f;
+    }
+    f[1] = 50000.0f;
+    assert_int_equal(sp_volume_alloc_like(&copy, &v, SP_VOXEL_F32, &h.err),
+                     SP_OK);
+    memcpy(copy.data, v.data, n * sizeof(float));
+    sp_dicom_header mr = {.modality = "MR"};
+    if (harness_run(&h, &v, &mr) != SP_OK)
+        fail_msg("%s", h.err.message);
+    /* reference: nearest-rank percentiles of the sorted non-zero voxels */
+    float *sorted = malloc(n * sizeof *sorted);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (sp_volume_f32(&copy)[i] != 0.0f)
+            sorted[m++] = sp_volume_f32(&copy)[i];
+    qsort(sorted, m, sizeof *sorted, cmp_float);
+    double lo = sorted[(size_t)llround(0.02 * (double)(m - 1))];
+    double hi = sorted[(size_t)llround(0.98 * (double)(m - 1))];
+    free(sorted);
+    double w = hi - lo;
+    check_view(&h, &copy, lo + w / 2 + 0.5, w, "percentile");
+    sp_volume_free(&copy);
+    harness_free(&h);
+}
+
+static void percentile_bounds_must_be_ordered(void **state)
+{
+    (void)state;
+    harness h;
+    harness_init(&h);
+    assert_int_equal(harness_load(&h, "[window]\npreset = percentile\n"
+                                      "low_percentile = 90\n"
+                                      "high_percentile = 10\n"),
+                     SP_OK);
+    sp_volume v;
+    ct_volume(&v);
+    assert_int_equal(harness_run(&h, &v, NULL), SP_CONFIG);
+    assert_non_null(strstr(h.err.message, "low_percentile (90) must be "
+                                          "below high_percentile (10)"));
+    harness_free(&h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ct_presets_and_explicit_window),
+        cmocka_unit_test(header_window_missing_is_an_error),
+        cmocka_unit_test(mr_percentile_window),
+        cmocka_unit_test(percentile_bounds_must_be_ordered),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

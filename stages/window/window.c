@@ -1,0 +1,197 @@
+/* Stage `window`: map the series to an 8-bit display view with a CT
+ * preset, an explicit centre/width, the header's VOI window, or (for MR) a
+ * robust percentile window. The input volume.hu stays untouched.
+ *
+ * Mapping: DICOM PS3.3 C.11.2.1.2.1 linear VOI function, output 0..255:
+ *   x <= c - 0.5 - (w-1)/2  -> 0
+ *   x >  c - 0.5 + (w-1)/2  -> 255
+ *   else ((x - (c - 0.5)) / (w - 1) + 0.5) * 255, rounded to nearest. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "spinepipe/stage.h"
+#include "window_map.h"
+
+enum { P_AUTO, P_BONE, P_SPINE, P_SOFT, P_HEADER, P_EXPLICIT, P_PERCENTILE };
+
+static const char *const preset_names[] = {
+    "auto", "bone", "spine", "soft", "header", "explicit", "percentile",
+    NULL};
+
+/* CT presets, centre/width in HU, from ../shared/CLINICAL.md "CT windows":
+ * bone 2000/500 (first of the listed variants), spine canal and soft
+ * tissue of the spine 400/50, soft tissue / disc 400/40. */
+static const struct {
+    int preset;
+    double center, width;
+} ct_presets[] = {
+    {P_BONE, 500.0, 2000.0},
+    {P_SPINE, 50.0, 400.0},
+    {P_SOFT, 40.0, 400.0},
+};
+
+typedef struct window_options {
+    int preset;
+    double center;
+    double width;
+    double low_percentile;
+    double high_percentile;
+    int ignore_zero;
+} window_options;
+
+static const sp_param params[] = {
+    {"preset", SP_PARAM_ENUM, "auto", 0, 0, NULL, preset_names,
+     "auto (CT: spine, other modalities: percentile), bone 2000/500, spine "
+     "400/50, soft 400/40, header (the series' VOI window), explicit "
+     "(center/width), percentile (robust MR window)",
+     offsetof(window_options, preset)},
+    {"center", SP_PARAM_FLOAT, "40", -100000, 100000, "HU",
+     NULL, "window centre for preset=explicit",
+     offsetof(window_options, center)},
+    {"width", SP_PARAM_FLOAT, "400", 1, 200000, "HU", NULL,
+     "window width for preset=explicit", offsetof(window_options, width)},
+    {"low_percentile", SP_PARAM_FLOAT, "1", 0, 100, "%", NULL,
+     "percentile mapped to black for preset=percentile",
+     offsetof(window_options, low_percentile)},
+    {"high_percentile", SP_PARAM_FLOAT, "99.5", 0, 100, "%", NULL,
+     "percentile mapped to white for preset=percentile",
+     offsetof(window_options, high_percentile)},
+    {"ignore_zero", SP_PARAM_BOOL, "true", 0, 0, NULL, NULL,
+     "leave voxels that are exactly 0 (MR background, padding) out of the "
+     "percentiles", offsetof(window_options, ignore_zero)},
+};
+
+static const char *const requires_list[] = {"volume.hu", NULL};
+static const char *const provides_list[] = {"view.u8", "view.window", NULL};
+
+typedef struct window_state {
+    const window_options *opt;
+} window_state;
+
+static sp_status window_init(sp_stage_context *ctx, const void *options,
+                             void **state)
+{
+    const window_options *o = options;
+    if (o->preset == P_PERCENTILE &&
+        !(o->low_percentile < o->high_percentile))
+        return ctx->host->fail(ctx, SP_CONFIG,
+                               "low_percentile (%g) must be below "
+                               "high_percentile (%g)",
+                               o->low_percentile, o->high_percentile);
+    window_state *s = ctx->host->scratch_alloc(ctx, sizeof *s);
+    if (!s)
+        return SP_NOMEM;
+    s->opt = o;
+    *state = s;
+    return SP_OK;
+}
+
+static int is_ct(const sp_stage_context *ctx)
+{
+    return ctx->header && strcmp(ctx->header->modality, "CT") == 0;
+}
+
+/* Choose centre and width; `source` names where they came from. */
+static sp_status choose_window(sp_stage_context *ctx, const window_options *o,
+                               double *c, double *w, const char **source)
+{
+    int preset = o->preset;
+    if (preset == P_AUTO)
+        preset = is_ct(ctx) ? P_SPINE : P_PERCENTILE;
+    *source = preset_names[preset];
+    for (size_t i = 0; i < sizeof ct_presets / sizeof ct_presets[0]; i++)
+        if (ct_presets[i].preset == preset) {
+            if (!is_ct(ctx))
+                ctx->host->log(ctx, SP_LOG_WARN,
+                               "CT preset '%s' on a %s series",
+                               preset_names[preset],
+                               ctx->header && ctx->header->modality[0]
+                                   ? ctx->header->modality
+                                   : "non-CT");
+            *c = ct_presets[i].center;
+            *w = ct_presets[i].width;
+            return SP_OK;
+        }
+    if (preset == P_EXPLICIT) {
+        *c = o->center;
+        *w = o->width;
+        return SP_OK;
+    }
+    if (preset == P_HEADER) {
+        if (!ctx->header || !ctx->header->has_window ||
+            !(ctx->header->window_width >= 1))
+            return ctx->host->fail(ctx, SP_CONFIG,
+                                   "preset=header, but the series has no "
+                                   "usable VOI window in its header (choose "
+                                   "another preset)");
+        *c = ctx->header->window_center;
+        *w = ctx->header->window_width;
+        return SP_OK;
+    }
+    double lo, hi;
+    sp_status st = sp_window_percentiles(ctx, ctx->volume, o->low_percentile,
+                                         o->high_percentile, o->ignore_zero,
+                                         &lo, &hi);
+    if (st != SP_OK)
+        return st;
+    *w = hi - lo >= 1 ? hi - lo : 1;
+    *c = lo + *w / 2 + 0.5;
+    return SP_OK;
+}
+
+static sp_status window_process(sp_stage_context *ctx, void *state)
+{
+    const window_options *o = ((window_state *)state)->opt;
+    const sp_volume *in = ctx->volume;
+    if (!in || in->type != SP_VOXEL_F32)
+        return ctx->host->fail(ctx, SP_STAGE, "volume.hu is not a float32 "
+                                              "volume");
+    double c = 0, w = 1;
+    const char *source;
+    sp_status st = choose_window(ctx, o, &c, &w, &source);
+    if (st != SP_OK)
+        return st;
+    sp_volume view;
+    st = ctx->host->volume_alloc_like(ctx, &view, in, SP_VOXEL_U8);
+    if (st != SP_OK)
+        return st;
+    sp_window_apply(sp_volume_f32(in), sp_volume_u8(&view),
+                    sp_volume_count(in), c, w);
+    ctx->host->log(ctx, SP_LOG_INFO, "window %s: centre %g, width %g",
+                   source, c, w);
+    st = ctx->host->artifact_put_volume(ctx, "view.u8", SP_ARTIFACT_VOLUME,
+                                        &view);
+    if (st != SP_OK)
+        return st;
+    json_t *table = json_pack("{s:f, s:f, s:s}", "center", c, "width", w,
+                              "source", source);
+    if (!table)
+        return ctx->host->fail(ctx, SP_NOMEM, "cannot build the window table");
+    return ctx->host->artifact_put_table(ctx, "view.window", table);
+}
+
+static const sp_stage_descriptor descriptor = {
+    .abi_major = SP_STAGE_ABI_MAJOR,
+    .abi_minor = SP_STAGE_ABI_MINOR,
+    .name = "window",
+    .version = "1.0.0",
+    .description = "8-bit display view of the series: CT presets, explicit "
+                   "centre/width, header VOI window, or MR percentiles",
+    .params = params,
+    .n_params = SP_PARAM_COUNT(params),
+    .options_size = sizeof(window_options),
+    .requires = requires_list,
+    .provides = provides_list,
+    .init = window_init,
+    .process = window_process,
+    .destroy = NULL,
+};
+
+SP_STAGE_EXPORT const sp_stage_descriptor *spinepipe_stage_descriptor(void);
+const sp_stage_descriptor *spinepipe_stage_descriptor(void)
+{
+    return &descriptor;
+}

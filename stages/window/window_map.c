@@ -1,0 +1,94 @@
+/* Window mapping and percentile selection for the window stage. */
+#include "window_map.h"
+
+#include <math.h>
+
+#define SAMPLE_MAX ((size_t)1 << 22)
+
+uint8_t sp_window_value(float x, double center, double width)
+{
+    double lo = center - 0.5 - (width - 1) / 2;
+    double hi = center - 0.5 + (width - 1) / 2;
+    if (!(x > lo))
+        return 0; /* also NaN */
+    if (x > hi)
+        return 255;
+    double y = ((x - (center - 0.5)) / (width - 1) + 0.5) * 255.0;
+    if (y < 0)
+        y = 0;
+    if (y > 255)
+        y = 255;
+    return (uint8_t)lrint(y);
+}
+
+void sp_window_apply(const float *in, uint8_t *out, size_t n, double center,
+                     double width)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = sp_window_value(in[i], center, width);
+}
+
+static void swap(float *a, float *b)
+{
+    float t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* k-th smallest of v[0..n-1] (Hoare quickselect, median-of-three). */
+static float select_kth(float *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < v[lo]) swap(&v[mid], &v[lo]);
+        if (v[hi] < v[lo]) swap(&v[hi], &v[lo]);
+        if (v[hi] < v[mid]) swap(&v[hi], &v[mid]);
+        float pivot = v[mid];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i <= j) {
+                swap(&v[i], &v[j]);
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
+}
+
+sp_status sp_window_percentiles(sp_stage_context *ctx, const sp_volume *vol,
+                                double low_pct, double high_pct,
+                                int ignore_zero, double *low, double *high)
+{
+    const float *in = sp_volume_f32(vol);
+    size_t n = sp_volume_count(vol);
+    size_t stride = n > SAMPLE_MAX ? (n + SAMPLE_MAX - 1) / SAMPLE_MAX : 1;
+    float *sample = ctx->host->scratch_alloc(ctx, (n / stride + 1) *
+                                                      sizeof *sample);
+    if (!sample)
+        return SP_NOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i += stride)
+        if (isfinite(in[i]) && !(ignore_zero && in[i] == 0.0f))
+            sample[m++] = in[i];
+    if (m == 0)
+        return ctx->host->fail(ctx, SP_NOTANALYSABLE,
+                               "no voxels to compute a percentile window "
+                               "from (all zero or not finite)");
+    size_t klo = (size_t)llround(low_pct / 100.0 * (double)(m - 1));
+    size_t khi = (size_t)llround(high_pct / 100.0 * (double)(m - 1));
+    *low = select_kth(sample, m, klo);
+    *high = select_kth(sample, m, khi);
+    return SP_OK;
+}

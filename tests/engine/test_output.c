@@ -1,0 +1,138 @@
+/* Output helpers: safe names from hostile strings, atomic files, PNG with
+ * text chunks read back through libpng. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "output/output.h"
+#include "stage_harness.h"
+#include "test_data.h"
+
+static void safe_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"1.2.840.113619.2.55", "1.2.840.113619.2.55"},
+        {"Ax T2 FSE", "Ax_T2_FSE"},
+        {"../../etc/passwd", "etc_passwd"},
+        {"..", "unnamed"},
+        {".", "unnamed"},
+        {"", "unnamed"},
+        {"\x1b[31mred", "31mred"},
+        {"a/b\\c:d*e", "a_b_c_d_e"},
+        {"T2 / Sag...", "T2_Sag..."},
+        {"Müller", "M_ller"},
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sp_safe_name(cases[i].in, "unnamed", out, sizeof out);
+        assert_string_equal(out, cases[i].out);
+        assert_true(sp_is_safe_name(out));
+    }
+    char longer[300];
+    memset(longer, 'a', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    sp_safe_name(longer, "x", out, 17);
+    assert_int_equal(strlen(out), 16);
+    assert_false(sp_is_safe_name(".."));
+    assert_false(sp_is_safe_name("a/b"));
+    assert_false(sp_is_safe_name(".hidden"));
+}
+
+static size_t count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void atomic_files_leave_no_temporaries(void **state)
+{
+    (void)state;
+    char *dir = test_make_temp_dir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    sp_error err;
+    json_t *j = json_pack("{s:s}", "status", "ok");
+    assert_int_equal(sp_json_write_file(j, path, &err), SP_OK);
+    json_decref(j);
+    j = json_pack("{s:s}", "status", "second");
+    assert_int_equal(sp_json_write_file(j, path, &err), SP_OK);
+    json_decref(j);
+    assert_int_equal(count_entries(dir), 1);
+    json_error_t je;
+    json_t *back = json_load_file(path, 0, &je);
+    assert_non_null(back);
+    assert_string_equal(json_string_value(json_object_get(back, "status")),
+                        "second");
+    json_decref(back);
+
+    sp_atomic_file f;
+    snprintf(path, sizeof path, "%s/half.png", dir);
+    assert_int_equal(sp_atomic_open(&f, path, &err), SP_OK);
+    fputs("half written", f.fp);
+    sp_atomic_abort(&f); /* an interrupted writer */
+    assert_int_equal(count_entries(dir), 1);
+
+    snprintf(path, sizeof path, "%s/no/such/dir/x.json", dir);
+    j = json_object();
+    assert_int_equal(sp_json_write_file(j, path, &err), SP_CANTCREATE);
+    json_decref(j);
+    assert_non_null(strstr(err.message, "cannot create"));
+    test_remove_tree(dir);
+    free(dir);
+}
+
+static void png_round_trip_with_text(void **state)
+{
+    (void)state;
+    char *dir = test_make_temp_dir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/t.png", dir);
+    const uint8_t px[6] = {0, 50, 100, 150, 200, 255};
+    const sp_png_text text[] = {
+        {"Title", "test image"},
+        {"Description", "Müller\nline"},
+    };
+    sp_error err;
+    assert_int_equal(sp_png_write_gray8(path, px, 3, 2, text, 2, &err),
+                     SP_OK);
+    harness_png png;
+    harness_png_read(path, &png);
+    assert_int_equal(png.width, 3);
+    assert_int_equal(png.height, 2);
+    assert_memory_equal(png.pixels, px, 6);
+    assert_string_equal(harness_png_text(&png, "Title"), "test image");
+    assert_string_equal(harness_png_text(&png, "Description"),
+                        "Müller line");
+    harness_png_free(&png);
+    assert_int_equal(sp_png_write_gray8(path, px, 0, 2, NULL, 0, &err),
+                     SP_CANTCREATE);
+    assert_int_equal(count_entries(dir), 1);
+    test_remove_tree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(safe_names),
+        cmocka_unit_test(atomic_files_leave_no_temporaries),
+        cmocka_unit_test(png_round_trip_with_text),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
