@@ -9,6 +9,7 @@
 /* Add a row here when a subcommand lands; the help text follows. */
 static const cli_command commands[] = {
     {"info", "list DICOM studies and series under a path", cmd_info},
+    {"convert", "DICOM series to NIfTI-1 (.nii.gz)", cmd_convert},
     {"run", "run series through a pipeline of stages", cmd_run},
     {"stages", "list stage plugins and their parameters", cmd_stages},
     {"phantom", "write a synthetic lumbar spine series with its ground truth", cmd_phantom},

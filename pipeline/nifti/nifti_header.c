@@ -51,6 +51,14 @@ static void store_f32(unsigned char *p, float f)
     store_u32(p, u);
 }
 
+int nifti_host_is_little_endian(void)
+{
+    const uint16_t one = 1;
+    unsigned char first;
+    memcpy(&first, &one, 1);
+    return first == 1;
+}
+
 size_t nifti_datatype_size(int datatype)
 {
     switch (datatype) {

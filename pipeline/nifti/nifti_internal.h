@@ -63,6 +63,9 @@ sp_status nifti_header_decode(const unsigned char raw[NIFTI1_HEADER_SIZE],
 void nifti_header_encode(const nifti_header *hdr,
                          unsigned char raw[NIFTI1_HEADER_SIZE]);
 
+/* 1 on a little-endian host (NIfTI files are written little endian). */
+int nifti_host_is_little_endian(void);
+
 /* Bytes per voxel of a datatype code, 0 when spinepipe cannot read it. */
 size_t nifti_datatype_size(int datatype);
 const char *nifti_datatype_name(int datatype);

@@ -72,14 +72,6 @@ static void swap_bytes(unsigned char *buf, size_t n, size_t size)
     }
 }
 
-static int host_is_little_endian(void)
-{
-    const uint16_t one = 1;
-    unsigned char first;
-    memcpy(&first, &one, 1);
-    return first == 1;
-}
-
 /* Raw value i of a chunk as double (the chunk is in host order). */
 static double raw_value(const unsigned char *buf, size_t i, int datatype)
 {
@@ -299,7 +291,7 @@ static sp_status read_voxels(nifti_source *src, const nifti_layout *lay,
                              int datatype, int swapped, sp_volume *vol,
                              sp_error *err)
 {
-    int native = swapped == !host_is_little_endian();
+    int native = swapped == !nifti_host_is_little_endian();
     int identity = lay->slope == 1.0 && lay->inter == 0.0;
     if (vol->type == SP_VOXEL_F32 && datatype == NIFTI_DT_FLOAT32 && native &&
         identity)

@@ -303,6 +303,125 @@ static void qform_used_without_sform(void **state)
     sp_volume_free(&back);
 }
 
+/* Extension bytes between the header and vox_offset are skipped. */
+static void extensions_are_skipped(void **state)
+{
+    fixture *f = *state;
+    sp_volume v, back;
+    sp_error err;
+    size_t n;
+    unsigned char *raw = sample_bytes(f, &v, &n);
+    size_t extra = 48;
+    unsigned char *grown = calloc(1, n + extra);
+    memcpy(grown, raw, 348);
+    grown[348] = 1; /* extension flag */
+    memset(grown + 352, 0xEE, extra);
+    memcpy(grown + 352 + extra, raw + 352, n - 352);
+    put_f32(grown, 108, (float)(352 + extra));
+    char *p = path_in(f, "ext.nii");
+    spill(p, grown, n + extra);
+    if (sp_nifti_read(p, 0, &back, &err) != SP_OK)
+        fail_msg("%s", err.message);
+    assert_memory_equal(v.data, back.data, sp_volume_count(&v) * 4);
+    sp_volume_free(&back);
+    free(p);
+    free(grown);
+    free(raw);
+    sp_volume_free(&v);
+}
+
+/* dim[0] = 2: a single 2D image, read as one slice. */
+static void two_dimensional_image(void **state)
+{
+    fixture *f = *state;
+    sp_volume v, back;
+    sp_error err;
+    size_t n;
+    unsigned char *raw = sample_bytes(f, &v, &n);
+    put_i16(raw, 40, 2);
+    char *p = path_in(f, "2d.nii");
+    spill(p, raw, n);
+    if (sp_nifti_read(p, 0, &back, &err) != SP_OK)
+        fail_msg("%s", err.message);
+    assert_int_equal(back.dim[0], 6);
+    assert_int_equal(back.dim[1], 5);
+    assert_int_equal(back.dim[2], 1);
+    assert_memory_equal(v.data, back.data, 6 * 5 * 4);
+    sp_volume_free(&back);
+    free(p);
+    free(raw);
+    sp_volume_free(&v);
+}
+
+/* A hand-made file of each datatype the reader takes: the same numbers
+ * must come back as floats (and as labels where they fit). */
+static void every_datatype_reads(void **state)
+{
+    fixture *f = *state;
+    static const int types[] = {NIFTI_DT_UINT8,  NIFTI_DT_INT8,
+                                NIFTI_DT_INT16,  NIFTI_DT_UINT16,
+                                NIFTI_DT_INT32,  NIFTI_DT_UINT32,
+                                NIFTI_DT_FLOAT32, NIFTI_DT_FLOAT64};
+    enum { NX = 4, NY = 3, NZ = 2, N = NX * NY * NZ };
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        int dt = types[t];
+        size_t elem = nifti_datatype_size(dt);
+        int is_signed = dt == NIFTI_DT_INT8 || dt == NIFTI_DT_INT16 ||
+                        dt == NIFTI_DT_INT32 || dt == NIFTI_DT_FLOAT32 ||
+                        dt == NIFTI_DT_FLOAT64;
+        nifti_header h;
+        memset(&h, 0, sizeof h);
+        h.dim[0] = 3;
+        h.dim[1] = NX;
+        h.dim[2] = NY;
+        h.dim[3] = NZ;
+        h.datatype = (int16_t)dt;
+        h.bitpix = (int16_t)(8 * elem);
+        for (int a = 1; a <= 3; a++)
+            h.pixdim[a] = 2.0f;
+        h.vox_offset = 352;
+        h.qform_code = 1; /* identity rotation, offset 0 */
+        unsigned char buf[352 + N * 8] = {0};
+        nifti_header_encode(&h, buf);
+        double want[N];
+        for (int i = 0; i < N; i++) {
+            want[i] = is_signed ? i * 5 - 60 : i * 5;
+            unsigned char *p = buf + 352 + i * elem;
+            switch (dt) {
+            case NIFTI_DT_UINT8: *p = (uint8_t)want[i]; break;
+            case NIFTI_DT_INT8: *p = (uint8_t)(int8_t)want[i]; break;
+            case NIFTI_DT_INT16: { int16_t v = (int16_t)want[i]; memcpy(p, &v, 2); break; }
+            case NIFTI_DT_UINT16: { uint16_t v = (uint16_t)want[i]; memcpy(p, &v, 2); break; }
+            case NIFTI_DT_INT32: { int32_t v = (int32_t)want[i]; memcpy(p, &v, 4); break; }
+            case NIFTI_DT_UINT32: { uint32_t v = (uint32_t)want[i]; memcpy(p, &v, 4); break; }
+            case NIFTI_DT_FLOAT32: { float v = (float)want[i]; memcpy(p, &v, 4); break; }
+            default: { double v = want[i]; memcpy(p, &v, 8); break; }
+            }
+        }
+        char *path = path_in(f, "dt.nii");
+        spill(path, buf, 352 + N * elem);
+        sp_volume v;
+        sp_error err;
+        if (sp_nifti_read(path, 0, &v, &err) != SP_OK)
+            fail_msg("%s: %s", nifti_datatype_name(dt), err.message);
+        for (int i = 0; i < N; i++)
+            if (((float *)v.data)[i] != (float)want[i])
+                fail_msg("%s voxel %d: %g, want %g", nifti_datatype_name(dt),
+                         i, ((float *)v.data)[i], want[i]);
+        /* RAS identity * 2 mm -> LPS: x and y flip. */
+        assert_true(v.vox2lps[0][0] == -2.0 && v.vox2lps[1][1] == -2.0 &&
+                    v.vox2lps[2][2] == 2.0);
+        sp_volume_free(&v);
+        sp_status st = sp_nifti_read(path, 1, &v, &err);
+        assert_int_equal(st, is_signed ? SP_FORMAT : SP_OK);
+        if (st == SP_OK)
+            for (int i = 0; i < N; i++)
+                assert_int_equal(((uint16_t *)v.data)[i], (int)want[i]);
+        sp_volume_free(&v);
+        free(path);
+    }
+}
+
 /* Patch the sample file, read it, and expect `code` with a message that
  * names the file and contains `words`. */
 typedef void (*patch_fn)(unsigned char *raw, size_t *n);
@@ -348,6 +467,17 @@ static void bad_magic(unsigned char *raw, size_t *n)
 {
     (void)n;
     memcpy(raw + 344, "XYZ", 4);
+}
+static void pair_magic(unsigned char *raw, size_t *n)
+{
+    (void)n;
+    memcpy(raw + 344, "ni1", 4);
+}
+static void nifti2_size(unsigned char *raw, size_t *n)
+{
+    (void)n;
+    raw[0] = 0x1c; /* 540 */
+    raw[1] = 0x02;
 }
 static void bad_ndim(unsigned char *raw, size_t *n) { (void)n; put_i16(raw, 40, 9); }
 static void bad_dim(unsigned char *raw, size_t *n) { (void)n; put_i16(raw, 44, -6); }
@@ -396,6 +526,8 @@ static void corrupted_headers(void **state)
 {
     expect_failure(*state, bad_size, 0, SP_FORMAT, "348");
     expect_failure(*state, bad_magic, 1, SP_FORMAT, "magic");
+    expect_failure(*state, pair_magic, 0, SP_UNSUPPORTED, ".hdr/.img");
+    expect_failure(*state, nifti2_size, 0, SP_UNSUPPORTED, "NIfTI-2");
     expect_failure(*state, bad_ndim, 0, SP_FORMAT, "dim[0]");
     expect_failure(*state, bad_dim, 0, SP_FORMAT, "dim[2]");
     expect_failure(*state, four_d, 0, SP_UNSUPPORTED, "3 volumes");
@@ -480,6 +612,49 @@ static size_t count_entries(const char *dir)
     return n;
 }
 
+static int16_t file_datatype(const char *path)
+{
+    size_t n;
+    unsigned char *raw = slurp(path, &n);
+    int16_t dt = (int16_t)(raw[70] | raw[71] << 8);
+    free(raw);
+    return dt;
+}
+
+/* Whole-number floats in int16 range go to disk as int16 (lossless);
+ * anything else stays float32. Both read back to the same floats. */
+static void integral_floats_are_stored_as_int16(void **state)
+{
+    fixture *f = *state;
+    sp_volume v, back;
+    sp_error err;
+    assert_int_equal(sp_volume_alloc(&v, SP_VOXEL_F32, 7, 6, 5, &err), SP_OK);
+    oblique_geometry(&v, 10.0, 0);
+    float *d = sp_volume_f32(&v);
+    for (size_t i = 0; i < sp_volume_count(&v); i++)
+        d[i] = (float)((long)(i * 977) % 65536 - 32768);
+    d[0] = -32768.0f;
+    d[1] = 32767.0f;
+    char *p = path_in(f, "ct.nii.gz");
+    assert_int_equal(sp_nifti_write(&v, p, &err), SP_OK);
+    assert_int_equal(file_datatype(p), NIFTI_DT_INT16);
+    assert_int_equal(sp_nifti_read(p, 0, &back, &err), SP_OK);
+    assert_memory_equal(v.data, back.data, sp_volume_count(&v) * 4);
+    assert_affine_near(&v, &back, 1e-5);
+    sp_volume_free(&back);
+    const float other[] = {32768.0f, -32769.0f, 0.5f, NAN};
+    for (size_t k = 0; k < 4; k++) {
+        d[3] = other[k];
+        assert_int_equal(sp_nifti_write(&v, p, &err), SP_OK);
+        assert_int_equal(file_datatype(p), NIFTI_DT_FLOAT32);
+        assert_int_equal(sp_nifti_read(p, 0, &back, &err), SP_OK);
+        assert_memory_equal(v.data, back.data, sp_volume_count(&v) * 4);
+        sp_volume_free(&back);
+    }
+    free(p);
+    sp_volume_free(&v);
+}
+
 static void write_is_atomic_and_checks_names(void **state)
 {
     fixture *f = *state;
@@ -522,11 +697,19 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(qform_used_without_sform, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(extensions_are_skipped, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(two_dimensional_image, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(every_datatype_reads, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(truncated_data, setup, teardown),
         cmocka_unit_test_setup_teardown(truncated_header, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupted_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupt_gzip_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(scaling_and_labels, setup, teardown),
+        cmocka_unit_test_setup_teardown(integral_floats_are_stored_as_int16,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(write_is_atomic_and_checks_names,
                                         setup, teardown),
     };
