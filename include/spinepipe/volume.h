@@ -102,6 +102,9 @@ typedef enum sp_orientation {
  * coronal) unless that component is below 0.9 (about 25 degrees off), which
  * is oblique. */
 sp_orientation sp_volume_orientation(const sp_volume *vol);
+/* The same judgement from the unit directions of the image rows (u) and
+ * columns (v), e.g. DICOM's ImageOrientationPatient. */
+sp_orientation sp_orientation_from_axes(const double u[3], const double v[3]);
 const char *sp_orientation_name(sp_orientation o);
 
 /* NIfTI-1 (single file .nii or gzip .nii.gz through zlib).

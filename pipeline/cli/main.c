@@ -8,6 +8,7 @@
 
 /* Add a row here when a subcommand lands; the help text follows. */
 static const cli_command commands[] = {
+    {"info", "list DICOM studies and series under a path", cmd_info},
     {NULL, NULL, NULL},
 };
 

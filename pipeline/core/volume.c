@@ -124,6 +124,11 @@ sp_orientation sp_volume_orientation(const sp_volume *vol)
     double u[3], v[3];
     sp_volume_axis_direction(vol, 0, u);
     sp_volume_axis_direction(vol, 1, v);
+    return sp_orientation_from_axes(u, v);
+}
+
+sp_orientation sp_orientation_from_axes(const double u[3], const double v[3])
+{
     double n[3] = {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2],
                    u[0] * v[1] - u[1] * v[0]};
     int best = 0;

@@ -1,0 +1,98 @@
+/* Internal interfaces of the DICOM reader, shared by its C and C++ files.
+ * Nothing here is public; the API is include/spinepipe/dicom.h. */
+#ifndef SPINEPIPE_DICOM_INTERNAL_H
+#define SPINEPIPE_DICOM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spinepipe/dicom.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Defaults documented in docs/dicom-input.md. */
+#define SPD_DEFAULT_MAX_FILES ((size_t)1000000)
+#define SPD_DEFAULT_MAX_BYTES ((size_t)4 << 30)
+
+/* One image slice as read from a header (a file or one frame of it): what
+ * grouping and sorting need. `path` is owned by the record. */
+typedef struct spd_record {
+    sp_dicom_header header;
+    char *path;
+    uint32_t frame;
+    double position[3];
+    double orientation[6];
+    double pixel_spacing[2];
+    double slice_thickness;       /* 0 when absent */
+    uint32_t rows, columns;
+    uint16_t bits_allocated;
+    uint16_t samples_per_pixel;
+    double rescale_slope, rescale_intercept;
+    /* Splits a series only when positions repeat: acquisition, echo and
+     * temporal position (each -1 when absent). */
+    int acquisition, echo, temporal;
+    char transfer_syntax[65];
+} spd_record;
+
+/* A growable list of records and skipped files being built by a scan. */
+typedef struct spd_collect {
+    spd_record *records;
+    size_t n_records, cap_records;
+    sp_dicom_skipped *skipped;
+    size_t n_skipped, cap_skipped;
+} spd_collect;
+
+/* Append; `path` and `reason` are copied. Return SP_NOMEM on failure. */
+sp_status spd_collect_record(spd_collect *c, const spd_record *rec);
+sp_status spd_collect_skip(spd_collect *c, const char *path, sp_status code,
+                           const char *reason);
+void spd_collect_free(spd_collect *c);
+
+/* Group records into series (study, series UID and number, orientation,
+ * matrix; then acquisition/echo/time when positions repeat), sort each by
+ * position along the normal, compute spacing and tilt, and write warnings.
+ * Duplicate positions keep the first record and move the rest to skipped.
+ * Consumes the collection (records and skipped move into *scan). */
+sp_status spd_group(spd_collect *c, sp_dicom_scan **scan, sp_error *err);
+
+/* Walk `path` (folder, recursively, or one file) calling `visit` on every
+ * regular file; symlinked folders are followed only when asked and loops are
+ * detected. Files beyond `max_files` and unreadable entries are skipped
+ * with a reason in `c`. Fails only when `path` itself cannot be read. */
+typedef sp_status (*spd_visit_fn)(const char *file, void *ctx);
+sp_status spd_walk(const char *path, const sp_dicom_scan_options *options,
+                   spd_collect *c, spd_visit_fn visit, void *ctx,
+                   sp_error *err);
+
+/* Read one file's header into records (one per frame) or a skip entry. */
+sp_status spd_read_header(const char *file, spd_collect *c);
+
+/* Copy `src` into dst[size]: truncated, controls replaced by '?', trailing
+ * spaces removed. */
+void spd_copy_clean(char *dst, size_t size, const char *src);
+
+/* Decode pixel data, file by file. An open file holds one decoded dataset;
+ * frames are converted to float with the slice's rescale applied. */
+typedef struct spd_pixels spd_pixels;
+sp_status spd_pixels_open(const char *path, uint32_t rows, uint32_t columns,
+                          spd_pixels **px, sp_error *err);
+sp_status spd_pixels_frame(spd_pixels *px, uint32_t frame, double slope,
+                           double intercept, float *out, sp_error *err);
+void spd_pixels_close(spd_pixels *px);
+
+/* JPEG 2000 (and HTJ2K) codestream -> int32 samples of one component.
+ * `out` holds rows*columns values; *is_signed and *precision report what
+ * the codestream says. */
+sp_status spd_j2k_decode(const uint8_t *data, size_t size, uint32_t rows,
+                         uint32_t columns, int32_t *out, int *is_signed,
+                         int *precision, sp_error *err);
+
+int spd_initialised(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
