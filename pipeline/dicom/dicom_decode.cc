@@ -100,7 +100,8 @@ sp_status open_pixels(spd_pixels *px, sp_error *err)
     if (ds->findAndGetUint16(DCM_HighBit, high).bad())
         high = stored ? (Uint16)(stored - 1) : 0;
     ds->findAndGetUint16(DCM_PixelRepresentation, rep);
-    ds->findAndGetUint16(DCM_SamplesPerPixel, spp);
+    if (ds->findAndGetUint16(DCM_SamplesPerPixel, spp).bad())
+        spp = 1; // absent: DCMTK zeroes the value
     if (rows != px->rows || cols != px->columns)
         return fail(err, SP_FORMAT, px->path,
                     "matrix size changed since the scan");
@@ -113,8 +114,11 @@ sp_status open_pixels(spd_pixels *px, sp_error *err)
     px->stored = stored;
     px->shift = (uint16_t)(high + 1 - stored);
     px->is_signed = rep == 1;
-    Sint32 frames = 1;
-    if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames < 1)
+    // DCMTK zeroes the value when the tag is absent: one frame then.
+    Sint32 frames = 0;
+    if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).bad())
+        frames = 1;
+    else if (frames < 1)
         return fail(err, SP_FORMAT, px->path, "NumberOfFrames is below 1");
     px->frames = (uint32_t)frames;
 
@@ -177,14 +181,26 @@ inline int64_t stored_value(uint32_t raw, uint16_t shift, uint16_t stored,
     return (int64_t)v;
 }
 
+// Branch-free per pixel so the loop vectorises; the arithmetic right shift
+// of a negative int32 is what GCC and Clang do (and C++20 requires).
 template <typename T>
 void convert(const T *src, size_t n, const spd_pixels *px, double slope,
              double intercept, float *out)
 {
-    for (size_t i = 0; i < n; i++) {
-        int64_t v = stored_value((uint32_t)src[i], px->shift, px->stored,
-                                 px->is_signed);
-        out[i] = (float)((double)v * slope + intercept);
+    const unsigned shift = px->shift, stored = px->stored;
+    const uint32_t mask = stored >= 32 ? 0xffffffffu : (1u << stored) - 1u;
+    if (px->is_signed) {
+        const unsigned up = 32 - stored;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t u = ((uint32_t)src[i] >> shift) & mask;
+            int32_t v = (int32_t)(u << up) >> up;
+            out[i] = (float)((double)v * slope + intercept);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t u = ((uint32_t)src[i] >> shift) & mask;
+            out[i] = (float)((double)u * slope + intercept);
+        }
     }
 }
 

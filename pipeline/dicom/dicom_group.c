@@ -158,6 +158,29 @@ static int has_duplicates(const grouping *g, const group *gr)
     return 0;
 }
 
+/* A split by acquisition, echo or time is right only when it yields
+ * stacks: sequential CT often gives every slice its own acquisition
+ * number, and a single stray duplicate must not shatter that series. */
+static int subkey_split_helps(const grouping *g, const group *gr)
+{
+    size_t values = 0;
+    for (size_t k = 0; k < gr->n; k++) {
+        const spd_record *r = &g->rec[gr->idx[k]];
+        size_t count = 0, earlier = 0;
+        for (size_t j = 0; j < gr->n; j++)
+            if (same_subkey(r, &g->rec[gr->idx[j]])) {
+                count++;
+                if (j < k)
+                    earlier++;
+            }
+        if (count < 2)
+            return 0;
+        if (earlier == 0)
+            values++;
+    }
+    return values > 1;
+}
+
 /* When positions repeat and the records differ in acquisition, echo or
  * time, each of those is its own volume: split the group (in place, new
  * groups appended). */
@@ -165,11 +188,7 @@ static sp_status split_by_subkey(grouping *g, size_t gi)
 {
     if (!has_duplicates(g, &g->groups[gi]))
         return SP_OK;
-    const spd_record *first = &g->rec[g->groups[gi].idx[0]];
-    int differs = 0;
-    for (size_t k = 1; k < g->groups[gi].n && !differs; k++)
-        differs = !same_subkey(first, &g->rec[g->groups[gi].idx[k]]);
-    if (!differs)
+    if (!subkey_split_helps(g, &g->groups[gi]))
         return SP_OK;
     group whole = g->groups[gi];
     size_t start = g->n_groups;

@@ -168,7 +168,8 @@ bool check_pixels(DcmDataset *ds, spd_record *rec, Skip *skip)
     ds->findAndGetUint16(DCM_Columns, cols);
     ds->findAndGetUint16(DCM_BitsAllocated, bits);
     ds->findAndGetUint16(DCM_BitsStored, stored);
-    ds->findAndGetUint16(DCM_SamplesPerPixel, spp);
+    if (ds->findAndGetUint16(DCM_SamplesPerPixel, spp).bad())
+        spp = 1; // absent: DCMTK zeroes the value
     OFString photometric;
     ds->findAndGetOFString(DCM_PhotometricInterpretation, photometric);
     char num[32];
@@ -338,7 +339,7 @@ bool read_file(const char *file, spd_collect *c, Skip *skip)
         return false;
     if (ds->tagExists(DCM_PerFrameFunctionalGroupsSequence))
         return read_enhanced(ds, file, &rec, c, skip);
-    Sint32 frames = 1;
+    Sint32 frames = 0;
     if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames > 1)
         return skip_set(skip, SP_UNSUPPORTED, "%s",
                         "multi-frame image without per-frame positions "
