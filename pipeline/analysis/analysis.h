@@ -35,6 +35,12 @@ sp_status analysis_dilate(sp_volume *mask, double r_mm, int in_plane,
 sp_status analysis_erode(sp_volume *mask, double r_mm, int in_plane,
                          sp_error *err);
 
+/* Gaussian smoothing of an F32 volume, sigma in mm (per-axis voxels from
+ * the spacing; axes where sigma is under 0.2 voxel are left alone).
+ * Allocates dst. */
+sp_status analysis_gaussian(const sp_volume *src, double sigma_mm,
+                            sp_volume *dst, sp_error *err);
+
 /* Fill holes in each axial (i-j) slice: background not connected to the
  * slice border (4-connectivity) becomes foreground. In place. */
 sp_status analysis_fill_holes_2d(sp_volume *mask, sp_error *err);

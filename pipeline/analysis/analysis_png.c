@@ -2,6 +2,7 @@
  * 1 mm per pixel, head up, anterior left. */
 #include "analysis.h"
 
+#include <math.h>
 #include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,13 @@ sp_status analysis_debug_png(const sp_volume *image, const sp_volume *labels,
     const uint16_t *lab = labels ? sp_volume_u16(labels) : NULL;
     if (!im || i_slice >= image->dim[0])
         return sp_error_set(err, SP_INTERNAL, "debug png: bad image or slice");
-    size_t w = (size_t)(image->dim[1] * image->spacing[1]);
-    size_t h = (size_t)(image->dim[2] * image->spacing[2]);
+    /* 1 mm per pixel, finer for small crops so they stay visible */
+    double ext_y = (double)image->dim[1] * image->spacing[1];
+    double ext_z = (double)image->dim[2] * image->spacing[2];
+    double px = fmin(1.0, fmin(ext_y, ext_z) / 300.0);
+    if (!(px > 0))
+        px = 1.0;
+    size_t w = (size_t)(ext_y / px), h = (size_t)(ext_z / px);
     if (w == 0 || h == 0 || w > 4096 || h > 4096)
         return sp_error_set(err, SP_LIMIT, "debug png: %zux%zu pixels", w, h);
     unsigned char *rgb = malloc(w * h * 3);
@@ -39,9 +45,9 @@ sp_status analysis_debug_png(const sp_volume *image, const sp_volume *labels,
     }
     for (size_t y = 0; y < h; y++) {
         size_t k = image->dim[2] - 1 -
-                   (size_t)((double)y / image->spacing[2]);
+                   (size_t)((double)y * px / image->spacing[2]);
         for (size_t x = 0; x < w; x++) {
-            size_t j = (size_t)((double)x / image->spacing[1]);
+            size_t j = (size_t)((double)x * px / image->spacing[1]);
             size_t p = sp_volume_index(image, i_slice, j, k);
             double g = (im[p] - (wl - ww / 2)) / ww * 255;
             g = g < 0 ? 0 : g > 255 ? 255 : g;

@@ -15,11 +15,15 @@ typedef struct bone_params {
     double fill_min_hu; /* enclosed holes are filled only where >= this
                            on average over the enclosed region (marrow
                            yes, canal CSF and epidural fat no) */
+    double fill_area_min_mm2; /* ... or whose area is in this range */
+    double fill_area_max_mm2; /* (a body's marrow: larger than any canal,
+                                 smaller than the pelvic ring) */
+    double smooth_mm;   /* Gaussian sigma applied before thresholding */
     double close_mm;    /* in-plane closing radius that seals cortex gaps
                            before enclosed regions are looked for */
 } bone_params;
 
-/* Defaults: 250 / 140 / 60 HU, 3 mm (cortex seeds, cancellous bone of older
+/* Defaults: 250 / 140 / 60 HU, 450-3000 mm2, sigma 0.75 mm, 3 mm (cortex seeds, cancellous bone of older
  * patients at 3 mm partial volume still above 140, discs below). */
 void bone_params_default(bone_params *p);
 

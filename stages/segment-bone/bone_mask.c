@@ -11,10 +11,15 @@ void bone_params_default(bone_params *p)
     p->grow_hu = 140;
     p->fill_min_hu = 60;
     p->close_mm = 3.0;
+    p->smooth_mm = 0.75;
+    p->fill_area_min_mm2 = 450;
+    p->fill_area_max_mm2 = 3000;
 }
 
 /* Close cortex gaps in-plane, fill enclosed regions per axial slice, and
- * keep a filled region only when its mean HU says marrow, not canal. */
+ * keep a filled region only when its mean HU says marrow, not canal, or
+ * when it is as large as a vertebral body's marrow (fatty marrow of older
+ * patients is as dark as the canal, but the canal is never that wide). */
 static sp_status fill_dense_holes(const sp_volume *ct, sp_volume *mask,
                                   const bone_params *p, sp_error *err)
 {
@@ -38,6 +43,7 @@ static sp_status fill_dense_holes(const sp_volume *ct, sp_volume *mask,
         c[q] = c[q] && !m[q];
     size_t dim2[3] = {ct->dim[0], ct->dim[1], 1};
     size_t nxy = dim2[0] * dim2[1];
+    double px_area = ct->spacing[0] * ct->spacing[1];
     uint32_t *lab = malloc(nxy * sizeof *lab);
     if (!lab) {
         sp_volume_free(&closed);
@@ -54,10 +60,14 @@ static sp_status fill_dense_holes(const sp_volume *ct, sp_volume *mask,
         }
         for (size_t q = 0; q < nxy; q++)
             sum[lab[q]] += hu[k * nxy + q];
-        for (size_t q = 0; q < nxy; q++)
-            if (lab[q] && sum[lab[q]] / (double)sizes[lab[q]] >=
-                              p->fill_min_hu)
+        for (size_t q = 0; q < nxy; q++) {
+            if (!lab[q])
+                continue;
+            double area = (double)sizes[lab[q]] * px_area;
+            if (sum[lab[q]] / (double)sizes[lab[q]] >= p->fill_min_hu ||
+                (area >= p->fill_area_min_mm2 && area <= p->fill_area_max_mm2))
                 m[k * nxy + q] = 1;
+        }
         free(sum), free(sizes);
     }
     free(lab);
@@ -81,7 +91,14 @@ sp_status bone_mask(const sp_volume *ct, const bone_params *p,
         return st;
     size_t n = sp_volume_count(ct);
     uint8_t *m = sp_volume_u8(mask);
-    /* candidates, then keep the components that hold a seed */
+    /* candidates on a lightly smoothed copy (thin-slice noise would
+       otherwise make speckle rings), then keep the seeded components */
+    sp_volume sm = {0};
+    if ((st = analysis_gaussian(ct, p->smooth_mm, &sm, err)) != SP_OK) {
+        sp_volume_free(mask);
+        return st;
+    }
+    hu = sp_volume_f32(&sm);
     for (size_t q = 0; q < n; q++)
         m[q] = hu[q] >= p->grow_hu;
     uint32_t *lab = malloc(n * sizeof *lab);
@@ -90,6 +107,7 @@ sp_status bone_mask(const sp_volume *ct, const bone_params *p,
     uint8_t *seeded = nc >= 0 ? calloc((size_t)nc + 1, 1) : NULL;
     if (!seeded) {
         free(lab), free(sizes);
+        sp_volume_free(&sm);
         sp_volume_free(mask);
         return sp_error_set(err, SP_NOMEM, "segment-bone: out of memory");
     }
@@ -99,6 +117,7 @@ sp_status bone_mask(const sp_volume *ct, const bone_params *p,
     for (size_t q = 0; q < n; q++)
         m[q] = lab[q] && seeded[lab[q]];
     free(lab), free(sizes), free(seeded);
+    sp_volume_free(&sm);
     st = fill_dense_holes(ct, mask, p, err);
     if (st != SP_OK)
         sp_volume_free(mask);

@@ -1,0 +1,66 @@
+/* spinepipe — the spine model the analysis stages hand to each other: the
+ * spinal centre line through the vertebral bodies, the disc positions
+ * along it, and per vertebra its extent and label.
+ *
+ * Coordinates are "grid millimetres": (i * sx, j * sy, k * sz) on the
+ * image grid, an orthonormal frame for axial series; convert with
+ * spine_grid_mm_to_lps for reports. The curve runs from caudal to cranial
+ * ends of the imaged column with increasing k. */
+#ifndef SPINEPIPE_SPINE_MODEL_H
+#define SPINEPIPE_SPINE_MODEL_H
+
+#include <stddef.h>
+
+#include "spinepipe/error.h"
+#include "spinepipe/volume.h"
+
+typedef struct spine_curve {
+    size_t n;           /* samples, step_mm apart along the curve */
+    double step_mm;
+    double (*p)[3];     /* positions (grid mm) */
+    double (*t)[3];     /* unit tangents, towards increasing k */
+    double (*a)[3];     /* unit anterior direction, perpendicular to t */
+    int cut_lo, cut_hi; /* the field of view cuts the column at the
+                           lower-k / higher-k end */
+} spine_curve;
+
+#define SPINE_MAX_VERTEBRAE 32
+
+typedef struct spine_vertebra {
+    double s_lo, s_hi;  /* arc positions (mm) of the discs (or ends) that
+                           bound it, s_lo on the lower-k side */
+    int lo_is_disc, hi_is_disc; /* 0 when bounded by the end of the image */
+    double body_lo, body_hi; /* arc positions of its endplates (the bright
+                                rims next to the discs) */
+    int label;          /* labels.h value once named, else 0 */
+    double body_depth_mm; /* anterior wall to centre line, mm */
+    double body_back_mm;  /* posterior wall to centre line, mm */
+    double canal_gap_mm;  /* AP gap behind the body before the arch */
+    int plausible;        /* body and canal of plausible size */
+    size_t voxels;      /* voxels assigned */
+    double centroid[3]; /* grid mm */
+    double lateral_mm;  /* body half-width, mm */
+    double lateral_limit_mm; /* when > 0, bone further than this from the
+                                centre line left-right is not this
+                                vertebra's (sacrum: the alae and ilium) */
+} spine_vertebra;
+
+typedef struct spine_model {
+    spine_curve curve;
+    size_t n_vert;      /* ordered by increasing k */
+    spine_vertebra vert[SPINE_MAX_VERTEBRAE];
+    double typical_level_mm; /* body + disc height, from the clear discs */
+    int cranial_sign;   /* +1 when k increases towards the head */
+    int labels_confident;
+    char label_note[256];
+} spine_model;
+
+void spine_curve_free(spine_curve *c);
+void spine_grid_mm_to_lps(const sp_volume *vol, const double g[3],
+                          double lps[3]);
+/* Index of the curve sample nearest to arc position s (clamped). */
+size_t spine_curve_at(const spine_curve *c, double s);
+/* Trilinear HU at grid-mm position g; `outside` beyond the grid. */
+double spine_sample(const sp_volume *ct, const double g[3], double outside);
+
+#endif
