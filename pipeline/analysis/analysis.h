@@ -41,6 +41,17 @@ sp_status analysis_erode(sp_volume *mask, double r_mm, int in_plane,
 sp_status analysis_gaussian(const sp_volume *src, double sigma_mm,
                             sp_volume *dst, sp_error *err);
 
+/* Working grid for large series: block means over integer factors chosen
+ * per axis so voxels come close to `target_mm` (factor 1 where the input
+ * is already coarser). Allocates dst; factor[] receives the factors. */
+sp_status analysis_reduce(const sp_volume *src, double target_mm,
+                          sp_volume *dst, int factor[3], sp_error *err);
+/* Nearest-neighbour expansion of a label map computed on the reduced grid
+ * back onto the grid of `like` (the input). Allocates dst. */
+sp_status analysis_expand_labels(const sp_volume *small, const int factor[3],
+                                 const sp_volume *like, sp_volume *dst,
+                                 sp_error *err);
+
 /* Fill holes in each axial (i-j) slice: background not connected to the
  * slice border (4-connectivity) becomes foreground. In place. */
 sp_status analysis_fill_holes_2d(sp_volume *mask, sp_error *err);

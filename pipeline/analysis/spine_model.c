@@ -55,3 +55,38 @@ double spine_sample(const sp_volume *ct, const double g[3], double outside)
     }
     return acc;
 }
+
+void spine_window(const spine_curve *c, double z, double reach_mm,
+                  size_t *q_lo, size_t *q_hi)
+{
+    size_t lo = 0;
+    while (lo < c->n && c->p[lo][2] < z - reach_mm)
+        lo++;
+    size_t hi = lo;
+    while (hi < c->n && c->p[hi][2] <= z + reach_mm)
+        hi++;
+    *q_lo = lo, *q_hi = hi;
+}
+
+size_t spine_project(const spine_curve *c, size_t q_lo, size_t q_hi,
+                     const double g[3], double *u, double *v)
+{
+    size_t best = q_lo;
+    double bd = INFINITY;
+    for (size_t q = q_lo; q < q_hi; q++) {
+        double dd = 0;
+        for (int d = 0; d < 3; d++)
+            dd += (g[d] - c->p[q][d]) * (g[d] - c->p[q][d]);
+        if (dd < bd)
+            bd = dd, best = q;
+    }
+    const double *t = c->t[best], *a = c->a[best], *p = c->p[best];
+    double l[3] = {t[1] * a[2] - t[2] * a[1], t[2] * a[0] - t[0] * a[2],
+                   t[0] * a[1] - t[1] * a[0]};
+    *u = *v = 0;
+    for (int d = 0; d < 3; d++) {
+        *u += (g[d] - p[d]) * l[d];
+        *v += (g[d] - p[d]) * a[d];
+    }
+    return best;
+}

@@ -63,4 +63,13 @@ size_t spine_curve_at(const spine_curve *c, double s);
 /* Trilinear HU at grid-mm position g; `outside` beyond the grid. */
 double spine_sample(const sp_volume *ct, const double g[3], double outside);
 
+/* Curve samples within reach_mm of height z (grid mm): [q_lo, q_hi). The
+ * column runs along z, so a voxel's nearest sample is among these. */
+void spine_window(const spine_curve *c, double z, double reach_mm,
+                  size_t *q_lo, size_t *q_hi);
+/* Nearest curve sample to g among [q_lo, q_hi) (non-empty), with g's
+ * lateral (u) and anterior (v) offsets in that sample's plane. */
+size_t spine_project(const spine_curve *c, size_t q_lo, size_t q_hi,
+                     const double g[3], double *u, double *v);
+
 #endif

@@ -6,6 +6,8 @@
 
 #include "spinepipe/labels.h"
 
+#define S1_HALF_WIDTH_MM 28.0
+
 void level_params_default(level_params *p)
 {
     memset(p, 0, sizeof *p);
@@ -127,6 +129,11 @@ sp_status levels_assign(spine_model *model, const level_cues *cues,
         model->vert[v].label = step_label(anchor_label, steps,
                                           p->lumbar_count);
     }
+    /* the S1 label is the first sacral vertebra: its alae are cut where
+       the sacrum widens into the sacroiliac joints */
+    for (size_t v = 0; v < n; v++)
+        if (model->vert[v].label == SP_LABEL_SACRUM)
+            model->vert[v].lateral_limit_mm = S1_HALF_WIDTH_MM;
     model->labels_confident = confident;
     snprintf(model->label_note, sizeof model->label_note, "%s", note);
     return SP_OK;

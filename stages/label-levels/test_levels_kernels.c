@@ -90,8 +90,9 @@ static void abdomen_is_named_s1_to_t12(void **state)
         double d = analysis_dice_labels(&r.labels, r.model.vert[v].label,
                                         &ref, 26 + v);
         print_message("# %s Dice %.3f\n", want[v], d);
-        /* measured: S1 .52 (sacrum beyond S1 not yet cut), others >= .79 */
-        assert_true(d >= (v == 0 ? 0.45 : 0.79));
+        /* measured: S1 .675 (target .80 not reached), L5 .819, L4 .884,
+           L3 .878, L2 .894, L1 .878, T12 .797 */
+        assert_true(d >= (v == 0 ? 0.65 : 0.79));
     }
     sp_volume_free(&ref);
     run_free(&r);
