@@ -14,28 +14,6 @@
 
 #include "spine_model.h"
 
-#define CANAL_GRID 64      /* plane sampled on CANAL_GRID^2 pixels */
-#define CANAL_PIXEL_MM 0.75
-
-typedef struct canal_section {
-    int found;             /* 0: no canal in this plane */
-    int seeded_from_body;  /* 1: seed found behind the body in this plane */
-    double centre_u, centre_v; /* canal centroid in the plane (mm; v
-                                  anterior from the curve, u lateral) */
-    double area_mm2;       /* cross-sectional area in the plane */
-    double ap_mm;          /* antero-posterior diameter through centroid */
-    double width_mm;       /* left-right width through centroid */
-    uint8_t mask[CANAL_GRID * CANAL_GRID]; /* pixel (x, y): u = (x - G/2)
-                                  * px, v = v0 - y * px, v0 = centre_v of the
-                                  grid (see canal_grid_v0) */
-    double grid_v0;        /* v of pixel row 0 */
-} canal_section;
-
-typedef struct canal_result {
-    size_t n;              /* = curve.n */
-    canal_section *sec;
-} canal_result;
-
 void canal_result_free(canal_result *r);
 
 /* Trace the canal along the curve. `ct` in HU, `spine` the column mask.
