@@ -65,6 +65,16 @@ sp_status analysis_expand_labels(const sp_volume *small, const int factor[3],
     if (st != SP_OK)
         return st;
     uint16_t *out = sp_volume_u16(dst);
+    size_t *si = malloc(like->dim[0] * sizeof *si);
+    if (!si) {
+        sp_volume_free(dst);
+        return sp_error_set(err, SP_NOMEM, "expand: out of memory");
+    }
+    for (size_t i = 0; i < like->dim[0]; i++) {
+        si[i] = i / (size_t)factor[0];
+        if (si[i] >= small->dim[0])
+            si[i] = small->dim[0] - 1;
+    }
     for (size_t k = 0; k < like->dim[2]; k++) {
         size_t sk = k / (size_t)factor[2];
         if (sk >= small->dim[2])
@@ -73,14 +83,12 @@ sp_status analysis_expand_labels(const sp_volume *small, const int factor[3],
             size_t sj = j / (size_t)factor[1];
             if (sj >= small->dim[1])
                 sj = small->dim[1] - 1;
-            for (size_t i = 0; i < like->dim[0]; i++) {
-                size_t si = i / (size_t)factor[0];
-                if (si >= small->dim[0])
-                    si = small->dim[0] - 1;
-                out[sp_volume_index(like, i, j, k)] =
-                    in[sp_volume_index(small, si, sj, sk)];
-            }
+            const uint16_t *row = in + sp_volume_index(small, 0, sj, sk);
+            uint16_t *o = out + sp_volume_index(like, 0, j, k);
+            for (size_t i = 0; i < like->dim[0]; i++)
+                o[i] = row[si[i]];
         }
     }
+    free(si);
     return SP_OK;
 }

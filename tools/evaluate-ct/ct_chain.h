@@ -11,6 +11,7 @@
 
 typedef struct ct_chain {
     level_params levels;     /* in: naming options */
+    int want_body;           /* in: also return the body/disc map */
     sp_volume labels;        /* out: label map on the input grid */
     sp_volume body;          /* out: 1 body, 2 disc, on the input grid */
     spine_model model;       /* out: on the working grid */
@@ -18,7 +19,7 @@ typedef struct ct_chain {
     canal_result canal;
     measure_result measures;
     int factor[3];           /* working grid = input / factor */
-    double seconds[6];       /* wall time: bone, vertebrae, levels, canal,
+    double seconds[6];       /* CPU time: bone, vertebrae, levels, canal,
                                 measure, total */
 } ct_chain;
 
