@@ -28,8 +28,10 @@ int canal_contains(const canal_result *r, size_t q, double u, double v);
 
 /* Paint the canal into a label map (U16, the grid of the trace): voxels
  * in the canal become SP_LABEL_CANAL, also where the bone mask had filled
- * them into a vertebra. Returns the number of canal voxels. */
+ * them into a vertebra. When `body` (the body/disc map of
+ * segment-vertebrae) is given, body and disc end at the canal's front
+ * (the posterior body wall). Returns the number of canal voxels. */
 size_t canal_paint(const canal_result *r, const spine_curve *c,
-                   sp_volume *labels);
+                   sp_volume *labels, sp_volume *body);
 
 #endif

@@ -77,7 +77,7 @@ static void canal_along_the_lumbar_column(void **state)
     assert_true(found >= cr.n * 95 / 100);
     assert_true(plausible >= found * 90 / 100);
     assert_true(from_neighbours > 0);
-    assert_true(canal_paint(&cr, &m.curve, &labels) > 1000);
+    assert_true(canal_paint(&cr, &m.curve, &labels, NULL) > 1000);
     double after = analysis_dice_labels(&labels, 22, &ref, 22);
     print_message("# L3 Dice %.3f without the canal, %.3f before\n", after,
                   before);

@@ -83,7 +83,7 @@ sp_status ct_chain_run(const sp_volume *ct_in, ct_chain *ch, sp_error *err)
     if ((st = vert_label_map(ct, &spine, m, &labels, &body, err)) != SP_OK ||
         (st = canal_trace(ct, &spine, m, &ch->canal, err)) != SP_OK)
         goto done;
-    canal_paint(&ch->canal, &m->curve, &labels);
+    canal_paint(&ch->canal, &m->curve, &labels, &body);
     ch->seconds[3] = now() - t, t = now();
 
     if ((st = measure_spine(ct, &spine, m, &ch->canal, &ch->measures, err)) !=
