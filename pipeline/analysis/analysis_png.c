@@ -13,7 +13,12 @@ static void label_colour(unsigned l, unsigned char rgb[3])
         {230, 25, 75},  {60, 180, 75},  {255, 225, 25}, {0, 130, 200},
         {245, 130, 48}, {145, 30, 180}, {70, 240, 240}, {240, 50, 230},
         {210, 245, 60}, {250, 190, 190}, {0, 128, 128}, {170, 110, 40}};
-    const unsigned char *c = pal[l % (sizeof pal / sizeof pal[0])];
+    static const unsigned char canal[3] = {0, 60, 255}, disc[3] = {255, 255,
+                                                                   255};
+    /* canal and discs (labels.h: 201, 100 + v) stand out from vertebrae */
+    const unsigned char *c = l >= 200   ? canal
+                             : l >= 100 ? disc
+                                        : pal[l % (sizeof pal / sizeof pal[0])];
     rgb[0] = c[0], rgb[1] = c[1], rgb[2] = c[2];
 }
 

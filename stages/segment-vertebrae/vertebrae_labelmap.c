@@ -7,6 +7,8 @@
 
 #define SEARCH_MM 60.0  /* curve samples considered per voxel, along z */
 #define REACH_MM 45.0   /* disc voxels are looked for this close in-plane */
+#define ARCH_START_MM 15.0 /* behind the body: canal, then the arch */
+#define ARCH_SLOPE 0.3     /* mm of level shift per mm further back */
 #define FILL_MIN_HU -100.0 /* fatty marrow still counts as body */
 #define END_MARGIN_MM 6.0  /* bone this far beyond the curve's ends is not
                               given to the end vertebrae */
@@ -93,15 +95,25 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
                         ds += (g[d] - c->p[best][d]) * c->t[best][d];
                     s += ds;
                 }
-                int v = vertebra_at(model, s < 0 ? 0 : s);
-                if (v < 0)
-                    continue;
                 double l[3], du = 0, dv = 0;
                 lateral(c, best, l);
                 for (int d = 0; d < 3; d++) {
                     du += (g[d] - c->p[best][d]) * l[d];
                     dv += (g[d] - c->p[best][d]) * c->a[best][d];
                 }
+                /* the arch slopes caudally behind its body (spinous and
+                   inferior articular processes reach the level below):
+                   behind the canal, look for the owner further up */
+                int v0 = vertebra_at(model, s < 0 ? 0 : s);
+                double behind = v0 >= 0 ? -dv - model->vert[v0].body_depth_mm -
+                                              ARCH_START_MM
+                                        : 0;
+                double s_own = behind > 0
+                                   ? s + model->cranial_sign * ARCH_SLOPE * behind
+                                   : s;
+                int v = vertebra_at(model, s_own < 0 ? 0 : s_own);
+                if (v < 0)
+                    continue;
                 spine_vertebra *vv = &model->vert[v];
                 double e = pow(du / vv->lateral_mm, 2) +
                            pow(dv / vv->body_depth_mm, 2);

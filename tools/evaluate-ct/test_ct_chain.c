@@ -75,8 +75,8 @@ static void abdomen_measures_are_plausible(void **state)
     sp_volume ref = {0};
     assert_int_equal(sp_nifti_read(path, 1, &ref, NULL), SP_OK);
     free(path);
-    /* with the canal taken out, measured: S1 .683 L5 .828 L4 .906 L3 .892
-       L2 .897 L1 .884 T12 .843 */
+    /* with the canal taken out, measured: S1 .692 L5 .836 L4 .902 L3 .889
+       L2 .893 L1 .878 T12 .843 (S1 target .80 not reached) */
     static const int ours[] = {26, 24, 23, 22, 21, 20, 19};
     static const double min_dice[] = {0.66, 0.80, 0.80, 0.80, 0.80, 0.80,
                                       0.80};
