@@ -19,11 +19,16 @@ typedef struct bone_params {
     double fill_area_max_mm2; /* (a body's marrow: larger than any canal,
                                  smaller than the pelvic ring) */
     double smooth_mm;   /* Gaussian sigma applied before thresholding */
+    double rim_hu;      /* surface voxels darker than this are peeled off
+                           (one layer; 0: never) ... */
+    double rim_max_spacing_mm; /* ... on grids this fine only (on 3 mm
+                                  voxels one layer is half a cortex) */
     double close_mm;    /* in-plane closing radius that seals cortex gaps
                            before enclosed regions are looked for */
 } bone_params;
 
-/* Defaults: 250 / 140 / 60 HU, 450-3000 mm2, sigma 0.75 mm, 3 mm (cortex seeds, cancellous bone of older
+/* Defaults: 250 / 140 / 60 HU, 450-3000 mm2, sigma 0.75 mm, rim 200 HU
+ * on grids of 2 mm and finer, closing 3 mm (cortex seeds, cancellous bone of older
  * patients at 3 mm partial volume still above 140, discs below). */
 void bone_params_default(bone_params *p);
 

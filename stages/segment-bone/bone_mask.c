@@ -1,6 +1,7 @@
 /* Bone mask: hysteresis threshold and dense-hole filling. */
 #include "bone_kernels.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #include "analysis.h"
@@ -12,6 +13,8 @@ void bone_params_default(bone_params *p)
     p->fill_min_hu = 60;
     p->close_mm = 3.0;
     p->smooth_mm = 0.75;
+    p->rim_hu = 200;
+    p->rim_max_spacing_mm = 2.0;
     p->fill_area_min_mm2 = 450;
     p->fill_area_max_mm2 = 3000;
 }
@@ -75,6 +78,34 @@ static sp_status fill_dense_holes(const sp_volume *ct, sp_volume *mask,
     return st;
 }
 
+/* One layer of surface voxels darker than hu_min goes: on fine grids the
+ * hysteresis keeps a partial-volume rim around every bone. */
+static sp_status peel_rim(const sp_volume *ct, sp_volume *mask,
+                          double hu_min, sp_error *err)
+{
+    const float *hu = sp_volume_f32(ct);
+    uint8_t *m = sp_volume_u8(mask);
+    size_t nx = ct->dim[0], ny = ct->dim[1], nz = ct->dim[2];
+    uint8_t *drop = calloc(nx * ny * nz, 1);
+    if (!drop)
+        return sp_error_set(err, SP_NOMEM, "segment-bone: out of memory");
+    for (size_t k = 1; k + 1 < nz; k++)
+        for (size_t j = 1; j + 1 < ny; j++)
+            for (size_t i = 1; i + 1 < nx; i++) {
+                size_t q = i + nx * (j + ny * k);
+                if (!m[q] || hu[q] >= hu_min)
+                    continue;
+                if (!m[q - 1] || !m[q + 1] || !m[q - nx] || !m[q + nx] ||
+                    !m[q - nx * ny] || !m[q + nx * ny])
+                    drop[q] = 1;
+            }
+    for (size_t q = 0; q < nx * ny * nz; q++)
+        if (drop[q])
+            m[q] = 0;
+    free(drop);
+    return SP_OK;
+}
+
 sp_status bone_mask(const sp_volume *ct, const bone_params *p,
                     sp_volume *mask, sp_error *err)
 {
@@ -119,6 +150,10 @@ sp_status bone_mask(const sp_volume *ct, const bone_params *p,
     free(lab), free(sizes), free(seeded);
     sp_volume_free(&sm);
     st = fill_dense_holes(ct, mask, p, err);
+    if (st == SP_OK && p->rim_hu > 0 &&
+        fmax(ct->spacing[0], fmax(ct->spacing[1], ct->spacing[2])) <=
+            p->rim_max_spacing_mm)
+        st = peel_rim(ct, mask, p->rim_hu, err);
     if (st != SP_OK)
         sp_volume_free(mask);
     return st;

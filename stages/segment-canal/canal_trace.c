@@ -170,6 +170,28 @@ static sp_status trace_section(const sp_volume *smooth, const spine_curve *c,
     return SP_OK;
 }
 
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Median of the seeds that are set; NAN when none. */
+static double global_median(const double *seed, size_t n)
+{
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    size_t m = 0;
+    if (!v)
+        return NAN;
+    for (size_t q = 0; q < n; q++)
+        if (!isnan(seed[q]))
+            v[m++] = seed[q];
+    qsort(v, m, sizeof *v, cmp_double);
+    double r = m ? v[m / 2] : NAN;
+    free(v);
+    return r;
+}
+
 sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,
                       const spine_model *model, canal_result *out,
                       sp_error *err)
@@ -222,8 +244,12 @@ sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,
             }
         med[q] = win[nw / 2];
     }
+    /* and far from all seeds' median: where the body seeds are few and
+       wrong together, the local median cannot tell */
+    double global = global_median(seed, c->n);
     for (size_t q = 0; q < c->n; q++)
-        if (!isnan(seed[q]) && fabs(seed[q] - med[q]) > SEED_JUMP_MM) {
+        if (!isnan(seed[q]) && (fabs(seed[q] - med[q]) > SEED_JUMP_MM ||
+                                fabs(seed[q] - global) > 2 * SEED_JUMP_MM)) {
             seed[q] = NAN;
             out->sec[q].seeded_from_body = 0;
         }

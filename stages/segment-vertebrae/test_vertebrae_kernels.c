@@ -124,12 +124,12 @@ static void crop_splits_into_three(void **state)
     assert_int_equal(r.model.n_vert, 3);
     sp_volume ref = read_ref(
         "spine/ct-lumbar-l2-l4-crop/labels/sub-ct_seg-vert_label-22_msk.nii.gz");
-    /* measured: L2 .760, L3 .721, L4 .712 (target .85 not reached; see
+    /* measured: L2 .772, L3 .799, L4 .767 (target .85 not reached; see
        docs/accuracy.md) */
     for (int l = 21; l <= 23; l++) {
         double d = best_piece(&r, &ref, l);
         print_message("# seg-vert label %d: best piece Dice %.3f\n", l, d);
-        assert_true(d >= 0.70);
+        assert_true(d >= 0.76);
     }
     sp_volume_free(&ref);
     run_free(&r);

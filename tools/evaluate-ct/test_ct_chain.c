@@ -102,10 +102,49 @@ static void abdomen_measures_are_plausible(void **state)
     sp_volume_free(&ct);
 }
 
+/* The L2-L4 crop named by the configured lowest level: each vertebra
+ * against seg-vert (target .85 not reached: see docs/accuracy.md). */
+static void crop_vertebrae_overlap_the_reference(void **state)
+{
+    (void)state;
+    char *dir = test_data_path("spine/ct-lumbar-l2-l4-crop/dicom");
+    sp_volume ct = {0};
+    sp_error err;
+    assert_int_equal(analysis_load_series(dir, &ct, &err), SP_OK);
+    free(dir);
+    ct_chain ch;
+    memset(&ch, 0, sizeof ch);
+    level_params_default(&ch.levels);
+    strcpy(ch.levels.lowest, "L4");
+    assert_int_equal(ct_chain_run(&ct, &ch, &err), SP_OK);
+    char *path = test_data_path(
+        "spine/ct-lumbar-l2-l4-crop/labels/sub-ct_seg-vert_label-22_msk.nii.gz");
+    sp_volume ref = {0};
+    assert_int_equal(sp_nifti_read(path, 1, &ref, NULL), SP_OK);
+    free(path);
+    /* measured: L2 .781, L3 .818, L4 .784 */
+    static const double min_dice[] = {0.77, 0.81, 0.77};
+    for (int l = 21; l <= 23; l++) {
+        double d = analysis_dice_labels(&ch.labels, l, &ref, l);
+        print_message("# crop %s Dice %.3f\n", sp_label_vertebra_name(l), d);
+        assert_true(d >= min_dice[l - 21]);
+    }
+    for (size_t l = 0; l < ch.measures.n_levels; l++) {
+        const measure_level *ml = &ch.measures.level[l];
+        assert_true(ml->canal_found);
+        assert_true(ml->canal_ap_mm >= 12 && ml->canal_ap_mm <= 25);
+        assert_true(ml->canal_area_mm2 >= 100 && ml->canal_area_mm2 <= 500);
+    }
+    sp_volume_free(&ref);
+    ct_chain_free(&ch);
+    sp_volume_free(&ct);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(abdomen_measures_are_plausible),
+        cmocka_unit_test(crop_vertebrae_overlap_the_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
