@@ -110,7 +110,10 @@ const char *sp_orientation_name(sp_orientation o);
 /* NIfTI-1 (single file .nii or gzip .nii.gz through zlib).
  * Writing converts the LPS geometry to NIfTI's RAS qform and sform
  * (both set, code 1 = scanner). Files are written atomically: to a
- * temporary name beside the target, then renamed. */
+ * temporary name beside the target, then renamed. U8 and U16 keep their
+ * type; F32 is stored as int16 when every voxel is a whole number in
+ * int16 range (lossless), else as float32. 4D files, NIfTI-2 and
+ * .hdr/.img pairs are refused by the reader; byte-swapped files are read. */
 sp_status sp_nifti_write(const sp_volume *vol, const char *path,
                          sp_error *err);
 /* Reads 8/16/32-bit integer and 32/64-bit float data, applies

@@ -9,6 +9,7 @@
 /* Add a row here when a subcommand lands; the help text follows. */
 static const cli_command commands[] = {
     {"info", "list DICOM studies and series under a path", cmd_info},
+    {"convert", "DICOM series to NIfTI-1 (.nii.gz)", cmd_convert},
     {NULL, NULL, NULL},
 };
 
