@@ -50,4 +50,51 @@ sp_status mrcanal_segment(const sp_volume *t2, const mrcanal_params *p,
                           sp_volume *canal, mrcanal_info *info,
                           sp_error *err);
 
+/* Discs and vertebral bodies along the canal's anterior wall. */
+#define MRSPINE_MAX_DISCS 32
+
+typedef struct mrdisc {
+    double k;            /* centre plane (voxels, may be fractional) */
+    double height_mm;    /* head-feet extent of the disc signal */
+    double signal;       /* mean disc signal in the mid-sagittal slab */
+    int vert_above;      /* labels.h vertebra above it once labelled, else 0 */
+} mrdisc;
+
+typedef struct mrspine {
+    size_t mid_i;
+    double *wall_j;      /* per plane: canal's anterior wall (voxels, j) at
+                            mid_i; -1 where there is no canal. malloc'd */
+    double level_mm;     /* disc-to-disc spacing (autocorrelation) */
+    int discs_bright;    /* discs whose nucleus is brighter than the
+                            bodies (hydrated) */
+    double body_signal;  /* median of the profile in front of the canal */
+    double body_depth_mm;/* AP depth assumed for bodies and discs */
+    size_t n_disc;       /* ordered by increasing k (feet to head) */
+    mrdisc disc[MRSPINE_MAX_DISCS];
+    int sacrum_below;    /* the column continues below the lowest disc
+                            without another disc: sacrum */
+} mrspine;
+
+void mrspine_free(mrspine *s);
+
+/* Find the discs: the signal profile 2-14 mm in front of the canal in
+ * the mid-sagittal slab, band-passed; its period gives the level spacing,
+ * and its dark dips (disc plus endplates) are the discs. */
+sp_status mrdisc_find(const sp_volume *t2, const sp_volume *canal,
+                      const mrcanal_info *ci, mrspine *s, sp_error *err);
+
+/* Name the levels. `lowest` names the vertebra just above the lowest disc
+ * ("L5", "C6"); NULL means "from the sacrum": needs sacrum_below, and the
+ * lowest disc is then L5-S1. SP_NOTANALYSABLE when no anchor exists. */
+sp_status mrdisc_label(mrspine *s, const char *lowest, sp_error *err);
+
+/* Label map in the canonical layout: canal 201, discs 100 + vertebra
+ * above, vertebral bodies their vertebra label (unlabelled discs and
+ * bodies are left out). Discs fill their head-feet band in front of the
+ * canal (one body depth deep); bodies are the largest part of the
+ * non-dark signal between two discs. */
+sp_status mrdisc_label_map(const sp_volume *t2, const sp_volume *canal,
+                           const mrspine *s, sp_volume *labels,
+                           sp_error *err);
+
 #endif

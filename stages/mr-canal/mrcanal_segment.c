@@ -301,9 +301,15 @@ sp_status mrcanal_segment(const sp_volume *t2, const mrcanal_params *p,
         grow_plane(t2, k, ic, (size_t)path[k], thr, p->radius_mm, m, stack);
         fill_plane(m + k * nx * ny, nx, ny, tmp);
     }
+    /* the mid-sagittal slice: the canal's left-right centre */
+    double si = 0;
     for (size_t t = 0; t < n; t++)
-        info->voxels += m[t];
-    info->mid_i = ic;
+        if (m[t]) {
+            info->voxels++;
+            si += (double)(t % nx);
+        }
+    info->mid_i = info->voxels ? (size_t)(si / (double)info->voxels + 0.5)
+                               : ic;
     info->path_j = path;
     path = NULL;
 done:

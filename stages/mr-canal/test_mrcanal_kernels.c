@@ -14,6 +14,7 @@
 #include "analysis.h"
 #include "bias_kernels.h"
 #include "mrcanal_kernels.h"
+#include "spinepipe/labels.h"
 #include "test_data.h"
 
 /* load, bring to the canonical layout, correct and normalise */
@@ -142,6 +143,73 @@ static void lumbar_canal_along_the_series(void **state)
     sp_volume_free(&raw), sp_volume_free(&t2), sp_volume_free(&canal);
 }
 
+static void discs_and_levels_c5_c7(void **state)
+{
+    (void)state;
+    sp_volume raw = {0}, t2 = {0}, canal = {0}, ref = {0}, lab = {0};
+    analysis_axes ax;
+    prepare("spine/mr-cervical-c5-c7-sag-crop/dicom", &t2, &ax, &raw);
+    mrcanal_params p;
+    mrcanal_params_default(&p);
+    mrcanal_info info;
+    sp_error err;
+    assert_int_equal(mrcanal_segment(&t2, &p, &canal, &info, &err), SP_OK);
+    mrspine s;
+    assert_int_equal(mrdisc_find(&t2, &canal, &info, &s, &err), SP_OK);
+    /* a crop shows no sacrum and no C2: the lowest vertebra is given */
+    assert_int_equal(mrdisc_label(&s, NULL, &err), SP_NOTANALYSABLE);
+    assert_int_equal(mrdisc_label(&s, "C6", &err), SP_OK);
+    assert_int_equal(mrdisc_label_map(&t2, &canal, &s, &lab, &err), SP_OK);
+    reference("spine/mr-cervical-c5-c7-sag-crop/labels/"
+              "sub-mri_seg-vert_label-6_msk.nii.gz", &ax, &ref);
+    assert_int_equal(s.n_disc, 2);
+    double d56 = analysis_dice_labels(&lab, 105, &ref, 105);
+    double d67 = analysis_dice_labels(&lab, 106, &ref, 106);
+    double v5 = analysis_dice_labels(&lab, 5, &ref, 5);
+    double v6 = analysis_dice_labels(&lab, 6, &ref, 6);
+    double v7 = analysis_dice_labels(&lab, 7, &ref, 7);
+    print_message("# C5-C7 crop: disc Dice C5-C6 %.3f C6-C7 %.3f; vertebra "
+                  "(body only vs whole vertebra) C5 %.3f C6 %.3f C7 %.3f\n",
+                  d56, d67, v5, v6, v7);
+    assert_true(d56 >= 0.62);
+    assert_true(d67 >= 0.70);
+    assert_true(v5 > 0.5 && v6 > 0.5 && v7 > 0.5);
+    mrspine_free(&s);
+    mrcanal_info_free(&info);
+    sp_volume_free(&raw), sp_volume_free(&t2), sp_volume_free(&canal);
+    sp_volume_free(&ref), sp_volume_free(&lab);
+}
+
+static void lumbar_discs_counted_from_sacrum(void **state)
+{
+    (void)state;
+    sp_volume raw = {0}, t2 = {0}, canal = {0};
+    analysis_axes ax;
+    prepare("spine/mr-lumbar-t2-sag/dicom", &t2, &ax, &raw);
+    mrcanal_params p;
+    mrcanal_params_default(&p);
+    mrcanal_info info;
+    sp_error err;
+    assert_int_equal(mrcanal_segment(&t2, &p, &canal, &info, &err), SP_OK);
+    mrspine s;
+    assert_int_equal(mrdisc_find(&t2, &canal, &info, &s, &err), SP_OK);
+    assert_int_equal(mrdisc_label(&s, NULL, &err), SP_OK);
+    /* by eye (docs/accuracy.md): six discs T12-L1 .. L5-S1, 26-36 mm
+     * apart */
+    print_message("# lumbar: %zu discs, level %.0f mm\n", s.n_disc,
+                  s.level_mm);
+    assert_int_equal(s.n_disc, 6);
+    assert_int_equal(s.disc[0].vert_above, SP_LABEL_L1 + 4);
+    assert_int_equal(s.disc[5].vert_above, SP_LABEL_T1 + 11);
+    for (size_t q = 1; q < s.n_disc; q++) {
+        double gap = (s.disc[q].k - s.disc[q - 1].k) * t2.spacing[2];
+        assert_true(gap > 20 && gap < 45);
+    }
+    mrspine_free(&s);
+    mrcanal_info_free(&info);
+    sp_volume_free(&raw), sp_volume_free(&t2), sp_volume_free(&canal);
+}
+
 static void flat_image_is_refused(void **state)
 {
     (void)state;
@@ -170,6 +238,8 @@ int main(void)
         cmocka_unit_test(canal_matches_reference_c5_c7),
         cmocka_unit_test(cord_lies_inside_canal),
         cmocka_unit_test(lumbar_canal_along_the_series),
+        cmocka_unit_test(discs_and_levels_c5_c7),
+        cmocka_unit_test(lumbar_discs_counted_from_sacrum),
         cmocka_unit_test(flat_image_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
