@@ -97,4 +97,25 @@ sp_status mrdisc_label_map(const sp_volume *t2, const sp_volume *canal,
                            const mrspine *s, sp_volume *labels,
                            sp_error *err);
 
+/* Per disc level measurements (mid-sagittal). */
+typedef struct mrlevel_measure {
+    int vert_above;          /* labels.h vertebra above the disc */
+    double canal_ap_mm;      /* dural sac AP diameter at the disc plane */
+    double disc_height_mm;   /* head-feet extent of the disc signal dip */
+    double dhi;              /* disc height index: disc height / mean of
+                                the adjacent body heights; 0 when no body
+                                is bounded by two discs */
+    double disc_csf_ratio;   /* disc signal / CSF signal */
+    int grade;               /* Pfirrmann-like 1..5 from that ratio:
+                                approximate, see docs/accuracy.md */
+    double displacement_mm;  /* canal front wall at the disc behind the
+                                line joining it at the adjacent body
+                                middles: posterior displacement (> 0) */
+} mrlevel_measure;
+
+/* One entry per disc of s (out holds s->n_disc entries). */
+sp_status mr_measure(const sp_volume *canal, const mrspine *s,
+                     const mrcanal_info *ci, double k_spacing,
+                     double j_spacing, mrlevel_measure *out, sp_error *err);
+
 #endif

@@ -1,0 +1,201 @@
+/* evaluate-mr: run the MR sagittal T2 kernels on the shared real series
+ * and print what they get right against the reference segmentations, and
+ * the per-level measurements. The numbers in docs/accuracy.md ("## MR")
+ * come from this command:
+ *
+ *   build/tools/evaluate-mr/evaluate-mr [--data DIR] [--png DIR]
+ *
+ * --data: the shared data folder (default: ../shared/data beside the
+ * source tree); --png: write a mid-sagittal picture of each series there
+ * (default /tmp). Exit status 0 when every series ran, 1 otherwise. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "mr_chain.h"
+#include "spinepipe/labels.h"
+
+static char *join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/%s", a, b);
+    return s;
+}
+
+/* Load a series and run the chain; prints and returns 0 on failure. */
+static int run(const char *data, const char *series, const char *lowest,
+               sp_volume *raw, mr_chain *c)
+{
+    char *dir = join(data, series);
+    sp_error err;
+    int ok = dir && analysis_load_series(dir, raw, &err) == SP_OK &&
+             mr_chain_run(raw, lowest, c, &err) == SP_OK;
+    if (!ok)
+        printf("%-28s FAILED: %s\n", series, dir ? err.message : "no memory");
+    free(dir);
+    return ok;
+}
+
+/* Reference labels brought to the chain's canonical layout */
+static int reference(const char *data, const char *rel, const mr_chain *c,
+                     sp_volume *ref)
+{
+    char *p = join(data, rel);
+    sp_volume r = {0};
+    sp_error err;
+    int ok = p && sp_nifti_read(p, 1, &r, &err) == SP_OK &&
+             analysis_reorient(&r, &c->axes, ref, &err) == SP_OK;
+    if (!ok)
+        printf("  reference %s: %s\n", rel, p ? err.message : "no memory");
+    free(p);
+    sp_volume_free(&r);
+    return ok;
+}
+
+static void picture(const mr_chain *c, const char *png, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/evaluate-mr-%s.png", png, name);
+    sp_error err;
+    if (analysis_debug_png(&c->t2, &c->labels, c->info.mid_i, 250, 500,
+                           path, &err) == SP_OK)
+        printf("  picture: %s\n", path);
+    else
+        printf("  picture: %s\n", err.message);
+}
+
+static void levels_table(const mr_chain *c)
+{
+    printf("  %-8s %8s %8s %6s %9s %5s %8s\n", "level", "canalAP", "discH",
+           "DHI", "disc/CSF", "grade", "displ");
+    for (size_t q = c->spine.n_disc; q-- > 0;) {
+        const mrlevel_measure *m = &c->level[q];
+        char name[32] = "?";
+        if (m->vert_above)
+            sp_label_disc_level_name(m->vert_above, 0, name, sizeof name);
+        printf("  %-8s %6.1fmm %6.1fmm %6.2f %9.2f %5d %6.1fmm\n", name,
+               m->canal_ap_mm, m->disc_height_mm, m->dhi, m->disc_csf_ratio,
+               m->grade, m->displacement_mm);
+    }
+}
+
+/* Fraction of reference voxels equal to `lab` (any nonzero when < 0)
+ * inside the canal */
+static double inside(const sp_volume *ref, int lab, const sp_volume *canal,
+                     size_t *count)
+{
+    const uint16_t *r = ref->data;
+    const uint8_t *m = canal->data;
+    size_t in = 0, n = 0;
+    for (size_t t = 0; t < sp_volume_count(ref); t++)
+        if (lab < 0 ? r[t] != 0 : r[t] == lab) {
+            n++;
+            in += m[t];
+        }
+    *count = n;
+    return n ? (double)in / (double)n : -1;
+}
+
+static int crop_c5_c7(const char *data, const char *png)
+{
+    const char *s = "spine/mr-cervical-c5-c7-sag-crop";
+    sp_volume raw = {0}, sub = {0}, vert = {0};
+    mr_chain c;
+    char path[256];
+    snprintf(path, sizeof path, "%s/dicom", s);
+    if (!run(data, path, "C6", &raw, &c))
+        return 0;
+    printf("%s (lowest vertebra given: C6)\n", s);
+    int ok = reference(data, "spine/mr-cervical-c5-c7-sag-crop/labels/"
+                       "sub-mri_seg-subreg_label-6_msk.nii.gz", &c, &sub) &&
+             reference(data, "spine/mr-cervical-c5-c7-sag-crop/labels/"
+                       "sub-mri_seg-vert_label-6_msk.nii.gz", &c, &vert);
+    if (ok) {
+        double d = analysis_dice_labels(&c.labels, SP_LABEL_CANAL, &sub, 61);
+        printf("  canal Dice vs label 61          %.3f   (target >= 0.80)\n",
+               d);
+        static const int disc[2] = {105, 106};
+        for (int q = 0; q < 2; q++)
+            printf("  disc %s Dice vs seg-vert %d  %.3f   (target >= 0.70)\n",
+                   q ? "C6-C7" : "C5-C6", disc[q],
+                   analysis_dice_labels(&c.labels, disc[q], &vert, disc[q]));
+        for (int v = 5; v <= 7; v++)
+            printf("  C%d body Dice vs whole vertebra  %.3f\n", v,
+                   analysis_dice_labels(&c.labels, v, &vert, v));
+        levels_table(&c);
+        picture(&c, png, "c5-c7");
+    }
+    sp_volume_free(&raw), sp_volume_free(&sub), sp_volume_free(&vert);
+    mr_chain_free(&c);
+    return ok;
+}
+
+static int cord_series(const char *data, const char *png, const char *s,
+                       const char *cord, const char *name)
+{
+    sp_volume raw = {0}, ref = {0};
+    mr_chain c;
+    char path[256];
+    snprintf(path, sizeof path, "%s/dicom", s);
+    if (!run(data, path, NULL, &raw, &c))
+        return 0;
+    printf("%s (%s)\n", s, sp_orientation_name(sp_volume_orientation(&raw)));
+    snprintf(path, sizeof path, "%s/labels/%s", s, cord);
+    int ok = reference(data, path, &c, &ref);
+    if (ok) {
+        size_t n;
+        double f = inside(&ref, -1, &c.canal, &n);
+        printf("  manual cord inside our canal    %.3f of %zu voxels "
+               "(target >= 0.95)\n", f, n);
+        if (!c.labelled)
+            printf("  levels not named: %s\n", c.label_note);
+        levels_table(&c);
+        picture(&c, png, name);
+    }
+    sp_volume_free(&raw), sp_volume_free(&ref);
+    mr_chain_free(&c);
+    return ok;
+}
+
+static int lumbar(const char *data, const char *png)
+{
+    const char *s = "spine/mr-lumbar-t2-sag/dicom";
+    sp_volume raw = {0};
+    mr_chain c;
+    if (!run(data, s, NULL, &raw, &c))
+        return 0;
+    printf("spine/mr-lumbar-t2-sag (no reference: check the picture)\n");
+    printf("  %zu discs, level spacing %.0f mm, %s\n", c.spine.n_disc,
+           c.spine.level_mm,
+           c.labelled ? "counted up from the sacrum" : c.label_note);
+    levels_table(&c);
+    picture(&c, png, "lumbar");
+    sp_volume_free(&raw);
+    mr_chain_free(&c);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *data = SPINEPIPE_DEFAULT_DATA, *png = "/tmp";
+    for (int a = 1; a < argc; a++) {
+        if (!strcmp(argv[a], "--data") && a + 1 < argc)
+            data = argv[++a];
+        else if (!strcmp(argv[a], "--png") && a + 1 < argc)
+            png = argv[++a];
+        else {
+            fprintf(stderr, "usage: evaluate-mr [--data DIR] [--png DIR]\n");
+            return 2;
+        }
+    }
+    int ok = crop_c5_c7(data, png);
+    ok &= cord_series(data, png, "spine/mr-cervical-t2-sag",
+                      "t2_seg-manual.nii.gz", "cervical-sag");
+    ok &= cord_series(data, png, "spine/mr-cervical-t2-axial",
+                      "sub-unf01_T2w_seg-manual.nii.gz", "cervical-axial");
+    ok &= lumbar(data, png);
+    return ok ? 0 : 1;
+}
