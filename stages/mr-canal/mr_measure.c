@@ -82,3 +82,25 @@ sp_status mr_measure(const sp_volume *canal, const mrspine *s,
     }
     return SP_OK;
 }
+
+sp_status mr_canal_sections(const sp_volume *canal, double *area_mm2,
+                            double *ap_mm, sp_error *err)
+{
+    const uint8_t *m = sp_volume_u8(canal);
+    if (!m)
+        return sp_error_set(err, SP_INTERNAL,
+                            "mr sections: the canal is not a U8 mask");
+    size_t nx = canal->dim[0], ny = canal->dim[1];
+    for (size_t k = 0; k < canal->dim[2]; k++) {
+        size_t n = 0, ap = 0;
+        for (size_t i = 0; i < nx; i++) {
+            size_t r = ap_run(canal, i, k);
+            ap = r > ap ? r : ap;
+        }
+        for (size_t t = 0; t < nx * ny; t++)
+            n += m[k * nx * ny + t];
+        area_mm2[k] = (double)n * canal->spacing[0] * canal->spacing[1];
+        ap_mm[k] = (double)ap * canal->spacing[1];
+    }
+    return SP_OK;
+}

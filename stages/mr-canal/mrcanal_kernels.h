@@ -21,6 +21,7 @@ typedef struct mrcanal_params {
     double threshold;     /* CSF cut: tissue + threshold * (CSF - tissue) */
     double radius_mm;     /* canal voxels lie this close to the path */
     double min_contrast;  /* CSF at least this many times the tissue */
+    double rim;           /* wall voxels above rim * tissue join */
     double ridge_mm;      /* walls sampled this far in front and behind */
     double posterior_weight; /* brightness weighed by 1 - w + 2w * j/ny */
 } mrcanal_params;
@@ -117,5 +118,12 @@ typedef struct mrlevel_measure {
 sp_status mr_measure(const sp_volume *canal, const mrspine *s,
                      const mrcanal_info *ci, double k_spacing,
                      double j_spacing, mrlevel_measure *out, sp_error *err);
+
+/* Per axial plane k of the canonical layout: canal cross-sectional area
+ * (mm2, in the plane) and AP diameter (longest AP run, mm); 0 where the
+ * plane holds no canal. For axial T2 series the planes are the slices.
+ * area_mm2 and ap_mm hold dim[2] values each. */
+sp_status mr_canal_sections(const sp_volume *canal, double *area_mm2,
+                            double *ap_mm, sp_error *err);
 
 #endif

@@ -18,6 +18,7 @@ void mrcanal_params_default(mrcanal_params *p)
     p->radius_mm = 16.0;
     p->min_contrast = 1.15;
     p->ridge_mm = 10.0;
+    p->rim = 0.5;
     p->posterior_weight = 0.9;
 }
 
@@ -201,6 +202,26 @@ static void fill_plane(uint8_t *p, size_t nx, size_t ny, uint8_t *tmp)
     }
 }
 
+/* The wall voxels the CSF only partly fills: in-plane neighbours of the
+ * canal with signal above `level` join it (one voxel, once). */
+static void add_rim(const sp_volume *t2, size_t k, double level, uint8_t *m,
+                    uint8_t *tmp)
+{
+    size_t nx = t2->dim[0], ny = t2->dim[1];
+    const float *im = (const float *)t2->data + k * nx * ny;
+    uint8_t *p = m + k * nx * ny;
+    memcpy(tmp, p, nx * ny);
+    for (size_t j = 0; j < ny; j++)
+        for (size_t i = 0; i < nx; i++) {
+            size_t q = j * nx + i;
+            if (tmp[q] || im[q] <= level)
+                continue;
+            if ((i > 0 && tmp[q - 1]) || (i + 1 < nx && tmp[q + 1]) ||
+                (j > 0 && tmp[q - nx]) || (j + 1 < ny && tmp[q + nx]))
+                p[q] = 1;
+        }
+}
+
 sp_status mrcanal_segment(const sp_volume *t2, const mrcanal_params *p,
                           sp_volume *canal, mrcanal_info *info,
                           sp_error *err)
@@ -300,6 +321,7 @@ sp_status mrcanal_segment(const sp_volume *t2, const mrcanal_params *p,
     for (size_t k = 0; k < nz; k++) {
         grow_plane(t2, k, ic, (size_t)path[k], thr, p->radius_mm, m, stack);
         fill_plane(m + k * nx * ny, nx, ny, tmp);
+        add_rim(t2, k, p->rim * info->tissue_level, m, tmp);
     }
     /* the mid-sagittal slice: the canal's left-right centre */
     double si = 0;

@@ -82,6 +82,24 @@ static void levels_table(const mr_chain *c)
     }
 }
 
+/* Axial series: canal area and AP per slice (not assigned to levels:
+ * the slab is too short to find discs in) */
+static void sections(const mr_chain *c)
+{
+    size_t nz = c->canal.dim[2];
+    double *area = malloc(nz * sizeof *area), *ap = malloc(nz * sizeof *ap);
+    sp_error err;
+    if (!area || !ap || mr_canal_sections(&c->canal, area, ap, &err) != SP_OK) {
+        printf("  sections: failed\n");
+    } else {
+        printf("  per slice (feet to head): area mm2 / AP mm\n  ");
+        for (size_t k = 0; k < nz; k++)
+            printf("%.0f/%.0f%s", area[k], ap[k],
+                   k + 1 < nz ? (k % 8 == 7 ? "\n  " : "  ") : "\n");
+    }
+    free(area), free(ap);
+}
+
 /* Fraction of reference voxels equal to `lab` (any nonzero when < 0)
  * inside the canal */
 static double inside(const sp_volume *ref, int lab, const sp_volume *canal,
@@ -150,9 +168,13 @@ static int cord_series(const char *data, const char *png, const char *s,
         double f = inside(&ref, -1, &c.canal, &n);
         printf("  manual cord inside our canal    %.3f of %zu voxels "
                "(target >= 0.95)\n", f, n);
-        if (!c.labelled)
-            printf("  levels not named: %s\n", c.label_note);
-        levels_table(&c);
+        if (sp_volume_orientation(&raw) == SP_ORIENT_AXIAL) {
+            sections(&c);
+        } else {
+            if (!c.labelled)
+                printf("  levels not named: %s\n", c.label_note);
+            levels_table(&c);
+        }
         picture(&c, png, name);
     }
     sp_volume_free(&raw), sp_volume_free(&ref);
