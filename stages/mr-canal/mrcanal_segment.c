@@ -202,6 +202,24 @@ static void fill_plane(uint8_t *p, size_t nx, size_t ny, uint8_t *tmp)
     }
 }
 
+/* Median signal 12-18 mm from (si, sj) in plane k (buf: scratch of
+ * dim[0] * dim[1] values) */
+static double ring_level(const sp_volume *t2, size_t k, size_t si, size_t sj,
+                         double *buf)
+{
+    const float *im = t2->data;
+    size_t c = 0;
+    for (size_t j = 0; j < t2->dim[1]; j++)
+        for (size_t i = 0; i < t2->dim[0]; i++) {
+            double du = ((double)i - (double)si) * t2->spacing[0];
+            double dv = ((double)j - (double)sj) * t2->spacing[1];
+            double r2 = du * du + dv * dv;
+            if (r2 >= 144 && r2 <= 324)
+                buf[c++] = im[sp_volume_index(t2, i, j, k)];
+        }
+    return c ? median(buf, c) : 0;
+}
+
 /* The wall voxels the CSF only partly fills: in-plane neighbours of the
  * canal with signal above `level` join it (one voxel, once). */
 static void add_rim(const sp_volume *t2, size_t k, double level, uint8_t *m,
@@ -319,10 +337,16 @@ sp_status mrcanal_segment(const sp_volume *t2, const mrcanal_params *p,
                  p->threshold * (info->csf_level - info->tissue_level);
     uint8_t *m = canal->data;
     for (size_t k = 0; k < nz; k++) {
-        grow_plane(t2, k, ic, (size_t)path[k], thr, p->radius_mm, m, stack);
+        /* where the canal sits in bright surroundings (fat) the cut rises
+         * with them: the ring 12-18 mm around the column sets it */
+        double ring = ring_level(t2, k, ic, (size_t)path[k], buf);
+        double tk = ring + p->threshold * (info->csf_level - ring);
+        grow_plane(t2, k, ic, (size_t)path[k], tk > thr ? tk : thr,
+                   p->radius_mm, m, stack);
         fill_plane(m + k * nx * ny, nx, ny, tmp);
-        add_rim(t2, k, p->rim * info->tissue_level, m, tmp);
     }
+    for (size_t k = 0; k < nz; k++)
+        add_rim(t2, k, p->rim * info->tissue_level, m, tmp);
     /* the mid-sagittal slice: the canal's left-right centre */
     double si = 0;
     for (size_t t = 0; t < n; t++)

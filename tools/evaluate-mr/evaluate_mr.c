@@ -6,8 +6,13 @@
  *   build/tools/evaluate-mr/evaluate-mr [--data DIR] [--png DIR]
  *
  * --data: the shared data folder (default: ../shared/data beside the
- * source tree); --png: write a mid-sagittal picture of each series there
+ * source tree); --phantom DIR: also score an MR phantom made by
+ * `spinepipe phantom --modality MR --output DIR` (branch phantom; DIR holds
+ * dicom/ and truth.json, or give sample_dicom/mr-t2-sagittal and its
+ * sample_truth folder as DIR:TRUTHDIR); --png: write a mid-sagittal picture of each series there
  * (default /tmp). Exit status 0 when every series ran, 1 otherwise. */
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,16 +205,110 @@ static int lumbar(const char *data, const char *png)
     return 1;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Our disc nearest (head-feet) to each truth level; canal AP error. */
+static int phantom(const char *arg, const char *png)
+{
+    char dicom[1024], truth[1024];
+    const char *colon = strchr(arg, ':');
+    if (colon) {
+        snprintf(dicom, sizeof dicom, "%.*s", (int)(colon - arg), arg);
+        snprintf(truth, sizeof truth, "%s/truth.json", colon + 1);
+    } else {
+        snprintf(dicom, sizeof dicom, "%s/dicom", arg);
+        snprintf(truth, sizeof truth, "%s/truth.json", arg);
+    }
+    sp_volume raw = {0};
+    mr_chain c;
+    sp_error err;
+    if (analysis_load_series(dicom, &raw, &err) != SP_OK ||
+        mr_chain_run(&raw, NULL, &c, &err) != SP_OK) {
+        printf("phantom %s FAILED: %s\n", dicom, err.message);
+        sp_volume_free(&raw);
+        return 0;
+    }
+    json_error_t jerr;
+    json_t *root = json_load_file(truth, 0, &jerr);
+    json_t *levels = root ? json_object_get(root, "levels") : NULL;
+    if (!json_is_array(levels)) {
+        printf("phantom %s: no levels (%s)\n", truth, jerr.text);
+        json_decref(root);
+        sp_volume_free(&raw);
+        mr_chain_free(&c);
+        return 0;
+    }
+    printf("MR phantom %s (%zu discs found, %s)\n", dicom, c.spine.n_disc,
+           c.labelled ? "counted from the sacrum" : c.label_note);
+    printf("  %-8s %8s %8s %8s %8s %8s\n", "level", "truthAP", "ourAP",
+           "error", "truthH", "ourH");
+    size_t n = json_array_size(levels), ne = 0;
+    double *errs = calloc(n ? n : 1, sizeof *errs);
+    for (size_t q = 0; errs && q < n; q++) {
+        json_t *l = json_array_get(levels, q);
+        json_t *cen = json_object_get(l, "disc_centre_mm");
+        const char *name = json_string_value(json_object_get(l, "level"));
+        double ap = json_number_value(json_object_get(l, "canal_ap_mm"));
+        double h = json_number_value(json_object_get(l, "disc_height_mm"));
+        if (json_array_size(cen) != 3 || !name)
+            continue;
+        double lps[3], ijk[3];
+        for (int a = 0; a < 3; a++)
+            lps[a] = json_number_value(json_array_get(cen, (size_t)a));
+        if (sp_volume_patient_to_voxel(&c.t2, lps, ijk) != SP_OK)
+            continue;
+        size_t best = SIZE_MAX;
+        double bd = 1e9;
+        for (size_t d = 0; d < c.spine.n_disc; d++) {
+            double dist = fabs(c.spine.disc[d].k - ijk[2]) * c.t2.spacing[2];
+            if (dist < bd)
+                bd = dist, best = d;
+        }
+        if (best == SIZE_MAX || bd > 10) {
+            printf("  %-8s %6.1fmm   not found\n", name, ap);
+            continue;
+        }
+        const mrlevel_measure *m = &c.level[best];
+        char ours[32] = "?";
+        if (m->vert_above)
+            sp_label_disc_level_name(m->vert_above, 0, ours, sizeof ours);
+        errs[ne++] = fabs(m->canal_ap_mm - ap);
+        printf("  %-8s %6.1fmm %6.1fmm %6.1fmm %6.1fmm %6.1fmm  (ours: %s, "
+               "%.1f mm away)\n", name, ap, m->canal_ap_mm,
+               m->canal_ap_mm - ap, h, m->disc_height_mm, ours, bd);
+    }
+    if (ne) {
+        qsort(errs, ne, sizeof *errs, cmp_double);
+        printf("  canal AP |error| median %.2f mm over %zu levels (target "
+               "<= 0.5 mm)\n", ne % 2 ? errs[ne / 2]
+                                    : 0.5 * (errs[ne / 2 - 1] + errs[ne / 2]),
+               ne);
+    }
+    picture(&c, png, "phantom");
+    free(errs);
+    json_decref(root);
+    sp_volume_free(&raw);
+    mr_chain_free(&c);
+    return ne > 0;
+}
+
 int main(int argc, char **argv)
 {
-    const char *data = SPINEPIPE_DEFAULT_DATA, *png = "/tmp";
+    const char *data = SPINEPIPE_DEFAULT_DATA, *png = "/tmp", *ph = NULL;
     for (int a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--data") && a + 1 < argc)
             data = argv[++a];
+        else if (!strcmp(argv[a], "--phantom") && a + 1 < argc)
+            ph = argv[++a];
         else if (!strcmp(argv[a], "--png") && a + 1 < argc)
             png = argv[++a];
         else {
-            fprintf(stderr, "usage: evaluate-mr [--data DIR] [--png DIR]\n");
+            fprintf(stderr, "usage: evaluate-mr [--data DIR] [--png DIR] "
+                            "[--phantom DIR|DICOMDIR:TRUTHDIR]\n");
             return 2;
         }
     }
@@ -219,5 +318,7 @@ int main(int argc, char **argv)
     ok &= cord_series(data, png, "spine/mr-cervical-t2-axial",
                       "sub-unf01_T2w_seg-manual.nii.gz", "cervical-axial");
     ok &= lumbar(data, png);
+    if (ph)
+        ok &= phantom(ph, png);
     return ok ? 0 : 1;
 }
