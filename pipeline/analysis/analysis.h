@@ -69,4 +69,24 @@ sp_status analysis_debug_png(const sp_volume *image, const sp_volume *labels,
                              size_t i_slice, double wl, double ww,
                              const char *path, sp_error *err);
 
+/* Voxel-axis permutation and flips bringing a grid closest to L, P, S
+ * (i left-right, j anterior-posterior, k feet-head): canonical axis a is
+ * source axis src_axis[a], reversed when flip[a]. */
+typedef struct analysis_axes {
+    int src_axis[3];
+    int flip[3];
+} analysis_axes;
+sp_status analysis_axes_lps(const sp_volume *src, analysis_axes *ax,
+                            sp_error *err);
+/* Copy of src in the canonical layout (same patient geometry). Allocates
+ * dst. */
+sp_status analysis_reorient(const sp_volume *src, const analysis_axes *ax,
+                            sp_volume *dst, sp_error *err);
+/* The inverse: a canonical-layout volume back onto the grid of `like`.
+ * Allocates dst. */
+sp_status analysis_reorient_back(const sp_volume *canon,
+                                 const analysis_axes *ax,
+                                 const sp_volume *like, sp_volume *dst,
+                                 sp_error *err);
+
 #endif

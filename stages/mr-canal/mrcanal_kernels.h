@@ -1,0 +1,129 @@
+/* Kernels of the MR spine analysis on sagittal T2 (stage `mr-canal` and
+ * the MR levels/measure steps that follow it).
+ *
+ * Every kernel works on the canonical layout of analysis_reorient (i left
+ * to right, j anterior to posterior, k feet to head), on an image that went
+ * through the bias kernels (shading removed, foreground median 100). */
+#ifndef SPINEPIPE_MRCANAL_KERNELS_H
+#define SPINEPIPE_MRCANAL_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spinepipe/error.h"
+#include "spinepipe/volume.h"
+
+typedef struct mrcanal_params {
+    double slab_mm;       /* half-thickness of the mid-sagittal slab */
+    double band_mm;       /* AP width averaged when tracing the column */
+    double air_gap_mm;    /* the back's skin is at least this far behind */
+    double skin_max_mm;   /* and at most this far (when in the picture) */
+    double threshold;     /* CSF cut: tissue + threshold * (CSF - tissue) */
+    double radius_mm;     /* canal voxels lie this close to the path */
+    double min_contrast;  /* CSF at least this many times the tissue */
+    double rim;           /* wall voxels above rim * tissue join */
+    double ridge_mm;      /* walls sampled this far in front and behind */
+    double posterior_weight; /* brightness weighed by 1 - w + 2w * j/ny */
+} mrcanal_params;
+
+/* See mrcanal_segment.c for the values. */
+void mrcanal_params_default(mrcanal_params *p);
+
+typedef struct mrcanal_info {
+    double csf_level;   /* median signal along the traced CSF column */
+    double tissue_level;/* foreground median */
+    size_t mid_i;       /* mid-sagittal slice (canal centre) */
+    double *path_j;     /* per plane k: AP position (voxels) of the
+                           column centre at mid_i; malloc'd, dim[2] */
+    size_t voxels;
+} mrcanal_info;
+
+void mrcanal_info_free(mrcanal_info *info);
+
+/* The spinal canal (dural sac: CSF and what it surrounds, cord and
+ * roots) as a U8 mask. The CSF column is traced head to feet in the
+ * mid-sagittal slab as the brightest continuous vertical band (dynamic
+ * programming) that has no air close behind it (the subcutaneous fat
+ * does); each axial plane then grows from the column over CSF-bright
+ * signal within radius_mm and is filled between its walls. Allocates
+ * canal. SP_NOTANALYSABLE when the column is not brighter than tissue. */
+sp_status mrcanal_segment(const sp_volume *t2, const mrcanal_params *p,
+                          sp_volume *canal, mrcanal_info *info,
+                          sp_error *err);
+
+/* Discs and vertebral bodies along the canal's anterior wall. */
+#define MRSPINE_MAX_DISCS 32
+
+typedef struct mrdisc {
+    double k;            /* centre plane (voxels, may be fractional) */
+    double height_mm;    /* head-feet extent of the disc signal */
+    double signal;       /* mean disc signal in the mid-sagittal slab */
+    int vert_above;      /* labels.h vertebra above it once labelled, else 0 */
+} mrdisc;
+
+typedef struct mrspine {
+    size_t mid_i;
+    double *wall_j;      /* per plane: canal's anterior wall (voxels, j) at
+                            mid_i; -1 where there is no canal. malloc'd */
+    double level_mm;     /* disc-to-disc spacing (autocorrelation) */
+    int discs_bright;    /* discs whose nucleus is brighter than the
+                            bodies (hydrated) */
+    double body_signal;  /* median of the profile in front of the canal */
+    double body_depth_mm;/* AP depth assumed for bodies and discs */
+    size_t n_disc;       /* ordered by increasing k (feet to head) */
+    mrdisc disc[MRSPINE_MAX_DISCS];
+    int sacrum_below;    /* the column continues below the lowest disc
+                            without another disc: sacrum */
+} mrspine;
+
+void mrspine_free(mrspine *s);
+
+/* Find the discs: the signal profile 2-14 mm in front of the canal in
+ * the mid-sagittal slab, band-passed; its period gives the level spacing,
+ * and its dark dips (disc plus endplates) are the discs. */
+sp_status mrdisc_find(const sp_volume *t2, const sp_volume *canal,
+                      const mrcanal_info *ci, mrspine *s, sp_error *err);
+
+/* Name the levels. `lowest` names the vertebra just above the lowest disc
+ * ("L5", "C6"); NULL means "from the sacrum": needs sacrum_below, and the
+ * lowest disc is then L5-S1. SP_NOTANALYSABLE when no anchor exists. */
+sp_status mrdisc_label(mrspine *s, const char *lowest, sp_error *err);
+
+/* Label map in the canonical layout: canal 201, discs 100 + vertebra
+ * above, vertebral bodies their vertebra label (unlabelled discs and
+ * bodies are left out). Discs fill their head-feet band in front of the
+ * canal (one body depth deep); bodies are the largest part of the
+ * non-dark signal between two discs. */
+sp_status mrdisc_label_map(const sp_volume *t2, const sp_volume *canal,
+                           const mrspine *s, sp_volume *labels,
+                           sp_error *err);
+
+/* Per disc level measurements (mid-sagittal). */
+typedef struct mrlevel_measure {
+    int vert_above;          /* labels.h vertebra above the disc */
+    double canal_ap_mm;      /* dural sac AP diameter at the disc plane */
+    double disc_height_mm;   /* head-feet extent of the disc signal dip */
+    double dhi;              /* disc height index: disc height / mean of
+                                the adjacent body heights; 0 when no body
+                                is bounded by two discs */
+    double disc_csf_ratio;   /* disc signal / CSF signal */
+    int grade;               /* Pfirrmann-like 1..5 from that ratio:
+                                approximate, see docs/accuracy.md */
+    double displacement_mm;  /* canal front wall at the disc behind the
+                                line joining it at the adjacent body
+                                middles: posterior displacement (> 0) */
+} mrlevel_measure;
+
+/* One entry per disc of s (out holds s->n_disc entries). */
+sp_status mr_measure(const sp_volume *canal, const mrspine *s,
+                     const mrcanal_info *ci, double k_spacing,
+                     double j_spacing, mrlevel_measure *out, sp_error *err);
+
+/* Per axial plane k of the canonical layout: canal cross-sectional area
+ * (mm2, in the plane) and AP diameter (longest AP run, mm); 0 where the
+ * plane holds no canal. For axial T2 series the planes are the slices.
+ * area_mm2 and ap_mm hold dim[2] values each. */
+sp_status mr_canal_sections(const sp_volume *canal, double *area_mm2,
+                            double *ap_mm, sp_error *err);
+
+#endif

@@ -1,0 +1,136 @@
+/* Level names and the label map of discs, bodies and canal on sagittal
+ * T2. */
+#include "mrcanal_kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "spinepipe/labels.h"
+
+sp_status mrdisc_label(mrspine *s, const char *lowest, sp_error *err)
+{
+    int v;
+    if (lowest) {
+        v = sp_label_vertebra_from_name(lowest);
+        if (v <= 0 || v >= SP_LABEL_SACRUM)
+            return sp_error_set(err, SP_CONFIG,
+                                "mr levels: lowest vertebra \"%s\" is not a "
+                                "vertebra name like L5 or C6", lowest);
+    } else if (s->sacrum_below) {
+        v = SP_LABEL_L1 + 4;
+    } else {
+        return sp_error_set(err, SP_NOTANALYSABLE,
+                            "mr levels: no sacrum below the lowest disc and "
+                            "no lowest vertebra given: levels cannot be "
+                            "counted");
+    }
+    for (size_t q = 0; q < s->n_disc; q++) {
+        int a = v - (int)q;
+        s->disc[q].vert_above = a >= SP_LABEL_C1 ? a : 0;
+    }
+    return SP_OK;
+}
+
+/* Paint the largest 6-connected part of cand (count voxels) as `label`
+ * where nothing is painted yet. */
+static sp_status paint_largest(const uint8_t *cand, const sp_volume *like,
+                               uint16_t label, uint16_t *out, uint32_t *cc,
+                               sp_error *err)
+{
+    size_t *sizes = NULL;
+    long nc = analysis_components(cand, like->dim, 0, cc, &sizes);
+    if (nc < 0)
+        return sp_error_set(err, SP_NOMEM, "mr label map: out of memory");
+    long best = 0;
+    for (long c = 1; c <= nc; c++)
+        if (sizes[c] > sizes[best])
+            best = c;
+    for (size_t t = 0; best && t < sp_volume_count(like); t++)
+        if (cc[t] == (uint32_t)best && !out[t])
+            out[t] = label;
+    free(sizes);
+    return SP_OK;
+}
+
+/* Candidates in the box in front of the canal between planes [ka, kb]:
+ * signal above thr (bright) or below it (dark) */
+static void box(const sp_volume *t2, const mrspine *s, double ka, double kb,
+                double thr, int bright, uint8_t *cand)
+{
+    const float *im = t2->data;
+    size_t nx = t2->dim[0], nz = t2->dim[2];
+    memset(cand, 0, sp_volume_count(t2));
+    double hw = 0.65 * s->body_depth_mm;
+    int dj = (int)ceil(s->body_depth_mm / t2->spacing[1]);
+    long k0 = (long)ceil(ka), k1 = (long)floor(kb);
+    for (long k = k0 < 0 ? 0 : k0; k <= k1 && k < (long)nz; k++) {
+        long w = (long)s->wall_j[k];
+        for (long j = w - dj; j < w; j++) {
+            if (j < 0)
+                continue;
+            for (size_t i = 0; i < nx; i++) {
+                double du = ((double)i - (double)s->mid_i) * t2->spacing[0];
+                if (fabs(du) > hw)
+                    continue;
+                size_t q = sp_volume_index(t2, i, (size_t)j, (size_t)k);
+                cand[q] = bright ? im[q] > thr : im[q] < thr;
+            }
+        }
+    }
+}
+
+sp_status mrdisc_label_map(const sp_volume *t2, const sp_volume *canal,
+                           const mrspine *s, sp_volume *labels,
+                           sp_error *err)
+{
+    sp_status st = sp_volume_alloc_like(labels, t2, SP_VOXEL_U16, err);
+    if (st != SP_OK)
+        return st;
+    size_t n = sp_volume_count(t2);
+    uint16_t *out = labels->data;
+    const uint8_t *m = canal->data;
+    for (size_t t = 0; t < n; t++)
+        out[t] = m[t] ? SP_LABEL_CANAL : 0;
+    uint8_t *cand = malloc(n);
+    uint32_t *cc = malloc(n * sizeof *cc);
+    if (!cand || !cc) {
+        free(cand), free(cc);
+        sp_volume_free(labels);
+        return sp_error_set(err, SP_NOMEM, "mr label map: out of memory");
+    }
+    double sz = t2->spacing[2];
+    for (size_t q = 0; st == SP_OK && q < s->n_disc; q++) {
+        const mrdisc *d = &s->disc[q];
+        if (!d->vert_above)
+            continue;
+        double h = 0.5 * d->height_mm / sz;
+        box(t2, s, d->k - h, d->k + h, -1, 1, cand);
+        st = paint_largest(cand, t2,
+                           (uint16_t)(SP_LABEL_DISC_BASE + d->vert_above),
+                           out, cc, err);
+    }
+    /* bodies between the discs, and one level beyond each end */
+    for (size_t q = 0; st == SP_OK && q <= s->n_disc && s->n_disc; q++) {
+        const mrdisc *lo = q > 0 ? &s->disc[q - 1] : NULL;
+        const mrdisc *hi = q < s->n_disc ? &s->disc[q] : NULL;
+        int v = hi ? hi->vert_above + 1 : lo->vert_above;
+        if ((hi && !hi->vert_above) || (lo && !lo->vert_above))
+            continue;
+        if (v <= 0 || v > SP_LABEL_SACRUM)
+            continue;
+        double lv = s->level_mm / sz;
+        double ka = lo ? lo->k + 0.5 * lo->height_mm / sz
+                       : hi->k - lv + 0.5 * hi->height_mm / sz;
+        double kb = hi ? hi->k - 0.5 * hi->height_mm / sz
+                       : lo->k + lv - 0.5 * lo->height_mm / sz;
+        /* bodies: marrow, leaving out the black cortex and ligaments */
+        box(t2, s, ka, kb, 0.4 * s->body_signal, 1, cand);
+        st = paint_largest(cand, t2, (uint16_t)v, out, cc, err);
+    }
+    free(cand), free(cc);
+    if (st != SP_OK)
+        sp_volume_free(labels);
+    return st;
+}

@@ -1,0 +1,276 @@
+/* mr-canal on real sagittal T2: the canal overlaps the reference canal
+ * (CSF space, label 61) of the C5-C7 crop, holds the manually traced cord
+ * of the cervical series, and runs the whole lumbar series with lumbar
+ * dural-sac sizes; an image without a bright column is refused. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "analysis.h"
+#include "bias_kernels.h"
+#include "mrcanal_kernels.h"
+#include "spinepipe/labels.h"
+#include "test_data.h"
+
+/* load, bring to the canonical layout, correct and normalise */
+static void prepare(const char *rel, sp_volume *t2, analysis_axes *ax,
+                    sp_volume *raw)
+{
+    sp_error err;
+    sp_volume c = {0}, fg = {0};
+    char *dir = test_data_path(rel);
+    assert_int_equal(analysis_load_series(dir, raw, &err), SP_OK);
+    free(dir);
+    assert_int_equal(analysis_axes_lps(raw, ax, &err), SP_OK);
+    assert_int_equal(analysis_reorient(raw, ax, &c, &err), SP_OK);
+    bias_params bp;
+    bias_params_default(&bp);
+    assert_int_equal(bias_correct(&c, &bp, t2, NULL, &err), SP_OK);
+    assert_int_equal(bias_foreground(&c, bp.fg_fraction, &fg, &err), SP_OK);
+    assert_int_equal(bias_normalise(t2, &fg, bp.target_median, NULL, &err),
+                     SP_OK);
+    sp_volume_free(&c), sp_volume_free(&fg);
+}
+
+static void reference(const char *rel, const analysis_axes *ax,
+                      sp_volume *ref)
+{
+    sp_volume r = {0};
+    char *path = test_data_path(rel);
+    assert_int_equal(sp_nifti_read(path, 1, &r, NULL), SP_OK);
+    free(path);
+    assert_int_equal(analysis_reorient(&r, ax, ref, NULL), SP_OK);
+    sp_volume_free(&r);
+}
+
+static void canal_matches_reference_c5_c7(void **state)
+{
+    (void)state;
+    sp_volume raw = {0}, t2 = {0}, canal = {0}, ref = {0}, lab = {0};
+    analysis_axes ax;
+    prepare("spine/mr-cervical-c5-c7-sag-crop/dicom", &t2, &ax, &raw);
+    mrcanal_params p;
+    mrcanal_params_default(&p);
+    mrcanal_info info;
+    sp_error err;
+    assert_int_equal(mrcanal_segment(&t2, &p, &canal, &info, &err), SP_OK);
+    reference("spine/mr-cervical-c5-c7-sag-crop/labels/"
+              "sub-mri_seg-subreg_label-6_msk.nii.gz", &ax, &ref);
+    assert_int_equal(sp_volume_alloc_like(&lab, &canal, SP_VOXEL_U16, NULL),
+                     SP_OK);
+    uint16_t *l = lab.data;
+    const uint8_t *m = canal.data;
+    for (size_t t = 0; t < sp_volume_count(&canal); t++)
+        l[t] = m[t];
+    double dice = analysis_dice_labels(&lab, 1, &ref, 61);
+    print_message("# C5-C7 crop: canal Dice vs label 61 = %.3f\n", dice);
+    assert_true(dice >= 0.80);
+    mrcanal_info_free(&info);
+    sp_volume_free(&raw), sp_volume_free(&t2), sp_volume_free(&canal);
+    sp_volume_free(&ref), sp_volume_free(&lab);
+}
+
+static void cord_lies_inside_canal(void **state)
+{
+    (void)state;
+    sp_volume raw = {0}, t2 = {0}, canal = {0}, ref = {0};
+    analysis_axes ax;
+    prepare("spine/mr-cervical-t2-sag/dicom", &t2, &ax, &raw);
+    mrcanal_params p;
+    mrcanal_params_default(&p);
+    mrcanal_info info;
+    sp_error err;
+    assert_int_equal(mrcanal_segment(&t2, &p, &canal, &info, &err), SP_OK);
+    reference("spine/mr-cervical-t2-sag/labels/t2_seg-manual.nii.gz", &ax,
+              &ref);
+    const uint16_t *r = ref.data;
+    const uint8_t *m = canal.data;
+    size_t in = 0, cord = 0, vox = 0;
+    for (size_t t = 0; t < sp_volume_count(&canal); t++) {
+        vox += m[t];
+        if (r[t]) {
+            cord++;
+            in += m[t];
+        }
+    }
+    double frac = (double)in / (double)cord;
+    /* inside, and not by covering everything: the canal is a few times
+     * the cord's volume (cord about a quarter of the dural sac) */
+    print_message("# cervical sag: %zu of %zu cord voxels inside (%.3f); "
+                  "canal/cord volume %.2f\n", in, cord, frac,
+                  (double)vox / (double)cord);
+    assert_true(cord > 1000);
+    assert_true(frac >= 0.99);
+    assert_true(vox < 5 * cord);
+    /* cervical dural sac: area about 100-300 mm2, AP 9-20 mm */
+    size_t nz = canal.dim[2], plausible = 0;
+    double *area = malloc(nz * sizeof *area), *ap = malloc(nz * sizeof *ap);
+    assert_int_equal(mr_canal_sections(&canal, area, ap, &err), SP_OK);
+    for (size_t k = 0; k < nz; k++)
+        plausible += area[k] >= 80 && area[k] <= 320 && ap[k] >= 8 &&
+                     ap[k] <= 22;
+    print_message("# cervical sag: section plausible in %zu of %zu planes "
+                  "(mid: %.0f mm2, AP %.0f mm)\n", plausible, nz,
+                  area[nz / 2], ap[nz / 2]);
+    assert_true(plausible >= nz * 8 / 10);
+    free(area), free(ap);
+    mrcanal_info_free(&info);
+    sp_volume_free(&raw), sp_volume_free(&t2), sp_volume_free(&canal);
+    sp_volume_free(&ref);
+}
+
+static void lumbar_canal_along_the_series(void **state)
+{
+    (void)state;
+    sp_volume raw = {0}, t2 = {0}, canal = {0};
+    analysis_axes ax;
+    prepare("spine/mr-lumbar-t2-sag/dicom", &t2, &ax, &raw);
+    mrcanal_params p;
+    mrcanal_params_default(&p);
+    mrcanal_info info;
+    sp_error err;
+    assert_int_equal(mrcanal_segment(&t2, &p, &canal, &info, &err), SP_OK);
+    /* per axial plane: area of the canal; the lumbar / lower thoracic
+     * dural sac is roughly 80-400 mm2 */
+    size_t nx = canal.dim[0], ny = canal.dim[1], nz = canal.dim[2], ok = 0;
+    const uint8_t *m = canal.data;
+    double px = canal.spacing[0] * canal.spacing[1];
+    for (size_t k = 0; k < nz; k++) {
+        size_t c = 0;
+        for (size_t t = 0; t < nx * ny; t++)
+            c += m[k * nx * ny + t];
+        double a = (double)c * px;
+        ok += a >= 80 && a <= 400;
+    }
+    print_message("# lumbar: canal area plausible in %zu of %zu planes, "
+                  "mid-sagittal slice %zu, CSF %.0f / tissue %.0f\n", ok,
+                  nz, info.mid_i, info.csf_level, info.tissue_level);
+    assert_true(ok >= nz * 7 / 10);
+    mrcanal_info_free(&info);
+    sp_volume_free(&raw), sp_volume_free(&t2), sp_volume_free(&canal);
+}
+
+static void discs_and_levels_c5_c7(void **state)
+{
+    (void)state;
+    sp_volume raw = {0}, t2 = {0}, canal = {0}, ref = {0}, lab = {0};
+    analysis_axes ax;
+    prepare("spine/mr-cervical-c5-c7-sag-crop/dicom", &t2, &ax, &raw);
+    mrcanal_params p;
+    mrcanal_params_default(&p);
+    mrcanal_info info;
+    sp_error err;
+    assert_int_equal(mrcanal_segment(&t2, &p, &canal, &info, &err), SP_OK);
+    mrspine s;
+    assert_int_equal(mrdisc_find(&t2, &canal, &info, &s, &err), SP_OK);
+    /* a crop shows no sacrum and no C2: the lowest vertebra is given */
+    assert_int_equal(mrdisc_label(&s, NULL, &err), SP_NOTANALYSABLE);
+    assert_int_equal(mrdisc_label(&s, "C6", &err), SP_OK);
+    assert_int_equal(mrdisc_label_map(&t2, &canal, &s, &lab, &err), SP_OK);
+    reference("spine/mr-cervical-c5-c7-sag-crop/labels/"
+              "sub-mri_seg-vert_label-6_msk.nii.gz", &ax, &ref);
+    assert_int_equal(s.n_disc, 2);
+    double d56 = analysis_dice_labels(&lab, 105, &ref, 105);
+    double d67 = analysis_dice_labels(&lab, 106, &ref, 106);
+    double v5 = analysis_dice_labels(&lab, 5, &ref, 5);
+    double v6 = analysis_dice_labels(&lab, 6, &ref, 6);
+    double v7 = analysis_dice_labels(&lab, 7, &ref, 7);
+    print_message("# C5-C7 crop: disc Dice C5-C6 %.3f C6-C7 %.3f; vertebra "
+                  "(body only vs whole vertebra) C5 %.3f C6 %.3f C7 %.3f\n",
+                  d56, d67, v5, v6, v7);
+    assert_true(d56 >= 0.62);
+    assert_true(d67 >= 0.70);
+    assert_true(v5 > 0.5 && v6 > 0.5 && v7 > 0.5);
+    mrspine_free(&s);
+    mrcanal_info_free(&info);
+    sp_volume_free(&raw), sp_volume_free(&t2), sp_volume_free(&canal);
+    sp_volume_free(&ref), sp_volume_free(&lab);
+}
+
+static void lumbar_discs_counted_from_sacrum(void **state)
+{
+    (void)state;
+    sp_volume raw = {0}, t2 = {0}, canal = {0};
+    analysis_axes ax;
+    prepare("spine/mr-lumbar-t2-sag/dicom", &t2, &ax, &raw);
+    mrcanal_params p;
+    mrcanal_params_default(&p);
+    mrcanal_info info;
+    sp_error err;
+    assert_int_equal(mrcanal_segment(&t2, &p, &canal, &info, &err), SP_OK);
+    mrspine s;
+    assert_int_equal(mrdisc_find(&t2, &canal, &info, &s, &err), SP_OK);
+    assert_int_equal(mrdisc_label(&s, NULL, &err), SP_OK);
+    /* by eye (docs/accuracy.md): six discs T12-L1 .. L5-S1, 26-36 mm
+     * apart */
+    print_message("# lumbar: %zu discs, level %.0f mm\n", s.n_disc,
+                  s.level_mm);
+    assert_int_equal(s.n_disc, 6);
+    assert_int_equal(s.disc[0].vert_above, SP_LABEL_L1 + 4);
+    assert_int_equal(s.disc[5].vert_above, SP_LABEL_T1 + 11);
+    for (size_t q = 1; q < s.n_disc; q++) {
+        double gap = (s.disc[q].k - s.disc[q - 1].k) * t2.spacing[2];
+        assert_true(gap > 20 && gap < 45);
+    }
+    /* measurements: lumbar dural sac 5-20 mm AP at the discs, discs
+     * 4-16 mm high and lower than the bodies, no displacement over 3 mm
+     * (none is seen in the picture) */
+    mrlevel_measure lv[MRSPINE_MAX_DISCS];
+    assert_int_equal(mr_measure(&canal, &s, &info, t2.spacing[2],
+                                t2.spacing[1], lv, &err), SP_OK);
+    for (size_t q = 0; q < s.n_disc; q++) {
+        print_message("# level %zu: AP %.1f mm, height %.1f mm, DHI %.2f, "
+                      "disc/CSF %.2f, displacement %.1f mm\n", q,
+                      lv[q].canal_ap_mm, lv[q].disc_height_mm, lv[q].dhi,
+                      lv[q].disc_csf_ratio, lv[q].displacement_mm);
+        assert_true(lv[q].canal_ap_mm >= 5 && lv[q].canal_ap_mm <= 20);
+        assert_true(lv[q].disc_height_mm >= 4 &&
+                    lv[q].disc_height_mm <= 16);
+        assert_true(lv[q].dhi > 0.1 && lv[q].dhi < 1);
+        assert_true(lv[q].grade >= 1 && lv[q].grade <= 5);
+        assert_true(lv[q].displacement_mm < 3);
+    }
+    mrspine_free(&s);
+    mrcanal_info_free(&info);
+    sp_volume_free(&raw), sp_volume_free(&t2), sp_volume_free(&canal);
+}
+
+static void flat_image_is_refused(void **state)
+{
+    (void)state;
+    sp_volume v = {0}, canal = {0};
+    assert_int_equal(sp_volume_alloc(&v, SP_VOXEL_F32, 20, 30, 40, NULL),
+                     SP_OK);
+    float *f = v.data;
+    for (size_t t = 0; t < sp_volume_count(&v); t++)
+        f[t] = 100.0f;
+    mrcanal_params p;
+    mrcanal_params_default(&p);
+    mrcanal_info info;
+    sp_error err;
+    assert_int_equal(mrcanal_segment(&v, &p, &canal, &info, &err),
+                     SP_NOTANALYSABLE);
+    assert_non_null(strstr(err.message, "T2"));
+    p.threshold = 2;
+    assert_int_equal(mrcanal_segment(&v, &p, &canal, &info, &err),
+                     SP_CONFIG);
+    sp_volume_free(&v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(canal_matches_reference_c5_c7),
+        cmocka_unit_test(cord_lies_inside_canal),
+        cmocka_unit_test(lumbar_canal_along_the_series),
+        cmocka_unit_test(discs_and_levels_c5_c7),
+        cmocka_unit_test(lumbar_discs_counted_from_sacrum),
+        cmocka_unit_test(flat_image_is_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
