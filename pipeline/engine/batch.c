@@ -52,11 +52,19 @@ static uint32_t fnv1a(const char *s, uint32_t h)
     return h;
 }
 
-void sp_series_dir_names(const sp_dicom_series *s, char *study,
-                         size_t study_size, char *series, size_t series_size)
+void sp_series_dir_names(const sp_dicom_series *s, int anonymize,
+                         char *study, size_t study_size, char *series,
+                         size_t series_size)
 {
     const sp_dicom_header *h = &s->header;
-    sp_safe_name(h->study_uid, "unknown-study", study, study_size);
+    if (anonymize) {
+        char raw[32];
+        snprintf(raw, sizeof raw, "study-%08x",
+                 (unsigned)fnv1a(h->study_uid, 2166136261u));
+        sp_safe_name(raw, "study", study, study_size);
+    } else {
+        sp_safe_name(h->study_uid, "unknown-study", study, study_size);
+    }
     char desc[41];
     sp_safe_name(h->series_description, "series", desc, sizeof desc);
     /* The hash keeps two series with the same number and description (or
@@ -118,9 +126,17 @@ static void on_stage(void *user, size_t index, const char *stage,
     sp_log_status(line);
 }
 
-static json_t *series_json(const sp_dicom_series *s)
+static json_t *series_json(const sp_dicom_series *s, int anonymize)
 {
     const sp_dicom_header *h = &s->header;
+    if (anonymize)
+        return json_pack("{s:s, s:s, s:i, s:i, s:s, s:[i,i,i]}",
+                         "description", h->series_description, "modality",
+                         h->modality, "series_number", h->series_number,
+                         "part", s->part, "orientation",
+                         sp_orientation_name(series_orientation(s)),
+                         "matrix", (int)s->columns, (int)s->rows,
+                         (int)s->n_slices);
     return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:[i,i,i]}",
                      "study_uid", h->study_uid, "series_uid", h->series_uid,
                      "description", h->series_description, "modality",
@@ -144,7 +160,8 @@ static sp_status run_job(batch *b, job *jb, size_t number, sp_error *err)
     if (st != SP_OK)
         return st;
     progress pr = {b, number, jb->label};
-    sp_run_hooks hooks = {on_stage, &pr, jb->label};
+    sp_run_hooks hooks = {on_stage, &pr, jb->label,
+                          b->opt->anonymize ? SP_RUN_ANONYMIZE : 0u};
     on_stage(&pr, 0, "loading", 0);
     sp_volume vol = {0};
     json_t *report = NULL;
@@ -163,7 +180,7 @@ static sp_status run_job(batch *b, job *jb, size_t number, sp_error *err)
         json_object_set_new(report, "error_code",
                             json_string(sp_status_name(st)));
     }
-    json_object_set_new(report, "series", series_json(jb->series));
+    json_object_set_new(report, "series", series_json(jb->series, b->opt->anonymize));
     json_object_set_new(report, "pipeline_settings",
                         sp_pipeline_json(jb->pipe));
     json_object_set_new(report, "seconds", json_real(now_seconds() - t0));
@@ -306,8 +323,8 @@ static sp_status plan_jobs(batch *b, sp_dicom_scan **scans,
             if (st != SP_OK)
                 return st;
             char study[80], series[96];
-            sp_series_dir_names(s, study, sizeof study, series,
-                                sizeof series);
+            sp_series_dir_names(s, o->anonymize, study, sizeof study,
+                                series, sizeof series);
             snprintf(jb->label, sizeof jb->label, "%s", series);
             if (snprintf(jb->dir, sizeof jb->dir, "%s/%s/%s", o->out_dir,
                          study, series) >= (int)sizeof jb->dir)
