@@ -254,10 +254,14 @@ typedef struct sp_host_api {
     double (*canvas_header_height)(size_t n_lines, double size);
     void (*canvas_header)(sp_canvas *c, const char *const *lines,
                           size_t n_lines, double size);
-    /* A legend box with its top left corner at (x, y). */
-    void (*canvas_legend)(sp_canvas *c, double x, double y, double size,
-                          const char *title, const sp_legend_item *items,
-                          size_t n_items);
+    /* A legend band with its top left corner at (x, y): the title, then
+     * swatch and text items flowing left to right, wrapping at
+     * max_width. Returns its height; with measure_only nothing is drawn
+     * (to size a canvas first). */
+    double (*canvas_legend)(sp_canvas *c, double x, double y,
+                            double max_width, double size,
+                            const char *title, const sp_legend_item *items,
+                            size_t n_items, int measure_only);
     /* Write the canvas as an 8-bit RGB PNG, like write_png. */
     sp_status (*write_canvas_png)(sp_stage_context *ctx, const char *file,
                                   const sp_canvas *c,

@@ -40,8 +40,9 @@ double sp_canvas_text_width(sp_canvas *c, double size, const char *utf8);
 double sp_canvas_header_height(size_t n_lines, double size);
 void sp_canvas_header(sp_canvas *c, const char *const *lines,
                       size_t n_lines, double size);
-void sp_canvas_legend(sp_canvas *c, double x, double y, double size,
-                      const char *title, const sp_legend_item *items,
-                      size_t n_items);
+double sp_canvas_legend(sp_canvas *c, double x, double y, double max_width,
+                        double size, const char *title,
+                        const sp_legend_item *items, size_t n_items,
+                        int measure_only);
 
 #endif

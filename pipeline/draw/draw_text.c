@@ -182,33 +182,34 @@ void sp_canvas_header(sp_canvas *c, const char *const *lines,
     }
 }
 
-void sp_canvas_legend(sp_canvas *c, double x, double y, double size,
-                      const char *title, const sp_legend_item *items,
-                      size_t n_items)
+double sp_canvas_legend(sp_canvas *c, double x, double y, double max_width,
+                        double size, const char *title,
+                        const sp_legend_item *items, size_t n_items,
+                        int measure_only)
 {
     if (!c)
-        return;
-    double row = size * 1.45, pad = size * 0.5, sw = size * 0.9;
-    double w = title ? sp_canvas_text_width(c, size, title) : 0;
-    for (size_t i = 0; i < n_items; i++) {
-        double t = sw + pad + sp_canvas_text_width(c, size, items[i].text);
-        if (t > w)
-            w = t;
-    }
-    double n_rows = (double)n_items + (title ? 1 : 0);
-    sp_canvas_rect(c, x, y, w + 2 * pad, n_rows * row + pad, 0x000000b4,
-                   0x808080ff);
-    double baseline = y + pad / 2 + row - (row - size) / 2 - size * 0.15;
+        return 0;
+    double row = size * 1.6, pad = size * 0.6, sw = size * 0.9;
+    double cx = x + pad, baseline = y + pad + size;
     if (title) {
-        sp_canvas_text(c, x + pad, baseline, size, SP_ALIGN_LEFT, 0xffffffff,
-                       0, title);
-        baseline += row;
+        if (!measure_only)
+            sp_canvas_text(c, cx, baseline, size, SP_ALIGN_LEFT, 0xffffffff,
+                           0, title);
+        cx += sp_canvas_text_width(c, size, title) + pad * 2;
     }
     for (size_t i = 0; i < n_items; i++) {
-        sp_canvas_rect(c, x + pad, baseline - sw * 0.9, sw, sw,
-                       items[i].rgba | 0xff, 0xffffffff);
-        sp_canvas_text(c, x + pad + sw + pad, baseline, size, SP_ALIGN_LEFT,
-                       0xffffffff, 0, items[i].text);
-        baseline += row;
+        double w = sw + size * 0.4 + sp_canvas_text_width(c, size, items[i].text);
+        if (cx + w > x + max_width - pad && cx > x + pad * 1.5) {
+            cx = x + pad;
+            baseline += row;
+        }
+        if (!measure_only) {
+            sp_canvas_rect(c, cx, baseline - sw * 0.85, sw, sw,
+                           items[i].rgba | 0xff, 0xffffffff);
+            sp_canvas_text(c, cx + sw + size * 0.4, baseline, size,
+                           SP_ALIGN_LEFT, 0xffffffff, 0, items[i].text);
+        }
+        cx += w + pad * 2;
     }
+    return baseline - y + pad;
 }

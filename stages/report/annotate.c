@@ -208,6 +208,16 @@ double header_width(sp_stage_context *ctx, const char *const *lines,
     return ceil(w + font_size);
 }
 
+double legend_height(sp_stage_context *ctx, double width, double size,
+                     const sp_legend_item *items, size_t n)
+{
+    sp_canvas *probe = ctx->host->canvas_new(ctx, 1, 1, 0x000000ffu);
+    double h = ctx->host->canvas_legend(probe, 0, 0, width, size, "Legend:",
+                                        items, n, 1);
+    ctx->host->canvas_free(probe);
+    return h;
+}
+
 void report_text_add(report_text *t, const char *key, const char *fmt, ...)
 {
     if (t->n == sizeof t->items / sizeof t->items[0])
@@ -258,4 +268,6 @@ void report_text_plane(report_text *t, const plane_grid *g, double n_mm,
                     g->down[1], g->down[2]);
     report_text_add(t, "spinepipe:image_offset_px", "%g %g", image_x,
                     image_y);
+    report_text_add(t, "spinepipe:image_size_px", "%zu %zu", g->width,
+                    g->height);
 }

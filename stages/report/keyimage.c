@@ -72,7 +72,7 @@ static void disc_masks(const uint16_t *s, const plane_grid *g, int disc,
 
 static void draw_caliper(sp_stage_context *ctx, sp_canvas *c,
                          const json_t *lv, const plane_grid *g, double n_mm,
-                         double top, double font)
+                         double x0, double top, double font)
 {
     const sp_host_api *H = ctx->host;
     const json_t *ends = json_object_get(lv, "canal_ap_endpoints_mm");
@@ -82,6 +82,8 @@ static void draw_caliper(sp_stage_context *ctx, sp_canvas *c,
         return;
     plane_project(g, n_mm, a, &ax, &ay);
     plane_project(g, n_mm, b, &bx, &by);
+    ax += x0;
+    bx += x0;
     ay += top;
     by += top;
     double dx = bx - ax, dy = by - ay, len = hypot(dx, dy);
@@ -116,13 +118,16 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
     double centre[3];
     if (!level || !json_point(json_object_get(lv, "disc_centroid_mm"), centre))
         return SP_OK;
+    /* A square field of key_fov_mm centred on the disc, min_size pixels
+     * a side, in the plane through the disc centre. */
     plane_grid g;
     plane_grid_make(in->view, PLANE_AXIAL, 0, (size_t)o->min_size, 1400, &g);
-    double n_mm = (centre[0] - g.origin[0]) * g.normal[0] +
-                  (centre[1] - g.origin[1]) * g.normal[1] +
-                  (centre[2] - g.origin[2]) * g.normal[2];
-    if (n_mm < g.n_min - 1e-6 || n_mm > g.n_max + 1e-6)
-        n_mm = fmin(fmax(n_mm, g.n_min), g.n_max);
+    g.width = g.height = (size_t)o->min_size;
+    g.pixel_mm = o->key_fov_mm / (double)o->min_size;
+    double half = ((double)g.width - 1) / 2 * g.pixel_mm;
+    for (int r = 0; r < 3; r++)
+        g.origin[r] = centre[r] - half * g.right[r] - half * g.down[r];
+    const double n_mm = 0;
     size_t npx = g.width * g.height;
     uint8_t *gray = H->scratch_alloc(ctx, npx);
     if (!gray)
@@ -140,11 +145,20 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
              "(%s)", level, severity_word(sev));
     size_t n_lines = header_lines(ctx, in, what, values, buf, lines);
     double top = ceil(H->canvas_header_height(n_lines, font));
-    /* The legend goes in a panel right of the image, off the anatomy. */
-    double panel = font * 15;
-    int width = (int)fmax((double)g.width + panel, header_width(ctx, lines, n_lines, font));
-    double x0 = 0;
-    sp_canvas *c = H->canvas_new(ctx, width, (int)(top + (double)g.height),
+    int width = (int)fmax((double)g.width,
+                          header_width(ctx, lines, n_lines, font));
+    double x0 = floor(((double)width - (double)g.width) / 2);
+    /* The legend is a band under the image, never over the anatomy. */
+    static const sp_legend_item items[] = {
+        {COL_CANAL_LINE, "canal outline"},
+        {COL_DISC_LINE, "disc"},
+        {0xff7a00ffu, "posterior displacement"},
+        {COL_CALIPER, "AP caliper"},
+    };
+    double lsize = font * 0.9;
+    double footer = ceil(legend_height(ctx, width, lsize, items, 4));
+    sp_canvas *c = H->canvas_new(ctx, width,
+                                 (int)(top + (double)g.height + footer),
                                  0x000000ff);
     if (!c)
         return SP_STAGE;
@@ -172,24 +186,11 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
         }
     }
     if (st == SP_OK) {
-        /* The caliper is drawn in image coordinates shifted by x0. */
-        plane_grid shifted = g;
-        for (int r = 0; r < 3; r++)
-            shifted.origin[r] -= x0 * g.pixel_mm * g.right[r];
-        draw_caliper(ctx, c, lv, &shifted, n_mm, top, font);
+        draw_caliper(ctx, c, lv, &g, n_mm, x0, top, font);
         draw_orientation(ctx, c, x0, top, (double)g.width, (double)g.height,
                          "RLAP", g.pixel_mm, font);
-        sp_legend_item items[] = {
-            {COL_CANAL_LINE, "canal outline"},
-            {COL_DISC_LINE, "disc"},
-            {0xff7a00ffu, "posterior displacement"},
-            {COL_CALIPER, "AP caliper"},
-        };
-        double size = font * 0.85;
-        double legend_h = 5 * size * 1.45 + size * 0.5;
-        H->canvas_legend(c, (double)width - panel + font * 0.5,
-                         top + (double)g.height - legend_h - font * 0.5,
-                         size, "Legend", items, 4);
+        H->canvas_legend(c, 0, top + (double)g.height, width, lsize,
+                         "Legend:", items, 4, 0);
         H->canvas_header(c, lines, n_lines, font);
         char file[48];
         key_file(level, file, sizeof file);

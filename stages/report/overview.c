@@ -162,7 +162,7 @@ static void draw_levels(sp_stage_context *ctx, sp_canvas *c,
         y += top;
         int sev = level_severity(lv);
         uint32_t col = severity_colour(sev);
-        H->canvas_line(c, x, y, margin_x + 8, y, 1.5, (col & 0xffffff00u) | 0xc0);
+        H->canvas_line(c, x, y, margin_x + 8, y, 1.5, (col & 0xffffff00u) | 0x90);
         H->canvas_circle(c, margin_x + 16, y, font * 0.5, col, 0x000000ffu);
         double tx = margin_x + 16 + font;
         H->canvas_text(c, tx, y - 2, font * 1.1, SP_ALIGN_LEFT, COL_TEXT, 1,
@@ -251,8 +251,23 @@ sp_status draw_overview(sp_stage_context *ctx, const report_options *o,
                                   buf, lines);
     double top = ceil(H->canvas_header_height(n_lines, font));
     double margin = in->table || lab ? font * 15 : 0;
-    int width = (int)fmax((double)g.width + margin, header_width(ctx, lines, n_lines, font));
-    int height = (int)(top + (double)g.height);
+    int width = (int)fmax((double)g.width + margin,
+                          header_width(ctx, lines, n_lines, font));
+    sp_legend_item items[8];
+    size_t n = 0;
+    if (in->table)
+        for (int s = 0; s <= 3; s++)
+            items[n++] = (sp_legend_item){severity_colour(s),
+                                          severity_word(s)};
+    if (lab) {
+        items[n++] = (sp_legend_item){COL_VERTEBRA_LINE, "vertebra"};
+        items[n++] = (sp_legend_item){COL_DISC_LINE, "disc"};
+        items[n++] = (sp_legend_item){COL_CANAL_LINE, "canal outline"};
+    }
+    /* The legend is a band under the image, never over the anatomy. */
+    double lsize = font * 0.9;
+    double footer = n ? ceil(legend_height(ctx, width, lsize, items, n)) : 0;
+    int height = (int)(top + (double)g.height + footer);
     sp_canvas *c = H->canvas_new(ctx, width, height, 0x000000ff);
     if (!c)
         return SP_STAGE;
@@ -263,24 +278,9 @@ sp_status draw_overview(sp_stage_context *ctx, const report_options *o,
         draw_levels(ctx, c, in, lab, &g, n_mm, top, (double)g.width, font);
     draw_orientation(ctx, c, 0, top, (double)g.width, (double)g.height,
                      "APSI", g.pixel_mm, font);
-    if (in->table || lab) {
-        sp_legend_item items[8];
-        size_t n = 0;
-        if (in->table)
-            for (int s = 0; s <= 3; s++)
-                items[n++] = (sp_legend_item){severity_colour(s),
-                                              severity_word(s)};
-        if (lab) {
-            items[n++] = (sp_legend_item){COL_VERTEBRA_LINE, "vertebra"};
-            items[n++] = (sp_legend_item){COL_DISC_LINE, "disc"};
-            items[n++] = (sp_legend_item){COL_CANAL_LINE, "canal outline"};
-        }
-        double size = font * 0.85;
-        double legend_h = ((double)n + 1) * size * 1.45 + size * 0.5;
-        H->canvas_legend(c, (double)width - font * 11.5,
-                         (double)height - legend_h - font * 0.5, size,
-                         "Legend", items, n);
-    }
+    if (n)
+        H->canvas_legend(c, 0, top + (double)g.height, width, lsize,
+                         "Legend:", items, n, 0);
     H->canvas_header(c, lines, n_lines, font);
     report_text t;
     report_text_common(ctx, in, &t);

@@ -17,6 +17,9 @@ static const sp_param params[] = {
     {"key_images", SP_PARAM_BOOL, "true", 0, 0, NULL, NULL,
      "one key image per disc level that has a disc position",
      offsetof(report_options, key_images)},
+    {"key_fov_mm", SP_PARAM_FLOAT, "100", 20, 500, "mm", NULL,
+     "field of view of the key images, centred on the disc",
+     offsetof(report_options, key_fov_mm)},
 };
 
 static const char *const requires_list[] = {"view.u8", NULL};

@@ -13,6 +13,7 @@ typedef struct report_options {
     int min_size;      /* longer side of the image area, pixels */
     double font_size;  /* pixels */
     int key_images;    /* one key image per level with a disc position */
+    double key_fov_mm; /* field of view of the key images */
 } report_options;
 
 /* What the report draws from: the view, and what analysis stages left. */
@@ -25,11 +26,11 @@ typedef struct report_input {
 } report_input;
 
 /* Colours (0xRRGGBBAA). */
-#define COL_VERTEBRA_FILL 0x4f8cff30u
-#define COL_VERTEBRA_LINE 0x8fb4ffc0u
+#define COL_VERTEBRA_FILL 0x4f8cff22u
+#define COL_VERTEBRA_LINE 0xc8d2e6b0u
 #define COL_DISC_FILL 0x2ee6c040u
 #define COL_DISC_LINE 0x2ee6c0d0u
-#define COL_CANAL_LINE 0xffe14ae6u
+#define COL_CANAL_LINE 0xa77bffffu
 #define COL_CALIPER 0xff00ffffu
 #define COL_DISPLACED 0xff7a00a0u
 #define COL_TEXT 0xffffffffu
@@ -50,6 +51,10 @@ size_t header_lines(sp_stage_context *ctx, const report_input *in,
 /* Width in pixels the header strip needs for its lines. */
 double header_width(sp_stage_context *ctx, const char *const *lines,
                     size_t n, double font_size);
+
+/* Height of the legend band for a canvas `width` pixels wide. */
+double legend_height(sp_stage_context *ctx, double width, double size,
+                     const sp_legend_item *items, size_t n);
 
 /* Nearest-neighbour label slice on a plane grid at offset n_mm. */
 sp_status label_slice(sp_stage_context *ctx, const sp_volume *labels,
@@ -72,8 +77,8 @@ void draw_orientation(sp_stage_context *ctx, sp_canvas *c, double x0,
 
 /* Fill the text chunks shared by every report image. */
 typedef struct report_text {
-    sp_png_text items[16];
-    char values[16][200];
+    sp_png_text items[24];
+    char values[24][200];
     size_t n;
 } report_text;
 void report_text_add(report_text *t, const char *key, const char *fmt, ...)

@@ -89,7 +89,12 @@ static void window_only_pipeline_gets_a_report(void **state)
     double top = atof(strchr(harness_png_text(&p, "spinepipe:image_offset_px"),
                              ' ') + 1);
     assert_true(top > 40);
-    assert_int_equal(p.height - (uint32_t)top, 512);
+    unsigned iw, ih;
+    assert_int_equal(sscanf(harness_png_text(&p, "spinepipe:image_size_px"),
+                            "%u %u", &iw, &ih), 2);
+    assert_int_equal(ih, 512);
+    assert_true(iw > 350 && iw < 420); /* 192 / 243 of 512 */
+    assert_int_equal(p.height, (uint32_t)top + ih); /* no legend band */
     assert_string_equal(harness_png_text(&p, "spinepipe:patient_id"),
                         s.hdr.patient_id);
     assert_string_equal(harness_png_text(&p, "Disclaimer"),
@@ -302,7 +307,7 @@ static void report_from_truth_labels_and_table(void **state)
     assert_string_equal(json_string_value(json_object_get(f, "severity")),
                         "absolute");
 
-    /* Key image L4-L5: 512 x 512 axial image area (192 mm field) under
+    /* Key image L4-L5: 512 x 512 axial image area (key_fov_mm 100) under
      * the header; the caliper's ends are drawn where the table puts them,
      * on the canal boundary of the label map. */
     harness_png p;
@@ -311,7 +316,13 @@ static void report_from_truth_labels_and_table(void **state)
     double ox, oy;
     sscanf(harness_png_text(&p, "spinepipe:image_offset_px"), "%lf %lf", &ox,
            &oy);
-    assert_int_equal(p.height - (uint32_t)oy, 512);
+    unsigned iw, ih;
+    assert_int_equal(sscanf(harness_png_text(&p, "spinepipe:image_size_px"),
+                            "%u %u", &iw, &ih), 2);
+    assert_int_equal(iw, 512);
+    assert_int_equal(ih, 512);
+    /* Header above, legend band below, the image between. */
+    assert_true(p.height > (uint32_t)oy + ih + 20);
     assert_true(p.width >= 512);
     const json_t *ends = json_object_get(l45, "canal_ap_endpoints_mm");
     for (size_t e = 0; e < 2; e++) {
@@ -337,7 +348,7 @@ static void report_from_truth_labels_and_table(void **state)
     /* Overview: canal outline drawn, L4-L5 marker in the absolute colour,
      * normal levels in green. */
     read_png(&t.h, "overview.png", &p);
-    size_t canal = count_colour(&p, 0xff, 0xe1, 0x4a, 40);
+    size_t canal = count_colour(&p, 0xa7, 0x7b, 0xff, 40);
     size_t red = count_colour(&p, 0xff, 0x30, 0x30, 12);
     size_t green = count_colour(&p, 0x3c, 0xc8, 0x50, 12);
     printf("# overview: %zu canal-outline, %zu red, %zu green pixels\n",
