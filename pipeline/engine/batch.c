@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "run_index.h"
 #include "output/output.h"
 #include "spinepipe/dicom.h"
 #include "spinepipe/version.h"
@@ -23,6 +24,7 @@ typedef struct job {
     const sp_pipeline *pipe;
     char dir[PATH_MAX];
     char label[160]; /* study/series, for messages */
+    char rel[200];   /* "<study>/<series>", relative to the output folder */
     int skip;
 } job;
 
@@ -326,6 +328,7 @@ static sp_status plan_jobs(batch *b, sp_dicom_scan **scans,
             sp_series_dir_names(s, o->anonymize, study, sizeof study,
                                 series, sizeof series);
             snprintf(jb->label, sizeof jb->label, "%s", series);
+            snprintf(jb->rel, sizeof jb->rel, "%s/%s", study, series);
             if (snprintf(jb->dir, sizeof jb->dir, "%s/%s/%s", o->out_dir,
                          study, series) >= (int)sizeof jb->dir)
                 return sp_error_set(err, SP_CANTCREATE,
@@ -345,6 +348,19 @@ static sp_status plan_jobs(batch *b, sp_dicom_scan **scans,
         }
     b->n_jobs = n;
     return SP_OK;
+}
+
+/* index.html over every series of this run, done or skipped. */
+static sp_status write_index(const batch *b, sp_error *err)
+{
+    const char **rels = calloc(b->n_jobs ? b->n_jobs : 1, sizeof *rels);
+    if (!rels)
+        return sp_error_set(err, SP_NOMEM, "out of memory");
+    for (size_t i = 0; i < b->n_jobs; i++)
+        rels[i] = b->jobs[i].rel;
+    sp_status st = sp_run_index_write(b->opt->out_dir, rels, b->n_jobs, err);
+    free(rels);
+    return st;
 }
 
 sp_status sp_batch_run(const sp_batch_options *o, sp_batch_result *result,
@@ -395,6 +411,7 @@ sp_status sp_batch_run(const sp_batch_options *o, sp_batch_result *result,
         free(threads);
         pthread_mutex_destroy(&b.lock);
         sp_log_status(NULL);
+        st = write_index(&b, err);
     }
     free(b.jobs);
     for (size_t i = 0; scans && i < o->n_inputs; i++)
