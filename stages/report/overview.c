@@ -231,6 +231,14 @@ sp_status draw_overview(sp_stage_context *ctx, const report_options *o,
     plane_grid_make(in->view, PLANE_SAGITTAL, 0, (size_t)o->min_size, 1400,
                     &g);
     double n_mm = sagittal_offset(in, &g);
+    /* A thin axial slab makes a sagittal sliver no one can read: show the
+     * middle axial slice instead, and say so. */
+    int axial = g.height * 3 < g.width;
+    if (axial) {
+        plane_grid_make(in->view, PLANE_AXIAL, 0, (size_t)o->min_size, 1400,
+                        &g);
+        n_mm = 0;
+    }
     size_t npx = g.width * g.height;
     uint8_t *gray = H->scratch_alloc(ctx, npx);
     uint16_t *lab = in->labels ? H->scratch_alloc(ctx, npx * 2) : NULL;
@@ -247,8 +255,11 @@ sp_status draw_overview(sp_stage_context *ctx, const report_options *o,
     char buf[4][200], values[200];
     const char *lines[4];
     summary(in, values, sizeof values);
-    size_t n_lines = header_lines(ctx, in, "Overview: mid-sagittal", values,
-                                  buf, lines);
+    size_t n_lines = header_lines(
+        ctx, in,
+        axial ? "Overview: mid-axial (too little height for a sagittal view)"
+              : "Overview: mid-sagittal",
+        values, buf, lines);
     double top = ceil(H->canvas_header_height(n_lines, font));
     double margin = in->table || lab ? font * 15 : 0;
     int width = (int)fmax((double)g.width + margin,
@@ -271,21 +282,25 @@ sp_status draw_overview(sp_stage_context *ctx, const report_options *o,
     sp_canvas *c = H->canvas_new(ctx, width, height, 0x000000ff);
     if (!c)
         return SP_STAGE;
-    H->canvas_gray(c, gray, (int)g.width, (int)g.height, 0, top, 1, 0);
+    /* Without annotations beside it, the image is centred under the
+     * (wider) header instead of leaving a blank area on one side. */
+    double x0 = margin > 0 ? 0 : floor(((double)width - (double)g.width) / 2);
+    H->canvas_gray(c, gray, (int)g.width, (int)g.height, x0, top, 1, 0);
     if (lab)
         draw_labels(ctx, c, lab, &g, top, font);
     if (in->table)
         draw_levels(ctx, c, in, lab, &g, n_mm, top, (double)g.width, font);
-    draw_orientation(ctx, c, 0, top, (double)g.width, (double)g.height,
-                     "APSI", g.pixel_mm, font);
+    draw_orientation(ctx, c, x0, top, (double)g.width, (double)g.height,
+                     axial ? "RLAP" : "APSI", g.pixel_mm, font);
     if (n)
         H->canvas_legend(c, 0, top + (double)g.height, width, lsize,
                          "Legend:", items, n, 0);
     H->canvas_header(c, lines, n_lines, font);
     report_text t;
     report_text_common(ctx, in, &t);
-    report_text_add(&t, "Title", "spinepipe overview (mid-sagittal)");
-    report_text_plane(&t, &g, n_mm, 0, top);
+    report_text_add(&t, "Title", "spinepipe overview (mid-%s)",
+                    axial ? "axial" : "sagittal");
+    report_text_plane(&t, &g, n_mm, x0, top);
     st = H->write_canvas_png(ctx, "overview.png", c, t.items, t.n);
     H->canvas_free(c);
     if (st == SP_OK)
