@@ -93,9 +93,9 @@ static int write_page(TIFF *t, const sp_volume *v, size_t k, int scaled,
                 val = 0;
             if (scaled) {
                 double q = step > 0 ? (val - lo) / step : 0;
-                row[x] = (uint16_t)lrint(fmin(fmax(q, 0), 65535));
+                row[x] = (uint16_t)lround(fmin(fmax(q, 0), 65535));
             } else {
-                int16_t s = (int16_t)lrint(fmin(fmax(val, -32768), 32767));
+                int16_t s = (int16_t)lround(fmin(fmax(val, -32768), 32767));
                 memcpy(&row[x], &s, sizeof s);
             }
         }
