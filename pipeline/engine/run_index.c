@@ -58,7 +58,7 @@ static const char *const css =
     "h2{font-size:1.1em;margin:0 0 .4em}"
     "table{border-collapse:collapse;margin:.5em 0}"
     "th,td{border:1px solid #bbb;padding:.2em .6em;text-align:right}"
-    "th{background:#eee}td.l{text-align:left}"
+    "th{background:#eee}td.l{text-align:left}td:first-child{white-space:nowrap}"
     ".sev0{background:#d9f5dc}.sev1{background:#fff2b3}"
     ".sev2{background:#ffd9a8}.sev3{background:#ffb3b3}"
     ".failed{color:#a00;font-weight:bold}.warn{color:#8a5a00}"
@@ -231,7 +231,13 @@ static void series_section(FILE *f, const char *out_dir, const char *rel)
         fputs("<p>Patient ID: ", f);
         sp_html_escape(f, json_string_value(json_object_get(rs, "patient_id")));
         fputs(" &middot; study date: ", f);
-        sp_html_escape(f, json_string_value(json_object_get(rs, "study_date")));
+        const char *d = json_string_value(json_object_get(rs, "study_date"));
+        char date[16];
+        if (d && strlen(d) == 8 && strspn(d, "0123456789") == 8) {
+            snprintf(date, sizeof date, "%.4s-%.2s-%.2s", d, d + 4, d + 6);
+            d = date;
+        }
+        sp_html_escape(f, d);
         fputs("</p>\n", f);
     }
     const char *status = json_string_value(json_object_get(run, "status"));

@@ -8,8 +8,6 @@
 
 #include "report.h"
 
-int disc_label_of_level(const char *level);
-
 static double num(const json_t *o, const char *key)
 {
     const json_t *v = json_object_get(o, key);

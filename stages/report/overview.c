@@ -27,7 +27,6 @@ static int vertebra_label(const char *s, size_t len)
     }
 }
 
-int disc_label_of_level(const char *level);
 int disc_label_of_level(const char *level)
 {
     const char *dash = level ? strchr(level, '-') : NULL;

@@ -39,6 +39,9 @@ typedef struct report_input {
  * 2 moderate, 3 absolute / severe; -1 when the level has no finding. */
 int level_severity(const json_t *level);
 uint32_t severity_colour(int severity);
+/* Label of the disc of a level like "L4-L5" (100 + upper vertebra), or 0
+ * when the name is not a level. */
+int disc_label_of_level(const char *level);
 const char *severity_word(int severity);
 
 /* The header strip's lines for an image (at most 4; the last one is the
