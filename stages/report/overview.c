@@ -170,6 +170,12 @@ static void draw_levels(sp_stage_context *ctx, sp_canvas *c,
         level_values(lv, values, sizeof values);
         H->canvas_text(c, tx, y + font * 1.1, font * 0.9, SP_ALIGN_LEFT,
                        col, 1, values);
+        double disp = json_num(lv, "posterior_displacement_mm");
+        if (isfinite(disp) && disp > 0) {
+            snprintf(values, sizeof values, "disc displaced %.1f mm", disp);
+            H->canvas_text(c, tx, y + font * 2.2, font * 0.9, SP_ALIGN_LEFT,
+                           col, 1, values);
+        }
     }
 }
 
