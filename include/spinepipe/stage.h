@@ -69,6 +69,7 @@
 
 #include "spinepipe/dicom.h"
 #include "spinepipe/error.h"
+#include "spinepipe/parallel.h"
 #include "spinepipe/volume.h"
 
 #ifdef __cplusplus
@@ -76,7 +77,7 @@ extern "C" {
 #endif
 
 #define SP_STAGE_ABI_MAJOR 1
-#define SP_STAGE_ABI_MINOR 1
+#define SP_STAGE_ABI_MINOR 2
 
 #define SP_STAGE_EXPORT __attribute__((visibility("default")))
 #define SP_STAGE_SYMBOL "spinepipe_stage_descriptor"
@@ -88,7 +89,11 @@ typedef enum sp_param_type {
     SP_PARAM_FLOAT,  /* stored as double */
     SP_PARAM_BOOL,   /* stored as int 0/1; config: true/false/yes/no/1/0 */
     SP_PARAM_ENUM,   /* stored as int: index into `choices` */
-    SP_PARAM_STRING  /* stored as const char *, owned by the host */
+    SP_PARAM_STRING, /* stored as const char *, owned by the host */
+    SP_PARAM_ARTIFACT /* since 1.1: an artifact name the stage reads,
+                         stored like STRING; the host checks before the
+                         run that the series or an earlier stage provides
+                         it, as for `requires` */
 } sp_param_type;
 
 typedef struct sp_param {
@@ -133,7 +138,7 @@ typedef struct sp_png_text {
     const char *value;
 } sp_png_text;
 
-/* ABI 1.1: drawing. A canvas is an RGB image the host draws on with cairo
+/* ABI 1.2: drawing. A canvas is an RGB image the host draws on with cairo
  * and one fixed font (DejaVu Sans, loaded from its file path, so output
  * does not depend on the machine's fonts). Coordinates are pixels, x right
  * and y down, (0, 0) the top left corner of the top left pixel. Colours
@@ -148,7 +153,7 @@ typedef struct sp_legend_item {
     const char *text;
 } sp_legend_item;
 
-/* ABI 1.1: run-wide flags in sp_stage_context.run_flags. */
+/* ABI 1.2: run-wide flags in sp_stage_context.run_flags. */
 enum {
     /* Leave patient and study identifiers (patient ID and name, study
      * date, UIDs) out of every image, text chunk and file. */
@@ -206,7 +211,15 @@ typedef struct sp_host_api {
                            const sp_volume *image, const sp_png_text *text,
                            size_t n_text);
 
-    /* ---- ABI 1.1 ---- */
+    /* Since 1.1. Run fn over [0, n) cut into contiguous chunks on the
+     * host's worker threads (SPINEPIPE_THREADS, default all CPUs), and
+     * return when all chunks are done. fn may run on other threads than
+     * the stage's: it must write only the outputs of its own chunk, so the
+     * result is the same for any thread count (see parallel.h). */
+    void (*parallel_for)(sp_stage_context *ctx, size_t n, sp_range_fn fn,
+                         void *arg);
+
+    /* ---- Since 1.2: files, drawing ---- */
 
     /* NIfTI-1 I/O (volume.h: sp_nifti_write, sp_nifti_read). write puts
      * `file` (a plain safe name ending .nii or .nii.gz) in the series
@@ -280,7 +293,7 @@ struct sp_stage_context {
     const char *output_dir;        /* OUT/<study>/<series>/, exists */
     const char *stage_name;
     void *host_private;            /* the host's; do not touch */
-    uint32_t run_flags;            /* ABI 1.1: SP_RUN_* */
+    uint32_t run_flags;            /* since 1.2: SP_RUN_* */
 };
 
 /* ---- the descriptor ----------------------------------------------------- */

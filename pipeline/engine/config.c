@@ -292,31 +292,52 @@ static int list_has(const char *const *list, size_t n, const char *name)
     return 0;
 }
 
-/* Each stage's required artifacts must come from the series ("volume.hu")
- * or from an earlier stage. */
+static sp_status artifact_missing(const sp_pipeline *p, size_t stage,
+                                  const char *const *avail, size_t n,
+                                  const char *what, const char *name,
+                                  sp_error *err)
+{
+    char have[512] = "";
+    size_t used = 0;
+    for (size_t a = 0; a < n; a++) {
+        int w = snprintf(have + used, sizeof have - used, "%s%s",
+                         a ? ", " : "", avail[a]);
+        if (w > 0 && (size_t)w < sizeof have - used)
+            used += (size_t)w;
+    }
+    return sp_error_set(err, SP_CONFIG,
+                        "%s:%d: stage '%s' %s artifact '%s', which no "
+                        "earlier stage provides (available: %s)",
+                        p->path, p->stages[stage].line,
+                        p->stages[stage].module->desc->name, what, name,
+                        have);
+}
+
+/* Each stage's required artifacts, and the artifacts its ARTIFACT
+ * parameters name, must come from the series ("volume.hu") or from an
+ * earlier stage. */
 static sp_status check_artifact_flow(const sp_pipeline *p, sp_error *err)
 {
     const char *avail[256] = {"volume.hu"};
     size_t n = 1;
     for (size_t i = 0; i < p->n_stages; i++) {
         const sp_stage_descriptor *d = p->stages[i].module->desc;
-        for (size_t r = 0; d->requires && d->requires[r]; r++) {
-            if (list_has(avail, n, d->requires[r]))
+        for (size_t r = 0; d->requires && d->requires[r]; r++)
+            if (!list_has(avail, n, d->requires[r]))
+                return artifact_missing(p, i, avail, n, "requires",
+                                        d->requires[r], err);
+        for (size_t k = 0; k < d->n_params; k++) {
+            if (d->params[k].type != SP_PARAM_ARTIFACT)
                 continue;
-            char have[512] = "";
-            size_t used = 0;
-            for (size_t a = 0; a < n; a++) {
-                int w = snprintf(have + used, sizeof have - used, "%s%s",
-                                 a ? ", " : "", avail[a]);
-                if (w > 0 && (size_t)w < sizeof have - used)
-                    used += (size_t)w;
+            const char *name = *(char *const *)((const char *)
+                                                    p->stages[i].options +
+                                                d->params[k].offset);
+            if (!list_has(avail, n, name)) {
+                char what[128];
+                snprintf(what, sizeof what, "parameter '%s' names",
+                         d->params[k].name);
+                return artifact_missing(p, i, avail, n, what, name, err);
             }
-            return sp_error_set(err, SP_CONFIG,
-                                "%s:%d: stage '%s' requires artifact '%s', "
-                                "which no earlier stage provides (available: "
-                                "%s)",
-                                p->path, p->stages[i].line, d->name,
-                                d->requires[r], have);
         }
         for (size_t q = 0; d->provides && d->provides[q]; q++)
             if (!list_has(avail, n, d->provides[q]) &&

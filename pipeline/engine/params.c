@@ -21,6 +21,7 @@ const char *sp_param_type_name(sp_param_type t)
     case SP_PARAM_BOOL: return "bool";
     case SP_PARAM_ENUM: return "enum";
     case SP_PARAM_STRING: return "string";
+    case SP_PARAM_ARTIFACT: return "artifact";
     }
     return "unknown";
 }
@@ -112,7 +113,8 @@ sp_status sp_param_set(const sp_param *p, const char *text, void *options,
         }
         return bad(why, why_size, "'%s' is not one of: %s", text, list);
     }
-    case SP_PARAM_STRING: {
+    case SP_PARAM_STRING:
+    case SP_PARAM_ARTIFACT: {
         if (strlen(text) > SP_PARAM_STRING_MAX)
             return bad(why, why_size, "value is longer than %d characters",
                        SP_PARAM_STRING_MAX);
@@ -141,7 +143,8 @@ void sp_options_free(const sp_stage_descriptor *d, void *options)
     if (!options)
         return;
     for (size_t i = 0; i < d->n_params; i++)
-        if (d->params[i].type == SP_PARAM_STRING)
+        if (d->params[i].type == SP_PARAM_STRING ||
+            d->params[i].type == SP_PARAM_ARTIFACT)
             free(*(char **)field(options, &d->params[i]));
     free(options);
 }
@@ -175,7 +178,8 @@ json_t *sp_param_value_json(const sp_param *p, const void *options)
     case SP_PARAM_FLOAT: return json_real(*(const double *)f);
     case SP_PARAM_BOOL: return json_boolean(*(const int *)f);
     case SP_PARAM_ENUM: return json_string(p->choices[*(const int *)f]);
-    case SP_PARAM_STRING: return json_string(*(char *const *)f);
+    case SP_PARAM_STRING:
+    case SP_PARAM_ARTIFACT: return json_string(*(char *const *)f);
     }
     return json_null();
 }

@@ -57,7 +57,8 @@ static size_t field_size(sp_param_type t)
 {
     switch (t) {
     case SP_PARAM_FLOAT: return sizeof(double);
-    case SP_PARAM_STRING: return sizeof(char *);
+    case SP_PARAM_STRING:
+    case SP_PARAM_ARTIFACT: return sizeof(char *);
     default: return sizeof(int);
     }
 }
@@ -113,7 +114,7 @@ sp_status sp_descriptor_check(const sp_stage_descriptor *d, const char *path,
     for (size_t i = 0; i < d->n_params; i++) {
         const sp_param *p = &d->params[i];
         if (!valid_name(p->name, 0) || !p->default_value ||
-            (unsigned)p->type > SP_PARAM_STRING ||
+            (unsigned)p->type > SP_PARAM_ARTIFACT ||
             p->offset + field_size(p->type) > d->options_size ||
             (p->type == SP_PARAM_ENUM && (!p->choices || !p->choices[0])))
             return sp_error_set(err, SP_PLUGIN,

@@ -173,6 +173,13 @@ static sp_status host_write_png(sp_stage_context *ctx, const char *file,
     return st == SP_OK ? st : fail_with(rc, &e);
 }
 
+static void host_parallel_for(sp_stage_context *ctx, size_t n,
+                              sp_range_fn fn, void *arg)
+{
+    (void)ctx;
+    sp_parallel_for(n, 0, fn, arg);
+}
+
 static const sp_host_api host_api = {
     .size = sizeof(sp_host_api),
     .abi_major = SP_STAGE_ABI_MAJOR,
@@ -190,6 +197,7 @@ static const sp_host_api host_api = {
     .artifact_table = host_artifact_table,
     .artifact_put_table = host_put_table,
     .write_png = host_write_png,
+    .parallel_for = host_parallel_for,
     .nifti_write = sp_host_nifti_write,
     .nifti_read = sp_host_nifti_read,
     .canvas_new = sp_host_canvas_new,

@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "spinepipe/labels.h"
+
 /* Body height, semi-axes (L-R, A-P) per vertebra T12..S1, and disc heights
  * T12-L1..L5-S1, in mm: adult lumbar sizes, growing caudally. */
 static const double body_height[SP_PHANTOM_VERTEBRAE] = {22, 23, 24, 25,
@@ -363,8 +365,8 @@ int ph_code_label(uint16_t c)
     case PH_ANNULUS:
     case PH_NUCLEUS:
     case PH_HERNIATION: return sp_phantom_level_label(owner - 8);
-    case PH_CSF: return 201;
-    case PH_CORD: return 202;
+    case PH_CSF: return SP_LABEL_CANAL;
+    case PH_CORD: return SP_LABEL_CORD;
     default: return 0;
     }
 }

@@ -1,20 +1,34 @@
 /* Phantom parameters: names, defaults and range checks. */
 #include "phantom/phantom.h"
+#include "spinepipe/labels.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char *const vertebra_names[SP_PHANTOM_VERTEBRAE] = {
-    "T12", "L1", "L2", "L3", "L4", "L5", "S1"};
-static const int vertebra_labels[SP_PHANTOM_VERTEBRAE] = {19, 20, 21, 22,
-                                                          23, 24, 26};
-static const char *const level_names[SP_PHANTOM_LEVELS] = {
-    "T12-L1", "L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1"};
+/* The phantom's vertebrae, top to bottom; names, disc labels and level
+ * names all come from spinepipe/labels.h. */
+static const int vertebra_labels[SP_PHANTOM_VERTEBRAE] = {
+    SP_LABEL_T1 + 11, SP_LABEL_L1,     SP_LABEL_L1 + 1, SP_LABEL_L1 + 2,
+    SP_LABEL_L1 + 3,  SP_LABEL_L1 + 4, SP_LABEL_SACRUM};
+
+static char level_names[SP_PHANTOM_LEVELS][16];
+static pthread_once_t level_names_once = PTHREAD_ONCE_INIT;
+
+static void make_level_names(void)
+{
+    for (int l = 0; l < SP_PHANTOM_LEVELS; l++)
+        sp_label_disc_level_name(vertebra_labels[l], 0, level_names[l],
+                                 sizeof level_names[l]);
+}
 
 const char *sp_phantom_vertebra_name(int v)
 {
-    return v >= 0 && v < SP_PHANTOM_VERTEBRAE ? vertebra_names[v] : "?";
+    const char *name = v >= 0 && v < SP_PHANTOM_VERTEBRAE
+                           ? sp_label_vertebra_name(vertebra_labels[v])
+                           : NULL;
+    return name ? name : "?";
 }
 
 int sp_phantom_vertebra_label(int v)
@@ -24,19 +38,23 @@ int sp_phantom_vertebra_label(int v)
 
 const char *sp_phantom_level_name(int l)
 {
-    return l >= 0 && l < SP_PHANTOM_LEVELS ? level_names[l] : "?";
+    if (l < 0 || l >= SP_PHANTOM_LEVELS)
+        return "?";
+    pthread_once(&level_names_once, make_level_names);
+    return level_names[l];
 }
 
-/* Disc below vertebra v is 100 + v's label (CONTRACTS.md). */
 int sp_phantom_level_label(int l)
 {
-    return l >= 0 && l < SP_PHANTOM_LEVELS ? 100 + vertebra_labels[l] : 0;
+    return l >= 0 && l < SP_PHANTOM_LEVELS
+               ? sp_label_disc_below(vertebra_labels[l])
+               : 0;
 }
 
 int sp_phantom_level_index(const char *name)
 {
     for (int l = 0; l < SP_PHANTOM_LEVELS; l++)
-        if (strcmp(name, level_names[l]) == 0)
+        if (strcmp(name, sp_phantom_level_name(l)) == 0)
             return l;
     return -1;
 }

@@ -63,7 +63,7 @@ typedef struct sp_phantom_params {
 } sp_phantom_params;
 
 /* Names: vertebra v (0 = T12 .. 6 = S1), level l (0 = T12-L1 .. 5 = L5-S1)
- * and their contract label values (CONTRACTS.md). */
+ * and their contract label values, from spinepipe/labels.h. */
 const char *sp_phantom_vertebra_name(int v);
 int sp_phantom_vertebra_label(int v);
 const char *sp_phantom_level_name(int l);

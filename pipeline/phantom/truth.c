@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "phantom/anatomy.h"
+#include "spinepipe/labels.h"
 
 /* Step of the centroid integration (mm) and of the canal area integration
  * when a herniation cuts into the ellipse. */
@@ -239,8 +240,8 @@ sp_status sp_phantom_truth(const sp_phantom_params *p, const sp_volume *grid,
     for (int l = 0; l < SP_PHANTOM_LEVELS; l++)
         json_object_set_new(labels, sp_phantom_level_name(l),
                             json_integer(sp_phantom_level_label(l)));
-    json_object_set_new(labels, "canal", json_integer(201));
-    json_object_set_new(labels, "cord", json_integer(202));
+    json_object_set_new(labels, "canal", json_integer(SP_LABEL_CANAL));
+    json_object_set_new(labels, "cord", json_integer(SP_LABEL_CORD));
     json_object_set_new(o, "labels", labels);
     json_t *tissues = json_object();
     for (int t = 0; t < PH_TISSUE_COUNT; t++)

@@ -26,7 +26,7 @@ typedef struct series {
 
 static void load_phantom(series *s)
 {
-    char *dir = test_source_path("sample_dicom/ct-axial/dicom");
+    char *dir = test_source_path("sample_dicom/ct-axial");
     sp_error err;
     sp_dicom_scan *scan;
     if (sp_dicom_scan_path(dir, NULL, &scan, &err) != SP_OK)
@@ -194,9 +194,9 @@ typedef struct truth_run {
 
 static void run_with_truth(truth_run *t, uint32_t flags, const char *patient)
 {
-    char *truth_path = test_source_path("sample_dicom/ct-axial/truth.json");
+    char *truth_path = test_source_path("sample_truth/ct-axial/truth.json");
     char *labels_path =
-        test_source_path("sample_dicom/ct-axial/truth_labels.nii.gz");
+        test_source_path("sample_truth/ct-axial/truth_labels.nii.gz");
     sp_error err;
     t->truth = load_json(truth_path);
     if (sp_nifti_read(labels_path, 1, &t->labels, &err) != SP_OK)

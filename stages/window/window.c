@@ -34,6 +34,7 @@ static const struct {
 };
 
 typedef struct window_options {
+    const char *input;
     int preset;
     double center;
     double width;
@@ -43,6 +44,9 @@ typedef struct window_options {
 } window_options;
 
 static const sp_param params[] = {
+    {"input", SP_PARAM_ARTIFACT, "volume.hu", 0, 0, NULL, NULL,
+     "the float32 volume to window: the series, or e.g. volume.denoised",
+     offsetof(window_options, input)},
     {"preset", SP_PARAM_ENUM, "auto", 0, 0, NULL, preset_names,
      "auto (CT: spine, other modalities: percentile), bone 2000/500, spine "
      "400/50, soft 400/40, header (the series' VOI window), explicit "
@@ -64,7 +68,7 @@ static const sp_param params[] = {
      "percentiles", offsetof(window_options, ignore_zero)},
 };
 
-static const char *const requires_list[] = {"volume.hu", NULL};
+static const char *const requires_list[] = {NULL}; /* see `input` */
 static const char *const provides_list[] = {"view.u8", "view.window", NULL};
 
 typedef struct window_state {
@@ -96,7 +100,8 @@ static int is_ct(const sp_stage_context *ctx)
 
 /* Choose centre and width; `source` names where they came from. */
 static sp_status choose_window(sp_stage_context *ctx, const window_options *o,
-                               double *c, double *w, const char **source)
+                               const sp_volume *in, double *c, double *w,
+                               const char **source)
 {
     int preset = o->preset;
     if (preset == P_AUTO)
@@ -132,7 +137,7 @@ static sp_status choose_window(sp_stage_context *ctx, const window_options *o,
         return SP_OK;
     }
     double lo, hi;
-    sp_status st = sp_window_percentiles(ctx, ctx->volume, o->low_percentile,
+    sp_status st = sp_window_percentiles(ctx, in, o->low_percentile,
                                          o->high_percentile, o->ignore_zero,
                                          &lo, &hi);
     if (st != SP_OK)
@@ -145,13 +150,14 @@ static sp_status choose_window(sp_stage_context *ctx, const window_options *o,
 static sp_status window_process(sp_stage_context *ctx, void *state)
 {
     const window_options *o = ((window_state *)state)->opt;
-    const sp_volume *in = ctx->volume;
+    const sp_volume *in =
+        ctx->host->artifact_volume(ctx, o->input, SP_ARTIFACT_VOLUME);
     if (!in || in->type != SP_VOXEL_F32)
-        return ctx->host->fail(ctx, SP_STAGE, "volume.hu is not a float32 "
-                                              "volume");
+        return ctx->host->fail(ctx, SP_STAGE, "%s is not a float32 volume",
+                               o->input);
     double c = 0, w = 1;
     const char *source;
-    sp_status st = choose_window(ctx, o, &c, &w, &source);
+    sp_status st = choose_window(ctx, o, in, &c, &w, &source);
     if (st != SP_OK)
         return st;
     sp_volume view;

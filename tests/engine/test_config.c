@@ -86,6 +86,12 @@ static void artifact_not_provided_earlier(void **state)
     expect_error(*state, "[png]\n[window]\n", "pipeline.ini:1:",
                  "stage 'png' requires artifact 'view.u8'",
                  "no earlier stage provides", "available: volume.hu", NULL);
+    /* An artifact named by a parameter is checked the same way. */
+    expect_error(*state, "[window]\ninput = volume.denoised\n",
+                 "pipeline.ini:1:",
+                 "stage 'window' parameter 'input' names artifact "
+                 "'volume.denoised'",
+                 "no earlier stage provides", NULL);
 }
 
 static void structural_errors(void **state)

@@ -29,9 +29,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Scan `dir`, expect exactly one series, and load it. */
-static void load_only_series(const char *dir, sp_volume *vol,
-                             sp_dicom_header *header)
+/* Scan `dir`, expect exactly one series, and load it; `slope` gets the
+ * first slice's rescale slope when not NULL. */
+static void load_series_slope(const char *dir, sp_volume *vol,
+                              sp_dicom_header *header, double *slope)
 {
     sp_dicom_scan *scan = NULL;
     sp_error err;
@@ -40,10 +41,18 @@ static void load_only_series(const char *dir, sp_volume *vol,
     assert_int_equal(scan->n_skipped, 0);
     if (header)
         *header = scan->series[0].header;
+    if (slope)
+        *slope = scan->series[0].slices[0].rescale_slope;
     sp_status st = sp_dicom_load_series(&scan->series[0], NULL, vol, &err);
     if (st != SP_OK)
         fail_msg("%s", err.message);
     sp_dicom_scan_free(scan);
+}
+
+static void load_only_series(const char *dir, sp_volume *vol,
+                             sp_dicom_header *header)
+{
+    load_series_slope(dir, vol, header, NULL);
 }
 
 static void assert_same_geometry(const sp_volume *a, const sp_volume *b)
@@ -78,7 +87,9 @@ static double value_range(const sp_volume *v)
     return hi - lo;
 }
 
-static void round_trip_real(const char *relative, double tolerance_of_range)
+/* Write a real series, read it back: geometry to 1e-4 mm; values exact
+ * when `exact`, else within half the rescale slope that was chosen. */
+static void round_trip_real(const char *relative, int exact)
 {
     char *src = test_data_path(relative);
     sp_volume orig, back;
@@ -90,11 +101,13 @@ static void round_trip_real(const char *relative, double tolerance_of_range)
     if (st != SP_OK)
         fail_msg("%s", err.message);
     sp_dicom_header h2;
-    load_only_series(dir, &back, &h2);
+    double slope;
+    load_series_slope(dir, &back, &h2, &slope);
     assert_same_geometry(&orig, &back);
     double diff = max_abs_diff(&orig, &back);
-    /* Quantisation: at most half a step of the chosen rescale slope. */
-    double allowed = tolerance_of_range * value_range(&orig);
+    double allowed = exact ? 0.0 : slope / 2 + 1e-6 * value_range(&orig);
+    print_message("# %s: range %.1f, slope %g, largest difference %g\n",
+                  relative, value_range(&orig), slope, diff);
     if (diff > allowed)
         fail_msg("%s: values differ by %g after the round trip (allowed %g)",
                  relative, diff, allowed);
@@ -114,15 +127,14 @@ static void round_trip_real(const char *relative, double tolerance_of_range)
 static void real_ct_round_trip_is_exact(void **state)
 {
     (void)state;
-    round_trip_real("spine/ct-abdomen-t11-s1/dicom", 0.0);
+    round_trip_real("spine/ct-abdomen-t11-s1/dicom", 1);
 }
 
-/* Real, slightly oblique axial MR: geometry to 1e-4 mm, values within
- * the rescale quantisation (half of range / 65534). */
+/* Real, slightly oblique axial MR with non-integer rescaled values. */
 static void real_oblique_mr_round_trip(void **state)
 {
     (void)state;
-    round_trip_real("spine/mr-cervical-t2-axial/dicom", 0.5 / 65534 + 1e-6);
+    round_trip_real("spine/mr-cervical-t2-axial/dicom", 0);
 }
 
 /* A phantom tilted 31 degrees about L-R, non-integer MR values. */
@@ -148,9 +160,14 @@ static void oblique_phantom_round_trip(void **state)
     assert_int_equal(sp_dicom_write_series(&img, &h, dir, &err), SP_OK);
     sp_volume back;
     sp_dicom_header h2;
-    load_only_series(dir, &back, &h2);
+    double slope;
+    load_series_slope(dir, &back, &h2, &slope);
     assert_same_geometry(&img, &back);
-    double allowed = 0.5 * value_range(&img) / 65534 + 1e-3;
+    /* Range about 1000: stored as integers (slope 1), rounding <= 0.5. */
+    print_message("# MR phantom range %.1f, rescale slope %g\n",
+                  value_range(&img), slope);
+    assert_true(slope == 1.0);
+    double allowed = 0.5 + 1e-3;
     double diff = max_abs_diff(&img, &back);
     if (diff > allowed)
         fail_msg("values differ by %g (allowed %g)", diff, allowed);
@@ -160,6 +177,33 @@ static void oblique_phantom_round_trip(void **state)
     assert_string_not_equal(h2.study_uid, h2.series_uid);
     sp_volume_free(&img);
     sp_volume_free(&lab);
+    sp_volume_free(&back);
+    test_remove_tree(dir);
+    free(dir);
+}
+
+/* Values in [-0.3, 0.7]: spread over the 16-bit range, not rounded away. */
+static void narrow_range_uses_fine_slope(void **state)
+{
+    (void)state;
+    sp_volume v;
+    sp_error err;
+    assert_int_equal(sp_volume_alloc(&v, SP_VOXEL_F32, 17, 9, 3, &err), SP_OK);
+    float *f = sp_volume_f32(&v);
+    for (size_t i = 0; i < sp_volume_count(&v); i++)
+        f[i] = (float)(sin((double)i) * 0.5 + 0.2);
+    sp_dicom_header h;
+    memset(&h, 0, sizeof h);
+    strcpy(h.modality, "MR");
+    char *dir = test_make_temp_dir();
+    assert_int_equal(sp_dicom_write_series(&v, &h, dir, &err), SP_OK);
+    sp_volume back;
+    double slope;
+    load_series_slope(dir, &back, NULL, &slope);
+    double range = value_range(&v);
+    assert_true(fabs(slope - range / 65534) < 1e-9);
+    assert_true(max_abs_diff(&v, &back) <= slope / 2 + 1e-7);
+    sp_volume_free(&v);
     sp_volume_free(&back);
     test_remove_tree(dir);
     free(dir);
@@ -357,6 +401,7 @@ int main(void)
         cmocka_unit_test(real_ct_round_trip_is_exact),
         cmocka_unit_test(real_oblique_mr_round_trip),
         cmocka_unit_test(oblique_phantom_round_trip),
+        cmocka_unit_test(narrow_range_uses_fine_slope),
         cmocka_unit_test(dcmdump_and_dcm2niix_accept_output),
         cmocka_unit_test(hostile_header_strings_are_sanitised),
         cmocka_unit_test(refuses_bad_input),

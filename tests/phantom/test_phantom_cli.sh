@@ -1,7 +1,7 @@
 #!/bin/sh
 # `spinepipe phantom` end to end: usage errors and their exit codes, a run
-# with --json, and the committed sample_dicom/ being exactly what
-# scripts/make-sample-dicom makes.
+# with --json, and the committed sample_dicom/ and sample_truth/ being
+# exactly what scripts/make-sample-dicom makes.
 # usage: test_phantom_cli.sh SPINEPIPE SOURCE_ROOT   (prints TAP)
 set -u
 exe=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -64,8 +64,21 @@ check "JSON summary, truth.json and one file per slice" 0 $?
 [ ! -s "$tmp/err" ]
 check "nothing on stderr when it is not a terminal" 0 $?
 
+# The label maps are compared decompressed: zlib's bytes are not ours.
+same_sample() {
+    diff -r "$tmp/sample/sample_dicom" "$src/sample_dicom" || return 1
+    for s in ct-axial mr-t2-sagittal; do
+        cmp "$tmp/sample/sample_truth/$s/truth.json" \
+            "$src/sample_truth/$s/truth.json" || return 1
+        gzip -dc "$tmp/sample/sample_truth/$s/truth_labels.nii.gz" \
+            >"$tmp/a.nii" && \
+            gzip -dc "$src/sample_truth/$s/truth_labels.nii.gz" >"$tmp/b.nii" &&
+            cmp "$tmp/a.nii" "$tmp/b.nii" || return 1
+    done
+}
+mkdir "$tmp/sample"
 SPINEPIPE="$exe" "$src/scripts/make-sample-dicom" "$tmp/sample" >/dev/null &&
-    diff -r "$tmp/sample" "$src/sample_dicom" >"$tmp/diff"
-check "sample_dicom/ is what scripts/make-sample-dicom makes" 0 $?
+    same_sample >"$tmp/diff" 2>&1
+check "sample_dicom/ and sample_truth/ are what make-sample-dicom makes" 0 $?
 
 exit $failed

@@ -358,7 +358,8 @@ static void labels_and_mr_contrast(void **state)
     render(&r);
     static const int expect[] = {0,   19,  20,  21,  22,  23,  24, 26,
                                  119, 120, 121, 122, 123, 124, 201, 202};
-    size_t seen[65536] = {0};
+    static size_t seen[65536];
+    memset(seen, 0, sizeof seen);
     const uint16_t *l = sp_volume_u16(&r.lab);
     for (size_t i = 0; i < sp_volume_count(&r.lab); i++)
         seen[l[i]]++;

@@ -1,0 +1,72 @@
+/* spinepipe — shared helpers of the analysis stages (segment-bone,
+ * segment-vertebrae, label-levels, segment-canal, measure): loading a CT
+ * series, 3D connected components, morphology in millimetres, overlap
+ * scores and a debug picture. Static library `spinepipe_analysis`.
+ *
+ * Masks are U8 volumes (0/1), label maps U16. All helpers take and return
+ * volumes on the caller's grid; nothing here keeps global state. */
+#ifndef SPINEPIPE_ANALYSIS_H
+#define SPINEPIPE_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spinepipe/error.h"
+#include "spinepipe/volume.h"
+
+/* Load the series with the most slices found under `dir` as F32 (HU for
+ * CT). Inits and cleans up the DICOM layer itself. */
+sp_status analysis_load_series(const char *dir, sp_volume *vol,
+                               sp_error *err);
+
+/* 3D connected components of a nonzero mask (26-connectivity when `conn26`
+ * is nonzero, else 6) by union-find. `labels` (U32 array of count voxels,
+ * caller-allocated) receives 1..n per component, 0 for background;
+ * `sizes` (malloc'd, n+1 entries, sizes[0] = 0) the voxel counts. Returns
+ * the number of components, or -1 when out of memory. */
+long analysis_components(const uint8_t *mask, const size_t dim[3],
+                         int conn26, uint32_t *labels, size_t **sizes);
+
+/* Binary dilation / erosion of a mask by a ball of radius `r_mm` (exact
+ * Euclidean distance in mm, so anisotropic voxels are handled); a disc in
+ * the i-j plane when `in_plane` is nonzero. In place. */
+sp_status analysis_dilate(sp_volume *mask, double r_mm, int in_plane,
+                          sp_error *err);
+sp_status analysis_erode(sp_volume *mask, double r_mm, int in_plane,
+                         sp_error *err);
+
+/* Gaussian smoothing of an F32 volume, sigma in mm (per-axis voxels from
+ * the spacing; axes where sigma is under 0.2 voxel are left alone).
+ * Allocates dst. */
+sp_status analysis_gaussian(const sp_volume *src, double sigma_mm,
+                            sp_volume *dst, sp_error *err);
+
+/* Working grid for large series: block means over integer factors chosen
+ * per axis so voxels come close to `target_mm` (factor 1 where the input
+ * is already coarser). Allocates dst; factor[] receives the factors. */
+sp_status analysis_reduce(const sp_volume *src, double target_mm,
+                          sp_volume *dst, int factor[3], sp_error *err);
+/* Nearest-neighbour expansion of a label map computed on the reduced grid
+ * back onto the grid of `like` (the input). Allocates dst. */
+sp_status analysis_expand_labels(const sp_volume *small, const int factor[3],
+                                 const sp_volume *like, sp_volume *dst,
+                                 sp_error *err);
+
+/* Fill holes in each axial (i-j) slice: background not connected to the
+ * slice border (4-connectivity) becomes foreground. In place. */
+sp_status analysis_fill_holes_2d(sp_volume *mask, sp_error *err);
+
+/* Dice of (a == la) against (b == lb) over two label maps of the same
+ * dims; la or lb < 0 means "any nonzero". Returns -1 when both are empty
+ * or the dims differ. */
+double analysis_dice_labels(const sp_volume *a, int la, const sp_volume *b,
+                            int lb);
+
+/* Write a debug PNG of the sagittal plane i = `i_slice` of `image`
+ * (window in HU) with `labels` (U16, may be NULL) coloured on top; rows are
+ * scaled to mm so the picture is not squashed. */
+sp_status analysis_debug_png(const sp_volume *image, const sp_volume *labels,
+                             size_t i_slice, double wl, double ww,
+                             const char *path, sp_error *err);
+
+#endif

@@ -1,0 +1,92 @@
+/* Small helpers around the spine model. */
+#include "spine_model.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+void spine_curve_free(spine_curve *c)
+{
+    free(c->p), free(c->t), free(c->a);
+    c->p = c->t = c->a = NULL;
+    c->n = 0;
+}
+
+void spine_grid_mm_to_lps(const sp_volume *vol, const double g[3],
+                          double lps[3])
+{
+    double ijk[3];
+    for (int d = 0; d < 3; d++)
+        ijk[d] = g[d] / vol->spacing[d];
+    sp_volume_voxel_to_patient(vol, ijk, lps);
+}
+
+size_t spine_curve_at(const spine_curve *c, double s)
+{
+    if (c->n == 0 || s <= 0)
+        return 0;
+    size_t i = (size_t)lround(s / c->step_mm);
+    return i >= c->n ? c->n - 1 : i;
+}
+
+double spine_sample(const sp_volume *ct, const double g[3], double outside)
+{
+    const float *v = sp_volume_f32(ct);
+    double f[3];
+    long b[3];
+    for (int d = 0; d < 3; d++) {
+        f[d] = g[d] / ct->spacing[d];
+        if (!(f[d] >= 0) || f[d] > (double)(ct->dim[d] - 1))
+            return outside;
+        b[d] = (long)f[d];
+        if (b[d] == (long)ct->dim[d] - 1 && b[d] > 0)
+            b[d]--;
+        f[d] -= (double)b[d];
+    }
+    if (ct->dim[0] < 2 || ct->dim[1] < 2 || ct->dim[2] < 2)
+        return outside;
+    double acc = 0;
+    for (int c = 0; c < 8; c++) {
+        long i = b[0] + (c & 1), j = b[1] + ((c >> 1) & 1),
+             k = b[2] + ((c >> 2) & 1);
+        double w = ((c & 1) ? f[0] : 1 - f[0]) *
+                   (((c >> 1) & 1) ? f[1] : 1 - f[1]) *
+                   (((c >> 2) & 1) ? f[2] : 1 - f[2]);
+        acc += w * v[sp_volume_index(ct, (size_t)i, (size_t)j, (size_t)k)];
+    }
+    return acc;
+}
+
+void spine_window(const spine_curve *c, double z, double reach_mm,
+                  size_t *q_lo, size_t *q_hi)
+{
+    size_t lo = 0;
+    while (lo < c->n && c->p[lo][2] < z - reach_mm)
+        lo++;
+    size_t hi = lo;
+    while (hi < c->n && c->p[hi][2] <= z + reach_mm)
+        hi++;
+    *q_lo = lo, *q_hi = hi;
+}
+
+size_t spine_project(const spine_curve *c, size_t q_lo, size_t q_hi,
+                     const double g[3], double *u, double *v)
+{
+    size_t best = q_lo;
+    double bd = INFINITY;
+    for (size_t q = q_lo; q < q_hi; q++) {
+        double dd = 0;
+        for (int d = 0; d < 3; d++)
+            dd += (g[d] - c->p[q][d]) * (g[d] - c->p[q][d]);
+        if (dd < bd)
+            bd = dd, best = q;
+    }
+    const double *t = c->t[best], *a = c->a[best], *p = c->p[best];
+    double l[3] = {t[1] * a[2] - t[2] * a[1], t[2] * a[0] - t[0] * a[2],
+                   t[0] * a[1] - t[1] * a[0]};
+    *u = *v = 0;
+    for (int d = 0; d < 3; d++) {
+        *u += (g[d] - p[d]) * l[d];
+        *v += (g[d] - p[d]) * a[d];
+    }
+    return best;
+}

@@ -1,0 +1,210 @@
+/* Stage `denoise`: 3D (or in-plane) median, separable Gaussian with sigma
+ * in mm, or edge-preserving gradient anisotropic diffusion. Output
+ * volume.denoised on the input's grid; the input stays untouched. Slices
+ * are split over the host's threads; output does not depend on their
+ * number. */
+#include <math.h>
+#include <string.h>
+
+#include "spinepipe/stage.h"
+#include "denoise_kernels.h"
+
+enum { M_MEDIAN, M_GAUSSIAN, M_DIFFUSION };
+static const char *const method_names[] = {"median", "gaussian",
+                                           "diffusion", NULL};
+
+typedef struct denoise_options {
+    const char *input;
+    int method;
+    int radius;
+    int in_plane;
+    double sigma_mm;
+    double conductance;
+    int iterations;
+} denoise_options;
+
+static const sp_param params[] = {
+    {"input", SP_PARAM_ARTIFACT, "volume.hu", 0, 0, NULL, NULL,
+     "the float32 volume to denoise", offsetof(denoise_options, input)},
+    {"method", SP_PARAM_ENUM, "median", 0, 0, NULL, method_names,
+     "median (impulse noise), gaussian (sigma in mm), diffusion "
+     "(edge-preserving, Perona-Malik)",
+     offsetof(denoise_options, method)},
+    {"radius", SP_PARAM_INT, "1", 1, 3, "voxels", NULL,
+     "median window half-size: 1 is 3x3(x3), 3 is 7x7(x7)",
+     offsetof(denoise_options, radius)},
+    {"in_plane", SP_PARAM_BOOL, "false", 0, 0, NULL, NULL,
+     "filter each slice on its own (2D) instead of in 3D",
+     offsetof(denoise_options, in_plane)},
+    {"sigma", SP_PARAM_FLOAT, "1.0", 0.05, 20, "mm", NULL,
+     "Gaussian standard deviation in millimetres (anisotropic voxels get "
+     "per-axis kernels)",
+     offsetof(denoise_options, sigma_mm)},
+    {"conductance", SP_PARAM_FLOAT, "30", 0.01, 100000, "units/mm", NULL,
+     "diffusion: gradients well above this (e.g. HU per mm) are edges and "
+     "are kept",
+     offsetof(denoise_options, conductance)},
+    {"iterations", SP_PARAM_INT, "10", 1, 500, NULL, NULL,
+     "diffusion: number of explicit steps",
+     offsetof(denoise_options, iterations)},
+};
+
+static const char *const requires_list[] = {NULL}; /* see `input` */
+static const char *const provides_list[] = {"volume.denoised", NULL};
+
+typedef struct denoise_state {
+    const denoise_options *opt;
+} denoise_state;
+
+/* One kernel call on a slice range, for host->parallel_for. */
+typedef struct pass {
+    const denoise_options *opt;
+    const sp_volume *src;
+    sp_volume *dst;
+    int axis;                /* Gaussian */
+    const float *taps;       /* Gaussian */
+    int radius;              /* Gaussian */
+    double time_step;        /* diffusion */
+} pass;
+
+static void run_median(void *arg, size_t k0, size_t k1)
+{
+    const pass *p = arg;
+    denoise_median(p->src, p->dst, p->opt->radius, p->opt->in_plane, k0, k1);
+}
+
+static void run_convolve(void *arg, size_t k0, size_t k1)
+{
+    const pass *p = arg;
+    denoise_convolve_axis(p->src, p->dst, p->axis, p->taps, p->radius, k0,
+                          k1);
+}
+
+static void run_diffusion(void *arg, size_t k0, size_t k1)
+{
+    const pass *p = arg;
+    denoise_diffusion_step(p->src, p->dst, p->opt->conductance, p->time_step,
+                           p->opt->in_plane, k0, k1);
+}
+
+static sp_status denoise_init(sp_stage_context *ctx, const void *options,
+                              void **state)
+{
+    denoise_state *s = ctx->host->scratch_alloc(ctx, sizeof *s);
+    if (!s)
+        return SP_NOMEM;
+    s->opt = options;
+    *state = s;
+    return SP_OK;
+}
+
+/* Gaussian: src -> out along i, out -> tmp along j, tmp -> out along k
+ * (skipped in-plane: then a final copy). */
+static sp_status gaussian(sp_stage_context *ctx, const denoise_options *o,
+                          const sp_volume *in, sp_volume *out)
+{
+    sp_volume tmp;
+    sp_status st = ctx->host->volume_alloc_like(ctx, &tmp, in, SP_VOXEL_F32);
+    if (st != SP_OK)
+        return st;
+    const sp_volume *from[3] = {in, out, &tmp};
+    sp_volume *to[3] = {out, &tmp, out};
+    int axes = o->in_plane ? 2 : 3;
+    for (int a = 0; a < axes; a++) {
+        float taps[2 * DENOISE_GAUSS_MAX_RADIUS + 1];
+        int radius = denoise_gaussian_taps(o->sigma_mm / in->spacing[a],
+                                           taps);
+        pass p = {.opt = o, .src = from[a], .dst = to[a], .axis = a,
+                  .taps = taps, .radius = radius};
+        ctx->host->parallel_for(ctx, in->dim[2], run_convolve, &p);
+        ctx->host->progress(ctx, (a + 1.0) / axes);
+    }
+    if (axes == 2)
+        memcpy(out->data, tmp.data, sp_volume_count(in) * sizeof(float));
+    ctx->host->volume_free(&tmp);
+    return SP_OK;
+}
+
+/* Explicit diffusion is stable for a step below h_min^2 / 2^(dims + 1)
+ * (mm^2); 0.9 of that leaves a margin for rounding. */
+static sp_status diffusion(sp_stage_context *ctx, const denoise_options *o,
+                           const sp_volume *in, sp_volume *out)
+{
+    int dims = o->in_plane ? 2 : 3;
+    double h = in->spacing[0];
+    for (int a = 1; a < dims; a++)
+        if (in->spacing[a] < h)
+            h = in->spacing[a];
+    double step = 0.9 * h * h / (double)(1 << (dims + 1));
+    sp_volume tmp;
+    sp_status st = ctx->host->volume_alloc_like(ctx, &tmp, in, SP_VOXEL_F32);
+    if (st != SP_OK)
+        return st;
+    /* Ping-pong so the last step lands in `out`. */
+    sp_volume *bufs[2] = {out, &tmp};
+    int first = o->iterations % 2 == 0 ? 1 : 0;
+    const sp_volume *src = in;
+    for (int it = 0; it < o->iterations; it++) {
+        sp_volume *dst = bufs[(first + it) % 2];
+        pass p = {.opt = o, .src = src, .dst = dst, .time_step = step};
+        ctx->host->parallel_for(ctx, in->dim[2], run_diffusion, &p);
+        src = dst;
+        ctx->host->progress(ctx, (it + 1.0) / o->iterations);
+    }
+    ctx->host->volume_free(&tmp);
+    return SP_OK;
+}
+
+static sp_status denoise_process(sp_stage_context *ctx, void *state)
+{
+    const denoise_options *o = ((denoise_state *)state)->opt;
+    const sp_volume *in =
+        ctx->host->artifact_volume(ctx, o->input, SP_ARTIFACT_VOLUME);
+    if (!in || in->type != SP_VOXEL_F32)
+        return ctx->host->fail(ctx, SP_STAGE, "%s is not a float32 volume",
+                               o->input);
+    sp_volume out;
+    sp_status st = ctx->host->volume_alloc_like(ctx, &out, in, SP_VOXEL_F32);
+    if (st != SP_OK)
+        return st;
+    if (o->method == M_MEDIAN) {
+        pass p = {.opt = o, .src = in, .dst = &out};
+        ctx->host->parallel_for(ctx, in->dim[2], run_median, &p);
+    } else if (o->method == M_GAUSSIAN) {
+        st = gaussian(ctx, o, in, &out);
+    } else {
+        st = diffusion(ctx, o, in, &out);
+    }
+    if (st != SP_OK) {
+        ctx->host->volume_free(&out);
+        return st;
+    }
+    ctx->host->log(ctx, SP_LOG_INFO, "%s on %s (%zu x %zu x %zu)",
+                   method_names[o->method], o->input, in->dim[0], in->dim[1],
+                   in->dim[2]);
+    return ctx->host->artifact_put_volume(ctx, "volume.denoised",
+                                         SP_ARTIFACT_VOLUME, &out);
+}
+
+static const sp_stage_descriptor descriptor = {
+    .abi_major = SP_STAGE_ABI_MAJOR,
+    .abi_minor = SP_STAGE_ABI_MINOR,
+    .name = "denoise",
+    .version = "1.0.0",
+    .description = "3D or in-plane median, Gaussian (sigma in mm) or "
+                   "edge-preserving anisotropic diffusion",
+    .params = params,
+    .n_params = SP_PARAM_COUNT(params),
+    .options_size = sizeof(denoise_options),
+    .requires = requires_list,
+    .provides = provides_list,
+    .init = denoise_init,
+    .process = denoise_process,
+    .destroy = NULL,
+};
+
+SP_STAGE_EXPORT const sp_stage_descriptor *spinepipe_stage_descriptor(void);
+const sp_stage_descriptor *spinepipe_stage_descriptor(void)
+{
+    return &descriptor;
+}

@@ -1,0 +1,100 @@
+/* Anatomical cues for naming levels: sacrum and ribs. */
+#include "levels_kernels.h"
+
+#include <math.h>
+
+#define SACRUM_MIN_TILT_DEG 25.0 /* S1 slopes forward; lumbar bodies less */
+/* Window where a rib neck lies beside a rib-bearing vertebra and a lumbar
+ * transverse process does not reach: lateral and behind the body centre. */
+#define RIB_MIN_MM 45.0
+#define RIB_MAX_MM 65.0
+#define RIB_BACK_MM 40.0
+#define RIB_MIN_SCORE 0.25
+
+static int bone_at(const sp_volume *m, const double g[3])
+{
+    long idx[3];
+    for (int d = 0; d < 3; d++) {
+        idx[d] = lround(g[d] / m->spacing[d]);
+        if (idx[d] < 0 || idx[d] >= (long)m->dim[d])
+            return 0;
+    }
+    return sp_volume_u8(m)[sp_volume_index(m, (size_t)idx[0], (size_t)idx[1],
+                                           (size_t)idx[2])] != 0;
+}
+
+/* Fraction of the piece's body levels with bone lateral to the column on
+ * both sides (left and right separately), behind the body centre. */
+static double rib_score(const sp_volume *bone, const spine_curve *c,
+                        const spine_vertebra *v)
+{
+    double hits = 0, n = 0;
+    double step = fmin(bone->spacing[0], bone->spacing[1]);
+    for (double s = v->body_lo; s <= v->body_hi; s += 1.0) {
+        size_t q = spine_curve_at(c, s);
+        const double *t = c->t[q], *a = c->a[q], *p = c->p[q];
+        double l[3] = {t[1] * a[2] - t[2] * a[1], t[2] * a[0] - t[0] * a[2],
+                       t[0] * a[1] - t[1] * a[0]};
+        int side[2] = {0, 0};
+        for (int sd = 0; sd < 2; sd++)
+            for (double u = RIB_MIN_MM; u <= RIB_MAX_MM && !side[sd];
+                 u += step)
+                for (double b = 0; b <= RIB_BACK_MM && !side[sd]; b += step) {
+                    double g[3];
+                    for (int d = 0; d < 3; d++)
+                        g[d] = p[d] + (sd ? -u : u) * l[d] - b * a[d];
+                    side[sd] = bone_at(bone, g);
+                }
+        hits += side[0] && side[1];
+        n++;
+    }
+    return n > 0 ? hits / n : 0;
+}
+
+sp_status levels_find_cues(const sp_volume *bone, const spine_model *model,
+                           level_cues *cues, sp_error *err)
+{
+    if (!sp_volume_u8(bone))
+        return sp_error_set(err, SP_INTERNAL,
+                            "label-levels: the bone mask must be U8");
+    const spine_curve *c = &model->curve;
+    cues->sacrum = -1;
+    cues->sacrum_tilt_deg = 0;
+    cues->last_rib = -1;
+    if (model->n_vert == 0)
+        return SP_OK;
+    /* the lowest piece is the sacrum when the column ends inside the
+       image there (not cut by the field of view) and it slopes like S1 */
+    int low = model->cranial_sign >= 0 ? 0 : (int)model->n_vert - 1;
+    const spine_vertebra *lv = &model->vert[low];
+    int cut = model->cranial_sign >= 0 ? c->cut_lo : c->cut_hi;
+    double tz = 0, cnt = 0;
+    for (double s = lv->body_lo; s <= lv->body_hi; s += 1.0) {
+        tz += fabs(c->t[spine_curve_at(c, s)][2]);
+        cnt++;
+    }
+    if (cnt > 0)
+        cues->sacrum_tilt_deg = acos(fmin(1.0, tz / cnt)) * 180.0 / M_PI;
+    if (!cut && !(low == 0 ? lv->lo_is_disc : lv->hi_is_disc) &&
+        cues->sacrum_tilt_deg >= SACRUM_MIN_TILT_DEG)
+        cues->sacrum = low;
+    /* ribs: from caudal upwards, the first piece that has them and whose
+       upper neighbour has them too (ribs come in a run to the top; the
+       iliac crest beside L4-L5 does not). Next to a sacrum the pelvis is
+       lateral, so the two pieces above it are not looked at. */
+    size_t n = model->n_vert;
+    for (size_t v = 0; v < n; v++)
+        cues->rib_score[v] = rib_score(bone, c, &model->vert[v]);
+    size_t start = cues->sacrum >= 0 ? 3 : 0;
+    for (size_t r = start; r < n; r++) {
+        size_t v = model->cranial_sign >= 0 ? r : n - 1 - r;
+        size_t up = model->cranial_sign >= 0 ? v + 1 : v - 1;
+        if (cues->rib_score[v] < RIB_MIN_SCORE)
+            continue;
+        if (r + 1 < n && cues->rib_score[up] < RIB_MIN_SCORE)
+            continue;
+        cues->last_rib = (int)v;
+        break;
+    }
+    return SP_OK;
+}

@@ -1,0 +1,37 @@
+/* Kernels of the `segment-canal` stage: the spinal canal traced in planes
+ * perpendicular to the centre line, one every curve sample.
+ *
+ * In each plane the canal is the soft-tissue space behind the vertebral
+ * body, flood-filled from a seed just behind the posterior body wall and
+ * kept inside an ellipse around its own centre, so it cannot leak out
+ * where the arch is open (disc levels, interlaminar gaps, the sacral
+ * hiatus). Where no body is in the plane (discs) the seed comes from the
+ * neighbouring planes. */
+#ifndef SPINEPIPE_CANAL_KERNELS_H
+#define SPINEPIPE_CANAL_KERNELS_H
+
+#include <stdint.h>
+
+#include "spine_model.h"
+
+void canal_result_free(canal_result *r);
+
+/* Trace the canal along the curve. `ct` in HU, `spine` the column mask.
+ * Needs vert_describe's body sizes (model->vert). */
+sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,
+                      const spine_model *model, canal_result *out,
+                      sp_error *err);
+
+/* Whether grid-mm point g lies in the canal: projected onto the curve
+ * sample `q` (as found by the caller) with in-plane offsets u, v. */
+int canal_contains(const canal_result *r, size_t q, double u, double v);
+
+/* Paint the canal into a label map (U16, the grid of the trace): voxels
+ * in the canal become SP_LABEL_CANAL, also where the bone mask had filled
+ * them into a vertebra. When `body` (the body/disc map of
+ * segment-vertebrae) is given, body and disc end at the canal's front
+ * (the posterior body wall). Returns the number of canal voxels. */
+size_t canal_paint(const canal_result *r, const spine_curve *c,
+                   sp_volume *labels, sp_volume *body);
+
+#endif

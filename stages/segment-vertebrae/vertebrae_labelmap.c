@@ -1,0 +1,160 @@
+/* Assign column voxels to vertebrae by their nearest centre-line point,
+ * and mark vertebral bodies and discs inside the body cross-section. */
+#include "vertebrae_kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#define SEARCH_MM 60.0  /* curve samples considered per voxel, along z */
+#define REACH_MM 45.0   /* disc voxels are looked for this close in-plane */
+#define ARCH_START_MM 15.0 /* behind the body: canal, then the arch */
+#define ARCH_SLOPE 0.3     /* mm of level shift per mm further back */
+#define FILL_MIN_HU -100.0 /* fatty marrow still counts as body */
+#define END_MARGIN_MM 6.0  /* bone this far beyond the curve's ends is not
+                              given to the end vertebrae */
+#define BODY_MARGIN 1.15 /* ellipse radius (squared) with partial volume */
+
+static void lateral(const spine_curve *c, size_t q, double l[3])
+{
+    const double *t = c->t[q], *a = c->a[q];
+    l[0] = t[1] * a[2] - t[2] * a[1];
+    l[1] = t[2] * a[0] - t[0] * a[2];
+    l[2] = t[0] * a[1] - t[1] * a[0];
+}
+
+static int vertebra_at(const spine_model *m, double s)
+{
+    for (size_t v = 0; v < m->n_vert; v++)
+        if (s < m->vert[v].s_hi || v + 1 == m->n_vert)
+            return s >= m->vert[v].s_lo || v == 0 ? (int)v : -1;
+    return -1;
+}
+
+sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
+                         spine_model *model, sp_volume *labels,
+                         sp_volume *body, sp_error *err)
+{
+    const spine_curve *c = &model->curve;
+    sp_status st = sp_volume_alloc_like(labels, spine, SP_VOXEL_U16, err);
+    if (st != SP_OK)
+        return st;
+    if (body && (st = sp_volume_alloc_like(body, spine, SP_VOXEL_U16, err)) !=
+                    SP_OK) {
+        sp_volume_free(labels);
+        return st;
+    }
+    for (size_t v = 0; v < model->n_vert; v++) {
+        model->vert[v].voxels = 0;
+        for (int d = 0; d < 3; d++)
+            model->vert[v].centroid[d] = 0;
+    }
+    const uint8_t *m = sp_volume_u8(spine);
+    const float *hu = sp_volume_f32(ct);
+    double len_end = (double)(c->n - 1) * c->step_mm;
+    uint16_t *out = sp_volume_u16(labels), *bo = body ? sp_volume_u16(body)
+                                                      : NULL;
+    double sp[3] = {spine->spacing[0], spine->spacing[1], spine->spacing[2]};
+    size_t q_lo = 0;
+    for (size_t k = 0; k < spine->dim[2]; k++) {
+        double z = (double)k * sp[2];
+        /* curve samples within SEARCH_MM of this slice (z is monotonic
+           enough along the column for a moving window) */
+        while (q_lo < c->n && c->p[q_lo][2] < z - SEARCH_MM)
+            q_lo++;
+        size_t q_hi = q_lo;
+        while (q_hi < c->n && c->p[q_hi][2] <= z + SEARCH_MM)
+            q_hi++;
+        if (q_hi == q_lo)
+            continue;
+        /* in-plane position of the curve at this z, for the disc reach */
+        size_t qz = q_lo;
+        for (size_t q = q_lo; q < q_hi; q++)
+            if (fabs(c->p[q][2] - z) < fabs(c->p[qz][2] - z))
+                qz = q;
+        for (size_t j = 0; j < spine->dim[1]; j++)
+            for (size_t i = 0; i < spine->dim[0]; i++) {
+                size_t idx = sp_volume_index(spine, i, j, k);
+                double g[3] = {(double)i * sp[0], (double)j * sp[1], z};
+                if (!m[idx] && hypot(g[0] - c->p[qz][0],
+                                     g[1] - c->p[qz][1]) > REACH_MM)
+                    continue;
+                size_t best = q_lo;
+                double bd = INFINITY;
+                for (size_t q = q_lo; q < q_hi; q++) {
+                    double dd = 0;
+                    for (int d = 0; d < 3; d++)
+                        dd += (g[d] - c->p[q][d]) * (g[d] - c->p[q][d]);
+                    if (dd < bd)
+                        bd = dd, best = q;
+                }
+                double s = (double)best * c->step_mm;
+                /* beyond an end: distance along the end tangent */
+                if (best == 0 || best + 1 == c->n) {
+                    double ds = 0;
+                    for (int d = 0; d < 3; d++)
+                        ds += (g[d] - c->p[best][d]) * c->t[best][d];
+                    s += ds;
+                }
+                double l[3], du = 0, dv = 0;
+                lateral(c, best, l);
+                for (int d = 0; d < 3; d++) {
+                    du += (g[d] - c->p[best][d]) * l[d];
+                    dv += (g[d] - c->p[best][d]) * c->a[best][d];
+                }
+                /* the arch slopes caudally behind its body (spinous and
+                   inferior articular processes reach the level below):
+                   behind the canal, look for the owner further up */
+                int v0 = vertebra_at(model, s < 0 ? 0 : s);
+                double behind = v0 >= 0 ? -dv - model->vert[v0].body_depth_mm -
+                                              ARCH_START_MM
+                                        : 0;
+                double s_own = behind > 0
+                                   ? s + model->cranial_sign * ARCH_SLOPE * behind
+                                   : s;
+                int v = vertebra_at(model, s_own < 0 ? 0 : s_own);
+                if (v < 0)
+                    continue;
+                spine_vertebra *vv = &model->vert[v];
+                double e = pow(du / vv->lateral_mm, 2) +
+                           pow(dv / vv->body_depth_mm, 2);
+                int in_body = s >= vv->body_lo && s <= vv->body_hi;
+                /* the body cross-section between its endplates is body
+                   even where marrow is too dark for the bone mask */
+                int is_body = e <= 1.0 && in_body && hu[idx] > FILL_MIN_HU;
+                if (vv->lateral_limit_mm > 0 &&
+                    fabs(du) > vv->lateral_limit_mm)
+                    continue;
+                if ((s >= len_end + END_MARGIN_MM && !c->cut_hi) ||
+                    (s <= -END_MARGIN_MM && !c->cut_lo))
+                    continue;
+                if (m[idx] || is_body) {
+                    out[idx] = vv->label ? (uint16_t)vv->label
+                                         : (uint16_t)(v + 1);
+                    vv->voxels++;
+                    for (int d = 0; d < 3; d++)
+                        vv->centroid[d] += g[d];
+                    if (bo && (is_body || (e <= BODY_MARGIN && in_body)))
+                        bo[idx] = 1;
+                    continue;
+                }
+                if (e > BODY_MARGIN || in_body)
+                    continue;
+                /* a disc: soft tissue in the body cross-section between
+                   two endplates */
+                int disc = s < vv->body_lo ? v - 1 : v;
+                if (disc < 0 || disc + 1 >= (int)model->n_vert)
+                    continue;
+                if (bo)
+                    bo[idx] = 2;
+                /* disc below the upper vertebra, once levels are named */
+                int upper = model->cranial_sign >= 0 ? disc + 1 : disc;
+                if (model->vert[upper].label)
+                    out[idx] = (uint16_t)(100 + model->vert[upper].label);
+            }
+    }
+    for (size_t v = 0; v < model->n_vert; v++)
+        if (model->vert[v].voxels)
+            for (int d = 0; d < 3; d++)
+                model->vert[v].centroid[d] /= (double)model->vert[v].voxels;
+    return SP_OK;
+}

@@ -1,0 +1,327 @@
+/* evaluate-ct: run the CT analysis kernels on the shared real series and
+ * print what they get right against the reference segmentations. The
+ * accuracy numbers in docs/accuracy.md come from this command:
+ *
+ *   build/tools/evaluate-ct/evaluate-ct [--data DIR] [--png DIR] [--bench]
+ *
+ * --data: the shared data folder (default: ../shared/data beside the
+ * source tree, as the tests use); --png: write a mid-sagittal picture of
+ * each labelled series there; --bench: also time the whole chain on the
+ * abdomen series resampled to 512x512x400. Exit status 0 when every
+ * series ran (analysable or cleanly refused), 1 otherwise. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analysis.h"
+#include "ct_chain.h"
+#include "spinepipe/labels.h"
+
+static char *join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/%s", a, b);
+    return s;
+}
+
+static int read_labels(const char *data, const char *rel, sp_volume *v)
+{
+    char *p = join(data, rel);
+    sp_error err;
+    int ok = p && sp_nifti_read(p, 1, v, &err) == SP_OK;
+    if (!ok)
+        fprintf(stderr, "evaluate-ct: %s\n", p ? err.message : "no memory");
+    free(p);
+    return ok;
+}
+
+static void print_measures(const ct_chain *ch)
+{
+    const measure_result *r = &ch->measures;
+    printf("  vertebra  complete  height ant/mid/post (mm)   centroid LPS (mm)\n");
+    for (size_t v = 0; v < r->n_vert; v++) {
+        const measure_vertebra *mv = &r->vert[v];
+        const char *name = sp_label_vertebra_name(mv->label);
+        printf("  %-8s  %-8s  %5.1f / %5.1f / %5.1f     (%.0f, %.0f, %.0f)\n",
+               name ? name : "?", mv->complete ? "yes" : "no",
+               mv->height_anterior_mm, mv->height_middle_mm,
+               mv->height_posterior_mm, mv->centroid_lps[0],
+               mv->centroid_lps[1], mv->centroid_lps[2]);
+    }
+    printf("  level     disc h (mm)  DHI    canal AP (mm)  canal area (mm2)"
+           "  post. displ. (mm)\n");
+    for (size_t l = 0; l < r->n_levels; l++) {
+        const measure_level *ml = &r->level[l];
+        printf("  %-8s  %6.1f       %4.2f   ", ml->name[0] ? ml->name : "?",
+               ml->disc_height_mm, ml->disc_height_index);
+        if (ml->canal_found)
+            printf("%6.1f         %6.0f            %5.1f\n", ml->canal_ap_mm,
+                   ml->canal_area_mm2, ml->posterior_displacement_mm);
+        else
+            printf("  (no canal found)\n");
+    }
+}
+
+static void write_png(const char *png_dir, const char *name,
+                      const sp_volume *ct, const ct_chain *ch)
+{
+    if (!png_dir || ch->model.curve.n == 0)
+        return;
+    char file[512];
+    snprintf(file, sizeof file, "%s/%s.png", png_dir, name);
+    const double *mid = ch->model.curve.p[ch->model.curve.n / 2];
+    size_t i = (size_t)lround(mid[0] / (ct->spacing[0] * ch->factor[0]) *
+                              ch->factor[0]);
+    if (i >= ct->dim[0])
+        i = ct->dim[0] / 2;
+    sp_error err;
+    if (analysis_debug_png(ct, &ch->labels, i, 400, 1800, file, &err) ==
+        SP_OK)
+        printf("  picture: %s\n", file);
+}
+
+/* Abdomen T11-S1: naming, per-vertebra Dice by name, body/disc Dice. */
+static int eval_abdomen(const char *data, const char *png, int *pass)
+{
+    printf("\n== ct-abdomen-t11-s1 (122x101x112, 3 mm) ==\n");
+    char *dir = join(data, "spine/ct-abdomen-t11-s1/dicom");
+    sp_volume ct = {0}, ts = {0}, vb = {0};
+    sp_error err;
+    ct_chain ch;
+    memset(&ch, 0, sizeof ch);
+    level_params_default(&ch.levels);
+    ch.want_body = 1;
+    int ok = dir && analysis_load_series(dir, &ct, &err) == SP_OK &&
+             read_labels(data, "spine/ct-abdomen-t11-s1/labels/totalseg.nii.gz",
+                         &ts) &&
+             read_labels(data,
+                         "spine/ct-abdomen-t11-s1/labels/"
+                         "totalseg_vertebrae_body.nii.gz",
+                         &vb);
+    free(dir);
+    if (!ok || ct_chain_run(&ct, &ch, &err) != SP_OK) {
+        printf("  FAILED: %s\n", err.message);
+        *pass = 0;
+        goto out;
+    }
+    printf("  labelling: %s (%s)\n", ch.model.label_note,
+           ch.model.labels_confident ? "confident" : "uncertain");
+    /* totalseg value for each of our labels */
+    static const struct {
+        const char *name;
+        int ours, ref;
+    } map[] = {{"T11", 18, 33}, {"T12", 19, 32}, {"L1", 20, 31},
+               {"L2", 21, 30},  {"L3", 22, 29},  {"L4", 23, 28},
+               {"L5", 24, 27},  {"S1", 26, 26}};
+    printf("  vertebra  found  Dice vs totalseg\n");
+    for (size_t t = 0; t < sizeof map / sizeof map[0]; t++) {
+        int found = 0;
+        for (size_t v = 0; v < ch.model.n_vert; v++)
+            found |= ch.model.vert[v].label == map[t].ours;
+        double d = analysis_dice_labels(&ch.labels, map[t].ours, &ts,
+                                        map[t].ref);
+        printf("  %-8s  %-5s  %.3f\n", map[t].name, found ? "yes" : "NO",
+               d < 0 ? 0 : d);
+    }
+    printf("  vertebral body Dice vs totalseg_vertebrae_body: %.3f, disc "
+           "Dice: %.3f\n",
+           analysis_dice_labels(&ch.body, 1, &vb, 1),
+           analysis_dice_labels(&ch.body, 2, &vb, 2));
+    print_measures(&ch);
+    printf("  CPU time: %.2f s (working grid factor %dx%dx%d)\n", ch.seconds[5],
+           ch.factor[0], ch.factor[1], ch.factor[2]);
+    write_png(png, "ct-abdomen-t11-s1", &ct, &ch);
+out:
+    ct_chain_free(&ch);
+    sp_volume_free(&ct), sp_volume_free(&ts), sp_volume_free(&vb);
+    return ok;
+}
+
+/* L2-L4 crop: no naming cue; Dice of the pieces, then named by override. */
+static int eval_crop(const char *data, const char *png, int *pass)
+{
+    printf("\n== ct-lumbar-l2-l4-crop (73x73x47, 1.5 mm) ==\n");
+    char *dir = join(data, "spine/ct-lumbar-l2-l4-crop/dicom");
+    sp_volume ct = {0}, ref = {0};
+    sp_error err;
+    int ok = dir && analysis_load_series(dir, &ct, &err) == SP_OK &&
+             read_labels(data,
+                         "spine/ct-lumbar-l2-l4-crop/labels/"
+                         "sub-ct_seg-vert_label-22_msk.nii.gz",
+                         &ref);
+    free(dir);
+    for (int pass_no = 0; ok && pass_no < 2; pass_no++) {
+        ct_chain ch;
+        memset(&ch, 0, sizeof ch);
+        level_params_default(&ch.levels);
+        if (pass_no == 1)
+            strcpy(ch.levels.lowest, "L4");
+        if (ct_chain_run(&ct, &ch, &err) != SP_OK) {
+            printf("  FAILED: %s\n", err.message);
+            *pass = 0;
+            ct_chain_free(&ch);
+            break;
+        }
+        printf("  %s labelling: %s (%s)\n",
+               pass_no ? "with lowest=L4:" : "automatic:",
+               ch.model.label_note,
+               ch.model.labels_confident ? "confident" : "uncertain");
+        if (pass_no == 0) {
+            printf("  pieces found: %zu\n", ch.model.n_vert);
+        } else {
+            printf("  vertebra  Dice vs seg-vert\n");
+            for (int l = 21; l <= 23; l++)
+                printf("  %-8s  %.3f\n", sp_label_vertebra_name(l),
+                       analysis_dice_labels(&ch.labels, l, &ref, l));
+            print_measures(&ch);
+            write_png(png, "ct-lumbar-l2-l4-crop", &ct, &ch);
+        }
+        ct_chain_free(&ch);
+    }
+    sp_volume_free(&ct), sp_volume_free(&ref);
+    return ok;
+}
+
+/* Inputs that must be refused with a reason. */
+static void eval_refusals(const char *data, int *pass)
+{
+    printf("\n== inputs that are not analysable ==\n");
+    sp_error err;
+    sp_volume ct = {0};
+    char *dir = join(data, "conformance/ct-head-phantom-512/dicom");
+    if (dir && analysis_load_series(dir, &ct, &err) == SP_OK) {
+        ct_chain ch;
+        memset(&ch, 0, sizeof ch);
+        level_params_default(&ch.levels);
+        sp_status st = ct_chain_run(&ct, &ch, &err);
+        printf("  head phantom: %s\n",
+               st == SP_NOTANALYSABLE ? err.message : "ANALYSED (wrong)");
+        *pass &= st == SP_NOTANALYSABLE;
+        ct_chain_free(&ch);
+        sp_volume_free(&ct);
+    }
+    free(dir);
+    /* the abdomen cut to 8 slices (24 mm), and the crop cut to the middle
+       of L3 only (one vertebra, no disc) */
+    static const struct {
+        const char *what, *rel;
+        size_t k0, nk;
+    } cuts[] = {
+        {"abdomen, 8 slices", "spine/ct-abdomen-t11-s1/dicom", 60, 8},
+        {"crop, L3 body only", "spine/ct-lumbar-l2-l4-crop/dicom", 12, 14}};
+    for (size_t c = 0; c < 2; c++) {
+        dir = join(data, cuts[c].rel);
+        if (dir && analysis_load_series(dir, &ct, &err) == SP_OK) {
+            sp_volume cut = {0};
+            sp_volume_alloc(&cut, SP_VOXEL_F32, ct.dim[0], ct.dim[1],
+                            cuts[c].nk, &err);
+            size_t plane = ct.dim[0] * ct.dim[1];
+            memcpy(cut.data,
+                   sp_volume_f32(&ct) + cuts[c].k0 * plane,
+                   cuts[c].nk * plane * sizeof(float));
+            sp_volume_set_geometry(&cut, ct.vox2lps);
+            ct_chain ch;
+            memset(&ch, 0, sizeof ch);
+            level_params_default(&ch.levels);
+            sp_status st = ct_chain_run(&cut, &ch, &err);
+            printf("  %s: %s\n", cuts[c].what,
+                   st == SP_NOTANALYSABLE ? err.message : "ANALYSED (wrong)");
+            *pass &= st == SP_NOTANALYSABLE;
+            ct_chain_free(&ch);
+            sp_volume_free(&cut);
+            sp_volume_free(&ct);
+        }
+        free(dir);
+    }
+}
+
+/* The abdomen resampled (trilinear) onto 512x512x400 over the same field
+ * of view: a full-size real spine series for the time budget. */
+static void bench(const char *data)
+{
+    printf("\n== time on a 512x512x400 series ==\n");
+    char *dir = join(data, "spine/ct-abdomen-t11-s1/dicom");
+    sp_volume ct = {0}, big = {0};
+    sp_error err;
+    if (!dir || analysis_load_series(dir, &ct, &err) != SP_OK) {
+        free(dir);
+        return;
+    }
+    free(dir);
+    size_t nd[3] = {512, 512, 400};
+    if (sp_volume_alloc(&big, SP_VOXEL_F32, nd[0], nd[1], nd[2], &err) !=
+        SP_OK) {
+        sp_volume_free(&ct);
+        return;
+    }
+    double m[4][4];
+    memcpy(m, ct.vox2lps, sizeof m);
+    double f[3];
+    for (int a = 0; a < 3; a++) {
+        f[a] = (double)(ct.dim[a] - 1) / (double)(nd[a] - 1);
+        for (int r = 0; r < 3; r++)
+            m[r][a] = ct.vox2lps[r][a] * f[a];
+    }
+    sp_volume_set_geometry(&big, m);
+    float *out = sp_volume_f32(&big);
+    for (size_t k = 0; k < nd[2]; k++)
+        for (size_t j = 0; j < nd[1]; j++)
+            for (size_t i = 0; i < nd[0]; i++) {
+                double g[3] = {(double)i * f[0] * ct.spacing[0],
+                               (double)j * f[1] * ct.spacing[1],
+                               (double)k * f[2] * ct.spacing[2]};
+                out[sp_volume_index(&big, i, j, k)] =
+                    (float)spine_sample(&ct, g, -1000);
+            }
+    ct_chain ch;
+    memset(&ch, 0, sizeof ch);
+    level_params_default(&ch.levels);
+    struct timespec w0, w1;
+    clock_gettime(CLOCK_MONOTONIC, &w0);
+    sp_status st = ct_chain_run(&big, &ch, &err);
+    clock_gettime(CLOCK_MONOTONIC, &w1);
+    double wall = (double)(w1.tv_sec - w0.tv_sec) +
+                  1e-9 * (double)(w1.tv_nsec - w0.tv_nsec);
+    printf("  %s; %zu vertebrae; CPU %.2f s (reduce+bone %.2f, vertebrae "
+           "%.2f, levels %.2f, labels+canal %.2f, measure+expand %.2f); "
+           "wall %.2f s on this (shared) machine\n",
+           st == SP_OK ? "analysed" : err.message, ch.model.n_vert,
+           ch.seconds[5], ch.seconds[0], ch.seconds[1], ch.seconds[2],
+           ch.seconds[3], ch.seconds[4], wall);
+    ct_chain_free(&ch);
+    sp_volume_free(&big), sp_volume_free(&ct);
+}
+
+int main(int argc, char **argv)
+{
+    const char *data = NULL, *png = NULL;
+    int do_bench = 0;
+    for (int a = 1; a < argc; a++) {
+        if (!strcmp(argv[a], "--data") && a + 1 < argc)
+            data = argv[++a];
+        else if (!strcmp(argv[a], "--png") && a + 1 < argc)
+            png = argv[++a];
+        else if (!strcmp(argv[a], "--bench"))
+            do_bench = 1;
+        else if (!strcmp(argv[a], "--help")) {
+            printf("usage: evaluate-ct [--data DIR] [--png DIR] [--bench]\n");
+            return 0;
+        } else {
+            fprintf(stderr, "evaluate-ct: unknown argument (see --help)\n");
+            return 64;
+        }
+    }
+    if (!data)
+        data = SPINEPIPE_DEFAULT_DATA;
+    int pass = 1;
+    eval_abdomen(data, png, &pass);
+    eval_crop(data, png, &pass);
+    eval_refusals(data, &pass);
+    if (do_bench)
+        bench(data);
+    return pass ? 0 : 1;
+}
