@@ -77,7 +77,7 @@ extern "C" {
 #endif
 
 #define SP_STAGE_ABI_MAJOR 1
-#define SP_STAGE_ABI_MINOR 1
+#define SP_STAGE_ABI_MINOR 2
 
 #define SP_STAGE_EXPORT __attribute__((visibility("default")))
 #define SP_STAGE_SYMBOL "spinepipe_stage_descriptor"
@@ -138,6 +138,28 @@ typedef struct sp_png_text {
     const char *value;
 } sp_png_text;
 
+/* ABI 1.2: drawing. A canvas is an RGB image the host draws on with cairo
+ * and one fixed font (DejaVu Sans, loaded from its file path, so output
+ * does not depend on the machine's fonts). Coordinates are pixels, x right
+ * and y down, (0, 0) the top left corner of the top left pixel. Colours
+ * are 0xRRGGBBAA; alpha below 0xff blends with what is under. */
+typedef struct sp_canvas sp_canvas;
+
+enum { SP_ALIGN_LEFT = 0, SP_ALIGN_CENTER = 1, SP_ALIGN_RIGHT = 2 };
+
+/* One row of a legend: a colour swatch and its text. */
+typedef struct sp_legend_item {
+    uint32_t rgba;
+    const char *text;
+} sp_legend_item;
+
+/* ABI 1.2: run-wide flags in sp_stage_context.run_flags. */
+enum {
+    /* Leave patient and study identifiers (patient ID and name, study
+     * date, UIDs) out of every image, text chunk and file. */
+    SP_RUN_ANONYMIZE = 1u << 0
+};
+
 /* Host functions. Append-only: a stage may use a function only if
  * offsetof(sp_host_api, fn) < host->size. */
 typedef struct sp_host_api {
@@ -196,6 +218,71 @@ typedef struct sp_host_api {
      * result is the same for any thread count (see parallel.h). */
     void (*parallel_for)(sp_stage_context *ctx, size_t n, sp_range_fn fn,
                          void *arg);
+
+    /* ---- Since 1.2: files, drawing ---- */
+
+    /* NIfTI-1 I/O (volume.h: sp_nifti_write, sp_nifti_read). write puts
+     * `file` (a plain safe name ending .nii or .nii.gz) in the series
+     * output folder; read takes any path and fills *vol, which the stage
+     * frees with volume_free or hands to artifact_put_volume. */
+    sp_status (*nifti_write)(sp_stage_context *ctx, const char *file,
+                             const sp_volume *vol);
+    sp_status (*nifti_read)(sp_stage_context *ctx, const char *path,
+                            int as_labels, sp_volume *vol);
+
+    /* Drawing. canvas_new fails (NULL, reason reported) when out of
+     * memory or when the font file is missing. Every drawing function
+     * accepts a NULL canvas and then does nothing. */
+    sp_canvas *(*canvas_new)(sp_stage_context *ctx, int width, int height,
+                             uint32_t background);
+    void (*canvas_free)(sp_canvas *c);
+    /* An 8-bit gray image (w x h, rows top down), scaled by `scale` with
+     * its top left corner at (x, y); `smooth` chooses bilinear over
+     * nearest. */
+    void (*canvas_gray)(sp_canvas *c, const uint8_t *gray, int w, int h,
+                        double x, double y, double scale, int smooth);
+    /* A mask (w x h, nonzero = inside) placed like canvas_gray: inside
+     * tinted with `fill`, the boundary between inside and outside pixels
+     * drawn as a line of `line_width` in `outline` (alpha 0: none). */
+    void (*canvas_mask)(sp_canvas *c, const uint8_t *mask, int w, int h,
+                        double x, double y, double scale, uint32_t fill,
+                        uint32_t outline, double line_width);
+    void (*canvas_line)(sp_canvas *c, double x0, double y0, double x1,
+                        double y1, double width, uint32_t rgba);
+    void (*canvas_rect)(sp_canvas *c, double x, double y, double w, double h,
+                        uint32_t fill, uint32_t outline);
+    void (*canvas_circle)(sp_canvas *c, double x, double y, double r,
+                          uint32_t fill, uint32_t outline);
+    /* Text (UTF-8) of `size` pixels (the font's em) with its baseline at
+     * y, aligned on x; `halo` draws a dark outline around the glyphs so
+     * the text stays legible on any background. Returns the advance
+     * width in pixels. */
+    double (*canvas_text)(sp_canvas *c, double x, double y, double size,
+                          int align, uint32_t rgba, int halo,
+                          const char *utf8);
+    double (*canvas_text_width)(sp_canvas *c, double size, const char *utf8);
+    /* The header strip: a dark band across the top of `height` pixels
+     * with the lines in white, the last one (the disclaimer) in yellow.
+     * canvas_header_height gives the height for n lines of `size`. */
+    double (*canvas_header_height)(size_t n_lines, double size);
+    void (*canvas_header)(sp_canvas *c, const char *const *lines,
+                          size_t n_lines, double size);
+    /* A legend band with its top left corner at (x, y): the title, then
+     * swatch and text items flowing left to right, wrapping at
+     * max_width. Returns its height; with measure_only nothing is drawn
+     * (to size a canvas first). */
+    double (*canvas_legend)(sp_canvas *c, double x, double y,
+                            double max_width, double size,
+                            const char *title, const sp_legend_item *items,
+                            size_t n_items, int measure_only);
+    /* Write the canvas as an 8-bit RGB PNG, like write_png. */
+    sp_status (*write_canvas_png)(sp_stage_context *ctx, const char *file,
+                                  const sp_canvas *c,
+                                  const sp_png_text *text, size_t n_text);
+    /* Write a jansson value as indented JSON into the series output
+     * folder, atomically; `file` as for write_png. */
+    sp_status (*write_json)(sp_stage_context *ctx, const char *file,
+                            const void *json);
 } sp_host_api;
 
 /* What a stage sees while it runs. Read-only for the stage. */
@@ -206,6 +293,7 @@ struct sp_stage_context {
     const char *output_dir;        /* OUT/<study>/<series>/, exists */
     const char *stage_name;
     void *host_private;            /* the host's; do not touch */
+    uint32_t run_flags;            /* since 1.2: SP_RUN_* */
 };
 
 /* ---- the descriptor ----------------------------------------------------- */

@@ -16,7 +16,7 @@ static void print_help(FILE *out)
     fprintf(out,
             "usage: spinepipe run DIR... -o OUT [--config FILE] [--jobs N]\n"
             "                     [--set STAGE.PARAM=VALUE]... [--force]\n"
-            "                     [--log-level LEVEL]\n\n"
+            "                     [--anonymize] [--log-level LEVEL]\n\n"
             "Run every DICOM image series found under DIR... through a "
             "pipeline.\nOutputs go to OUT/<study>/<series>/, with run.json "
             "written last; series\nwhose run.json says \"ok\" are skipped "
@@ -29,6 +29,9 @@ static void print_help(FILE *out)
             "  -s, --set S.P=V     override a stage parameter (repeatable)\n"
             "  -j, --jobs N        series processed in parallel (default 1)\n"
             "  -f, --force         rerun series that are already done\n"
+            "      --anonymize     leave patient ID and name, study date and "
+            "UIDs out\n"
+            "                      of images, reports and folder names\n"
             "      --log-level L   error, warn (default), info, debug; or "
             "STAGE=LEVEL,...\n"
             "  -h, --help          this help\n\n"
@@ -46,6 +49,7 @@ int cmd_run(int argc, char **argv)
         {"set", required_argument, NULL, 's'},
         {"jobs", required_argument, NULL, 'j'},
         {"force", no_argument, NULL, 'f'},
+        {"anonymize", no_argument, NULL, 'a'},
         {"log-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -79,6 +83,7 @@ int cmd_run(int argc, char **argv)
             break;
         }
         case 'f': o.force = 1; break;
+        case 'a': o.anonymize = 1; break;
         case 'l':
             if (sp_log_set_levels(optarg, &err) != SP_OK)
                 return cli_fail(&err);

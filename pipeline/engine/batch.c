@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "run_index.h"
 #include "output/output.h"
 #include "spinepipe/dicom.h"
 #include "spinepipe/version.h"
@@ -23,6 +24,7 @@ typedef struct job {
     const sp_pipeline *pipe;
     char dir[PATH_MAX];
     char label[160]; /* study/series, for messages */
+    char rel[200];   /* "<study>/<series>", relative to the output folder */
     int skip;
 } job;
 
@@ -52,11 +54,19 @@ static uint32_t fnv1a(const char *s, uint32_t h)
     return h;
 }
 
-void sp_series_dir_names(const sp_dicom_series *s, char *study,
-                         size_t study_size, char *series, size_t series_size)
+void sp_series_dir_names(const sp_dicom_series *s, int anonymize,
+                         char *study, size_t study_size, char *series,
+                         size_t series_size)
 {
     const sp_dicom_header *h = &s->header;
-    sp_safe_name(h->study_uid, "unknown-study", study, study_size);
+    if (anonymize) {
+        char raw[32];
+        snprintf(raw, sizeof raw, "study-%08x",
+                 (unsigned)fnv1a(h->study_uid, 2166136261u));
+        sp_safe_name(raw, "study", study, study_size);
+    } else {
+        sp_safe_name(h->study_uid, "unknown-study", study, study_size);
+    }
     char desc[41];
     sp_safe_name(h->series_description, "series", desc, sizeof desc);
     /* The hash keeps two series with the same number and description (or
@@ -118,9 +128,17 @@ static void on_stage(void *user, size_t index, const char *stage,
     sp_log_status(line);
 }
 
-static json_t *series_json(const sp_dicom_series *s)
+static json_t *series_json(const sp_dicom_series *s, int anonymize)
 {
     const sp_dicom_header *h = &s->header;
+    if (anonymize)
+        return json_pack("{s:s, s:s, s:i, s:i, s:s, s:[i,i,i]}",
+                         "description", h->series_description, "modality",
+                         h->modality, "series_number", h->series_number,
+                         "part", s->part, "orientation",
+                         sp_orientation_name(series_orientation(s)),
+                         "matrix", (int)s->columns, (int)s->rows,
+                         (int)s->n_slices);
     return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:[i,i,i]}",
                      "study_uid", h->study_uid, "series_uid", h->series_uid,
                      "description", h->series_description, "modality",
@@ -144,7 +162,8 @@ static sp_status run_job(batch *b, job *jb, size_t number, sp_error *err)
     if (st != SP_OK)
         return st;
     progress pr = {b, number, jb->label};
-    sp_run_hooks hooks = {on_stage, &pr, jb->label};
+    sp_run_hooks hooks = {on_stage, &pr, jb->label,
+                          b->opt->anonymize ? SP_RUN_ANONYMIZE : 0u};
     on_stage(&pr, 0, "loading", 0);
     sp_volume vol = {0};
     json_t *report = NULL;
@@ -163,7 +182,7 @@ static sp_status run_job(batch *b, job *jb, size_t number, sp_error *err)
         json_object_set_new(report, "error_code",
                             json_string(sp_status_name(st)));
     }
-    json_object_set_new(report, "series", series_json(jb->series));
+    json_object_set_new(report, "series", series_json(jb->series, b->opt->anonymize));
     json_object_set_new(report, "pipeline_settings",
                         sp_pipeline_json(jb->pipe));
     json_object_set_new(report, "seconds", json_real(now_seconds() - t0));
@@ -306,9 +325,10 @@ static sp_status plan_jobs(batch *b, sp_dicom_scan **scans,
             if (st != SP_OK)
                 return st;
             char study[80], series[96];
-            sp_series_dir_names(s, study, sizeof study, series,
-                                sizeof series);
+            sp_series_dir_names(s, o->anonymize, study, sizeof study,
+                                series, sizeof series);
             snprintf(jb->label, sizeof jb->label, "%s", series);
+            snprintf(jb->rel, sizeof jb->rel, "%s/%s", study, series);
             if (snprintf(jb->dir, sizeof jb->dir, "%s/%s/%s", o->out_dir,
                          study, series) >= (int)sizeof jb->dir)
                 return sp_error_set(err, SP_CANTCREATE,
@@ -328,6 +348,19 @@ static sp_status plan_jobs(batch *b, sp_dicom_scan **scans,
         }
     b->n_jobs = n;
     return SP_OK;
+}
+
+/* index.html over every series of this run, done or skipped. */
+static sp_status write_index(const batch *b, sp_error *err)
+{
+    const char **rels = calloc(b->n_jobs ? b->n_jobs : 1, sizeof *rels);
+    if (!rels)
+        return sp_error_set(err, SP_NOMEM, "out of memory");
+    for (size_t i = 0; i < b->n_jobs; i++)
+        rels[i] = b->jobs[i].rel;
+    sp_status st = sp_run_index_write(b->opt->out_dir, rels, b->n_jobs, err);
+    free(rels);
+    return st;
 }
 
 sp_status sp_batch_run(const sp_batch_options *o, sp_batch_result *result,
@@ -378,6 +411,7 @@ sp_status sp_batch_run(const sp_batch_options *o, sp_batch_result *result,
         free(threads);
         pthread_mutex_destroy(&b.lock);
         sp_log_status(NULL);
+        st = write_index(&b, err);
     }
     free(b.jobs);
     for (size_t i = 0; scans && i < o->n_inputs; i++)

@@ -17,6 +17,7 @@ typedef struct sp_batch_options {
     size_t n_overrides;
     int jobs;                       /* >= 1 */
     int force;                      /* rerun series already done */
+    int anonymize;                  /* SP_RUN_ANONYMIZE for every stage */
 } sp_batch_options;
 
 typedef struct sp_batch_result {
@@ -33,8 +34,10 @@ sp_status sp_batch_run(const sp_batch_options *o, sp_batch_result *result,
                        sp_error *err);
 
 /* Folder names for a series: "<study>" and "<number>_<description>_<hash>"
- * built with sp_safe_name (never raw DICOM strings). */
-void sp_series_dir_names(const sp_dicom_series *s, char *study,
-                         size_t study_size, char *series, size_t series_size);
+ * built with sp_safe_name (never raw DICOM strings). With `anonymize` the
+ * study folder is "study-<hash of the study UID>" instead of the UID. */
+void sp_series_dir_names(const sp_dicom_series *s, int anonymize,
+                         char *study, size_t study_size, char *series,
+                         size_t series_size);
 
 #endif

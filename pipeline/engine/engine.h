@@ -147,6 +147,7 @@ typedef struct sp_run_hooks {
                      double fraction);
     void *user;
     const char *label; /* names the series in stage log messages */
+    uint32_t flags;    /* SP_RUN_* (stage.h), handed to every stage */
 } sp_run_hooks;
 
 /* Run the pipeline on one series. `volume` is moved into the store as

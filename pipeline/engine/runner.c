@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "draw/draw.h"
+#include "host_io.h"
 #include "log.h"
 #include "output/output.h"
 
@@ -196,6 +198,22 @@ static const sp_host_api host_api = {
     .artifact_put_table = host_put_table,
     .write_png = host_write_png,
     .parallel_for = host_parallel_for,
+    .nifti_write = sp_host_nifti_write,
+    .nifti_read = sp_host_nifti_read,
+    .canvas_new = sp_host_canvas_new,
+    .canvas_free = sp_canvas_free,
+    .canvas_gray = sp_canvas_gray,
+    .canvas_mask = sp_canvas_mask,
+    .canvas_line = sp_canvas_line,
+    .canvas_rect = sp_canvas_rect,
+    .canvas_circle = sp_canvas_circle,
+    .canvas_text = sp_canvas_text,
+    .canvas_text_width = sp_canvas_text_width,
+    .canvas_header_height = sp_canvas_header_height,
+    .canvas_header = sp_canvas_header,
+    .canvas_legend = sp_canvas_legend,
+    .write_canvas_png = sp_host_write_canvas_png,
+    .write_json = sp_host_write_json,
 };
 
 const sp_host_api *sp_host_api_get(void)
@@ -272,7 +290,8 @@ sp_status sp_pipeline_run(const sp_pipeline *p, sp_volume *volume,
                     .volume = series,
                     .header = header,
                     .output_dir = output_dir,
-                    .stage_name = d->name},
+                    .stage_name = d->name,
+                    .run_flags = hooks ? hooks->flags : 0},
             .store = store,
             .hooks = hooks,
             .index = i,

@@ -36,6 +36,12 @@ sp_status sp_png_write_gray8(const char *path, const uint8_t *pixels,
                              const sp_png_text *text, size_t n_text,
                              sp_error *err);
 
+/* The same for 8-bit RGB (3 bytes a pixel, rows top to bottom). */
+sp_status sp_png_write_rgb8(const char *path, const uint8_t *pixels,
+                            uint32_t width, uint32_t height,
+                            const sp_png_text *text, size_t n_text,
+                            sp_error *err);
+
 /* Copy `in` to out (out_size bytes, >= 2) keeping only [A-Za-z0-9._-]
  * (others become '_', runs collapse), at most out_size - 1 characters,
  * never starting with '.' (so "." and ".." cannot appear), and

@@ -1,4 +1,4 @@
-/* PNG output through libpng: 8-bit gray, with text chunks, written
+/* PNG output through libpng: 8-bit gray or RGB, with text chunks, written
  * atomically. Reused by every stage that draws an image. */
 #include "output.h"
 
@@ -43,27 +43,29 @@ static void job_free(png_job *job)
 }
 
 static sp_status encode(png_job *job, FILE *fp, const uint8_t *pixels,
-                        uint32_t width, uint32_t height)
+                        uint32_t width, uint32_t height, int channels)
 {
     if (setjmp(png_jmpbuf(job->png)))
         return SP_IO;
     png_init_io(job->png, fp);
-    png_set_IHDR(job->png, job->info, width, height, 8, PNG_COLOR_TYPE_GRAY,
+    png_set_IHDR(job->png, job->info, width, height, 8,
+                 channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                  PNG_FILTER_TYPE_DEFAULT);
     if (job->n_text)
         png_set_text(job->png, job->info, job->texts, (int)job->n_text);
     png_write_info(job->png, job->info);
     for (uint32_t y = 0; y < height; y++)
-        png_write_row(job->png, (png_const_bytep)(pixels + (size_t)y * width));
+        png_write_row(job->png, (png_const_bytep)(pixels + (size_t)y * width *
+                                                   (size_t)channels));
     png_write_end(job->png, job->info);
     return SP_OK;
 }
 
-sp_status sp_png_write_gray8(const char *path, const uint8_t *pixels,
-                             uint32_t width, uint32_t height,
-                             const sp_png_text *text, size_t n_text,
-                             sp_error *err)
+static sp_status write_png(const char *path, const uint8_t *pixels,
+                           uint32_t width, uint32_t height, int channels,
+                           const sp_png_text *text, size_t n_text,
+                           sp_error *err)
 {
     if (width == 0 || height == 0 || width > 65535 || height > 65535)
         return sp_error_set(err, SP_CANTCREATE,
@@ -105,7 +107,7 @@ sp_status sp_png_write_gray8(const char *path, const uint8_t *pixels,
     sp_atomic_file f;
     sp_status st = sp_atomic_open(&f, path, err);
     if (st == SP_OK) {
-        if (encode(&job, f.fp, pixels, width, height) != SP_OK) {
+        if (encode(&job, f.fp, pixels, width, height, channels) != SP_OK) {
             sp_atomic_abort(&f);
             st = sp_error_set(err, SP_IO, "%s: libpng failed to encode",
                               path);
@@ -115,4 +117,20 @@ sp_status sp_png_write_gray8(const char *path, const uint8_t *pixels,
     }
     job_free(&job);
     return st;
+}
+
+sp_status sp_png_write_gray8(const char *path, const uint8_t *pixels,
+                             uint32_t width, uint32_t height,
+                             const sp_png_text *text, size_t n_text,
+                             sp_error *err)
+{
+    return write_png(path, pixels, width, height, 1, text, n_text, err);
+}
+
+sp_status sp_png_write_rgb8(const char *path, const uint8_t *pixels,
+                            uint32_t width, uint32_t height,
+                            const sp_png_text *text, size_t n_text,
+                            sp_error *err)
+{
+    return write_png(path, pixels, width, height, 3, text, n_text, err);
 }

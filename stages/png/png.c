@@ -142,9 +142,11 @@ static void fill_text(sp_stage_context *ctx, const plane_grid *g,
     if (h) {
         add_text(t, "Description", "%s", h->series_description);
         add_text(t, "spinepipe:modality", "%s", h->modality);
-        add_text(t, "spinepipe:study_date", "%s", h->study_date);
+        if (!(ctx->run_flags & SP_RUN_ANONYMIZE))
+            add_text(t, "spinepipe:study_date", "%s", h->study_date);
         add_text(t, "spinepipe:series_number", "%d", h->series_number);
-        add_text(t, "spinepipe:series_uid", "%s", h->series_uid);
+        if (!(ctx->run_flags & SP_RUN_ANONYMIZE))
+            add_text(t, "spinepipe:series_uid", "%s", h->series_uid);
         add_text(t, "spinepipe:body_part", "%s", h->body_part);
     }
     add_text(t, "spinepipe:plane", "%s", plane_name(g->kind));

@@ -101,7 +101,7 @@ static void series_dir(fixture *f, const sp_dicom_series *s, char *dir,
                        size_t size)
 {
     char study[80], series[96];
-    sp_series_dir_names(s, study, sizeof study, series, sizeof series);
+    sp_series_dir_names(s, 0, study, sizeof study, series, sizeof series);
     int n = snprintf(dir, size, "%s/%s/%s", f->out, study, series);
     assert_true(n > 0 && (size_t)n < size);
 }

@@ -46,6 +46,17 @@ sp_status harness_run(harness *h, sp_volume *vol,
                            &h->report, &h->err);
 }
 
+sp_status harness_run_flags(harness *h, sp_volume *vol,
+                            const sp_dicom_header *header, uint32_t flags)
+{
+    assert_non_null(h->pipe);
+    sp_store_free(h->store);
+    json_decref(h->report);
+    sp_run_hooks hooks = {NULL, NULL, "harness", flags};
+    return sp_pipeline_run(h->pipe, vol, header, h->out, &hooks, &h->store,
+                           &h->report, &h->err);
+}
+
 void harness_free(harness *h)
 {
     sp_store_free(h->store);
@@ -94,13 +105,16 @@ void harness_png_read(const char *path, harness_png *png)
     png_init_io(p, f);
     png_read_info(p, info);
     assert_int_equal(png_get_bit_depth(p, info), 8);
-    assert_int_equal(png_get_color_type(p, info), PNG_COLOR_TYPE_GRAY);
+    int type = png_get_color_type(p, info);
+    assert_true(type == PNG_COLOR_TYPE_GRAY || type == PNG_COLOR_TYPE_RGB);
+    png->channels = type == PNG_COLOR_TYPE_RGB ? 3 : 1;
     png->width = png_get_image_width(p, info);
     png->height = png_get_image_height(p, info);
-    png->pixels = malloc((size_t)png->width * png->height);
+    size_t row = (size_t)png->width * png->channels;
+    png->pixels = malloc(row * png->height);
     assert_non_null(png->pixels);
     for (uint32_t y = 0; y < png->height; y++)
-        png_read_row(p, png->pixels + (size_t)y * png->width, NULL);
+        png_read_row(p, png->pixels + (size_t)y * row, NULL);
     png_read_end(p, info);
     png_textp text;
     int n = 0;

@@ -26,6 +26,9 @@ sp_status harness_load(harness *h, const char *config);
 /* Run the loaded pipeline on `vol` (moved into the store). */
 sp_status harness_run(harness *h, sp_volume *vol,
                       const sp_dicom_header *header);
+/* The same with run flags (SP_RUN_*), as `spinepipe run` passes them. */
+sp_status harness_run_flags(harness *h, sp_volume *vol,
+                            const sp_dicom_header *header, uint32_t flags);
 void harness_free(harness *h);
 
 /* A 3D F32 volume whose i, j, k axes point along the LPS unit vectors
@@ -34,9 +37,11 @@ void harness_volume(sp_volume *vol, size_t nx, size_t ny, size_t nz,
                     const double axis_i[3], const double axis_j[3],
                     const double spacing[3], const double origin[3]);
 
-/* A PNG read back: 8-bit gray pixels and its text chunks. */
+/* A PNG read back: 8-bit gray (channels 1) or RGB (3) pixels and its
+ * text chunks. */
 typedef struct harness_png {
     uint32_t width, height;
+    uint32_t channels;
     uint8_t *pixels;
     size_t n_text;
     char **keys;

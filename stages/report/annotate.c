@@ -1,0 +1,273 @@
+/* Pieces every report image shares: severities and colours, the header
+ * strip's text, label slices, projections, orientation letters and the
+ * scale bar, PNG text chunks. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+static int severity_of(const char *s)
+{
+    static const struct { const char *name; int level; } table[] = {
+        {"normal", 0}, {"relative", 1}, {"mild", 1}, {"moderate", 2},
+        {"absolute", 3}, {"severe", 3},
+    };
+    for (size_t i = 0; s && i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(s, table[i].name) == 0)
+            return table[i].level;
+    return -1;
+}
+
+int level_severity(const json_t *level)
+{
+    int worst = -1;
+    size_t i;
+    const json_t *f;
+    json_array_foreach(json_object_get(level, "findings"), i, f) {
+        int s = severity_of(json_string_value(json_object_get(f, "severity")));
+        if (s > worst)
+            worst = s;
+    }
+    return worst;
+}
+
+uint32_t severity_colour(int severity)
+{
+    switch (severity) {
+    case 0: return 0x3cc850ffu;
+    case 1: return 0xffd200ffu;
+    case 2: return 0xff8c00ffu;
+    case 3: return 0xff3030ffu;
+    default: return 0xa0a0a0ffu;
+    }
+}
+
+const char *severity_word(int severity)
+{
+    static const char *const w[] = {"normal", "relative / mild", "moderate",
+                                    "absolute / severe"};
+    return severity >= 0 && severity <= 3 ? w[severity] : "not assessed";
+}
+
+/* "20240131" -> "2024-01-31"; anything else is shown as it is. */
+static void format_date(const char *d, char *out, size_t size)
+{
+    if (strlen(d) == 8 && strspn(d, "0123456789") == 8)
+        snprintf(out, size, "%.4s-%.2s-%.2s", d, d + 4, d + 6);
+    else
+        snprintf(out, size, "%s", d[0] ? d : "unknown");
+}
+
+size_t header_lines(sp_stage_context *ctx, const report_input *in,
+                    const char *what, const char *values, char buf[][200],
+                    const char *lines[])
+{
+    const sp_dicom_header *h = ctx->header;
+    size_t n = 0;
+    if (in->anonymize || !h) {
+        snprintf(buf[n], 200, "Patient ID: (anonymized)   Series: %d %s",
+                 h ? h->series_number : 0, h ? h->series_description : "");
+    } else {
+        char date[32];
+        format_date(h->study_date, date, sizeof date);
+        snprintf(buf[n], 200, "Patient ID: %s   Study date: %s   Series: %d %s",
+                 h->patient_id[0] ? h->patient_id : "unknown", date,
+                 h->series_number, h->series_description);
+    }
+    n++;
+    char window[64] = "";
+    if (in->window)
+        snprintf(window, sizeof window, "   Window W %.0f L %.0f (%s)",
+                 json_real_value(json_object_get(in->window, "width")),
+                 json_real_value(json_object_get(in->window, "center")),
+                 json_string_value(json_object_get(in->window, "source"))
+                     ? json_string_value(json_object_get(in->window, "source"))
+                     : "");
+    snprintf(buf[n++], 200, "%s   %s%s", what, h ? h->modality : "", window);
+    if (values && values[0])
+        snprintf(buf[n++], 200, "%s", values);
+    snprintf(buf[n++], 200, "Research/triage aid. Not for diagnostic use.");
+    for (size_t i = 0; i < n; i++)
+        lines[i] = buf[i];
+    return n;
+}
+
+sp_status label_slice(sp_stage_context *ctx, const sp_volume *labels,
+                      const plane_grid *g, double n_mm, uint16_t *out)
+{
+    double p0[3], pr[3], pd[3], i0[3], ir[3], id[3];
+    for (int r = 0; r < 3; r++) {
+        p0[r] = g->origin[r] + n_mm * g->normal[r];
+        pr[r] = p0[r] + g->pixel_mm * g->right[r];
+        pd[r] = p0[r] + g->pixel_mm * g->down[r];
+    }
+    if (ctx->host->patient_to_voxel(labels, p0, i0) != SP_OK ||
+        ctx->host->patient_to_voxel(labels, pr, ir) != SP_OK ||
+        ctx->host->patient_to_voxel(labels, pd, id) != SP_OK)
+        return ctx->host->fail(ctx, SP_GEOMETRY,
+                               "the label map's voxel-to-patient matrix is "
+                               "singular");
+    const uint16_t *d = labels->data;
+    for (size_t y = 0; y < g->height; y++)
+        for (size_t x = 0; x < g->width; x++) {
+            double v[3];
+            long k[3];
+            int inside = 1;
+            for (int a = 0; a < 3; a++) {
+                v[a] = i0[a] + (double)x * (ir[a] - i0[a]) +
+                       (double)y * (id[a] - i0[a]);
+                k[a] = lround(v[a]);
+                inside &= k[a] >= 0 && k[a] < (long)labels->dim[a];
+            }
+            out[y * g->width + x] =
+                inside ? d[sp_volume_index(labels, (size_t)k[0], (size_t)k[1],
+                                           (size_t)k[2])]
+                       : 0;
+        }
+    return SP_OK;
+}
+
+double plane_project(const plane_grid *g, double n_mm, const double p[3],
+                     double *x, double *y)
+{
+    double d[3];
+    for (int r = 0; r < 3; r++)
+        d[r] = p[r] - (g->origin[r] + n_mm * g->normal[r]);
+    double u = d[0] * g->right[0] + d[1] * g->right[1] + d[2] * g->right[2];
+    double v = d[0] * g->down[0] + d[1] * g->down[1] + d[2] * g->down[2];
+    *x = u / g->pixel_mm + 0.5;
+    *y = v / g->pixel_mm + 0.5;
+    return d[0] * g->normal[0] + d[1] * g->normal[1] + d[2] * g->normal[2];
+}
+
+int json_point(const json_t *a, double p[3])
+{
+    if (!json_is_array(a) || json_array_size(a) != 3)
+        return 0;
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *v = json_array_get(a, i);
+        if (!json_is_number(v))
+            return 0;
+        p[i] = json_number_value(v);
+        if (!isfinite(p[i]))
+            return 0;
+    }
+    return 1;
+}
+
+void draw_orientation(sp_stage_context *ctx, sp_canvas *c, double x0,
+                      double y0, double w, double h, const char *letters,
+                      double pixel_mm, double font_size)
+{
+    const sp_host_api *H = ctx->host;
+    char l[2] = {letters[0], 0}, r[2] = {letters[1], 0};
+    char t[2] = {letters[2], 0}, b[2] = {letters[3], 0};
+    double s = font_size * 1.3, m = font_size * 0.5;
+    H->canvas_text(c, x0 + m, y0 + h / 2 + s / 2, s, SP_ALIGN_LEFT, COL_TEXT,
+                   1, l);
+    H->canvas_text(c, x0 + w - m, y0 + h / 2 + s / 2, s, SP_ALIGN_RIGHT,
+                   COL_TEXT, 1, r);
+    H->canvas_text(c, x0 + w / 2, y0 + m + s, s, SP_ALIGN_CENTER, COL_TEXT, 1,
+                   t);
+    H->canvas_text(c, x0 + w / 2, y0 + h - m, s, SP_ALIGN_CENTER, COL_TEXT, 1,
+                   b);
+    /* Scale bar: the longest of 100, 50, 20, 10 mm that fits in a third
+     * of the width. */
+    double mm = 10;
+    for (double cand = 100; cand > 10; cand /= cand == 100 ? 2 : 2.5)
+        if (cand <= w * pixel_mm / 3) {
+            mm = cand;
+            break;
+        }
+    double len = mm / pixel_mm, bx = x0 + font_size * 2.5,
+           by = y0 + h - m * 2;
+    H->canvas_line(c, bx, by, bx + len, by, 5, 0x000000c0);
+    H->canvas_line(c, bx, by, bx + len, by, 3, COL_TEXT);
+    H->canvas_line(c, bx, by - 5, bx, by + 5, 2, COL_TEXT);
+    H->canvas_line(c, bx + len, by - 5, bx + len, by + 5, 2, COL_TEXT);
+    char label[16];
+    snprintf(label, sizeof label, "%g mm", mm);
+    H->canvas_text(c, bx + len / 2, by - 8, font_size, SP_ALIGN_CENTER,
+                   COL_TEXT, 1, label);
+    H->canvas_rect(c, x0 + 0.5, y0 + 0.5, w - 1, h - 1, 0, 0x505050ffu);
+}
+
+double header_width(sp_stage_context *ctx, const char *const *lines,
+                    size_t n, double font_size)
+{
+    sp_canvas *probe = ctx->host->canvas_new(ctx, 1, 1, 0x000000ffu);
+    double w = 0;
+    for (size_t i = 0; i < n; i++) {
+        double t = ctx->host->canvas_text_width(probe, font_size, lines[i]);
+        if (t > w)
+            w = t;
+    }
+    ctx->host->canvas_free(probe);
+    return ceil(w + font_size);
+}
+
+double legend_height(sp_stage_context *ctx, double width, double size,
+                     const sp_legend_item *items, size_t n)
+{
+    sp_canvas *probe = ctx->host->canvas_new(ctx, 1, 1, 0x000000ffu);
+    double h = ctx->host->canvas_legend(probe, 0, 0, width, size, "Legend:",
+                                        items, n, 1);
+    ctx->host->canvas_free(probe);
+    return h;
+}
+
+void report_text_add(report_text *t, const char *key, const char *fmt, ...)
+{
+    if (t->n == sizeof t->items / sizeof t->items[0])
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->values[t->n], sizeof t->values[0], fmt, ap);
+    va_end(ap);
+    t->items[t->n].key = key;
+    t->items[t->n].value = t->values[t->n];
+    t->n++;
+}
+
+void report_text_common(sp_stage_context *ctx, const report_input *in,
+                        report_text *t)
+{
+    const sp_dicom_header *h = ctx->header;
+    t->n = 0;
+    report_text_add(t, "Software", "spinepipe report stage 1.0.0");
+    report_text_add(t, "Disclaimer",
+                    "Research/triage aid. Not for diagnostic use.");
+    if (h) {
+        report_text_add(t, "Description", "%s", h->series_description);
+        report_text_add(t, "spinepipe:modality", "%s", h->modality);
+        if (!in->anonymize) {
+            report_text_add(t, "spinepipe:patient_id", "%s", h->patient_id);
+            report_text_add(t, "spinepipe:study_date", "%s", h->study_date);
+            report_text_add(t, "spinepipe:series_uid", "%s", h->series_uid);
+        }
+    }
+    report_text_add(t, "spinepipe:anonymized", "%s",
+                    in->anonymize ? "yes" : "no");
+}
+
+void report_text_plane(report_text *t, const plane_grid *g, double n_mm,
+                       double image_x, double image_y)
+{
+    double o[3];
+    for (int r = 0; r < 3; r++)
+        o[r] = g->origin[r] + n_mm * g->normal[r];
+    report_text_add(t, "spinepipe:plane", "%s", plane_name(g->kind));
+    report_text_add(t, "spinepipe:pixel_mm", "%.17g", g->pixel_mm);
+    report_text_add(t, "spinepipe:origin_lps", "%.17g %.17g %.17g", o[0], o[1],
+                    o[2]);
+    report_text_add(t, "spinepipe:right_lps", "%g %g %g", g->right[0],
+                    g->right[1], g->right[2]);
+    report_text_add(t, "spinepipe:down_lps", "%g %g %g", g->down[0],
+                    g->down[1], g->down[2]);
+    report_text_add(t, "spinepipe:image_offset_px", "%g %g", image_x,
+                    image_y);
+    report_text_add(t, "spinepipe:image_size_px", "%zu %zu", g->width,
+                    g->height);
+}

@@ -1,0 +1,101 @@
+/* Stage `report`: shared pieces of the overview image, the key images and
+ * report.json. */
+#ifndef SPINEPIPE_REPORT_H
+#define SPINEPIPE_REPORT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "reslice.h"
+#include "spinepipe/stage.h"
+
+typedef struct report_options {
+    int min_size;      /* longer side of the image area, pixels */
+    double font_size;  /* pixels */
+    int key_images;    /* one key image per level with a disc position */
+    double key_fov_mm; /* field of view of the key images */
+} report_options;
+
+/* What the report draws from: the view, and what analysis stages left. */
+typedef struct report_input {
+    const sp_volume *view;    /* view.u8 */
+    const sp_volume *labels;  /* labels.spine or NULL */
+    const json_t *table;      /* measurements or NULL */
+    const json_t *window;     /* view.window or NULL */
+    int anonymize;
+} report_input;
+
+/* Colours (0xRRGGBBAA). */
+#define COL_VERTEBRA_FILL 0x4f8cff22u
+#define COL_VERTEBRA_LINE 0xc8d2e6b0u
+#define COL_DISC_FILL 0x2ee6c040u
+#define COL_DISC_LINE 0x2ee6c0d0u
+#define COL_CANAL_LINE 0xa77bffffu
+#define COL_CALIPER 0xff00ffffu
+#define COL_DISPLACED 0xff7a00a0u
+#define COL_TEXT 0xffffffffu
+
+/* Worst severity of a level's findings: 0 normal, 1 relative / mild,
+ * 2 moderate, 3 absolute / severe; -1 when the level has no finding. */
+int level_severity(const json_t *level);
+uint32_t severity_colour(int severity);
+/* Label of the disc of a level like "L4-L5" (100 + upper vertebra), or 0
+ * when the name is not a level. */
+int disc_label_of_level(const char *level);
+const char *severity_word(int severity);
+
+/* The header strip's lines for an image (at most 4; the last one is the
+ * disclaimer). `what` names the image, `values` its measurements (may be
+ * NULL). Lines are written into buf[4][200]. */
+size_t header_lines(sp_stage_context *ctx, const report_input *in,
+                    const char *what, const char *values, char buf[][200],
+                    const char *lines[]);
+
+/* Width in pixels the header strip needs for its lines. */
+double header_width(sp_stage_context *ctx, const char *const *lines,
+                    size_t n, double font_size);
+
+/* Height of the legend band for a canvas `width` pixels wide. */
+double legend_height(sp_stage_context *ctx, double width, double size,
+                     const sp_legend_item *items, size_t n);
+
+/* Nearest-neighbour label slice on a plane grid at offset n_mm. */
+sp_status label_slice(sp_stage_context *ctx, const sp_volume *labels,
+                      const plane_grid *g, double n_mm, uint16_t *out);
+
+/* LPS point -> pixel coordinates (x, y, in pixel units with (0,0) the top
+ * left corner of pixel 0) on the plane at offset n_mm; returns the
+ * distance from the plane in mm. */
+double plane_project(const plane_grid *g, double n_mm, const double p[3],
+                     double *x, double *y);
+
+/* Read a [x, y, z] array; 0 when it is not three numbers. */
+int json_point(const json_t *a, double p[3]);
+
+/* Orientation letters on the four edges of an image area and a scale
+ * bar in its lower left corner. */
+void draw_orientation(sp_stage_context *ctx, sp_canvas *c, double x0,
+                      double y0, double w, double h, const char *letters,
+                      double pixel_mm, double font_size);
+
+/* Fill the text chunks shared by every report image. */
+typedef struct report_text {
+    sp_png_text items[24];
+    char values[24][200];
+    size_t n;
+} report_text;
+void report_text_add(report_text *t, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void report_text_common(sp_stage_context *ctx, const report_input *in,
+                        report_text *t);
+void report_text_plane(report_text *t, const plane_grid *g, double n_mm,
+                       double image_x, double image_y);
+
+/* The overview and the key images; each appends its file name to
+ * `images`. */
+sp_status draw_overview(sp_stage_context *ctx, const report_options *o,
+                        const report_input *in, json_t *images);
+sp_status draw_key_images(sp_stage_context *ctx, const report_options *o,
+                          const report_input *in, json_t *images);
+
+#endif

@@ -1,0 +1,438 @@
+/* Stage `report` as a black box on the phantom in sample_dicom/ct-axial:
+ * a window-only pipeline still gets an overview and a report.json that
+ * says why nothing was analysed; with the phantom's truth label map and a
+ * measurements table built here from its truth.json (through the import
+ * stage), report.json carries the truth values, the key image has the
+ * expected size and its AP caliper ends are drawn on the canal boundary;
+ * --anonymize leaves identifiers out of pixels, text chunks and JSON. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "spinepipe/dicom.h"
+#include "stage_harness.h"
+#include "test_data.h"
+
+typedef struct series {
+    sp_volume vol;
+    sp_dicom_header hdr;
+} series;
+
+static void load_phantom(series *s)
+{
+    char *dir = test_source_path("sample_dicom/ct-axial");
+    sp_error err;
+    sp_dicom_scan *scan;
+    if (sp_dicom_scan_path(dir, NULL, &scan, &err) != SP_OK)
+        fail_msg("%s", err.message);
+    assert_int_equal(scan->n_series, 1);
+    if (sp_dicom_load_series(&scan->series[0], NULL, &s->vol, &err) != SP_OK)
+        fail_msg("%s", err.message);
+    s->hdr = scan->series[0].header;
+    sp_dicom_scan_free(scan);
+    free(dir);
+}
+
+static json_t *load_json(const char *path)
+{
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    if (!j)
+        fail_msg("%s:%d: %s", path, je.line, je.text);
+    return j;
+}
+
+static json_t *report_json(const harness *h)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/report.json", h->out);
+    return load_json(path);
+}
+
+static void read_png(const harness *h, const char *file, harness_png *p)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", h->out, file);
+    harness_png_read(path, p);
+}
+
+static void window_only_pipeline_gets_a_report(void **state)
+{
+    (void)state;
+    harness h;
+    harness_init(&h);
+    assert_int_equal(harness_load(&h, "[window]\n[report]\n"), SP_OK);
+    series s;
+    load_phantom(&s);
+    if (harness_run(&h, &s.vol, &s.hdr) != SP_OK)
+        fail_msg("%s", h.err.message);
+    json_t *r = report_json(&h);
+    const char *why = json_string_value(json_object_get(r, "not_analysable"));
+    assert_non_null(why);
+    assert_non_null(strstr(why, "no analysis stage"));
+    assert_int_equal(json_array_size(json_object_get(r, "levels")), 0);
+    assert_int_equal(json_array_size(json_object_get(r, "vertebrae")), 0);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(r, "series"), "patient_id")),
+                        s.hdr.patient_id);
+    harness_png p;
+    read_png(&h, "overview.png", &p);
+    assert_int_equal(p.channels, 3);
+    /* Mid-sagittal of 192 mm (AP) x 243 mm (SI): the longer side is
+     * min_size = 512 pixels, below the header strip. */
+    double top = atof(strchr(harness_png_text(&p, "spinepipe:image_offset_px"),
+                             ' ') + 1);
+    assert_true(top > 40);
+    unsigned iw, ih;
+    assert_int_equal(sscanf(harness_png_text(&p, "spinepipe:image_size_px"),
+                            "%u %u", &iw, &ih), 2);
+    assert_int_equal(ih, 512);
+    assert_true(iw > 350 && iw < 420); /* 192 / 243 of 512 */
+    assert_int_equal(p.height, (uint32_t)top + ih); /* no legend band */
+    assert_string_equal(harness_png_text(&p, "spinepipe:patient_id"),
+                        s.hdr.patient_id);
+    assert_string_equal(harness_png_text(&p, "Disclaimer"),
+                        "Research/triage aid. Not for diagnostic use.");
+    harness_png_free(&p);
+    json_decref(r);
+    harness_free(&h);
+}
+
+/* First and last canal voxel (label 201 or 202) along j (posterior) in
+ * column (i, k) of the label map, as LPS points on the canal boundary. */
+static int canal_ends(const sp_volume *lab, size_t i, size_t k, double a[3],
+                      double b[3])
+{
+    const uint16_t *d = lab->data;
+    long first = -1, last = -1;
+    for (size_t j = 0; j < lab->dim[1]; j++) {
+        uint16_t v = d[sp_volume_index(lab, i, j, k)];
+        if (v == 201 || v == 202) {
+            if (first < 0)
+                first = (long)j;
+            last = (long)j;
+        }
+    }
+    if (first < 0)
+        return 0;
+    double ia[3] = {(double)i, (double)first, (double)k};
+    double ib[3] = {(double)i, (double)last, (double)k};
+    sp_volume_voxel_to_patient(lab, ia, a);
+    sp_volume_voxel_to_patient(lab, ib, b);
+    return 1;
+}
+
+static json_t *point(const double p[3])
+{
+    return json_pack("[f,f,f]", p[0], p[1], p[2]);
+}
+
+/* The measurements table an analysis stage would provide, from the
+ * phantom's truth (docs/report-json.md), with findings by CLINICAL.md's
+ * canal AP cut-offs (relative < 12 mm, absolute < 10 mm). */
+static json_t *truth_table(const json_t *truth, const sp_volume *lab)
+{
+    json_t *vertebrae = json_array(), *levels = json_array();
+    size_t i;
+    const json_t *v;
+    json_array_foreach(json_object_get(truth, "vertebrae"), i, v) {
+        json_array_append_new(
+            vertebrae,
+            json_pack("{s:O, s:O, s:{s:O, s:O, s:O}}", "label",
+                      json_object_get(v, "label"), "centroid_mm",
+                      json_object_get(v, "centroid_mm"), "heights",
+                      "anterior_mm", json_object_get(v, "body_height_anterior_mm"),
+                      "middle_mm", json_object_get(v, "body_height_middle_mm"),
+                      "posterior_mm",
+                      json_object_get(v, "body_height_posterior_mm")));
+    }
+    json_array_foreach(json_object_get(truth, "levels"), i, v) {
+        double c[3], ijk[3], a[3], b[3];
+        const json_t *cm = json_object_get(v, "disc_centre_mm");
+        for (size_t r = 0; r < 3; r++)
+            c[r] = json_number_value(json_array_get(cm, r));
+        assert_int_equal(sp_volume_patient_to_voxel(lab, c, ijk), SP_OK);
+        assert_true(canal_ends(lab, (size_t)lrint(ijk[0]),
+                               (size_t)lrint(ijk[2]), a, b));
+        double ap = json_number_value(json_object_get(v, "canal_ap_mm"));
+        json_t *findings = json_array();
+        const char *sev = ap < 10 ? "absolute" : ap < 12 ? "relative"
+                                                         : "normal";
+        json_array_append_new(
+            findings, json_pack("{s:s, s:s, s:f, s:f, s:s}", "code",
+                                "canal_ap_stenosis", "severity", sev, "value",
+                                ap, "threshold", ap < 10 ? 10.0 : 12.0,
+                                "source", "truth"));
+        json_array_append_new(
+            levels,
+            json_pack("{s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:[o,o]}",
+                      "level", json_object_get(v, "level"), "canal_ap_mm",
+                      json_object_get(v, "canal_ap_mm"), "canal_area_mm2",
+                      json_object_get(v, "canal_area_mm2"), "disc_height_mm",
+                      json_object_get(v, "disc_height_mm"),
+                      "posterior_displacement_mm",
+                      json_object_get(v, "posterior_displacement_mm"),
+                      "findings", findings, "disc_centroid_mm", point(c),
+                      "canal_ap_endpoints_mm", point(a), point(b)));
+    }
+    return json_pack("{s:o, s:o, s:[]}", "vertebrae", vertebrae, "levels",
+                     levels, "warnings");
+}
+
+typedef struct truth_run {
+    harness h;
+    json_t *truth, *table;
+    sp_volume labels;
+    sp_dicom_header hdr;
+} truth_run;
+
+static void run_with_truth(truth_run *t, uint32_t flags, const char *patient)
+{
+    char *truth_path = test_source_path("sample_truth/ct-axial/truth.json");
+    char *labels_path =
+        test_source_path("sample_truth/ct-axial/truth_labels.nii.gz");
+    sp_error err;
+    t->truth = load_json(truth_path);
+    if (sp_nifti_read(labels_path, 1, &t->labels, &err) != SP_OK)
+        fail_msg("%s", err.message);
+    t->table = truth_table(t->truth, &t->labels);
+    harness_init(&t->h);
+    char table_path[4200], config[9000];
+    snprintf(table_path, sizeof table_path, "%s/table.json", t->h.dir);
+    assert_int_equal(json_dump_file(t->table, table_path, JSON_INDENT(1)), 0);
+    snprintf(config, sizeof config,
+             "[window]\n[import]\nlabels = %s\ntable = %s\n[report]\n"
+             "[nifti]\nartifacts = labels.spine:segmentation.nii.gz\n",
+             labels_path, table_path);
+    if (harness_load(&t->h, config) != SP_OK)
+        fail_msg("%s", t->h.err.message);
+    series s;
+    load_phantom(&s);
+    if (patient)
+        snprintf(s.hdr.patient_id, sizeof s.hdr.patient_id, "%s", patient);
+    t->hdr = s.hdr;
+    if (harness_run_flags(&t->h, &s.vol, &s.hdr, flags) != SP_OK)
+        fail_msg("%s", t->h.err.message);
+    free(truth_path);
+    free(labels_path);
+}
+
+static void truth_run_free(truth_run *t)
+{
+    json_decref(t->truth);
+    json_decref(t->table);
+    sp_volume_free(&t->labels);
+    harness_free(&t->h);
+}
+
+static int is_caliper(const harness_png *p, long x, long y)
+{
+    if (x < 0 || y < 0 || x >= (long)p->width || y >= (long)p->height)
+        return 0;
+    const uint8_t *c = p->pixels + ((size_t)y * p->width + (size_t)x) * 3;
+    return c[0] > 200 && c[1] < 90 && c[2] > 200;
+}
+
+/* Pixel position of an LPS point on a report image, from its chunks. */
+static void to_pixel(const harness_png *p, const double lps[3], double *x,
+                     double *y)
+{
+    double o[3], r[3], d[3], ox, oy;
+    double px = atof(harness_png_text(p, "spinepipe:pixel_mm"));
+    assert_int_equal(sscanf(harness_png_text(p, "spinepipe:origin_lps"),
+                            "%lf %lf %lf", &o[0], &o[1], &o[2]), 3);
+    assert_int_equal(sscanf(harness_png_text(p, "spinepipe:right_lps"),
+                            "%lf %lf %lf", &r[0], &r[1], &r[2]), 3);
+    assert_int_equal(sscanf(harness_png_text(p, "spinepipe:down_lps"),
+                            "%lf %lf %lf", &d[0], &d[1], &d[2]), 3);
+    assert_int_equal(sscanf(harness_png_text(p, "spinepipe:image_offset_px"),
+                            "%lf %lf", &ox, &oy), 2);
+    double u = 0, v = 0;
+    for (int k = 0; k < 3; k++) {
+        u += (lps[k] - o[k]) * r[k];
+        v += (lps[k] - o[k]) * d[k];
+    }
+    *x = ox + u / px + 0.5;
+    *y = oy + v / px + 0.5;
+}
+
+static size_t count_colour(const harness_png *p, uint8_t r, uint8_t g,
+                           uint8_t b, int tol)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < (size_t)p->width * p->height; i++) {
+        const uint8_t *c = p->pixels + i * 3;
+        n += abs(c[0] - r) <= tol && abs(c[1] - g) <= tol &&
+             abs(c[2] - b) <= tol;
+    }
+    return n;
+}
+
+static void report_from_truth_labels_and_table(void **state)
+{
+    (void)state;
+    truth_run t;
+    run_with_truth(&t, 0, NULL);
+    json_t *r = report_json(&t.h);
+    assert_null(json_object_get(r, "not_analysable"));
+    const json_t *levels = json_object_get(r, "levels");
+    const json_t *tl = json_object_get(t.truth, "levels");
+    assert_int_equal(json_array_size(levels), json_array_size(tl));
+    assert_int_equal(json_array_size(json_object_get(r, "vertebrae")),
+                     json_array_size(json_object_get(t.truth, "vertebrae")));
+    const char *keys[] = {"canal_ap_mm", "canal_area_mm2", "disc_height_mm",
+                          "posterior_displacement_mm"};
+    for (size_t i = 0; i < json_array_size(tl); i++) {
+        const json_t *a = json_array_get(levels, i), *b = json_array_get(tl, i);
+        assert_string_equal(json_string_value(json_object_get(a, "level")),
+                            json_string_value(json_object_get(b, "level")));
+        for (size_t k = 0; k < 4; k++)
+            assert_true(fabs(json_number_value(json_object_get(a, keys[k])) -
+                             json_number_value(json_object_get(b, keys[k]))) <
+                        1e-6);
+    }
+    /* The phantom's stenosis: L4-L5 canal AP 8 mm, an absolute finding. */
+    const json_t *l45 = json_array_get(levels, 4);
+    assert_string_equal(json_string_value(json_object_get(l45, "level")),
+                        "L4-L5");
+    assert_true(fabs(json_number_value(json_object_get(l45, "canal_ap_mm")) -
+                     8.0) < 1e-9);
+    const json_t *f = json_array_get(json_object_get(l45, "findings"), 0);
+    assert_string_equal(json_string_value(json_object_get(f, "severity")),
+                        "absolute");
+
+    /* Key image L4-L5: 512 x 512 axial image area (key_fov_mm 100) under
+     * the header; the caliper's ends are drawn where the table puts them,
+     * on the canal boundary of the label map. */
+    harness_png p;
+    read_png(&t.h, "key_L4-L5.png", &p);
+    assert_int_equal(p.channels, 3);
+    double ox, oy;
+    sscanf(harness_png_text(&p, "spinepipe:image_offset_px"), "%lf %lf", &ox,
+           &oy);
+    unsigned iw, ih;
+    assert_int_equal(sscanf(harness_png_text(&p, "spinepipe:image_size_px"),
+                            "%u %u", &iw, &ih), 2);
+    assert_int_equal(iw, 512);
+    assert_int_equal(ih, 512);
+    /* Header above, legend band below, the image between. */
+    assert_true(p.height > (uint32_t)oy + ih + 20);
+    assert_true(p.width >= 512);
+    const json_t *ends = json_object_get(l45, "canal_ap_endpoints_mm");
+    for (size_t e = 0; e < 2; e++) {
+        double lps[3], ijk[3], x, y;
+        for (size_t k = 0; k < 3; k++)
+            lps[k] = json_number_value(json_array_get(json_array_get(ends, e), k));
+        /* On the boundary: canal here, not canal one voxel further out. */
+        assert_int_equal(sp_volume_patient_to_voxel(&t.labels, lps, ijk),
+                         SP_OK);
+        const uint16_t *d = t.labels.data;
+        size_t i = (size_t)lrint(ijk[0]), j = (size_t)lrint(ijk[1]),
+               k = (size_t)lrint(ijk[2]);
+        uint16_t in = d[sp_volume_index(&t.labels, i, j, k)];
+        uint16_t out = d[sp_volume_index(&t.labels, i, e ? j + 1 : j - 1, k)];
+        assert_true(in == 201 || in == 202);
+        assert_true(out != 201 && out != 202);
+        to_pixel(&p, lps, &x, &y);
+        printf("# caliper end %zu at pixel (%.1f, %.1f)\n", e, x, y);
+        assert_true(is_caliper(&p, lrint(x - 0.5), lrint(y - 0.5)));
+    }
+    harness_png_free(&p);
+
+    /* Overview: canal outline drawn, L4-L5 marker in the absolute colour,
+     * normal levels in green. */
+    read_png(&t.h, "overview.png", &p);
+    size_t canal = count_colour(&p, 0xa7, 0x7b, 0xff, 40);
+    size_t red = count_colour(&p, 0xff, 0x30, 0x30, 12);
+    size_t green = count_colour(&p, 0x3c, 0xc8, 0x50, 12);
+    printf("# overview: %zu canal-outline, %zu red, %zu green pixels\n",
+           canal, red, green);
+    assert_true(canal > 200);
+    assert_true(red > 100);
+    assert_true(green > 100);
+    harness_png_free(&p);
+
+    /* The segmentation written by the nifti stage reads back equal. */
+    char seg[4200];
+    snprintf(seg, sizeof seg, "%s/segmentation.nii.gz", t.h.out);
+    sp_volume back;
+    sp_error err;
+    assert_int_equal(sp_nifti_read(seg, 1, &back, &err), SP_OK);
+    assert_memory_equal(back.dim, t.labels.dim, sizeof back.dim);
+    assert_memory_equal(back.data, t.labels.data,
+                        sp_volume_count(&back) * sizeof(uint16_t));
+    sp_volume_free(&back);
+    json_decref(r);
+    truth_run_free(&t);
+}
+
+static void assert_no_identifier(const char *text, const sp_dicom_header *h)
+{
+    const char *ids[] = {h->patient_id, h->patient_name, h->study_uid,
+                         h->series_uid, h->study_date};
+    for (size_t i = 0; i < 5; i++)
+        if (ids[i][0] && strstr(text, ids[i]))
+            fail_msg("identifier '%s' found in '%s'", ids[i], text);
+}
+
+static void anonymize_leaves_identifiers_out(void **state)
+{
+    (void)state;
+    truth_run a, b;
+    run_with_truth(&a, SP_RUN_ANONYMIZE, "PATIENT-ONE");
+    run_with_truth(&b, SP_RUN_ANONYMIZE, "SOMEONE-ELSE-ENTIRELY");
+    json_t *r = report_json(&a.h);
+    char *dump = json_dumps(r, 0);
+    assert_no_identifier(dump, &a.hdr);
+    free(dump);
+    const char *files[] = {"overview.png", "key_L4-L5.png", "key_L5-S1.png"};
+    for (size_t f = 0; f < 3; f++) {
+        harness_png pa, pb;
+        read_png(&a.h, files[f], &pa);
+        read_png(&b.h, files[f], &pb);
+        for (size_t i = 0; i < pa.n_text; i++)
+            assert_no_identifier(pa.values[i], &a.hdr);
+        assert_string_equal(harness_png_text(&pa, "spinepipe:anonymized"),
+                            "yes");
+        /* Two patients, the same pixels: no identifier is drawn. */
+        assert_int_equal(pa.width, pb.width);
+        assert_int_equal(pa.height, pb.height);
+        assert_memory_equal(pa.pixels, pb.pixels,
+                            (size_t)pa.width * pa.height * 3);
+        harness_png_free(&pa);
+        harness_png_free(&pb);
+    }
+    json_decref(r);
+    truth_run_free(&a);
+    truth_run_free(&b);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    sp_error err;
+    return sp_dicom_init(&err) == SP_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sp_dicom_cleanup();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(window_only_pipeline_gets_a_report),
+        cmocka_unit_test(report_from_truth_labels_and_table),
+        cmocka_unit_test(anonymize_leaves_identifiers_out),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
