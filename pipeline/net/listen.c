@@ -20,66 +20,6 @@ typedef struct listener {
     sp_spool *spool;
 } listener;
 
-typedef struct file_list {
-    char **paths;
-    size_t n, cap;
-} file_list;
-
-static void file_list_free(file_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->paths[i]);
-    free(l->paths);
-    memset(l, 0, sizeof *l);
-}
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every *.dcm below dir (symbolic links not followed). */
-static int collect_dcm(const char *dir, file_list *l, int depth)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? 0 : -1;
-    int rc = 0;
-    char path[PATH_MAX];
-    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
-        if (e->d_name[0] == '.')
-            continue;
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >=
-            sizeof path)
-            continue;
-        struct stat st;
-        if (lstat(path, &st) != 0)
-            continue;
-        size_t len = strlen(e->d_name);
-        if (S_ISDIR(st.st_mode) && depth < 8) {
-            rc = collect_dcm(path, l, depth + 1);
-        } else if (S_ISREG(st.st_mode) && len > 4 &&
-                   strcmp(e->d_name + len - 4, ".dcm") == 0) {
-            if (l->n == l->cap) {
-                size_t cap = l->cap ? 2 * l->cap : 64;
-                char **g = realloc(l->paths, cap * sizeof *g);
-                if (!g) {
-                    rc = -1;
-                    break;
-                }
-                l->paths = g;
-                l->cap = cap;
-            }
-            if (!(l->paths[l->n] = strdup(path)))
-                rc = -1;
-            else
-                l->n++;
-        }
-    }
-    closedir(d);
-    return rc;
-}
-
 static void pause_seconds(double s)
 {
     struct timespec ts = {(time_t)s, (long)((s - (long)s) * 1e9)};
@@ -122,12 +62,11 @@ sp_status sp_net_send_retry(const sp_net_peer *dest, const char *our_aet,
 static void send_results(listener *l, const char *id, const char *out_dir)
 {
     const sp_listen_options *o = l->o;
-    file_list files = {0};
-    if (collect_dcm(out_dir, &files, 0) != 0) {
+    spn_file_list files = {0};
+    if (spn_collect_files(out_dir, ".dcm", &files) != 0) {
         sp_log(SP_LOG_ERROR, NULL, "job %s: cannot list results in %s", id,
                out_dir);
     } else if (files.n) {
-        qsort(files.paths, files.n, sizeof *files.paths, by_name);
         char dead[PATH_MAX];
         snprintf(dead, sizeof dead, "%s/dead-letter/%s",
                  sp_spool_root(l->spool), id);
@@ -142,7 +81,7 @@ static void send_results(listener *l, const char *id, const char *out_dir)
             sp_log(SP_LOG_INFO, NULL, "job %s: %zu result file(s) sent", id,
                    files.n);
     }
-    file_list_free(&files);
+    spn_file_list_free(&files);
 }
 
 static void *worker(void *arg)
@@ -161,6 +100,9 @@ static void *worker(void *arg)
         sp_error err;
         sp_error_clear(&err);
         sp_status st = o->run_job(o->user, id, series_dir, out_dir, &err);
+        size_t n_sc = 0;
+        if (st == SP_OK)
+            st = spn_results_to_dicom(series_dir, out_dir, &n_sc, &err);
         if (st == SP_OK && o->dest)
             send_results(l, id, out_dir);
         if (st == SP_OK)

@@ -47,7 +47,7 @@ if ! command -v Orthanc >/dev/null 2>&1; then
     echo "1..0 # SKIP Orthanc is not installed (scripts/install-deps)"
     exit 0
 fi
-echo "1..9"
+echo "1..12"
 
 http=$($tool port)
 dicom=$($tool port)
@@ -102,6 +102,25 @@ check "47 instances spooled" eq "$(count "$spool/jobs" '*.dcm')" 47
 check "run.json is ok and names the series Orthanc sent" \
     grep -q "\"series_uid\": \"$(uid_of "$(ls "$ct"/*.dcm | head -1)")\"" \
     "$spool"/results/*/*/*/run.json
+
+# The results come back: a Secondary Capture series in the same study.
+study=$(curl -sf "$api/series/$series" | json_get 'j["ParentStudy"]')
+n_png=$(find "$spool/results" -name '*.png' | wc -l)
+sc_series() {
+    curl -sf "$api/studies/$study/series" | json_get \
+        '",".join(s["ID"] for s in j if s["MainDicomTags"].get("Modality") == "OT")'
+}
+sc_arrived() { [ -n "$(sc_series)" ]; }
+check "a Secondary Capture series arrives in Orthanc, in the source study" \
+    wait_for 60 sc_arrived
+sc=$(sc_series)
+check "it holds one instance per PNG the pipeline wrote ($n_png)" \
+    [ "$(curl -sf "$api/series/$sc" | json_get 'len(j["Instances"])')" -eq "$n_png" ]
+first=$(curl -sf "$api/series/$sc" | json_get 'j["Instances"][0]')
+check "SOP class Secondary Capture, referencing the source series" \
+    [ "$(curl -sf "$api/instances/$first/simplified-tags" | json_get \
+        'j["SOPClassUID"] + " " + j["ReferencedSeriesSequence"][0]["SeriesInstanceUID"]')" \
+      = "1.2.840.10008.5.1.4.1.1.7 $(uid_of "$(ls "$ct"/*.dcm | head -1)")" ]
 
 # Our SCU to Orthanc: the phantom sample series.
 sample=$SPINEPIPE_SOURCE_ROOT/sample_dicom/ct-axial/dicom
