@@ -59,6 +59,15 @@ sp_status sp_net_send_retry(const sp_net_peer *dest, const char *our_aet,
     return st;
 }
 
+void spn_report_acks(size_t n, double median_ms, double p99_ms,
+                     double max_ms)
+{
+    sp_log(SP_LOG_INFO, NULL, "%zu instance(s) acknowledged; from fully "
+           "received to response sent: median %.1f ms, 99th percentile "
+           "%.1f ms, max %.1f ms",
+           n, median_ms, p99_ms, max_ms);
+}
+
 static void send_results(listener *l, const char *id, const char *out_dir)
 {
     const sp_listen_options *o = l->o;

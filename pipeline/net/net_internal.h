@@ -22,6 +22,10 @@ extern const size_t spn_n_transfer_syntaxes;
 sp_status spn_serve(const sp_listen_options *o, sp_spool *spool,
                     sp_error *err);
 
+/* Log the C-STORE acknowledgement times at the end (listen.c). */
+void spn_report_acks(size_t n, double median_ms, double p99_ms,
+                     double max_ms);
+
 /* Paths of regular files (symbolic links not followed) below a folder
  * whose names end with a suffix, sorted (files.c). */
 typedef struct spn_file_list {

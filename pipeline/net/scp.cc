@@ -11,11 +11,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +48,9 @@ struct Shared {
     std::string aet;
     std::vector<std::string> allowed;
     std::atomic<unsigned long> next_assoc{1};
+    // Milliseconds from a dataset fully received to its response sent.
+    std::mutex lock;
+    std::vector<double> ack_ms;
 };
 Shared *g_shared = nullptr;
 
@@ -124,8 +130,14 @@ protected:
             delete ds;
             return cond;
         }
+        auto t0 = std::chrono::steady_clock::now();
         Uint16 status = store(req, ds);
-        return sendSTOREResponse(id, req, status);
+        cond = sendSTOREResponse(id, req, status);
+        std::chrono::duration<double, std::milli> dt =
+            std::chrono::steady_clock::now() - t0;
+        std::lock_guard<std::mutex> g(g_shared->lock);
+        g_shared->ack_ms.push_back(dt.count());
+        return cond;
     }
 
 private:
@@ -336,6 +348,12 @@ extern "C" sp_status spn_serve(const sp_listen_options *o, sp_spool *spool,
     sessions.clear();
     ASC_dropNetwork(&net);
     close(fd);
+    std::vector<double> &ms = shared.ack_ms;
+    if (!ms.empty()) {
+        std::sort(ms.begin(), ms.end());
+        spn_report_acks(ms.size(), ms[ms.size() / 2],
+                        ms[(ms.size() * 99) / 100], ms.back());
+    }
     g_shared = nullptr;
     return st;
 }
