@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +44,7 @@ struct sp_spool {
     assoc_ref *refs;
     size_t n_refs, cap_refs;
     unsigned long counter;
+    int lock_fd; /* flock: one listener per spool */
 };
 
 static double mono_now(void)
@@ -260,6 +262,20 @@ sp_status sp_spool_open(const char *root, double quiet_seconds,
             return st;
         }
     }
+    /* Recovery would take over another listener's running jobs. */
+    snprintf(path, sizeof path, "%s/lock", root);
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        if (s->lock_fd >= 0)
+            close(s->lock_fd);
+        free(s);
+        return sp_error_set(err, e == EWOULDBLOCK ? SP_CANTCREATE : SP_IO,
+                            "%s: %s", path,
+                            e == EWOULDBLOCK ? "the spool is in use by "
+                                               "another listener"
+                                             : strerror(e));
+    }
     pthread_mutex_init(&s->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -277,6 +293,7 @@ void sp_spool_close(sp_spool *s)
         return;
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
+    close(s->lock_fd);
     free(s->open);
     free(s->refs);
     free(s);

@@ -68,7 +68,17 @@ result_uids() {
 }
 ok_runs() { grep -l '"status": "ok"' "$1"/results/*/*/*/run.json | wc -l; }
 
-echo "1..25"
+echo "1..31"
+
+# --- command line ---
+"$exe" listen --help >/dev/null
+check "--help exits 0" eq $? 0
+"$exe" listen --spool "$tmp/x" 2>/dev/null
+check "no --port exits 64" eq $? 64
+"$exe" listen --port "$port" --spool "$tmp/x" --dest nonsense 2>/dev/null
+check "--dest without AET@HOST:PORT exits 64" eq $? 64
+"$exe" listen --port "$port" --spool "$tmp/x" --aet "THIS AE TITLE IS TOO LONG" 2>/dev/null
+check "AE title over 16 characters exits 64" eq $? 64
 
 # --- one series, refusals, malformed associations ---
 s1=$tmp/spool1
@@ -103,6 +113,11 @@ check "A-ASSOCIATE-RQ claiming 2 GB: connection closed" \
 check "truncated A-ASSOCIATE-RQ: connection closed" \
     "$tool" junk "$port" short
 check "listener still answers after malformed associations" echo_ok
+other=$($tool port)
+"$exe" listen --port "$other" --spool "$s1" 2>"$tmp/lock.err"
+check "a second listener on the same spool exits 73" eq $? 73
+"$exe" listen --port "$port" --spool "$tmp/other" 2>"$tmp/busy.err"
+check "a port in use exits 69" eq $? 69
 check "SIGTERM stops the listener with exit code 0" stop
 
 # --- four concurrent senders, 332 instances in 6 series ---
