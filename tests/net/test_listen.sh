@@ -68,7 +68,7 @@ result_uids() {
 }
 ok_runs() { grep -l '"status": "ok"' "$1"/results/*/*/*/run.json | wc -l; }
 
-echo "1..31"
+echo "1..34"
 
 # --- command line ---
 "$exe" listen --help >/dev/null
@@ -119,6 +119,17 @@ check "a second listener on the same spool exits 73" eq $? 73
 "$exe" listen --port "$port" --spool "$tmp/other" 2>"$tmp/busy.err"
 check "a port in use exits 69" eq $? 69
 check "SIGTERM stops the listener with exit code 0" stop
+
+# --- a job that fails: failed/ with the reason, the listener goes on ---
+s4=$tmp/spool4
+start "$s4" --config "$tmp/no-such-pipeline.ini" >/dev/null
+storescu -aet TESTER -aec SPINEPIPE 127.0.0.1 "$port" "$mr"/*.dcm >/dev/null 2>&1
+failed_one() { [ "$(count "$s4/queue/failed" '*.json')" -eq 1 ]; }
+check "a failing job moves to queue/failed/" wait_for 60 failed_one
+check "its JSON gives the reason (the exit code of 'spinepipe run')" \
+    grep -q '"error": ".*exited with code' "$s4"/queue/failed/*.json
+check "the listener keeps running after the failure" echo_ok
+stop >/dev/null
 
 # --- four concurrent senders, 332 instances in 6 series ---
 s2=$tmp/spool2
