@@ -68,7 +68,7 @@ result_uids() {
 }
 ok_runs() { grep -l '"status": "ok"' "$1"/results/*/*/*/run.json | wc -l; }
 
-echo "1..34"
+echo "1..35"
 
 # --- command line ---
 "$exe" listen --help >/dev/null
@@ -129,6 +129,26 @@ check "a failing job moves to queue/failed/" wait_for 60 failed_one
 check "its JSON gives the reason (the exit code of 'spinepipe run')" \
     grep -q '"error": ".*exited with code' "$s4"/queue/failed/*.json
 check "the listener keeps running after the failure" echo_ok
+# Nine encodings of one MR image: each stored in the syntax it came in.
+# storescu proposes one compressed syntax per run, so one run per file.
+ts=$SPINEPIPE_DATA/conformance/dcm_qa_ts/In
+syntaxes() { for f in "$@"; do dcmdump -M +P 0002,0010 "$f" | awk '{print $3}'; done | sort; }
+for f in "$ts"/*.dcm; do
+    case $(syntaxes "$f") in
+    =RLELossless) opt=-xr ;;
+    =JPEGLossless*) opt=-xs ;;
+    =JPEGLSLossless) opt=-xt ;;
+    =JPEG2000LosslessOnly) opt=-xv ;;
+    =LittleEndianImplicit) opt=-xi ;;
+    *) opt=-x= ;;
+    esac
+    storescu -R "$opt" -aet TESTER -aec SPINEPIPE 127.0.0.1 "$port" "$f" \
+        >/dev/null 2>&1
+done
+failed_ten() { [ "$(count "$s4/queue/failed" '*.json')" -eq 10 ]; }
+wait_for 60 failed_ten
+check "9 transfer syntaxes (JPEG, JPEG-LS, J2K, RLE, big endian...) spooled as sent" \
+    [ "$(syntaxes "$s4"/jobs/*/*.dcm)" = "$(syntaxes "$ts"/*.dcm "$mr"/*.dcm)" ]
 stop >/dev/null
 
 # --- four concurrent senders, 332 instances in 6 series ---
