@@ -1,13 +1,11 @@
 /* `spinepipe listen` behind the CLI: the spool, the worker threads that
  * run queued series and send their DICOM results, and the SCP. */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "engine/log.h"
