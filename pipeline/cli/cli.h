@@ -32,6 +32,7 @@ int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 int cmd_info(int argc, char **argv);
+int cmd_listen(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -12,6 +12,7 @@ static const cli_command commands[] = {
     {"convert", "DICOM series to NIfTI-1 (.nii.gz)", cmd_convert},
     {"run", "run series through a pipeline of stages", cmd_run},
     {"stages", "list stage plugins and their parameters", cmd_stages},
+    {"listen", "receive DICOM over the network and process each series", cmd_listen},
     {"phantom", "write a synthetic lumbar spine series with its ground truth", cmd_phantom},
     {NULL, NULL, NULL},
 };

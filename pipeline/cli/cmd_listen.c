@@ -1,0 +1,291 @@
+/* spinepipe listen: a DICOM C-STORE receiver that runs each complete
+ * series through `spinepipe run` (in a child process, so a crash in one
+ * job never takes the listener down) and sends DICOM results onwards. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "engine/log.h"
+#include "net/net.h"
+
+#define MAX_LIST 64
+
+extern char **environ;
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+typedef struct job_ctx {
+    char exe[PATH_MAX];
+    const char *config;
+    const char *sets[MAX_LIST];
+    size_t n_sets;
+} job_ctx;
+
+static sp_status run_series(void *user, const char *id, const char *series_dir,
+                            const char *out_dir, sp_error *err)
+{
+    job_ctx *c = user;
+    const char *argv[8 + 2 * MAX_LIST];
+    size_t n = 0;
+    argv[n++] = c->exe;
+    argv[n++] = "run";
+    argv[n++] = series_dir;
+    argv[n++] = "-o";
+    argv[n++] = out_dir;
+    argv[n++] = "--force"; /* a resumed job reruns from the start */
+    if (c->config) {
+        argv[n++] = "-c";
+        argv[n++] = c->config;
+    }
+    for (size_t i = 0; i < c->n_sets; i++) {
+        argv[n++] = "-s";
+        argv[n++] = c->sets[i];
+    }
+    argv[n] = NULL;
+    pid_t pid;
+    int rc = posix_spawn(&pid, c->exe, NULL, NULL, (char *const *)argv,
+                         environ);
+    if (rc != 0)
+        return sp_error_set(err, SP_INTERNAL, "job %s: cannot start %s: %s",
+                            id, c->exe, strerror(rc));
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return sp_error_set(err, SP_INTERNAL, "job %s: waitpid: %s", id,
+                                strerror(errno));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return SP_OK;
+    if (WIFSIGNALED(status))
+        return sp_error_set(err, SP_STAGE, "job %s: 'spinepipe run' was "
+                            "killed by signal %d",
+                            id, WTERMSIG(status));
+    return sp_error_set(err, SP_STAGE, "job %s: 'spinepipe run' exited with "
+                        "code %d (see %s/*/*/run.json)",
+                        id, WEXITSTATUS(status), out_dir);
+}
+
+static void print_help(FILE *out)
+{
+    fprintf(out,
+            "usage: spinepipe listen --port P --spool DIR [--aet AET]\n"
+            "                        [--dest AET@HOST:PORT] [--allow AET]...\n"
+            "                        [--bind ADDR] [--jobs N] [--quiet S]\n"
+            "                        [--max-associations N] "
+            "[--idle-timeout S]\n"
+            "                        [--send-attempts N] [--retry-delay S]\n"
+            "                        [--config FILE] [--set S.P=V]... "
+            "[--log-level L]\n\n"
+            "Receive CT and MR images with DICOM C-STORE, run each "
+            "complete series\nthrough 'spinepipe run' and send DICOM "
+            "results to --dest. Every\ninstance is on disk in the spool "
+            "before it is acknowledged; queued\nand interrupted jobs resume "
+            "when the listener restarts. Stop with\nSIGINT or SIGTERM "
+            "(running jobs finish first).\n\n"
+            "  -p, --port P              TCP port to listen on\n"
+            "  -d, --spool DIR           spool, job queue and results "
+            "(created)\n"
+            "  -a, --aet AET             our AE title (default SPINEPIPE)\n"
+            "      --dest AET@HOST:PORT  where DICOM results are sent "
+            "(default: kept)\n"
+            "      --allow AET           accepted calling AE title "
+            "(repeatable;\n"
+            "                            default: any)\n"
+            "      --bind ADDR           IPv4 address to bind (default "
+            "127.0.0.1)\n"
+            "  -j, --jobs N              series processed in parallel "
+            "(default 2)\n"
+            "      --quiet S             a series is complete after S "
+            "seconds without\n"
+            "                            a new instance, or when its "
+            "associations end\n"
+            "                            (default 10)\n"
+            "      --max-associations N  concurrent associations "
+            "(default 8)\n"
+            "      --idle-timeout S      abort an association silent for "
+            "S seconds\n"
+            "                            (default 60)\n"
+            "      --send-attempts N     tries per result batch before the "
+            "dead-letter\n"
+            "                            folder (default 3)\n"
+            "      --retry-delay S       seconds between tries (default "
+            "10)\n"
+            "  -c, --config FILE         pipeline file (as for 'spinepipe "
+            "run')\n"
+            "  -s, --set S.P=V           stage parameter override "
+            "(repeatable)\n"
+            "      --log-level L         error, warn (default), info, "
+            "debug\n"
+            "  -h, --help                this help\n\n"
+            "Exit codes: 0 stopped by a signal, 64 usage, 69 cannot listen "
+            "(port in\nuse), 73 cannot create the spool, 78 configuration.\n");
+}
+
+static int parse_number(const char *arg, const char *name, double lo,
+                        double hi, double *out)
+{
+    char *end;
+    double v = strtod(arg, &end);
+    if (end == arg || *end || !(v >= lo && v <= hi))
+        return cli_usage_error("listen", "--%s '%s': expected %g to %g",
+                               name, arg, lo, hi);
+    *out = v;
+    return 0;
+}
+
+int cmd_listen(int argc, char **argv)
+{
+    enum { O_DEST = 256, O_ALLOW, O_BIND, O_QUIET, O_MAXASSOC, O_IDLE,
+           O_ATTEMPTS, O_RETRY, O_LOG };
+    static const struct option opts[] = {
+        {"port", required_argument, NULL, 'p'},
+        {"spool", required_argument, NULL, 'd'},
+        {"aet", required_argument, NULL, 'a'},
+        {"dest", required_argument, NULL, O_DEST},
+        {"allow", required_argument, NULL, O_ALLOW},
+        {"bind", required_argument, NULL, O_BIND},
+        {"jobs", required_argument, NULL, 'j'},
+        {"quiet", required_argument, NULL, O_QUIET},
+        {"max-associations", required_argument, NULL, O_MAXASSOC},
+        {"idle-timeout", required_argument, NULL, O_IDLE},
+        {"send-attempts", required_argument, NULL, O_ATTEMPTS},
+        {"retry-delay", required_argument, NULL, O_RETRY},
+        {"config", required_argument, NULL, 'c'},
+        {"set", required_argument, NULL, 's'},
+        {"log-level", required_argument, NULL, O_LOG},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    sp_listen_options o = {.aet = "SPINEPIPE", .quiet_seconds = 10,
+                           .max_associations = 8, .idle_timeout = 60,
+                           .jobs = 2, .send_attempts = 3,
+                           .retry_seconds = 10};
+    static job_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    const char *allowed[MAX_LIST];
+    size_t n_allowed = 0;
+    sp_net_peer dest;
+    int have_dest = 0, have_port = 0;
+    sp_error err;
+    double v;
+    optind = 1;
+    for (;;) {
+        int c = getopt_long(argc, argv, "p:d:a:j:c:s:h", opts, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 'p':
+            if (parse_number(optarg, "port", 1, 65535, &v))
+                return 64;
+            o.port = (int)v;
+            have_port = v == (int)v;
+            break;
+        case 'd': o.spool = optarg; break;
+        case 'a': o.aet = optarg; break;
+        case O_DEST:
+            if (sp_net_parse_peer(optarg, &dest, &err) != SP_OK)
+                return cli_usage_error("listen", "--dest %s", err.message);
+            have_dest = 1;
+            break;
+        case O_ALLOW:
+            if (n_allowed == MAX_LIST)
+                return cli_usage_error("listen", "more than %d --allow",
+                                       MAX_LIST);
+            if (!sp_net_valid_aet(optarg))
+                return cli_usage_error("listen", "--allow '%s': invalid AE "
+                                       "title", optarg);
+            allowed[n_allowed++] = optarg;
+            break;
+        case O_BIND: o.bind_addr = optarg; break;
+        case 'j':
+            if (parse_number(optarg, "jobs", 1, 256, &v))
+                return 64;
+            o.jobs = (int)v;
+            break;
+        case O_QUIET:
+            if (parse_number(optarg, "quiet", 0.1, 86400, &v))
+                return 64;
+            o.quiet_seconds = v;
+            break;
+        case O_MAXASSOC:
+            if (parse_number(optarg, "max-associations", 1, 1000, &v))
+                return 64;
+            o.max_associations = (int)v;
+            break;
+        case O_IDLE:
+            if (parse_number(optarg, "idle-timeout", 1, 86400, &v))
+                return 64;
+            o.idle_timeout = (int)v;
+            break;
+        case O_ATTEMPTS:
+            if (parse_number(optarg, "send-attempts", 1, 100, &v))
+                return 64;
+            o.send_attempts = (int)v;
+            break;
+        case O_RETRY:
+            if (parse_number(optarg, "retry-delay", 0, 3600, &v))
+                return 64;
+            o.retry_seconds = v;
+            break;
+        case 'c': ctx.config = optarg; break;
+        case 's':
+            if (ctx.n_sets == MAX_LIST)
+                return cli_usage_error("listen", "more than %d --set",
+                                       MAX_LIST);
+            ctx.sets[ctx.n_sets++] = optarg;
+            break;
+        case O_LOG:
+            if (sp_log_set_levels(optarg, &err) != SP_OK)
+                return cli_fail(&err);
+            break;
+        case 'h': print_help(stdout); return SP_EXIT_OK;
+        default: return cli_usage_error("listen", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("listen", "unexpected argument '%s'",
+                               argv[optind]);
+    if (!have_port)
+        return cli_usage_error("listen", "no port given (--port P)");
+    if (!o.spool)
+        return cli_usage_error("listen", "no spool folder given (--spool "
+                               "DIR)");
+    if (!sp_net_valid_aet(o.aet))
+        return cli_usage_error("listen", "--aet '%s': 1 to 16 printable "
+                               "characters", o.aet);
+    ssize_t len = readlink("/proc/self/exe", ctx.exe, sizeof ctx.exe - 1);
+    if (len <= 0)
+        return cli_usage_error("listen", "cannot find the spinepipe "
+                               "executable (/proc/self/exe)");
+    ctx.exe[len] = '\0';
+    o.allowed_aets = allowed;
+    o.n_allowed_aets = n_allowed;
+    o.dest = have_dest ? &dest : NULL;
+    o.run_job = run_series;
+    o.user = &ctx;
+    o.stop = &stop_flag;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    fprintf(stderr, "spinepipe listen: %s on %s:%d, spool %s\n", o.aet,
+            o.bind_addr ? o.bind_addr : "127.0.0.1", o.port, o.spool);
+    if (sp_listen(&o, &err) != SP_OK)
+        return cli_fail(&err);
+    return SP_EXIT_OK;
+}
