@@ -8,44 +8,14 @@ set -u
 exe=$1
 tool=$2
 data=$SPINEPIPE_DATA/spine
-tmp=$(mktemp -d)
-opid=""
-lpid=""
-cleanup() {
-    for p in $lpid $opid; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-n=0
-check() {
-    desc=$1
-    shift
-    n=$((n + 1))
-    if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; fi
-}
-wait_for() {
-    limit=$(($1 * 10))
-    shift
-    i=0
-    while [ $i -lt $limit ]; do
-        "$@" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-count() { find "$1" -type f -name "$2" 2>/dev/null | wc -l; }
-eq() { [ "$1" -eq "$2" ]; }
-uid_of() { dcmdump +P 0020,000e "$1" | sed 's/.*\[\(.*\)\].*/\1/'; }
+. "$(dirname "$0")/tap_lib.sh"
 # json_get EXPR: evaluate EXPR on the JSON read from stdin (as `j`).
 json_get() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 
 if ! command -v Orthanc >/dev/null 2>&1; then
-    echo "1..0 # SKIP Orthanc is not installed (scripts/install-deps)"
-    exit 0
+    echo "1..1"
+    echo "not ok 1 - Orthanc is not installed (scripts/install-deps installs it)"
+    exit 1
 fi
 echo "1..12"
 
