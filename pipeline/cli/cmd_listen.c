@@ -5,10 +5,10 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,12 +56,21 @@ static sp_status run_series(void *user, const char *id, const char *series_dir,
         argv[n++] = c->sets[i];
     }
     argv[n] = NULL;
-    pid_t pid;
-    int rc = posix_spawn(&pid, c->exe, NULL, NULL, (char *const *)argv,
-                         environ);
-    if (rc != 0)
+    /* fork + exec rather than posix_spawn: the child must die with the
+     * listener (PR_SET_PDEATHSIG), or a SIGKILLed listener leaves orphaned
+     * runs writing the same outputs as the restarted listener's rerun.
+     * Only async-signal-safe calls between fork and exec. */
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
         return sp_error_set(err, SP_INTERNAL, "job %s: cannot start %s: %s",
-                            id, c->exe, strerror(rc));
+                            id, c->exe, strerror(errno));
+    if (pid == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(127);
+        execve(c->exe, (char *const *)argv, environ);
+        _exit(127);
+    }
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
