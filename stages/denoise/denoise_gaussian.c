@@ -23,15 +23,6 @@ int denoise_gaussian_taps(double sigma_vox, float *taps)
     return radius;
 }
 
-static size_t clamp_index(ptrdiff_t x, size_t n)
-{
-    if (x < 0)
-        return 0;
-    if ((size_t)x >= n)
-        return n - 1;
-    return (size_t)x;
-}
-
 void denoise_convolve_axis(const sp_volume *src, sp_volume *dst, int axis,
                            const float *taps, int radius, size_t k_begin,
                            size_t k_end)
@@ -58,7 +49,7 @@ void denoise_convolve_axis(const sp_volume *src, sp_volume *dst, int axis,
                 } else {
                     for (int t = -radius; t <= radius; t++)
                         acc += taps[t + radius] *
-                               line[clamp_index((ptrdiff_t)at + t, n_axis) *
+                               line[denoise_clamp_index((ptrdiff_t)at + t, n_axis) *
                                     stride];
                 }
                 out[row + i] = (float)acc;

@@ -12,6 +12,16 @@
 
 #include "spinepipe/volume.h"
 
+/* Index x clamped into [0, n): edges replicate the border voxel. */
+static inline size_t denoise_clamp_index(ptrdiff_t x, size_t n)
+{
+    if (x < 0)
+        return 0;
+    if ((size_t)x >= n)
+        return n - 1;
+    return (size_t)x;
+}
+
 /* Median over a (2r+1)^2 square in-plane (`in_plane` nonzero) or a
  * (2r+1)^3 cube. radius 1..3. */
 void denoise_median(const sp_volume *src, sp_volume *dst, int radius,

@@ -58,22 +58,13 @@ static float select_median(float *v, size_t n)
     return v[want];
 }
 
-static size_t clamp_index(ptrdiff_t x, size_t n)
-{
-    if (x < 0)
-        return 0;
-    if ((size_t)x >= n)
-        return n - 1;
-    return (size_t)x;
-}
-
 static void median3x3_slice(const float *in, float *out, size_t nx,
                             size_t ny)
 {
     for (size_t j = 0; j < ny; j++) {
-        const float *rows[3] = {in + clamp_index((ptrdiff_t)j - 1, ny) * nx,
+        const float *rows[3] = {in + denoise_clamp_index((ptrdiff_t)j - 1, ny) * nx,
                                 in + j * nx,
-                                in + clamp_index((ptrdiff_t)j + 1, ny) * nx};
+                                in + denoise_clamp_index((ptrdiff_t)j + 1, ny) * nx};
         for (size_t i = 0; i < nx; i++) {
             size_t l = i > 0 ? i - 1 : 0, r = i + 1 < nx ? i + 1 : nx - 1;
             float p[9] = {rows[0][l], rows[0][i], rows[0][r],
@@ -102,13 +93,13 @@ void denoise_median(const sp_volume *src, sp_volume *dst, int radius,
             for (size_t i = 0; i < nx; i++) {
                 size_t n = 0;
                 for (int dk = -rk; dk <= rk; dk++) {
-                    size_t kk = clamp_index((ptrdiff_t)k + dk, nz);
+                    size_t kk = denoise_clamp_index((ptrdiff_t)k + dk, nz);
                     for (int dj = -radius; dj <= radius; dj++) {
-                        size_t jj = clamp_index((ptrdiff_t)j + dj, ny);
+                        size_t jj = denoise_clamp_index((ptrdiff_t)j + dj, ny);
                         const float *row = in + (kk * ny + jj) * nx;
                         for (int di = -radius; di <= radius; di++)
                             window[n++] =
-                                row[clamp_index((ptrdiff_t)i + di, nx)];
+                                row[denoise_clamp_index((ptrdiff_t)i + di, nx)];
                     }
                 }
                 out[(k * ny + j) * nx + i] = select_median(window, n);
