@@ -6,6 +6,8 @@
  *     SP_STAGE_EXPORT const sp_stage_descriptor *
  *     spinepipe_stage_descriptor(void);
  *
+ * (SP_STAGE_ENTRY(descriptor) below writes it.)
+ *
  * Built-in stages are built and loaded exactly like third-party ones: the
  * core dlopen()s every module in the stage directories and calls that
  * function. A stage never links against the core: everything it needs from
@@ -81,6 +83,17 @@ extern "C" {
 
 #define SP_STAGE_EXPORT __attribute__((visibility("default")))
 #define SP_STAGE_SYMBOL "spinepipe_stage_descriptor"
+
+/* Define the module's one exported entry point, returning `descriptor`
+ * (a static sp_stage_descriptor). Write it once at the end of the stage:
+ *     SP_STAGE_ENTRY(descriptor) */
+#define SP_STAGE_ENTRY(descriptor)                                           \
+    SP_STAGE_EXPORT const sp_stage_descriptor *spinepipe_stage_descriptor(   \
+        void);                                                                \
+    const sp_stage_descriptor *spinepipe_stage_descriptor(void)               \
+    {                                                                         \
+        return &(descriptor);                                                 \
+    }
 
 /* ---- parameters --------------------------------------------------------- */
 

@@ -146,8 +146,4 @@ static const sp_stage_descriptor descriptor = {
     .destroy = NULL,
 };
 
-SP_STAGE_EXPORT const sp_stage_descriptor *spinepipe_stage_descriptor(void);
-const sp_stage_descriptor *spinepipe_stage_descriptor(void)
-{
-    return &descriptor;
-}
+SP_STAGE_ENTRY(descriptor)
