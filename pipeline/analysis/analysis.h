@@ -1,7 +1,9 @@
 /* spinepipe — shared helpers of the analysis stages (segment-bone,
  * segment-vertebrae, label-levels, segment-canal, measure): loading a CT
- * series, 3D connected components, morphology in millimetres, overlap
- * scores and a debug picture. Static library `spinepipe_analysis`.
+ * 3D connected components, morphology in millimetres, overlap scores,
+ * reorientation. Static library `spinepipe_analysis`; it needs only
+ * libspinepipe-base, so stage plugins link it (analysis_tools.h has the
+ * helpers that need the core, for tests and tools).
  *
  * Masks are U8 volumes (0/1), label maps U16. All helpers take and return
  * volumes on the caller's grid; nothing here keeps global state. */
@@ -13,11 +15,6 @@
 
 #include "spinepipe/error.h"
 #include "spinepipe/volume.h"
-
-/* Load the series with the most slices found under `dir` as F32 (HU for
- * CT). Inits and cleans up the DICOM layer itself. */
-sp_status analysis_load_series(const char *dir, sp_volume *vol,
-                               sp_error *err);
 
 /* 3D connected components of a nonzero mask (26-connectivity when `conn26`
  * is nonzero, else 6) by union-find. `labels` (U32 array of count voxels,
@@ -61,13 +58,6 @@ sp_status analysis_fill_holes_2d(sp_volume *mask, sp_error *err);
  * or the dims differ. */
 double analysis_dice_labels(const sp_volume *a, int la, const sp_volume *b,
                             int lb);
-
-/* Write a debug PNG of the sagittal plane i = `i_slice` of `image`
- * (window in HU) with `labels` (U16, may be NULL) coloured on top; rows are
- * scaled to mm so the picture is not squashed. */
-sp_status analysis_debug_png(const sp_volume *image, const sp_volume *labels,
-                             size_t i_slice, double wl, double ww,
-                             const char *path, sp_error *err);
 
 /* Voxel-axis permutation and flips bringing a grid closest to L, P, S
  * (i left-right, j anterior-posterior, k feet-head): canonical axis a is

@@ -1,6 +1,6 @@
 /* Load the largest series of a folder: what tests and the evaluation tool
  * need before any stage exists. */
-#include "analysis.h"
+#include "analysis_tools.h"
 
 #include "spinepipe/dicom.h"
 

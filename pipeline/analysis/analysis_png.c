@@ -1,6 +1,6 @@
 /* A sagittal debug picture: grey CT with labels blended on top, sampled at
  * 1 mm per pixel, head up, anterior left. */
-#include "analysis.h"
+#include "analysis_tools.h"
 
 #include <math.h>
 #include <png.h>

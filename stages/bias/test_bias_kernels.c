@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "analysis.h"
+#include "analysis_tools.h"
 #include "bias_kernels.h"
 #include "test_data.h"
 

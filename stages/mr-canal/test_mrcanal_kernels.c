@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "analysis.h"
+#include "analysis_tools.h"
 #include "bias_kernels.h"
 #include "mrcanal_kernels.h"
 #include "spinepipe/labels.h"

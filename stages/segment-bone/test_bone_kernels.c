@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "analysis.h"
+#include "analysis_tools.h"
 #include "bone_kernels.h"
 #include "test_data.h"
 

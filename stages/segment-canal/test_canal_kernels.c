@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "analysis.h"
+#include "analysis_tools.h"
 #include "bone_kernels.h"
 #include "canal_kernels.h"
 #include "levels_kernels.h"

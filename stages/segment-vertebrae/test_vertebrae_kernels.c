@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "analysis.h"
+#include "analysis_tools.h"
 #include "bone_kernels.h"
 #include "test_data.h"
 #include "vertebrae_kernels.h"

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "analysis.h"
+#include "analysis_tools.h"
 #include "ct_chain.h"
 #include "spinepipe/labels.h"
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "analysis.h"
+#include "analysis_tools.h"
 #include "ct_chain.h"
 #include "spinepipe/labels.h"
 #include "test_data.h"

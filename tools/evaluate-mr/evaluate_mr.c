@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis.h"
+#include "analysis_tools.h"
 #include "mr_chain.h"
 #include "spinepipe/labels.h"
 
