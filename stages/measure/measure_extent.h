@@ -17,11 +17,13 @@ typedef struct measure_extent {
     char position[24];  /* "central", "left paracentral", ... or "" */
 } measure_extent;
 
-/* For the disc between model->vert[v] and vert[v + 1]; `grid` gives the
- * patient directions (left / right). Returns 0 when the three canal
- * sections are not all found; otherwise fills *e (base 0 when nothing is
- * displaced by `tolerance_mm`). */
-int measure_displacement_extent(const sp_volume *grid,
+/* For the disc between model->vert[v] and vert[v + 1], over the planes
+ * through the middle of the disc (the most displaced one wins); `ct` is
+ * the working grid in HU (a canal front with bone in front of it is an
+ * endplate, not disc). Returns 0 when the reference or disc sections are
+ * not found; otherwise fills *e (base 0 when nothing is displaced by
+ * `tolerance_mm`). */
+int measure_displacement_extent(const sp_volume *ct,
                                 const spine_model *m, const canal_result *r,
                                 size_t v, double tolerance_mm,
                                 measure_extent *e);
