@@ -3,7 +3,10 @@
  * posterior disc displacement and its extent across the canal front;
  * provides `measures` (docs/report-json.md) for the findings stage, with
  * the key-image position (`disc_centroid_mm`) and the AP caliper ends
- * (`canal_ap_endpoints_mm`) in patient LPS. */
+ * (`canal_ap_endpoints_mm`) in patient LPS. The posterior displacement is
+ * the larger of the mid-line value (disc margin behind the line of the
+ * adjacent posterior body walls) and the most displaced focal run across
+ * the canal front, and 0 when the margin lies in front of that line. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +113,8 @@ static json_t *level(const sp_volume *grid, const spine_model *m,
         "disc_height_mm", json_real(ml->disc_height_mm), "disc_height_index",
         number_or_null(ml->disc_height_index > 0, ml->disc_height_index),
         "posterior_displacement_mm",
-        number_or_null(ml->canal_found, ml->posterior_displacement_mm),
+        number_or_null(ml->canal_found,
+                       fmax(0.0, ml->posterior_displacement_mm)),
         "disc_centroid_mm", lps(grid, c->p[q]));
     if (!ml->canal_found)
         return o;

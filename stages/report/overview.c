@@ -170,12 +170,16 @@ static void draw_levels(sp_stage_context *ctx, sp_canvas *c,
         level_values(lv, values, sizeof values);
         H->canvas_text(c, tx, y + font * 1.1, font * 0.9, SP_ALIGN_LEFT,
                        col, 1, values);
+        /* what is flagged, in words; without findings, a displacement */
+        char flags[96];
+        level_flags(lv, flags, sizeof flags);
         double disp = json_num(lv, "posterior_displacement_mm");
-        if (isfinite(disp) && disp > 0) {
-            snprintf(values, sizeof values, "disc displaced %.1f mm", disp);
+        if (!flags[0] && !json_object_get(lv, "findings") &&
+            isfinite(disp) && disp > 0)
+            snprintf(flags, sizeof flags, "disc displaced %.1f mm", disp);
+        if (flags[0])
             H->canvas_text(c, tx, y + font * 2.2, font * 0.9, SP_ALIGN_LEFT,
-                           col, 1, values);
-        }
+                           col, 1, flags);
     }
 }
 
