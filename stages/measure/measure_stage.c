@@ -8,6 +8,7 @@
  * adjacent posterior body walls) and the most displaced focal run across
  * the canal front, and 0 when the margin lies in front of that line. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,8 +107,13 @@ static json_t *level(const sp_volume *grid, const spine_model *m,
     const spine_curve *c = &m->curve;
     double s_disc = 0.5 * (lo->s_hi + hi->s_lo);
     size_t q = spine_curve_at(c, s_disc);
+    /* unnamed levels (no sacrum or ribs seen, no override) are numbered
+       from the lowest, never given a vertebra name */
+    char unnamed[32];
+    snprintf(unnamed, sizeof unnamed, "unnamed-%zu", v + 1);
     json_t *o = json_pack(
-        "{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "level", ml->name,
+        "{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "level",
+        ml->name[0] ? ml->name : unnamed,
         "canal_ap_mm", number_or_null(ml->canal_found, ml->canal_ap_mm),
         "canal_area_mm2", number_or_null(ml->canal_found, ml->canal_area_mm2),
         "disc_height_mm", json_real(ml->disc_height_mm), "disc_height_index",
@@ -165,7 +171,7 @@ static json_t *table_of(const sp_volume *grid, const spine_model *m,
                 warnings,
                 json_sprintf("%s: no canal traced at the disc plane",
                              r->level[v].name[0] ? r->level[v].name
-                                                 : "unnamed level"));
+                                                 : "an unnamed level"));
     if (m->curve.cut_lo || m->curve.cut_hi)
         json_array_append_new(warnings,
                               json_string("the field of view cuts the "

@@ -17,10 +17,6 @@
 #include "spine_json.h"
 #include "vertebrae_kernels.h"
 
-typedef struct canal_options {
-    int unused;
-} canal_options;
-
 static const char *const requires_list[] = {"volume.work", "mask.spine",
                                             "spine.levels", NULL};
 static const char *const provides_list[] = {"labels.spine", "canal.masks",
@@ -155,7 +151,7 @@ static const sp_stage_descriptor descriptor = {
                    "traced perpendicular to the centre line",
     .params = NULL,
     .n_params = 0,
-    .options_size = sizeof(canal_options),
+    .options_size = 0, /* no parameters */
     .requires = requires_list,
     .provides = provides_list,
     .init = canal_init,
