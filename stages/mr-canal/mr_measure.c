@@ -3,18 +3,72 @@
 #include "mrcanal_kernels.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* AP run of canal voxels through the front wall at (i, k), in voxels */
-static size_t ap_run(const sp_volume *canal, size_t i, size_t k)
+/* Longest AP run of canal voxels at (i, k), in voxels; *start (may be
+ * NULL) receives its first j */
+static size_t ap_run(const sp_volume *canal, size_t i, size_t k,
+                     size_t *start)
 {
     const uint8_t *m = canal->data;
-    size_t best = 0, run = 0;
+    size_t best = 0, run = 0, b0 = 0;
     for (size_t j = 0; j < canal->dim[1]; j++) {
         run = m[sp_volume_index(canal, i, j, k)] ? run + 1 : 0;
-        best = run > best ? run : best;
+        if (run > best)
+            best = run, b0 = j + 1 - run;
     }
+    if (start)
+        *start = b0;
     return best;
+}
+
+/* Mean signal at (i, j, k) over the planes k-1..k+1 (in-plane noise). */
+static double prof(const sp_volume *t2, size_t i, long j, size_t k)
+{
+    const float *im = t2->data;
+    long jj = j < 0 ? 0 : j >= (long)t2->dim[1] ? (long)t2->dim[1] - 1 : j;
+    double s = 0;
+    int c = 0;
+    for (long d = -1; d <= 1; d++) {
+        long kk = (long)k + d;
+        if (kk < 0 || kk >= (long)t2->dim[2])
+            continue;
+        s += im[sp_volume_index(t2, i, (size_t)jj, (size_t)kk)];
+        c++;
+    }
+    return s / c;
+}
+
+/* Sub-voxel wall: where the signal crosses halfway between the CSF just
+ * inside the run's end `edge` (a voxel of the run) and the wall 2-3 voxels
+ * outside it, `dir` -1 for the front wall, +1 for the back. Returns the
+ * wall position in voxels (the boundary between voxels is at .5), or the
+ * mask's own edge when the profile has no clean step there. */
+static double wall(const sp_volume *t2, size_t i, size_t k, long edge,
+                   int dir)
+{
+    double mask_edge = (double)edge + 0.5 * dir;
+    double in = -1e30;
+    long top = edge;
+    for (long d = 0; d <= 2; d++) {
+        double v = prof(t2, i, edge - dir * d, k);
+        if (v > in)
+            in = v, top = edge - dir * d;
+    }
+    double out = 0.5 * (prof(t2, i, edge + 2 * dir, k) +
+                        prof(t2, i, edge + 3 * dir, k));
+    if (!(in > 1.3 * out))
+        return mask_edge;
+    double half = 0.5 * (in + out);
+    for (long j = top; labs(j - edge) <= 3; j += dir) {
+        double a = prof(t2, i, j, k), b = prof(t2, i, j + dir, k);
+        if (a >= half && b < half) {
+            double pos = (double)j + dir * (a - half) / (a - b);
+            return fabs(pos - mask_edge) <= 1.5 ? pos : mask_edge;
+        }
+    }
+    return mask_edge;
 }
 
 /* Pfirrmann-like grade from disc/CSF signal: 1 as bright as CSF, 5 black */
@@ -23,7 +77,8 @@ static int grade(double r)
     return r > 0.80 ? 1 : r > 0.55 ? 2 : r > 0.35 ? 3 : r > 0.20 ? 4 : 5;
 }
 
-sp_status mr_measure(const sp_volume *canal, const mrspine *s,
+sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
+                     const mrspine *s,
                      const mrcanal_info *ci, double k_spacing,
                      double j_spacing, mrlevel_measure *out, sp_error *err)
 {
@@ -40,15 +95,27 @@ sp_status mr_measure(const sp_volume *canal, const mrspine *s,
         k = k >= nz ? nz - 1 : k;
         /* the widest of the mid-sagittal slice and its neighbours: the
          * mid-line is where the sac is deepest */
-        size_t ap = 0;
+        size_t ap = 0, j0 = 0, bi = s->mid_i;
         for (long di = -1; di <= 1; di++) {
             long i = (long)s->mid_i + di;
             if (i < 0 || i >= (long)nx)
                 continue;
-            size_t r = ap_run(canal, (size_t)i, k);
-            ap = r > ap ? r : ap;
+            size_t st;
+            size_t r = ap_run(canal, (size_t)i, k, &st);
+            if (r > ap)
+                ap = r, j0 = st, bi = (size_t)i;
         }
         o->canal_ap_mm = (double)ap * j_spacing;
+        o->ap_i = (double)bi;
+        o->ap_k = (double)k;
+        o->ap_j0 = (double)j0 - 0.5;
+        o->ap_j1 = (double)(j0 + ap) - 0.5;
+        if (ap > 0 && sp_volume_f32(t2) &&
+            sp_volume_count(t2) == sp_volume_count(canal)) {
+            o->ap_j0 = wall(t2, bi, k, (long)j0, -1);
+            o->ap_j1 = wall(t2, bi, k, (long)(j0 + ap) - 1, 1);
+            o->canal_ap_mm = (o->ap_j1 - o->ap_j0) * j_spacing;
+        }
         o->disc_height_mm = d->height_mm;
         double hb = 0;
         int nb = 0;
@@ -94,7 +161,7 @@ sp_status mr_canal_sections(const sp_volume *canal, double *area_mm2,
     for (size_t k = 0; k < canal->dim[2]; k++) {
         size_t n = 0, ap = 0;
         for (size_t i = 0; i < nx; i++) {
-            size_t r = ap_run(canal, i, k);
+            size_t r = ap_run(canal, i, k, NULL);
             ap = r > ap ? r : ap;
         }
         for (size_t t = 0; t < nx * ny; t++)

@@ -33,6 +33,17 @@ sp_status mrdisc_label(mrspine *s, const char *lowest, sp_error *err)
     return SP_OK;
 }
 
+sp_status mrdisc_label_cervical(const sp_volume *t2, mrspine *s,
+                                sp_error *err)
+{
+    (void)t2;
+    (void)s;
+    return sp_error_set(err, SP_NOTANALYSABLE,
+                        "mr levels: C2 is not recognised at the top of the "
+                        "column: levels cannot be counted (give the lowest "
+                        "vertebra)");
+}
+
 /* Paint the largest 6-connected part of cand (count voxels) as `label`
  * where nothing is painted yet. */
 static sp_status paint_largest(const uint8_t *cand, const sp_volume *like,

@@ -221,7 +221,7 @@ static void lumbar_discs_counted_from_sacrum(void **state)
      * 4-16 mm high and lower than the bodies, no displacement over 3 mm
      * (none is seen in the picture) */
     mrlevel_measure lv[MRSPINE_MAX_DISCS];
-    assert_int_equal(mr_measure(&canal, &s, &info, t2.spacing[2],
+    assert_int_equal(mr_measure(&canal, &t2, &s, &info, t2.spacing[2],
                                 t2.spacing[1], lv, &err), SP_OK);
     for (size_t q = 0; q < s.n_disc; q++) {
         print_message("# level %zu: AP %.1f mm, height %.1f mm, DHI %.2f, "
