@@ -28,16 +28,9 @@ void mrcanal_info_free(mrcanal_info *info)
     info->path_j = NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median(double *v, size_t n)
 {
-    qsort(v, n, sizeof *v, cmp_double);
-    return n ? v[n / 2] : 0;
+    return n ? analysis_select_f64(v, n, n / 2) : 0;
 }
 
 /* Mean over the slab around slice ic and the AP band around j: the
