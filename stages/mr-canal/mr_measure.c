@@ -40,35 +40,43 @@ static double prof(const sp_volume *t2, size_t i, long j, size_t k)
     return s / c;
 }
 
-/* Sub-voxel wall: where the signal crosses halfway between the CSF just
- * inside the run's end `edge` (a voxel of the run) and the wall 2-3 voxels
- * outside it, `dir` -1 for the front wall, +1 for the back. Returns the
- * wall position in voxels (the boundary between voxels is at .5), or the
- * mask's own edge when the profile has no clean step there. */
+/* Sub-voxel wall by partial volume: across the edge of the run at voxel
+ * `edge` (in the run; `dir` -1 for the front wall, +1 for the back), each
+ * voxel holds the fraction (v - wall) / (CSF - wall) of CSF, with the wall
+ * level the darkest of the 3 voxels outside and the CSF level the
+ * brightest of the 3 inside. The wall lies that much CSF outside the
+ * first voxel that is nearly all CSF. Returns the position in voxels
+ * (boundaries between voxels at .5); the mask's own edge when the
+ * profile shows no clear step. */
 static double wall(const sp_volume *t2, size_t i, size_t k, long edge,
                    int dir)
 {
     double mask_edge = (double)edge + 0.5 * dir;
-    double in = -1e30;
+    double in = -1e30, out = 1e30;
     long top = edge;
     for (long d = 0; d <= 2; d++) {
         double v = prof(t2, i, edge - dir * d, k);
         if (v > in)
             in = v, top = edge - dir * d;
+        double o = prof(t2, i, edge + dir * (d + 1), k);
+        out = o < out ? o : out;
     }
-    double out = 0.5 * (prof(t2, i, edge + 2 * dir, k) +
-                        prof(t2, i, edge + 3 * dir, k));
-    if (!(in > 1.3 * out))
+    if (!(in > 1.3 * out) || !(in > out))
         return mask_edge;
-    double half = 0.5 * (in + out);
-    for (long j = top; labs(j - edge) <= 3; j += dir) {
-        double a = prof(t2, i, j, k), b = prof(t2, i, j + dir, k);
-        if (a >= half && b < half) {
-            double pos = (double)j + dir * (a - half) / (a - b);
-            return fabs(pos - mask_edge) <= 1.5 ? pos : mask_edge;
+    /* first voxel from the outside that is nearly all CSF */
+    long full = top;
+    for (long j = edge + 3 * dir; j != top; j -= dir)
+        if (prof(t2, i, j, k) >= out + 0.9 * (in - out)) {
+            full = j;
+            break;
         }
+    double csf = 0;
+    for (long j = full + dir; labs(j - edge) <= 3; j += dir) {
+        double f = (prof(t2, i, j, k) - out) / (in - out);
+        csf += f < 0 ? 0 : f > 1 ? 1 : f;
     }
-    return mask_edge;
+    double pos = (double)full + dir * (0.5 + csf);
+    return fabs(pos - mask_edge) <= 2 ? pos : mask_edge;
 }
 
 /* Pfirrmann-like grade from disc/CSF signal: 1 as bright as CSF, 5 black */
