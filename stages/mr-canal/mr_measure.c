@@ -79,6 +79,38 @@ static double wall(const sp_volume *t2, size_t i, size_t k, long edge,
     return fabs(pos - mask_edge) <= 2 ? pos : mask_edge;
 }
 
+/* First canal voxel (the front wall) in column (i, k), or -1. */
+static long front(const sp_volume *canal, size_t i, long k)
+{
+    if (k < 0 || k >= (long)canal->dim[2])
+        return -1;
+    const uint8_t *m = canal->data;
+    for (size_t j = 0; j < canal->dim[1]; j++)
+        if (m[sp_volume_index(canal, i, j, (size_t)k)])
+            return (long)j;
+    return -1;
+}
+
+/* Posterior displacement at a disc (plane kd): how far behind the line
+ * joining the front wall at the body middles ka and kb the wall at the
+ * disc lies (mm), in the mid-sagittal slice. */
+static double displacement(const sp_volume *canal, size_t mid_i, double kd,
+                           double ka, double kb, double j_spacing)
+{
+    long k = (long)floor(kd + 0.5), a = (long)floor(ka + 0.5),
+         b = (long)floor(kb + 0.5);
+    a = a < 0 ? 0 : a;
+    b = b >= (long)canal->dim[2] ? (long)canal->dim[2] - 1 : b;
+    if (a >= k || b <= k)
+        return 0;
+    long wk = front(canal, mid_i, k), wa = front(canal, mid_i, a),
+         wb = front(canal, mid_i, b);
+    if (wk < 0 || wa < 0 || wb < 0)
+        return 0;
+    double t = (kd - (double)a) / (double)(b - a);
+    return ((double)wk - ((double)wa + t * (double)(wb - wa))) * j_spacing;
+}
+
 /* Pfirrmann-like grade from disc/CSF signal: 1 as bright as CSF, 5 black */
 static int grade(double r)
 {
@@ -146,14 +178,15 @@ sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
             o->dhi = d->height_mm / (hb / nb);
         o->disc_csf_ratio = d->signal / ci->csf_level;
         o->grade = grade(o->disc_csf_ratio);
-        if (mid_lo >= 0 && mid_hi >= 0) {
-            size_t a = (size_t)floor(mid_lo + 0.5);
-            size_t b = (size_t)floor(mid_hi + 0.5);
-            double wa = s->wall_j[a], wb = s->wall_j[b];
-            double t = (d->k - mid_lo) / (mid_hi - mid_lo);
-            o->displacement_mm =
-                (s->wall_j[k] - (wa + t * (wb - wa))) * j_spacing;
-        }
+        /* the end discs take the middle of the body beyond them half a
+         * level away */
+        double half = 0.5 * s->level_mm / k_spacing;
+        if (mid_lo < 0)
+            mid_lo = d->k - half;
+        if (mid_hi < 0)
+            mid_hi = d->k + half;
+        o->displacement_mm = displacement(canal, s->mid_i, d->k, mid_lo,
+                                          mid_hi, j_spacing);
     }
     return SP_OK;
 }
