@@ -127,6 +127,9 @@ sp_status mrdisc_label_map(const sp_volume *t2, const sp_volume *canal,
         const mrdisc *lo = q > 0 ? &s->disc[q - 1] : NULL;
         const mrdisc *hi = q < s->n_disc ? &s->disc[q] : NULL;
         int v = hi ? hi->vert_above + 1 : lo->vert_above;
+        /* below L5-S1 lies the sacrum (label 25, L6, only on request) */
+        if (hi && hi->vert_above == SP_LABEL_L1 + 4)
+            v = SP_LABEL_SACRUM;
         if ((hi && !hi->vert_above) || (lo && !lo->vert_above))
             continue;
         if (v <= 0 || v > SP_LABEL_SACRUM)
