@@ -3,8 +3,8 @@
 # (config/mr-lumbar-t2.ini; config/mr-cervical-t2.ini for folders named
 # *cervical*) against a read+window-only run (bench/mr-window.ini) of the
 # same series, in the same invocation. Prints per series the median wall
-# time of each, their ratio, and the analysis stages' own time from
-# run.json.
+# and CPU (user + sys) time of each, their ratios, and the analysis
+# stages' own wall time from run.json.
 #
 #   bench/mr-pipeline.sh [-n RUNS] [-b BUILD_DIR] [DICOM_FOLDER ...]
 #
@@ -29,6 +29,7 @@ done
 shift $((OPTIND - 1))
 spinepipe=$build/pipeline/cli/spinepipe
 [ -x "$spinepipe" ] || { echo "bench/mr-pipeline.sh: $spinepipe missing; run: ninja -C $build" >&2; exit 66; }
+[ -x /usr/bin/time ] || { echo "bench/mr-pipeline.sh: /usr/bin/time not found (apt-get install time)" >&2; exit 69; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -45,19 +46,21 @@ fi
 
 now() { date +%s.%N; }
 
-# run CONFIG FOLDER: one timed run, seconds on stdout
+# run CONFIG FOLDER: one timed run, "wall_seconds cpu_seconds" on stdout
+# (cpu = user + sys: on a shared machine wall time depends on the others)
 run() {
     rm -rf "$tmp/out"
     t0=$(now)
     rc=0
-    "$spinepipe" run "$2" -o "$tmp/out" --config "$1" >/dev/null 2>"$tmp/err" || rc=$?
+    /usr/bin/time -f "%U %S" -o "$tmp/cpu" \
+        "$spinepipe" run "$2" -o "$tmp/out" --config "$1" >/dev/null 2>"$tmp/err" || rc=$?
     t1=$(now)
     if [ $rc -ne 0 ]; then
         echo "bench/mr-pipeline.sh: $1 on $2 failed ($rc):" >&2
         cat "$tmp/err" >&2
         exit 70
     fi
-    echo "$t0 $t1" | awk '{printf "%.4f\n", $2 - $1}'
+    echo "$t0 $t1 $(cat "$tmp/cpu")" | awk '{printf "%.4f %.4f\n", $2 - $1, $3 + $4}'
 }
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
@@ -72,7 +75,8 @@ print("%.3f" % sum(s["seconds"] for s in r["stages"]
 ' "$(find "$tmp/out" -name run.json | head -1)"
 }
 
-printf '%-34s %12s %8s %9s %9s %7s %9s\n' series matrix slices "mr (s)" "win (s)" ratio "stages(s)"
+printf '%-28s %9s %6s %8s %8s %6s %8s %8s %6s %8s\n' series matrix slices \
+    "mr wall" "win wall" ratio "mr cpu" "win cpu" ratio "stages"
 for f in "$@"; do
     case $f in
     *cervical*) cfg=config/mr-cervical-t2.ini ;;
@@ -91,7 +95,11 @@ for f in "$@"; do
 import json, sys
 s = json.load(sys.stdin)["series"][0]
 print("%dx%d %d" % (s["columns"], s["rows"], s["slices"]))')
-    mr=$(median <"$tmp/mr"); win=$(median <"$tmp/win"); st=$(median <"$tmp/st")
+    mr=$(cut -d' ' -f1 "$tmp/mr" | median); win=$(cut -d' ' -f1 "$tmp/win" | median)
+    mrc=$(cut -d' ' -f2 "$tmp/mr" | median); winc=$(cut -d' ' -f2 "$tmp/win" | median)
+    st=$(median <"$tmp/st")
     name=$(echo "$f" | sed 's|/dicom$||; s|.*/||')
-    echo "$name $geom $mr $win $st" | awk '{printf "%-34s %12s %8s %9.3f %9.3f %7.2f %9.3f\n", $1, $2, $3, $4, $5, $4 / $5, $6}'
+    echo "$name $geom $mr $win $mrc $winc $st" | awk '{printf "%-28s %9s %6s %8.3f %8.3f %6.2f %8.3f %8.3f %6.2f %8.3f\n", substr($1, 1, 28), $2, $3, $4, $5, $4 / $5, $6, $7, $6 / $7, $8}'
 done
+echo "medians of $runs runs; s = seconds; ratio = MR pipeline / read+window;"
+echo "stages = bias + mr_segment + mr_measure + findings wall time from run.json"

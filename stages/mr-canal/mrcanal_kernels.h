@@ -90,8 +90,9 @@ sp_status mrdisc_find(const sp_volume *t2, const sp_volume *canal,
 sp_status mrdisc_label(mrspine *s, const char *lowest, sp_error *err);
 
 /* Name the levels of a cervical sagittal series down from C2: C2 is the
- * tallest body at the top of the column (body and dens), so the disc
- * below it is C2-C3. SP_NOTANALYSABLE when no such body is seen. */
+ * tallest body at the top of the column (body and dens: more than 1.3
+ * levels without a disc above the top disc), so the disc below it is C2-C3.
+ * SP_NOTANALYSABLE when no such body is seen. */
 sp_status mrdisc_label_cervical(const sp_volume *t2, mrspine *s,
                                 sp_error *err);
 
