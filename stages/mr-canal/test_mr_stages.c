@@ -255,6 +255,21 @@ static void cervical_crop_and_axial(void **state)
     harness_free(&h);
 }
 
+/* mr-cervical-t2.ini says `default = false`: sagittal MR still gets
+ * mr-lumbar-t2 by default, axial MR mr-spine. */
+static void cervical_config_only_on_request(void **state)
+{
+    (void)state;
+    char path[4096];
+    sp_error err;
+    assert_int_equal(sp_pipeline_choose_default("MR", "sagittal", path,
+                                                sizeof path, &err), SP_OK);
+    assert_non_null(strstr(path, "mr-lumbar-t2.ini"));
+    assert_int_equal(sp_pipeline_choose_default("MR", "axial", path,
+                                                sizeof path, &err), SP_OK);
+    assert_non_null(strstr(path, "mr-spine.ini"));
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -275,6 +290,7 @@ int main(void)
         cmocka_unit_test(t1_header_is_not_analysable),
         cmocka_unit_test(lumbar_levels_named),
         cmocka_unit_test(cervical_crop_and_axial),
+        cmocka_unit_test(cervical_config_only_on_request),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
