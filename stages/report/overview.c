@@ -214,6 +214,17 @@ static void summary(const report_input *in, char *out, size_t size)
         snprintf(out, size, "No analysis in this pipeline: image only");
         return;
     }
+    /* "0 level(s) measured, none flagged" would read as a normal spine;
+     * the reasons are sentences too long for the header: report.json */
+    if (json_is_string(json_object_get(in->table, "not_analysable"))) {
+        snprintf(out, size, "Not analysable (the reason is in report.json)");
+        return;
+    }
+    if (json_array_size(levels) == 0) {
+        snprintf(out, size, "No levels measured (see the warnings in "
+                            "report.json)");
+        return;
+    }
     size_t n = 0, i, flagged = 0;
     const json_t *lv;
     out[0] = 0;
