@@ -96,39 +96,53 @@ static size_t clampz(long x, size_t n)
     return x < 0 ? 0 : (size_t)x >= n ? n - 1 : (size_t)x;
 }
 
+/* denoise_median against sorting each clamped window with qsort. */
+static void check_median(size_t nx, size_t ny, size_t nz, int radius,
+                         int in_plane, int ties)
+{
+    sp_volume a, b;
+    make(&a, nx, ny, nz, 1, 1, 1);
+    make(&b, nx, ny, nz, 1, 1, 1);
+    float *in = sp_volume_f32(&a);
+    for (size_t n = 0; n < sp_volume_count(&a); n++)
+        in[n] = ties ? (float)floor(rng_uniform() * 50)
+                     : (float)(rng_uniform() * 2000 - 1000);
+    denoise_median(&a, &b, radius, in_plane, 0, nz);
+    float window[343];
+    int rk = in_plane ? 0 : radius;
+    for (long k = 0; k < (long)nz; k++)
+        for (long j = 0; j < (long)ny; j++)
+            for (long i = 0; i < (long)nx; i++) {
+                size_t n = 0;
+                for (long dk = -rk; dk <= rk; dk++)
+                    for (long dj = -radius; dj <= radius; dj++)
+                        for (long di = -radius; di <= radius; di++)
+                            window[n++] = in[sp_volume_index(
+                                &a, clampz(i + di, nx), clampz(j + dj, ny),
+                                clampz(k + dk, nz))];
+                qsort(window, n, sizeof *window, compare_float);
+                assert_true(sp_volume_f32(&b)[sp_volume_index(&b, i, j, k)] ==
+                            window[n / 2]);
+            }
+    sp_volume_free(&a);
+    sp_volume_free(&b);
+}
+
 static void median_matches_brute_force_sort(void **state)
 {
     (void)state;
     rng_state = 7;
     for (int radius = 1; radius <= 3; radius++)
-        for (int in_plane = 0; in_plane <= 1; in_plane++) {
-            sp_volume a, b;
-            make(&a, 13, 11, 9, 1, 1, 1);
-            make(&b, 13, 11, 9, 1, 1, 1);
-            float *in = sp_volume_f32(&a);
-            for (size_t n = 0; n < sp_volume_count(&a); n++)
-                in[n] = (float)floor(rng_uniform() * 50); /* with ties */
-            denoise_median(&a, &b, radius, in_plane, 0, 9);
-            float window[343];
-            int rk = in_plane ? 0 : radius;
-            for (long k = 0; k < 9; k++)
-                for (long j = 0; j < 11; j++)
-                    for (long i = 0; i < 13; i++) {
-                        size_t n = 0;
-                        for (long dk = -rk; dk <= rk; dk++)
-                            for (long dj = -radius; dj <= radius; dj++)
-                                for (long di = -radius; di <= radius; di++)
-                                    window[n++] = in[sp_volume_index(
-                                        &a, clampz(i + di, 13),
-                                        clampz(j + dj, 11),
-                                        clampz(k + dk, 9))];
-                        qsort(window, n, sizeof *window, compare_float);
-                        assert_true(sp_volume_f32(&b)[sp_volume_index(
-                                        &b, i, j, k)] == window[n / 2]);
-                    }
-            sp_volume_free(&a);
-            sp_volume_free(&b);
-        }
+        for (int in_plane = 0; in_plane <= 1; in_plane++)
+            check_median(13, 11, 9, radius, in_plane, 1);
+    /* The in-plane 3x3 path (sorted columns) on distinct values and on
+     * images one or two pixels wide, where the clamped window repeats
+     * border columns and rows. */
+    static const size_t sizes[][2] = {{1, 1}, {1, 6}, {6, 1}, {2, 2},
+                                      {2, 7}, {31, 17}};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        for (int ties = 0; ties <= 1; ties++)
+            check_median(sizes[s][0], sizes[s][1], 3, 1, 1, ties);
 }
 
 /* A disc of 300 on 0, 64x64, 4 slices; 5 % of voxels set to -1000 or
