@@ -53,17 +53,15 @@ static void gaussian_of_delta_is_the_kernel(void **state)
     make(&b, 21, 21, 21, 1.0, 1.0, 2.0);
     sp_volume_f32(&a)[sp_volume_index(&a, 10, 10, 10)] = 1.0f;
     double sigma_mm = 1.5;
-    sp_volume *from = &a, *to = &b;
+    float taps[3][2 * DENOISE_GAUSS_MAX_RADIUS + 1];
     int radius[3];
-    for (int axis = 0; axis < 3; axis++) {
-        float taps[2 * DENOISE_GAUSS_MAX_RADIUS + 1];
+    for (int axis = 0; axis < 3; axis++)
         radius[axis] =
-            denoise_gaussian_taps(sigma_mm / from->spacing[axis], taps);
-        denoise_convolve_axis(from, to, axis, taps, radius[axis], 0, 21);
-        sp_volume *t = from;
-        from = to;
-        to = t;
-    }
+            denoise_gaussian_taps(sigma_mm / a.spacing[axis], taps[axis]);
+    assert_true(denoise_gaussian_plane(&a, &b, taps[0], radius[0], taps[1],
+                                       radius[1], 0, 21));
+    assert_true(denoise_gaussian_k(&b, taps[2], radius[2], 0, 21));
+    const sp_volume *from = &b;
     assert_int_equal(radius[0], 5);
     assert_int_equal(radius[2], 3); /* sigma 0.75 voxel along k */
     double total = 0;
@@ -266,20 +264,28 @@ static void split_ranges_give_identical_output(void **state)
         size_t cuts[] = {0, 1, 5, 6, 12};
         if (kernel == 0)
             denoise_median(&a, &whole, 2, 0, 0, 12);
-        else if (kernel == 1)
-            denoise_convolve_axis(&a, &whole, 2, taps, r, 0, 12);
+        else if (kernel == 1) {
+            assert_true(
+                denoise_gaussian_plane(&a, &whole, taps, r, taps, r, 0, 12));
+            assert_true(denoise_gaussian_k(&whole, taps, r, 0, 15));
+        }
         else
             denoise_diffusion_step(&a, &whole, 30, 0.03, 0, 0, 12);
         for (int c = 0; c < 4; c++) {
             if (kernel == 0)
                 denoise_median(&a, &parts, 2, 0, cuts[c], cuts[c + 1]);
             else if (kernel == 1)
-                denoise_convolve_axis(&a, &parts, 2, taps, r, cuts[c],
-                                      cuts[c + 1]);
+                assert_true(denoise_gaussian_plane(&a, &parts, taps, r, taps,
+                                                   r, cuts[c], cuts[c + 1]));
             else
                 denoise_diffusion_step(&a, &parts, 30, 0.03, 0, cuts[c],
                                        cuts[c + 1]);
         }
+        /* The Gaussian's k pass runs in place, split by rows j. */
+        static const size_t row_cuts[] = {0, 1, 7, 8, 15};
+        for (int c = 0; kernel == 1 && c < 4; c++)
+            assert_true(denoise_gaussian_k(&parts, taps, r, row_cuts[c],
+                                           row_cuts[c + 1]));
         assert_memory_equal(whole.data, parts.data,
                             sp_volume_count(&a) * sizeof(float));
     }
