@@ -3,12 +3,13 @@
 # and against the machine's physical floor, in one session. Prints a table
 # of medians and whether each target is met.
 #
-#   bench/compare.sh [-n RUNS] [-b BUILD_DIR] [DICOM_FOLDER ...]
+#   bench/compare.sh [-n RUNS] [-w WARMUP] [-b BUILD_DIR] [DICOM_FOLDER ...]
 #
 # Default folders: ../shared/data/conformance/ct-head-phantom-512/dicom
 # (140 slices of 512x512) and /tmp/p512/dicom, a 512x512x400 CT phantom made
-# by `spinepipe phantom` when missing. For each folder, RUNS rounds (after
-# one warm-up round that fills the page cache) run, tools interleaved:
+# by `spinepipe phantom` when missing. For each folder, RUNS rounds (default
+# 3, after WARMUP rounds, default 1, that fill the page cache and are not
+# counted) run, tools interleaved:
 #   ours-png       spinepipe run --config bench/window-png.ini
 #                  (read + soft window 40/400 + every axial slice as PNG)
 #   dcmj2pnm-loop  DCMTK dcmj2pnm +Ww 40 400 --write-png, one file at a time
@@ -29,13 +30,15 @@
 # (OpenMP) and as dcmj2pnm-P2 does.
 set -eu
 cd "$(dirname "$0")/.."
-runs=5
+runs=3
+warmup=1
 build=build
-while getopts n:b: opt; do
+while getopts n:w:b: opt; do
     case $opt in
     n) runs=$OPTARG ;;
+    w) warmup=$OPTARG ;;
     b) build=$OPTARG ;;
-    *) echo "usage: bench/compare.sh [-n RUNS] [-b BUILD_DIR] [FOLDER ...]" >&2
+    *) echo "usage: bench/compare.sh [-n RUNS] [-w WARMUP] [-b BUILD_DIR] [FOLDER ...]" >&2
        exit 64 ;;
     esac
 done
@@ -103,9 +106,14 @@ for dir in "$@"; do
         dcmdump -q +P 0002,0002 "$f" 2>/dev/null | grep -q 'ImageStorage' &&
             printf '%s\n' "$f"
     done | sort >"$tmp/files"
+    # One file per line: split on newlines only, no globbing.
     set -f
+    old_ifs=$IFS
+    IFS='
+'
     # shellcheck disable=SC2046
     set -- $(cat "$tmp/files")
+    IFS=$old_ifs
     set +f
     slices=$#
     # Voxels and in-plane spacing from our own reader.
@@ -141,7 +149,8 @@ for dir in "$@"; do
         sed -n 's/.*read_s=\([0-9.]*\).*memcpy_s=\([0-9.]*\).*/\1 \2/p' \
             "$tmp/floor_line" | awk '{ printf "%.5f %.5f 0\n", $1 + $2, $1 + $2 }' >>"$tmp/floor"
     }
-    round "$@"
+    i=0
+    while [ "$i" -lt "$warmup" ]; do round "$@"; i=$((i + 1)); done
     rm -f "$tmp"/ours-* "$tmp"/dcmj2pnm-* "$tmp"/im-* "$tmp/floor"
     i=0
     while [ "$i" -lt "$runs" ]; do round "$@"; i=$((i + 1)); done
@@ -187,4 +196,4 @@ echo
 cat "$targets"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "ratio = reference ('vs') median time / tool median time (> 1: tool faster);"
-echo "peak/f32 = peak RSS / float32 volume of the series. Medians of $runs runs after one warm-up."
+echo "peak/f32 = peak RSS / float32 volume of the series. Medians of $runs runs after $warmup warm-up round(s)."
