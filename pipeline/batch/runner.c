@@ -78,7 +78,7 @@ sp_status sp_batch_manifest_run(const sp_manifest *m,
     for (size_t i = 0; i < m->n; i++)
         if (sp_shard_has(shard, i)) {
             counts->assigned++;
-            if (!r->force && sp_outcome_ok(r->out_dir, m->studies[i].key))
+            if (sp_study_finished(r, m->studies[i].key))
                 counts->done_before++;
         }
     pool p = {r, calloc((size_t)(jobs > 0 ? jobs : 1), sizeof *p.jobs),
@@ -87,8 +87,7 @@ sp_status sp_batch_manifest_run(const sp_manifest *m,
         return sp_error_set(err, SP_NOMEM, "out of memory");
     for (size_t i = 0; i < m->n && !*stop && st == SP_OK; i++) {
         const sp_study *s = &m->studies[i];
-        if (!sp_shard_has(shard, i) ||
-            (!r->force && sp_outcome_ok(r->out_dir, s->key)))
+        if (!sp_shard_has(shard, i) || sp_study_finished(r, s->key))
             continue;
         while (p.running == p.size && !*stop)
             reap_one(&p, err, &st);

@@ -93,6 +93,17 @@ int sp_outcome_ok(const char *out_dir, const char *key)
     return ok;
 }
 
+int sp_study_finished(const sp_study_runner *r, const char *key)
+{
+    if (r->force)
+        return 0;
+    if (!r->once)
+        return sp_outcome_ok(r->out_dir, key);
+    json_t *j = sp_outcome_load(r->out_dir, key);
+    json_decref(j);
+    return j != NULL;
+}
+
 static int open_lock(const char *out_dir, const char *key)
 {
     char path[PATH_MAX];
@@ -188,7 +199,7 @@ sp_status sp_study_start(const sp_study_runner *r, const sp_study *s,
                             "lock: %s", r->out_dir, s->key, strerror(e));
     }
     /* It may have been finished between our look and the lock. */
-    if (!r->force && sp_outcome_ok(r->out_dir, s->key)) {
+    if (sp_study_finished(r, s->key)) {
         close(fd);
         return SP_OK;
     }

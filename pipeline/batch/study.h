@@ -29,6 +29,8 @@ typedef struct sp_study_runner {
     int force;
     int anonymize;
     const char *shard;            /* "K/N" for the outcome, or NULL */
+    int once;                     /* any outcome, also "failed", is final
+                                     (watch); otherwise only "ok" (batch) */
 } sp_study_runner;
 
 typedef struct sp_study_job {
@@ -49,6 +51,9 @@ sp_status sp_study_runner_init(sp_study_runner *r, sp_error *err);
 json_t *sp_outcome_load(const char *out_dir, const char *key);
 /* Nonzero when the outcome says "ok". */
 int sp_outcome_ok(const char *out_dir, const char *key);
+/* Nonzero when the study needs no run: its outcome is "ok", or with
+ * r->once any outcome exists; never with r->force. */
+int sp_study_finished(const sp_study_runner *r, const char *key);
 /* Nonzero when some process holds the study's lock now. */
 int sp_study_busy(const char *out_dir, const char *key);
 

@@ -39,5 +39,6 @@ int cmd_convert(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_stages(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 #endif
