@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 typedef struct pool {
@@ -36,7 +37,8 @@ static void report(pool *p, const sp_study_job *job, int ok, int recorded)
 static int reap_one(pool *p, sp_error *err, sp_status *st)
 {
     int status;
-    pid_t pid = waitpid(-1, &status, 0);
+    struct rusage ru;
+    pid_t pid = wait4(-1, &status, 0, &ru);
     if (pid < 0)
         return 0;
     for (int i = 0; i < p->size; i++) {
@@ -45,7 +47,8 @@ static int reap_one(pool *p, sp_error *err, sp_status *st)
             continue;
         int ok, recorded;
         sp_error e;
-        sp_status fs = sp_study_finish(p->r, job, status, &ok, &recorded, &e);
+        sp_status fs = sp_study_finish(p->r, job, status, &ru, &ok, &recorded,
+                                       &e);
         if (fs != SP_OK && *st == SP_OK) {
             *err = e;
             *st = fs;

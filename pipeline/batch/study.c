@@ -266,8 +266,8 @@ static int stopped_from_outside(int sig)
 }
 
 sp_status sp_study_finish(const sp_study_runner *r, sp_study_job *job,
-                          int wait_status, int *ok, int *recorded,
-                          sp_error *err)
+                          int wait_status, const struct rusage *usage,
+                          int *ok, int *recorded, sp_error *err)
 {
     const sp_study *s = job->study;
     *ok = WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
@@ -302,6 +302,13 @@ sp_status sp_study_finish(const sp_study_runner *r, sp_study_job *job,
         json_object_set_new(o, "error", json_string(why));
     }
     json_object_set_new(o, "seconds", json_real(now_seconds() - job->t0));
+    /* CPU time and peak memory: what capacity planning and --mem need. */
+    double cpu = (double)usage->ru_utime.tv_sec +
+                 (double)usage->ru_stime.tv_sec +
+                 (usage->ru_utime.tv_usec + usage->ru_stime.tv_usec) * 1e-6;
+    json_object_set_new(o, "cpu_seconds", json_real(cpu));
+    json_object_set_new(o, "max_rss_mb",
+                        json_real((double)usage->ru_maxrss / 1024.0));
     json_object_set_new(o, "started", json_string(job->started));
     json_object_set_new(o, "finished", json_string(finished));
     json_object_set_new(o, "host", json_string(host));

@@ -14,6 +14,7 @@
 #define SPINEPIPE_BATCH_STUDY_H
 
 #include <limits.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -61,12 +62,12 @@ int sp_study_busy(const char *out_dir, const char *key);
  * when another process holds the lock or finished the study meanwhile. */
 sp_status sp_study_start(const sp_study_runner *r, const sp_study *s,
                          sp_study_job *job, int *started, sp_error *err);
-/* The child ended with `wait_status`: write the outcome (unless the child
- * was stopped from outside) and unlock. *ok tells whether it succeeded;
- * *recorded whether an outcome was written. */
+/* The child ended with `wait_status` and used `usage` (from wait4): write
+ * the outcome (unless the child was stopped from outside) and unlock. *ok
+ * tells whether it succeeded; *recorded whether an outcome was written. */
 sp_status sp_study_finish(const sp_study_runner *r, sp_study_job *job,
-                          int wait_status, int *ok, int *recorded,
-                          sp_error *err);
+                          int wait_status, const struct rusage *usage,
+                          int *ok, int *recorded, sp_error *err);
 /* Kill a running child (SIGTERM) without recording it. */
 void sp_study_abandon(sp_study_job *job);
 

@@ -58,7 +58,8 @@ static json_t *entry(const sp_study *s, const char *status, json_t *o)
 {
     json_t *e = json_pack("{s:I, s:s, s:s, s:s}", "line", (json_int_t)s->line,
                           "path", s->path, "key", s->key, "status", status);
-    static const char *const copied[] = {"exit_code", "seconds", "series",
+    static const char *const copied[] = {"exit_code", "seconds",
+                                         "cpu_seconds", "max_rss_mb", "series",
                                          "error", "started", "finished",
                                          "host", "shard", "output", "log"};
     for (size_t i = 0; o && i < sizeof copied / sizeof *copied; i++) {
@@ -126,6 +127,10 @@ static void csv_row(FILE *f, const json_t *e)
     fputc(',', f);
     csv_number(f, json_object_get(e, "seconds"), 3);
     fputc(',', f);
+    csv_number(f, json_object_get(e, "cpu_seconds"), 3);
+    fputc(',', f);
+    csv_number(f, json_object_get(e, "max_rss_mb"), 1);
+    fputc(',', f);
     csv_number(f, json_object_get(e, "min_canal_ap_mm"), 2);
     fputc(',', f);
     csv_text(f, json_string_value(json_object_get(e, "min_canal_ap_level")));
@@ -146,8 +151,8 @@ static sp_status write_csv(const json_t *studies, const char *path,
     if (st != SP_OK)
         return st;
     fputs("line,path,key,status,exit_code,series_total,series_ok,"
-          "series_failed,seconds,min_canal_ap_mm,min_canal_ap_level,"
-          "levels_flagged,worst_finding,error\n",
+          "series_failed,seconds,cpu_seconds,max_rss_mb,min_canal_ap_mm,"
+          "min_canal_ap_level,levels_flagged,worst_finding,error\n",
           af.fp);
     size_t i;
     const json_t *e;

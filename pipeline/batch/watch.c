@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -228,8 +229,9 @@ static void write_summary(watcher *w)
 static void reap(watcher *w)
 {
     int status;
+    struct rusage ru;
     pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+    while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0)
         for (size_t i = 0; i < w->n; i++) {
             wstudy *s = &w->st[i];
             if (s->state != RUNNING || s->job.pid != pid)
@@ -237,7 +239,7 @@ static void reap(watcher *w)
             int ok, recorded;
             sp_error err;
             s->job.study = &s->s; /* the array may have moved */
-            if (sp_study_finish(w->o->runner, &s->job, status, &ok,
+            if (sp_study_finish(w->o->runner, &s->job, status, &ru, &ok,
                                 &recorded, &err) != SP_OK)
                 sp_log(SP_LOG_ERROR, NULL, "%s", err.message);
             w->running--;

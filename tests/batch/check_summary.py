@@ -42,8 +42,9 @@ for r, s in zip(rows, doc["studies"]):
         errors.append(f"{s['path']}: CSV status/exit differ from the outcome")
     if int(r["series_ok"]) != o["series"]["ok"] or int(r["series_total"]) != o["series"]["total"]:
         errors.append(f"{s['path']}: CSV series counts differ from the outcome")
-    if o["status"] == "ok" and float(r["seconds"]) <= 0:
-        errors.append(f"{s['path']}: no duration")
+    if o["status"] == "ok" and not (float(r["seconds"]) > 0 and float(r["cpu_seconds"]) > 0
+                                    and float(r["max_rss_mb"]) > 1):
+        errors.append(f"{s['path']}: no duration, CPU time or peak memory")
     if o["status"] == "failed" and not r["error"]:
         errors.append(f"{s['path']}: failed without a reason")
 for e in errors:
