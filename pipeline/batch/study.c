@@ -113,7 +113,11 @@ static int open_lock(const char *out_dir, const char *key)
 
 int sp_study_busy(const char *out_dir, const char *key)
 {
-    int fd = open_lock(out_dir, key);
+    /* Read-only and never creating: --status must work on a read-only
+     * copy and leave no lock files behind. */
+    char path[PATH_MAX];
+    study_path(path, sizeof path, out_dir, "locks", key, ".lock");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
     int busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;

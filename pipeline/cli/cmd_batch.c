@@ -136,7 +136,8 @@ static int do_summarize(const sp_manifest *m, const args *a)
 {
     sp_batch_state s;
     sp_error err;
-    if (sp_batch_summary_write(m, a->out, &s, &err) != SP_OK)
+    if (sp_mkdirs(a->out, &err) != SP_OK ||
+        sp_batch_summary_write(m, a->out, &s, &err) != SP_OK)
         return cli_fail(&err);
     print_state(stderr, &s);
     fprintf(stderr, "spinepipe batch: wrote %s/summary.json and "

@@ -10,7 +10,7 @@ src=$SPINEPIPE_SOURCE_ROOT
 data=$SPINEPIPE_DATA/spine
 . "$(dirname "$0")/batch_lib.sh"
 
-echo "1..37"
+echo "1..43"
 
 # --- command line ---
 "$exe" batch --help >/dev/null
@@ -162,3 +162,36 @@ check "two unsharded runs at once: every study exactly once" \
     sh -c "[ $(count "$tmp/cc/outcomes" '*.json') -eq $nall ] && [ $(starts_max "$tmp/cc") -eq 1 ]"
 "$exe" batch "$tmp/all.txt" -o "$tmp/cc" --status >/dev/null
 check "and all of them done" eq $? 0
+
+# --- --slurm against a stand-in sbatch: arguments, job ID, the script ---
+mkdir -p "$tmp/bin"
+cat >"$tmp/bin/sbatch" <<'SH'
+#!/bin/sh
+printf '%s\n' "$@" >"$FAKE_SBATCH_ARGS"
+[ -n "${FAKE_SBATCH_FAIL:-}" ] && { echo "sbatch: error: no partition" >&2; exit 1; }
+echo "4242;spinecluster"
+SH
+chmod +x "$tmp/bin/sbatch"
+odd="$tmp/out 'q' \"x\""
+job=$(PATH="$tmp/bin:$PATH" FAKE_SBATCH_ARGS=$tmp/sbatch.args "$exe" batch \
+    "$m/manifest.txt" -o "$odd" --slurm --array-size 50 --partition short \
+    --cpus-per-task 2 --mem 4G 2>"$tmp/slurm.err")
+check "--slurm prints the job ID sbatch gave" [ "$job" = 4242 ]
+check "sbatch gets the array (capped at 5 studies), partition, CPUs, memory" \
+    sh -c "grep -qx -- '--array=0-4' '$tmp/sbatch.args' && grep -qx -- '--partition=short' '$tmp/sbatch.args' && grep -qx -- '--cpus-per-task=2' '$tmp/sbatch.args' && grep -qx -- '--mem=4G' '$tmp/sbatch.args' && grep -q -- '--output=.*/slurm/logs/%A_%a.log' '$tmp/sbatch.args'"
+script=$(tail -1 "$tmp/sbatch.args")
+SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=5 sh "$script" 2>"$tmp/task.err"
+rc=$?
+one_task() {
+    [ $rc -eq 0 ] && [ "$(count "$odd/outcomes" '*.json')" -eq 1 ] &&
+        grep -q '"shard": "1/5"' "$odd"/outcomes/*.json &&
+        grep -q '"path": ".*/rel/mr axial"' "$odd"/outcomes/*.json
+}
+check "the script, run as task 1 of 5, does exactly its one study (line 4)" one_task
+check "outside a job array the script refuses to run" \
+    sh -c "! env -u SLURM_ARRAY_TASK_ID sh '$script' 2>/dev/null"
+PATH="$tmp/bin:$PATH" FAKE_SBATCH_ARGS=$tmp/sbatch.args FAKE_SBATCH_FAIL=1 \
+    "$exe" batch "$m/manifest.txt" -o "$tmp/o2" --slurm >/dev/null 2>&1
+check "a failing sbatch exits 69" eq $? 69
+"$exe" batch "$m/manifest.txt" -o "$tmp/100%" --slurm >/dev/null 2>&1
+check "an output folder with '%' (a Slurm pattern) exits 64" eq $? 64
