@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,20 @@ sp_status sp_study_dirs(const char *out_dir, sp_error *err)
             return st;
     }
     return SP_OK;
+}
+
+void sp_study_share_cpus(int jobs)
+{
+    const char *env = getenv("SPINEPIPE_THREADS");
+    if (env && *env)
+        return;
+    cpu_set_t set;
+    int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                           : 1;
+    int each = cpus / (jobs > 0 ? jobs : 1);
+    char text[16];
+    snprintf(text, sizeof text, "%d", each > 0 ? each : 1);
+    setenv("SPINEPIPE_THREADS", text, 1);
 }
 
 sp_status sp_study_runner_init(sp_study_runner *r, sp_error *err)

@@ -45,6 +45,11 @@ typedef struct sp_study_job {
 
 /* Create OUT/{studies,logs,locks,outcomes}. */
 sp_status sp_study_dirs(const char *out_dir, sp_error *err);
+/* Unless SPINEPIPE_THREADS is set, set it so that `jobs` children share
+ * the CPUs this process may run on (sched_getaffinity: a Slurm or cgroup
+ * allocation, not the whole node), at least one thread each. Call before
+ * any child starts. */
+void sp_study_share_cpus(int jobs);
 /* Fill runner->exe from /proc/self/exe. */
 sp_status sp_study_runner_init(sp_study_runner *r, sp_error *err);
 

@@ -197,6 +197,7 @@ static int do_run(const sp_manifest *m, const args *a)
         return cli_usage_error("batch", "%s", err.message);
     if (sp_study_runner_init(&r, &err) != SP_OK)
         return cli_fail(&err);
+    sp_study_share_cpus(a->jobs ? a->jobs : 1);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal; /* no SA_RESTART: waitpid must return */

@@ -134,6 +134,7 @@ int cmd_watch(int argc, char **argv)
     o.dir = argv[optind];
     if (sp_study_runner_init(&r, &err) != SP_OK)
         return cli_fail(&err);
+    sp_study_share_cpus(o.jobs);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
