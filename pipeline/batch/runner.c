@@ -39,6 +39,18 @@ static int reap_one(pool *p, sp_error *err, sp_status *st)
     int status;
     struct rusage ru;
     pid_t pid = wait4(-1, &status, 0, &ru);
+    if (pid < 0 && errno == ECHILD) {
+        /* Our children are gone without a status (cannot happen unless
+         * SIGCHLD is ignored): leave their studies pending. */
+        for (int i = 0; i < p->size; i++)
+            if (p->jobs[i].pid > 0) {
+                p->jobs[i].pid = 0;
+                sp_study_abandon(&p->jobs[i]);
+                p->counts->interrupted++;
+                p->running--;
+            }
+        return 0;
+    }
     if (pid < 0)
         return 0;
     for (int i = 0; i < p->size; i++) {
