@@ -111,12 +111,14 @@ sp_status sp_batch_manifest_run(const sp_manifest *m,
         sp_study_job *slot = free_slot(&p);
         int started;
         st = sp_study_start(r, s, slot, &started, err);
-        if (st == SP_OK && started)
+        if (st == SP_OK && started) {
             p.running++;
-        else if (st == SP_OK) {
+        } else if (st == SP_OK && sp_study_finished(r, s->key)) {
+            counts->done_before++; /* finished by another process */
+        } else if (st == SP_OK) {
             counts->busy++;
-            fprintf(stderr, "spinepipe batch: %s: taken by another "
-                    "process or finished meanwhile\n", s->path);
+            fprintf(stderr, "spinepipe batch: %s: being run by another "
+                    "process\n", s->path);
         }
     }
     while (p.running > 0 && !*stop)

@@ -49,6 +49,8 @@ typedef struct watcher {
     wmap *wds;
     size_t n_wds, cap_wds;
     int running;
+    int summary_due;     /* a study finished since the last summary */
+    double last_summary; /* monotonic */
 } watcher;
 
 static double now_seconds(void)
@@ -249,7 +251,7 @@ static void reap(watcher *w)
                     !recorded ? "interrupted" : ok ? "ok" : "FAILED",
                     s->s.path, s->s.key);
             if (recorded)
-                write_summary(w);
+                w->summary_due = 1;
         }
 }
 
@@ -376,9 +378,19 @@ sp_status sp_watch(const sp_watch_options *o, sp_error *err)
         if (r > 0)
             drain(&w);
         reap(&w);
+        /* The summary reads every outcome: at most every 10 s while
+         * studies run, at once when the watcher falls idle. */
+        double now = now_seconds();
+        if (w.summary_due && (w.running == 0 || now - w.last_summary >= 10)) {
+            write_summary(&w);
+            w.summary_due = 0;
+            w.last_summary = now;
+        }
         if (!*o->stop)
             start_ready(&w);
     }
+    if (w.summary_due)
+        write_summary(&w);
     watcher_free(&w);
     return SP_OK;
 }

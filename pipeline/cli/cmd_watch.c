@@ -33,7 +33,7 @@ static void print_help(FILE *out)
             "for --quiet\nseconds or as soon as it holds the --done-marker "
             "file. Outputs, logs\nand one outcome file per study go to OUT "
             "as for 'spinepipe batch', with\nOUT/summary.csv and "
-            "summary.json rewritten after each study. A study\nwith an "
+            "summary.json rewritten as studies end. A study\nwith an "
             "outcome is never run again, also after a restart; one cut "
             "short\nby a stop runs again on the next start. Folders named "
             ".* are ignored\n(copy as .name, then rename). Stop with SIGINT "
