@@ -9,7 +9,8 @@
  * sp_status (sp_status_exit_code); these two are ours. */
 enum {
     SP_EXIT_OK = 0,
-    SP_EXIT_PARTIAL = 3 /* some inputs were skipped or failed, rest ok */
+    SP_EXIT_PARTIAL = 3, /* some inputs were skipped or failed, rest ok */
+    SP_EXIT_PENDING = 75 /* batch: studies not finished yet (EX_TEMPFAIL) */
 };
 
 /* A subcommand gets argv with argv[0] set to "spinepipe <name>" and returns
@@ -31,11 +32,13 @@ int cli_fail(const sp_error *err);
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+int cmd_batch(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_listen(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_stages(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 #endif

@@ -13,6 +13,8 @@ static const cli_command commands[] = {
     {"run", "run series through a pipeline of stages", cmd_run},
     {"stages", "list stage plugins and their parameters", cmd_stages},
     {"listen", "receive DICOM over the network and process each series", cmd_listen},
+    {"batch", "run the study folders of a manifest (resumable; Slurm arrays)", cmd_batch},
+    {"watch", "run each study folder dropped into a folder, once", cmd_watch},
     {"phantom", "write a synthetic lumbar spine series with its ground truth", cmd_phantom},
     {NULL, NULL, NULL},
 };
