@@ -171,6 +171,18 @@ sp_status open_pixels(spd_pixels *px, sp_error *err)
         return fail(err, SP_DECODE, px->path,
                     "pixel data is shorter than declared", detail);
     }
+    // Trailing padding (up to one frame, as in pydicom's MR_small_padded)
+    // is ignored; a whole frame or more beyond the declared size means the
+    // header's matrix, bit depth or frame count does not describe the data.
+    if (px->raw_len - need >= need / px->frames) {
+        char detail[160];
+        std::snprintf(detail, sizeof detail,
+                      " (%zu bytes; %u x %u x %u bits x %u frames need %zu)",
+                      px->raw_len, (unsigned)cols, (unsigned)rows,
+                      (unsigned)bits, (unsigned)px->frames, need);
+        return fail(err, SP_DECODE, px->path,
+                    "pixel data is longer than declared", detail);
+    }
     return SP_OK;
 }
 
