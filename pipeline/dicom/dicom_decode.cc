@@ -2,6 +2,9 @@
 // applied in double. Uncompressed data is read straight from the PixelData
 // element; RLE, JPEG and JPEG-LS go through DCMTK's decoders; JPEG 2000
 // fragments go to OpenJPEG (dicom_j2k.c), which DCMTK 3.6.7 lacks.
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -34,6 +37,8 @@ struct spd_pixels {
 };
 
 namespace {
+
+const Uint32 kEagerLength = 65536;
 
 bool is_j2k(const char *uid)
 {
@@ -87,7 +92,17 @@ sp_status map_j2k_frames(spd_pixels *px, sp_error *err)
 
 sp_status open_pixels(spd_pixels *px, sp_error *err)
 {
-    OFCondition cond = px->ff.loadFile(px->path.c_str());
+    // DCMTK allocates an element's declared length before reading it, so
+    // a small file can claim gigabytes. Elements over 64 KiB stay on disk
+    // until used (most never are), and the pixel data's declared length is
+    // checked against the file size before it is loaded.
+    struct stat st;
+    if (stat(px->path.c_str(), &st) != 0)
+        return fail(err, SP_IO, px->path, "cannot read: ",
+                    std::strerror(errno));
+    OFCondition cond = px->ff.loadFile(px->path.c_str(), EXS_Unknown,
+                                       EGL_noChange, kEagerLength,
+                                       ERM_autoDetect);
     if (cond.bad())
         return fail(err, SP_IO, px->path, "cannot read: ", cond.text());
     DcmDataset *ds = px->ff.getDataset();
@@ -155,6 +170,15 @@ sp_status open_pixels(spd_pixels *px, sp_error *err)
     } else if (bits == 32 && xfer.getByteOrder() != EBO_LittleEndian) {
         return fail(err, SP_UNSUPPORTED, px->path,
                     "32-bit pixel data in big endian is not supported");
+    }
+    if (!xfer.isEncapsulated() && xfer.getStreamCompression() == ESC_none &&
+        elem->getLength() > (Uint32)st.st_size) {
+        char detail[96];
+        std::snprintf(detail, sizeof detail, " (%lu bytes in a file of %lld)",
+                      (unsigned long)elem->getLength(),
+                      (long long)st.st_size);
+        return fail(err, SP_FORMAT, px->path,
+                    "PixelData is longer than the file", detail);
     }
     Uint8 *raw = nullptr;
     if (elem->getUint8Array(raw).bad() || !raw)
