@@ -138,6 +138,8 @@ typedef struct bytes {
 
 static void put(bytes *b, const void *data, size_t n)
 {
+    if (n == 0)
+        return;
     if (b->n + n > b->cap) {
         size_t cap = (b->n + n) * 2;
         uint8_t *p = realloc(b->p, cap);
