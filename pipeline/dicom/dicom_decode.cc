@@ -144,6 +144,11 @@ sp_status open_pixels(spd_pixels *px, sp_error *err)
     DcmElement *elem = nullptr;
     if (ds->findAndGetElement(DCM_PixelData, elem).bad() || !elem)
         return fail(err, SP_NOTIMAGE, px->path, "no pixel data");
+    // A hostile file can give (7FE0,0010) another VR; DCMTK then makes a
+    // plain element, not a DcmPixelData (found by fuzzing).
+    if (elem->ident() != EVR_PixelData)
+        return fail(err, SP_FORMAT, px->path,
+                    "PixelData has an unexpected value representation");
     DcmPixelData *pd = static_cast<DcmPixelData *>(elem);
     DcmXfer xfer(ds->getOriginalXfer());
     if (xfer.isEncapsulated() && is_j2k(xfer.getXferID())) {
