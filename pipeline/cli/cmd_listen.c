@@ -91,10 +91,14 @@ static void print_help(FILE *out)
 {
     fprintf(out,
             "usage: spinepipe listen --port P --spool DIR [--aet AET]\n"
-            "                        [--dest AET@HOST:PORT] [--allow AET]...\n"
+            "                        [--dest AET@HOST:PORT]\n"
+            "                        (--allow AET... | --allow-any)\n"
             "                        [--bind ADDR] [--jobs N] [--quiet S]\n"
             "                        [--max-associations N] "
             "[--idle-timeout S]\n"
+            "                        [--max-dataset-mb N]\n"
+            "                        [--tls-key PEM --tls-cert PEM "
+            "[--tls-ca PEM]]\n"
             "                        [--send-attempts N] [--retry-delay S]\n"
             "                        [--config FILE] [--set S.P=V]... "
             "[--log-level L]\n\n"
@@ -111,8 +115,11 @@ static void print_help(FILE *out)
             "      --dest AET@HOST:PORT  where DICOM results are sent "
             "(default: kept)\n"
             "      --allow AET           accepted calling AE title "
-            "(repeatable;\n"
-            "                            default: any)\n"
+            "(repeatable); others\n"
+            "                            are refused\n"
+            "      --allow-any           accept every calling AE title "
+            "(one of the two\n"
+            "                            is required)\n"
             "      --bind ADDR           IPv4 address to bind (default "
             "127.0.0.1)\n"
             "  -j, --jobs N              series processed in parallel "
@@ -127,6 +134,14 @@ static void print_help(FILE *out)
             "      --idle-timeout S      abort an association silent for "
             "S seconds\n"
             "                            (default 60)\n"
+            "      --max-dataset-mb N    abort an association sending a "
+            "data set over\n"
+            "                            N MiB (default 1024; fractions allowed)\n"
+            "      --tls-key PEM         private key: TLS only, plaintext "
+            "refused\n"
+            "      --tls-cert PEM        our certificate (with --tls-key)\n"
+            "      --tls-ca PEM          require client certificates "
+            "signed by this CA\n"
             "      --send-attempts N     tries per result batch before the "
             "dead-letter\n"
             "                            folder (default 3)\n"
@@ -158,13 +173,19 @@ static int parse_number(const char *arg, const char *name, double lo,
 int cmd_listen(int argc, char **argv)
 {
     enum { O_DEST = 256, O_ALLOW, O_BIND, O_QUIET, O_MAXASSOC, O_IDLE,
-           O_ATTEMPTS, O_RETRY, O_LOG };
+           O_ATTEMPTS, O_RETRY, O_LOG, O_ALLOW_ANY, O_MAXDS, O_TLS_KEY,
+           O_TLS_CERT, O_TLS_CA };
     static const struct option opts[] = {
         {"port", required_argument, NULL, 'p'},
         {"spool", required_argument, NULL, 'd'},
         {"aet", required_argument, NULL, 'a'},
         {"dest", required_argument, NULL, O_DEST},
         {"allow", required_argument, NULL, O_ALLOW},
+        {"allow-any", no_argument, NULL, O_ALLOW_ANY},
+        {"max-dataset-mb", required_argument, NULL, O_MAXDS},
+        {"tls-key", required_argument, NULL, O_TLS_KEY},
+        {"tls-cert", required_argument, NULL, O_TLS_CERT},
+        {"tls-ca", required_argument, NULL, O_TLS_CA},
         {"bind", required_argument, NULL, O_BIND},
         {"jobs", required_argument, NULL, 'j'},
         {"quiet", required_argument, NULL, O_QUIET},
@@ -218,6 +239,15 @@ int cmd_listen(int argc, char **argv)
                                        "title", optarg);
             allowed[n_allowed++] = optarg;
             break;
+        case O_ALLOW_ANY: o.allow_any = 1; break;
+        case O_MAXDS:
+            if (parse_number(optarg, "max-dataset-mb", 0.01, 65536, &v))
+                return 64;
+            o.max_dataset_bytes = (size_t)(v * 1048576.0);
+            break;
+        case O_TLS_KEY: o.tls_key = optarg; break;
+        case O_TLS_CERT: o.tls_cert = optarg; break;
+        case O_TLS_CA: o.tls_ca = optarg; break;
         case O_BIND: o.bind_addr = optarg; break;
         case 'j':
             if (parse_number(optarg, "jobs", 1, 256, &v))
@@ -275,6 +305,13 @@ int cmd_listen(int argc, char **argv)
     if (!sp_net_valid_aet(o.aet))
         return cli_usage_error("listen", "--aet '%s': 1 to 16 printable "
                                "characters", o.aet);
+    if (n_allowed == 0 && !o.allow_any)
+        return cli_usage_error("listen", "no --allow AET given: name the "
+                               "calling AE titles to accept, or --allow-any "
+                               "to accept every one");
+    if (!o.tls_key != !o.tls_cert || (o.tls_ca && !o.tls_key))
+        return cli_usage_error("listen", "TLS needs both --tls-key and "
+                               "--tls-cert (--tls-ca only with them)");
     ssize_t len = readlink("/proc/self/exe", ctx.exe, sizeof ctx.exe - 1);
     if (len <= 0)
         return cli_usage_error("listen", "cannot find the spinepipe "
@@ -292,8 +329,9 @@ int cmd_listen(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    fprintf(stderr, "spinepipe listen: %s on %s:%d, spool %s\n", o.aet,
-            o.bind_addr ? o.bind_addr : "127.0.0.1", o.port, o.spool);
+    fprintf(stderr, "spinepipe listen: %s on %s:%d%s, spool %s\n", o.aet,
+            o.bind_addr ? o.bind_addr : "127.0.0.1", o.port,
+            o.tls_key ? " (TLS)" : "", o.spool);
     if (sp_listen(&o, &err) != SP_OK)
         return cli_fail(&err);
     return SP_EXIT_OK;

@@ -2,6 +2,9 @@
 // applied in double. Uncompressed data is read straight from the PixelData
 // element; RLE, JPEG and JPEG-LS go through DCMTK's decoders; JPEG 2000
 // fragments go to OpenJPEG (dicom_j2k.c), which DCMTK 3.6.7 lacks.
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -34,6 +37,8 @@ struct spd_pixels {
 };
 
 namespace {
+
+const Uint32 kEagerLength = 65536;
 
 bool is_j2k(const char *uid)
 {
@@ -87,7 +92,17 @@ sp_status map_j2k_frames(spd_pixels *px, sp_error *err)
 
 sp_status open_pixels(spd_pixels *px, sp_error *err)
 {
-    OFCondition cond = px->ff.loadFile(px->path.c_str());
+    // DCMTK allocates an element's declared length before reading it, so
+    // a small file can claim gigabytes. Elements over 64 KiB stay on disk
+    // until used (most never are), and the pixel data's declared length is
+    // checked against the file size before it is loaded.
+    struct stat st;
+    if (stat(px->path.c_str(), &st) != 0)
+        return fail(err, SP_IO, px->path, "cannot read: ",
+                    std::strerror(errno));
+    OFCondition cond = px->ff.loadFile(px->path.c_str(), EXS_Unknown,
+                                       EGL_noChange, kEagerLength,
+                                       ERM_autoDetect);
     if (cond.bad())
         return fail(err, SP_IO, px->path, "cannot read: ", cond.text());
     DcmDataset *ds = px->ff.getDataset();
@@ -129,6 +144,11 @@ sp_status open_pixels(spd_pixels *px, sp_error *err)
     DcmElement *elem = nullptr;
     if (ds->findAndGetElement(DCM_PixelData, elem).bad() || !elem)
         return fail(err, SP_NOTIMAGE, px->path, "no pixel data");
+    // A hostile file can give (7FE0,0010) another VR; DCMTK then makes a
+    // plain element, not a DcmPixelData (found by fuzzing).
+    if (elem->ident() != EVR_PixelData)
+        return fail(err, SP_FORMAT, px->path,
+                    "PixelData has an unexpected value representation");
     DcmPixelData *pd = static_cast<DcmPixelData *>(elem);
     DcmXfer xfer(ds->getOriginalXfer());
     if (xfer.isEncapsulated() && is_j2k(xfer.getXferID())) {
@@ -156,6 +176,15 @@ sp_status open_pixels(spd_pixels *px, sp_error *err)
         return fail(err, SP_UNSUPPORTED, px->path,
                     "32-bit pixel data in big endian is not supported");
     }
+    if (!xfer.isEncapsulated() && xfer.getStreamCompression() == ESC_none &&
+        elem->getLength() > (Uint32)st.st_size) {
+        char detail[96];
+        std::snprintf(detail, sizeof detail, " (%lu bytes in a file of %lld)",
+                      (unsigned long)elem->getLength(),
+                      (long long)st.st_size);
+        return fail(err, SP_FORMAT, px->path,
+                    "PixelData is longer than the file", detail);
+    }
     Uint8 *raw = nullptr;
     if (elem->getUint8Array(raw).bad() || !raw)
         return fail(err, SP_DECODE, px->path, "cannot read the pixel data");
@@ -170,6 +199,18 @@ sp_status open_pixels(spd_pixels *px, sp_error *err)
                       px->raw_len, (unsigned)px->frames);
         return fail(err, SP_DECODE, px->path,
                     "pixel data is shorter than declared", detail);
+    }
+    // Trailing padding (up to one frame, as in pydicom's MR_small_padded)
+    // is ignored; a whole frame or more beyond the declared size means the
+    // header's matrix, bit depth or frame count does not describe the data.
+    if (px->raw_len - need >= need / px->frames) {
+        char detail[160];
+        std::snprintf(detail, sizeof detail,
+                      " (%zu bytes; %u x %u x %u bits x %u frames need %zu)",
+                      px->raw_len, (unsigned)cols, (unsigned)rows,
+                      (unsigned)bits, (unsigned)px->frames, need);
+        return fail(err, SP_DECODE, px->path,
+                    "pixel data is longer than declared", detail);
     }
     return SP_OK;
 }

@@ -1,6 +1,8 @@
 /* sp_dicom_load_series: decode every slice into one float32 volume in
  * patient space, within a memory budget checked before allocating. */
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -25,6 +27,32 @@ static void prepare_pages(void *data, size_t bytes)
 #endif
     (void)data;
     (void)bytes;
+}
+
+/* SPINEPIPE_MAX_MEMORY (bytes, or with a K, M or G suffix) when it is set
+ * and valid, else SPD_DEFAULT_MAX_BYTES. Read on every load, so the CLI,
+ * the listener's jobs and batch runs share one setting. */
+static size_t default_budget(void)
+{
+    const char *env = getenv("SPINEPIPE_MAX_MEMORY");
+    if (!env || !*env)
+        return SPD_DEFAULT_MAX_BYTES;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(env, &end, 10);
+    unsigned shift = 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30;
+    if (shift)
+        end++;
+    if (errno || end == env || *end || env[0] == '-' || v == 0 ||
+        v > (SIZE_MAX >> shift))
+        return SPD_DEFAULT_MAX_BYTES;
+    return (size_t)v << shift;
 }
 
 static void series_geometry(const sp_dicom_series *s, double m[4][4])
@@ -68,7 +96,7 @@ sp_status sp_dicom_load_series(const sp_dicom_series *series,
                             "%s: colour images are not loaded as volumes",
                             first);
     size_t budget = options && options->max_bytes ? options->max_bytes
-                                                  : SPD_DEFAULT_MAX_BYTES;
+                                                  : default_budget();
     size_t plane, bytes;
     if (__builtin_mul_overflow((size_t)series->rows, (size_t)series->columns,
                                &plane) ||

@@ -4,6 +4,7 @@
  * the file, line, stage and parameter. */
 #include "engine.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <ini.h>
 #include <limits.h>
@@ -113,7 +114,9 @@ static char *reader(char *str, int num, void *stream)
     char *t = str;
     if (s->line == 1 && strncmp(t, "\xEF\xBB\xBF", 3) == 0)
         t += 3;
-    t += strspn(t, " \t");
+    /* The same leading white space inih skips (isspace: also \f, \v). */
+    while (isspace((unsigned char)*t))
+        t++;
     if (*t == '[') {
         char *close = strchr(t, ']');
         if (close) {
@@ -212,6 +215,14 @@ static int handler(void *user, const char *section, const char *name,
         return 1;
     if (!*section) {
         fail_at(s, "'%s' is set before any [section]", name);
+        return 0;
+    }
+    /* Our reader and inih must agree on the section (a name inih
+     * truncates, odd white space); otherwise the key has no stage. */
+    if (strcmp(section, s->section) != 0 ||
+        (!s->in_pipeline && s->p->n_stages == 0)) {
+        fail_at(s, "section [%.60s] cannot be read (at most 49 printable "
+                "characters)", section);
         return 0;
     }
     if (!note_key(s, section, name))

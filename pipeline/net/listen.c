@@ -57,6 +57,13 @@ sp_status sp_net_send_retry(const sp_net_peer *dest, const char *our_aet,
     return st;
 }
 
+void spn_report_oversize(const char *calling_aet, size_t limit)
+{
+    sp_log(SP_LOG_ERROR, NULL, "association from '%s' aborted: a data set "
+           "exceeded the limit of %zu bytes (--max-dataset-mb)",
+           calling_aet, limit);
+}
+
 void spn_report_acks(size_t n, double median_ms, double p99_ms,
                      double max_ms)
 {

@@ -33,16 +33,30 @@ typedef sp_status (*sp_job_fn)(void *user, const char *job_id,
                                const char *series_dir, const char *out_dir,
                                sp_error *err);
 
+/* Default limit of one received data set (1 GiB). */
+#define SP_NET_MAX_DATASET ((size_t)1 << 30)
+
 typedef struct sp_listen_options {
     const char *aet;               /* our AE title */
     const char *bind_addr;         /* NULL: 127.0.0.1 */
     int port;
-    const char *const *allowed_aets; /* calling AE titles; none: any */
+    const char *const *allowed_aets; /* accepted calling AE titles */
     size_t n_allowed_aets;
+    int allow_any;                 /* nonzero: every calling AE title; else
+                                      only allowed_aets (none: refuse all) */
     const char *spool;             /* spool and queue root (created) */
     double quiet_seconds;          /* series complete after this silence */
     int max_associations;          /* concurrent associations */
     int idle_timeout;              /* seconds without a PDU, then abort */
+    size_t max_dataset_bytes;      /* larger C-STORE data sets abort the
+                                      association; 0: SP_NET_MAX_DATASET */
+    /* TLS (DCMTK dcmtls over OpenSSL): with tls_key and tls_cert (PEM)
+     * every association must be TLS; plaintext connections are dropped.
+     * tls_ca (PEM file) makes client certificates mandatory and checked
+     * against it. All NULL: plain TCP. */
+    const char *tls_key;
+    const char *tls_cert;
+    const char *tls_ca;
     int jobs;                      /* worker threads */
     sp_job_fn run_job;
     void *user;

@@ -22,6 +22,10 @@ extern const size_t spn_n_transfer_syntaxes;
 sp_status spn_serve(const sp_listen_options *o, sp_spool *spool,
                     sp_error *err);
 
+/* Log an association aborted because its data set exceeded the limit
+ * (listen.c). */
+void spn_report_oversize(const char *calling_aet, size_t limit);
+
 /* Log the C-STORE acknowledgement times at the end (listen.c). */
 void spn_report_acks(size_t n, double median_ms, double p99_ms,
                      double max_ms);

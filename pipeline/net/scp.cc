@@ -29,6 +29,7 @@
 #include "dcmtk/dcmdata/dcuid.h"
 #include "dcmtk/dcmnet/dul.h"
 #include "dcmtk/dcmnet/scpthrd.h"
+#include "dcmtk/dcmtls/tlslayer.h"
 
 #include "net_internal.h"
 #include "spool.h"
@@ -47,6 +48,8 @@ struct Shared {
     sp_spool *spool = nullptr;
     std::string aet;
     std::vector<std::string> allowed;
+    bool allow_any = false;
+    size_t max_dataset = SP_NET_MAX_DATASET;
     std::atomic<unsigned long> next_assoc{1};
     // Milliseconds from a dataset fully received to its response sent.
     std::mutex lock;
@@ -85,7 +88,8 @@ bool get_uid(DcmDataset *ds, const DcmTagKey &tag, OFString &out)
 
 class StoreSCP : public DcmThreadSCP {
 public:
-    StoreSCP() = default;
+    // The association's socket: shut down to stop an oversized data set.
+    explicit StoreSCP(int sock) : sock_(sock) {}
 
 protected:
     OFBool checkCalledAETitleAccepted(const OFString &called) override
@@ -95,7 +99,7 @@ protected:
 
     OFBool checkCallingAETitleAccepted(const OFString &calling) override
     {
-        if (g_shared->allowed.empty())
+        if (g_shared->allow_any)
             return OFTrue;
         std::string t = trimmed(calling);
         for (const std::string &a : g_shared->allowed)
@@ -114,6 +118,18 @@ protected:
         if (assoc_)
             sp_spool_assoc_end(g_shared->spool, assoc_);
         assoc_ = 0;
+    }
+
+    // DCMTK collects a whole data set in memory before handing it over, so
+    // the limit is enforced while it arrives: past it the socket is shut
+    // down, the receive fails and the association ends.
+    void notifyRECEIVEProgress(const unsigned long bytes) override
+    {
+        if (bytes <= g_shared->max_dataset || oversize_)
+            return;
+        oversize_ = true;
+        spn_report_oversize(getPeerAETitle().c_str(), g_shared->max_dataset);
+        shutdown(sock_, SHUT_RDWR);
     }
 
     OFCondition handleIncomingCommand(T_DIMSE_Message *msg,
@@ -178,6 +194,8 @@ private:
     }
 
     unsigned long assoc_ = 0;
+    int sock_;
+    bool oversize_ = false;
 };
 
 // One association's thread.
@@ -211,6 +229,43 @@ int bind_socket(const char *addr, int port, sp_error *err)
         return -1;
     }
     return fd;
+}
+
+// The TLS layer for --tls-key/--tls-cert: a modern profile (BCP 195),
+// client certificates required and checked only when a CA is given.
+sp_status make_tls(const sp_listen_options *o, T_ASC_Network *net,
+                   std::unique_ptr<DcmTLSTransportLayer> &tls, sp_error *err)
+{
+    DcmTLSTransportLayer::initializeOpenSSL();
+    tls.reset(new DcmTLSTransportLayer(NET_ACCEPTOR, nullptr, OFFalse));
+    if (!*tls)
+        return sp_error_set(err, SP_NETWORK, "cannot start TLS (OpenSSL)");
+    if (tls->setPrivateKeyFile(o->tls_key, DCF_Filetype_PEM).bad())
+        return sp_error_set(err, SP_CONFIG, "--tls-key %s: cannot read a PEM "
+                            "private key", o->tls_key);
+    if (tls->setCertificateFile(o->tls_cert, DCF_Filetype_PEM).bad())
+        return sp_error_set(err, SP_CONFIG, "--tls-cert %s: cannot read a "
+                            "PEM certificate", o->tls_cert);
+    if (!tls->checkPrivateKeyMatchesCertificate())
+        return sp_error_set(err, SP_CONFIG, "--tls-key %s does not match "
+                            "--tls-cert %s", o->tls_key, o->tls_cert);
+    if (o->tls_ca) {
+        if (tls->addTrustedCertificateFile(o->tls_ca, DCF_Filetype_PEM).bad())
+            return sp_error_set(err, SP_CONFIG, "--tls-ca %s: cannot read a "
+                                "PEM certificate", o->tls_ca);
+        tls->setCertificateVerification(DCV_requireCertificate);
+    } else {
+        tls->setCertificateVerification(DCV_ignoreCertificate);
+    }
+    OFCondition cond = tls->setTLSProfile(TSP_Profile_BCP195);
+    if (cond.good())
+        cond = tls->activateCipherSuites();
+    if (cond.good())
+        cond = ASC_setTransportLayer(net, tls.get(), 0);
+    if (cond.bad())
+        return sp_error_set(err, SP_NETWORK, "cannot configure TLS: %s",
+                            cond.text());
+    return SP_OK;
 }
 
 void drop(T_ASC_Association *assoc)
@@ -276,6 +331,9 @@ extern "C" sp_status spn_serve(const sp_listen_options *o, sp_spool *spool,
     Shared shared;
     shared.spool = spool;
     shared.aet = o->aet;
+    shared.allow_any = o->allow_any != 0;
+    if (o->max_dataset_bytes)
+        shared.max_dataset = o->max_dataset_bytes;
     for (size_t i = 0; i < o->n_allowed_aets; i++)
         shared.allowed.push_back(o->allowed_aets[i]);
     g_shared = &shared;
@@ -295,7 +353,14 @@ extern "C" sp_status spn_serve(const sp_listen_options *o, sp_spool *spool,
         return sp_error_set(err, SP_NETWORK, "cannot start the DICOM "
                             "network layer: %s", cond.text());
     }
+    std::unique_ptr<DcmTLSTransportLayer> tls;
     sp_status st = SP_OK;
+    if (o->tls_key && make_tls(o, net, tls, err) != SP_OK) {
+        ASC_dropNetwork(&net);
+        close(fd);
+        g_shared = nullptr;
+        return err->code;
+    }
     std::list<std::unique_ptr<Session>> sessions;
     try {
         DcmSharedSCPConfig config(make_config(o));
@@ -314,11 +379,13 @@ extern "C" sp_status spn_serve(const sp_listen_options *o, sp_spool *spool,
             T_ASC_Association *assoc = nullptr;
             dcmExternalSocketHandle.set(c);
             cond = ASC_receiveAssociation(net, &assoc, ASC_MAXIMUMPDUSIZE,
-                                          nullptr, nullptr, OFFalse,
+                                          nullptr, nullptr,
+                                          tls ? OFTrue : OFFalse,
                                           DUL_NOBLOCK, acse);
             dcmExternalSocketHandle.set(DCMNET_INVALID_SOCKET);
             if (cond.bad()) {
-                // Malformed or silent: the connection is dropped.
+                // Malformed, silent, or plaintext when TLS is required: the
+            // connection is dropped.
                 if (assoc)
                     drop(assoc);
                 else
@@ -331,8 +398,8 @@ extern "C" sp_status spn_serve(const sp_listen_options *o, sp_spool *spool,
             }
             std::unique_ptr<Session> s(new Session);
             Session *sp = s.get();
-            s->thread = std::thread([sp, assoc, &config] {
-                StoreSCP scp;
+            s->thread = std::thread([sp, assoc, c, &config] {
+                StoreSCP scp(c);
                 scp.setSharedConfig(config);
                 scp.run(assoc);
                 sp->finished = true;

@@ -23,6 +23,8 @@
 /* 2^30 voxels = 4 GiB as float32; far beyond any spine CT or MRI. */
 #define NIFTI_MAX_VOXELS ((size_t)1 << 30)
 #define NIFTI_MAX_OFFSET ((size_t)1 << 30)
+/* The largest expansion deflate allows (zlib technical details). */
+#define DEFLATE_MAX_RATIO 1032u
 #define NIFTI_CHUNK ((size_t)4 << 20)
 
 typedef struct nifti_source {
@@ -356,14 +358,23 @@ static sp_status skip_to_data(nifti_source *src, const nifti_layout *lay,
             return st;
         left -= n;
     }
+    size_t need = lay->offset + lay->count * lay->elem;
     if (gzdirect(src->gz)) {
         /* Uncompressed: the size is known, so refuse before allocating. */
-        size_t need = lay->offset + lay->count * lay->elem;
         if ((uintmax_t)src->st.st_size < (uintmax_t)need)
             return sp_error_set(err, SP_FORMAT,
                                 "%s: file is truncated: %jd bytes, the "
                                 "header needs %zu",
                                 src->path, (intmax_t)src->st.st_size, need);
+    } else if ((uintmax_t)need / DEFLATE_MAX_RATIO >
+               (uintmax_t)src->st.st_size) {
+        /* Deflate never inflates more than 1032:1, so a small .nii.gz
+         * whose header declares a huge volume cannot hold it: refuse
+         * before allocating (a decompression bomb, or a lying header). */
+        return sp_error_set(err, SP_FORMAT,
+                            "%s: the header declares %zu bytes, more than "
+                            "a gzip file of %jd bytes can hold",
+                            src->path, need, (intmax_t)src->st.st_size);
     }
     return SP_OK;
 }

@@ -2,6 +2,7 @@
  * atomically. Reused by every stage that draws an image. */
 #include "output.h"
 
+#include <errno.h>
 #include <png.h>
 #include <zlib.h>
 #include <stdlib.h>
@@ -114,9 +115,16 @@ static sp_status write_png(const char *path, const uint8_t *pixels,
     sp_status st = sp_atomic_open(&f, path, err);
     if (st == SP_OK) {
         if (encode(&job, f.fp, pixels, width, height, channels) != SP_OK) {
+            /* A failed write (disk full) is the usual cause: say so. */
+            int e = errno;
+            int write_failed = ferror(f.fp);
             sp_atomic_abort(&f);
-            st = sp_error_set(err, SP_IO, "%s: libpng failed to encode",
-                              path);
+            if (write_failed)
+                st = sp_error_set(err, SP_IO, "%s: cannot write: %s", path,
+                                  strerror(e));
+            else
+                st = sp_error_set(err, SP_IO, "%s: libpng failed to encode",
+                                  path);
         } else {
             st = sp_atomic_commit(&f, err);
         }

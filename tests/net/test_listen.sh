@@ -82,9 +82,9 @@ check "truncated A-ASSOCIATE-RQ: connection closed" \
     "$tool" junk "$port" short
 check "listener still answers after malformed associations" echo_ok
 other=$($tool port)
-"$exe" listen --port "$other" --spool "$s1" 2>"$tmp/lock.err"
+"$exe" listen --port "$other" --spool "$s1" --allow TESTER 2>"$tmp/lock.err"
 check "a second listener on the same spool exits 73" eq $? 73
-"$exe" listen --port "$port" --spool "$tmp/other" 2>"$tmp/busy.err"
+"$exe" listen --port "$port" --spool "$tmp/other" --allow TESTER 2>"$tmp/busy.err"
 check "a port in use exits 69" eq $? 69
 check "SIGTERM stops the listener with exit code 0" stop
 
