@@ -213,10 +213,25 @@ extern "C" sp_status sp_dicom_write_seg(const sp_dicom_series *src,
             return fail(err, out_path, "cannot create the segmentation", c);
         std::unique_ptr<DcmSegmentation> seg(raw);
         size_t first = by_path.begin()->second;
-        c = seg->importFromSourceImage(*heads[first]->getDataset(), OFTrue);
+        // dcmseg checks every value it writes, and a source's patient name
+        // may be anything: patient and study attributes are copied after
+        // encoding, byte for byte; only the UIDs go through dcmseg.
+        DcmDataset *head = heads[first]->getDataset();
+        OFString study, frame_of_ref;
+        head->findAndGetOFString(DCM_StudyInstanceUID, study);
+        head->findAndGetOFString(DCM_FrameOfReferenceUID, frame_of_ref);
+        char new_for[65];
+        if (frame_of_ref.empty()) {
+            sp_dicom_new_uid(new_for);
+            frame_of_ref = new_for;
+        }
+        c = seg->getStudy().setStudyInstanceUID(study);
+        if (c.good())
+            c = seg->getFrameOfReference().setFrameOfReferenceUID(
+                frame_of_ref);
         if (c.bad())
-            return fail(err, out_path, "cannot take over patient and study",
-                        c);
+            return fail(err, out_path, "the source's study or frame of "
+                        "reference UID is invalid", c);
         // Shared: orientation and pixel measures.
         const double *o = src->orientation;
         std::unique_ptr<FGPlaneOrientationPatient> ori(
@@ -314,7 +329,7 @@ extern "C" sp_status sp_dicom_write_seg(const sp_dicom_series *src,
             if (h)
                 sources.push_back(h->getDataset());
         if (!add_references(*out, sources) ||
-            !spd_out::copy_patient_study(*heads[first]->getDataset(), *out) ||
+            !spd_out::copy_patient_study(*head, *out) ||
             !spd_out::set_series(*out, series_uid, sop, SP_DICOM_SEG_SERIES,
                                  1, "spinepipe segmentation (research)"))
             return sp_error_set(err, SP_INTERNAL, "%s: cannot set the "

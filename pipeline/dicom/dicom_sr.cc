@@ -28,7 +28,8 @@ const char kDeviceUid[] = "2.25.147808810149230077024874378381963209266";
 
 DSRCodedEntryValue ours(const std::string &value, const std::string &meaning)
 {
-    return DSRCodedEntryValue(spd_out::clean_text(value.c_str(), 16).c_str(),
+    // Values over 16 characters become a Long Code Value (DCMTK decides).
+    return DSRCodedEntryValue(spd_out::clean_text(value.c_str(), 64).c_str(),
                               kScheme,
                               spd_out::clean_text(meaning.c_str(), 64).c_str());
 }
@@ -88,6 +89,7 @@ OFCondition add_measurement(Group &g, const Quantity &q, double v)
         q.area ? DSRCodedEntryValue("mm2", "UCUM", "square millimeter")
                : DSRCodedEntryValue(CODE_UCUM_Millimeter);
     Group::MeasurementValue value(number(v).c_str(), unit);
+    value.setFloatingPointRepresentation(v);
     // The concept names are ours; CID 7469 is extensible.
     return g.addMeasurement(
         CID7469_GenericIntensityAndSizeMeasurements(
@@ -137,8 +139,8 @@ OFCondition add_level(TID1500_MeasurementReport &report,
         c = add_measurement(g, kDisplacement, lv.posterior_displacement_mm);
     for (size_t i = 0; c.good() && i < lv.n_findings; i++) {
         const sp_sr_finding &f = lv.findings[i];
-        std::string code = spd_out::clean_text(f.code, 16);
-        c = g.addQualitativeEvaluation(ours(code, f.code ? f.code : ""),
+        std::string code = spd_out::clean_text(f.code, 64);
+        c = g.addQualitativeEvaluation(ours(code, code),
                                        severity_code(f.severity));
         if (c.good())
             c = g.addQualitativeEvaluation(
