@@ -591,19 +591,14 @@ void hostile_strings(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest ct[] = {
-        cmocka_unit_test(sr_matches_truth),
-        cmocka_unit_test(sr_flags_the_stenosis),
-        cmocka_unit_test(sr_without_levels),
-        cmocka_unit_test(seg_matches_labels),
-        cmocka_unit_test(seg_refuses_empty),
-        cmocka_unit_test(uids),
-        cmocka_unit_test(hostile_strings),
+#define CT(t) cmocka_unit_test_setup_teardown(t, setup_ct, teardown)
+#define MR(t) cmocka_unit_test_setup_teardown(t, setup_mr, teardown)
+    const struct CMUnitTest tests[] = {
+        CT(sr_matches_truth),   CT(sr_flags_the_stenosis),
+        CT(sr_without_levels),  CT(seg_matches_labels),
+        CT(seg_refuses_empty),  CT(uids),
+        CT(hostile_strings),    MR(sr_matches_truth),
+        MR(seg_matches_labels),
     };
-    const struct CMUnitTest mr[] = {
-        cmocka_unit_test(sr_matches_truth),
-        cmocka_unit_test(seg_matches_labels),
-    };
-    int rc = cmocka_run_group_tests_name("ct", ct, setup_ct, teardown);
-    return rc | cmocka_run_group_tests_name("mr", mr, setup_mr, teardown);
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
