@@ -16,6 +16,7 @@
 #include "dcmtk/dcmsr/codes/ucum.h"
 #include "dcmtk/dcmsr/dsrdoc.h"
 
+#include "dicom_internal.h"
 #include "dicom_out.h"
 #include "dicom_out_common.h"
 
@@ -168,6 +169,7 @@ extern "C" sp_status sp_dicom_write_sr(const sp_dicom_series *src,
         if (!src || src->n_slices == 0)
             return sp_error_set(err, SP_NOINPUT, "%s: no source instance",
                                 out_path);
+        spd_cmr_init();
         bool ct = std::string(src->header.modality) == "CT";
         TID1500_MeasurementReport report(
             CID7021_MeasurementReportDocumentTitles::ImagingMeasurementReport);
