@@ -1,7 +1,8 @@
 // DICOM result objects read back with DCMTK: the TID 1500 SR against the
 // phantom's truth (values, findings, image library, evidence, study,
-// validity), the SEG against the truth label map (segments, labels, every
-// frame's pixels and position), the Secondary Capture, and hostile
+// validity), the SEG against the truth label map and against real series'
+// published vertebra labels (segments, labels, every frame's pixels and
+// position), the Secondary Capture, and hostile
 // patient names and level strings passed through byte for byte or cleaned.
 #include <cmath>
 #include <cstdio>
@@ -62,46 +63,70 @@ const sp_dicom_series *series_of(Fixture *f)
     return &f->scan->series[0];
 }
 
-void load_fixture(Fixture *f, const char *sample)
+// Scan `dicom`, read the label map `labels`, and `truth` when not empty.
+void load_fixture(Fixture *f, const std::string &dicom,
+                  const std::string &labels, const std::string &truth)
 {
     sp_error err;
     char *tmp = test_make_temp_dir();
     f->dir = tmp;
     free(tmp);
-    std::string dicom = src_path((std::string("sample_dicom/") + sample).c_str());
     assert_int_equal(sp_dicom_scan_path(dicom.c_str(), nullptr, &f->scan, &err),
                      SP_OK);
-    std::string truth = src_path((std::string("sample_truth/") + sample +
-                                  "/truth.json").c_str());
-    json_error_t je;
-    f->truth = json_load_file(truth.c_str(), 0, &je);
-    assert_non_null(f->truth);
-    std::string lab = src_path((std::string("sample_truth/") + sample +
-                                "/truth_labels.nii.gz").c_str());
-    if (sp_nifti_read(lab.c_str(), 1, &f->labels, &err) != SP_OK)
+    if (!truth.empty()) {
+        json_error_t je;
+        f->truth = json_load_file(truth.c_str(), 0, &je);
+        assert_non_null(f->truth);
+    }
+    if (sp_nifti_read(labels.c_str(), 1, &f->labels, &err) != SP_OK)
         fail_msg("%s", err.message);
 }
 
-int setup_ct(void **state)
+// The phantom sample and its truth.
+int setup_sample(void **state, const std::string &sample)
 {
     sp_error err;
     if (sp_dicom_init(&err) != SP_OK)
         return -1;
     Fixture *f = new Fixture;
-    load_fixture(f, "ct-axial");
+    load_fixture(f, src_path(("sample_dicom/" + sample).c_str()),
+                 src_path(("sample_truth/" + sample + "/truth_labels.nii.gz")
+                              .c_str()),
+                 src_path(("sample_truth/" + sample + "/truth.json").c_str()));
     *state = f;
     return 0;
 }
 
-int setup_mr(void **state)
+int setup_ct(void **state) { return setup_sample(state, "ct-axial"); }
+int setup_mr(void **state) { return setup_sample(state, "mr-t2-sagittal"); }
+
+// A real series and its published vertebra labels (same values as ours).
+int setup_real(void **state, const char *folder, const char *labels)
 {
     sp_error err;
     if (sp_dicom_init(&err) != SP_OK)
         return -1;
     Fixture *f = new Fixture;
-    load_fixture(f, "mr-t2-sagittal");
+    std::string base = std::string("spine/") + folder;
+    char *dicom = test_data_path((base + "/dicom").c_str());
+    char *lab = test_data_path((base + "/labels/" + labels).c_str());
+    load_fixture(f, dicom, lab, "");
+    free(dicom);
+    free(lab);
     *state = f;
     return 0;
+}
+
+int setup_real_ct(void **state)
+{
+    return setup_real(state, "ct-lumbar-l2-l4-crop",
+                      "sub-ct_seg-vert_label-22_msk.nii.gz");
+}
+
+int setup_real_mr(void **state)
+{
+    return setup_real(state, "mr-cervical-c5-c7-sag-crop",
+                      "sub-mri_seg-vert_label-6_msk.nii.gz");
 }
 
 int teardown(void **state)
@@ -368,7 +393,7 @@ void sr_without_levels(void **state)
     assert_true(reason);
 }
 
-// Every frame of the SEG equals the truth label map at its position.
+// Every frame of the SEG equals the label map at its position.
 void seg_matches_labels(void **state)
 {
     Fixture *f = static_cast<Fixture *>(*state);
@@ -593,12 +618,15 @@ int main(void)
 {
 #define CT(t) cmocka_unit_test_setup_teardown(t, setup_ct, teardown)
 #define MR(t) cmocka_unit_test_setup_teardown(t, setup_mr, teardown)
+#define REAL(t, s) cmocka_unit_test_setup_teardown(t, s, teardown)
     const struct CMUnitTest tests[] = {
         CT(sr_matches_truth),   CT(sr_flags_the_stenosis),
         CT(sr_without_levels),  CT(seg_matches_labels),
         CT(seg_refuses_empty),  CT(uids),
         CT(hostile_strings),    MR(sr_matches_truth),
         MR(seg_matches_labels),
+        REAL(seg_matches_labels, setup_real_ct),
+        REAL(seg_matches_labels, setup_real_mr),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

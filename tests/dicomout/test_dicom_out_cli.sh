@@ -99,9 +99,9 @@ check "--dicom-out with --anonymize is a usage error (64)" \
     sh -c "[ $? -eq 64 ] && grep -q -- '--anonymize' '$tmp/err'"
 
 # The shipped pipelines (no analysis yet): SC and an SR saying why.
-"$exe" run "$src/sample_dicom" -o "$tmp/plain" --dicom-out "$tmp/plaindcm" \
+"$exe" run "$src/sample_dicom" -o "$tmp/plain" --dicom-out "$tmp/plaindcm" -j 2 \
     >"$tmp/log" 2>&1
-check "shipped pipelines on both samples exit 0" [ $? -eq 0 ]
+check "shipped pipelines on both samples, two at a time, exit 0" [ $? -eq 0 ]
 check "two series, each with an SR and no SEG" sh -c "
     [ \$(find '$tmp/plaindcm' -name sr.dcm | wc -l) -eq 2 ] &&
     [ \$(find '$tmp/plaindcm' -name seg.dcm | wc -l) -eq 0 ]"
