@@ -2,6 +2,7 @@
 // per label value present, frames on the grid of the source slices (the
 // label map is sampled at every source pixel centre, nearest neighbour),
 // each frame deriving from its source instance. Codes: docs/dicom-output.md.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -40,48 +41,56 @@ std::string ds(double v)
     return std::strcmp(buf, "-0") == 0 ? "0" : buf;
 }
 
-// Label values of every source pixel, slice by slice (rows x columns).
-struct Sampled {
-    std::vector<uint16_t> values;
-    size_t plane;
-};
-
-void sample(const sp_dicom_series *s, const sp_volume *lab, Sampled &out)
+// Label values at the pixel centres of source slice k (rows x columns).
+void sample_slice(const sp_dicom_series *s, const sp_volume *lab, size_t k,
+                  std::vector<uint16_t> &plane)
 {
     const size_t rows = s->rows, cols = s->columns;
-    out.plane = rows * cols;
-    out.values.assign(out.plane * s->n_slices, 0);
+    plane.assign(rows * cols, 0);
     const uint16_t *d = static_cast<const uint16_t *>(lab->data);
     const double *rd = s->orientation, *cd = s->orientation + 3;
-    for (size_t k = 0; k < s->n_slices; k++) {
-        // The label voxel index is affine in (r, c): three points give it.
-        double p0[3], pc[3], pr[3], v0[3], vc[3], vr[3];
-        for (int a = 0; a < 3; a++) {
-            p0[a] = s->slices[k].position[a];
-            pc[a] = p0[a] + rd[a] * s->pixel_spacing[1];
-            pr[a] = p0[a] + cd[a] * s->pixel_spacing[0];
-        }
-        if (sp_volume_patient_to_voxel(lab, p0, v0) != SP_OK ||
-            sp_volume_patient_to_voxel(lab, pc, vc) != SP_OK ||
-            sp_volume_patient_to_voxel(lab, pr, vr) != SP_OK)
-            continue;
-        uint16_t *plane = out.values.data() + k * out.plane;
-        for (size_t r = 0; r < rows; r++)
-            for (size_t c = 0; c < cols; c++) {
-                long idx[3];
-                bool inside = true;
-                for (int a = 0; a < 3 && inside; a++) {
-                    double v = v0[a] + (vc[a] - v0[a]) * (double)c +
-                               (vr[a] - v0[a]) * (double)r;
-                    idx[a] = std::lround(v);
-                    inside = idx[a] >= 0 && (size_t)idx[a] < lab->dim[a];
-                }
-                if (inside)
-                    plane[r * cols + c] =
-                        d[sp_volume_index(lab, (size_t)idx[0], (size_t)idx[1],
-                                          (size_t)idx[2])];
-            }
+    // The label voxel index is affine in (r, c): three points give it.
+    double p0[3], pc[3], pr[3], v0[3], vc[3], vr[3];
+    for (int a = 0; a < 3; a++) {
+        p0[a] = s->slices[k].position[a];
+        pc[a] = p0[a] + rd[a] * s->pixel_spacing[1];
+        pr[a] = p0[a] + cd[a] * s->pixel_spacing[0];
     }
+    if (sp_volume_patient_to_voxel(lab, p0, v0) != SP_OK ||
+        sp_volume_patient_to_voxel(lab, pc, vc) != SP_OK ||
+        sp_volume_patient_to_voxel(lab, pr, vr) != SP_OK)
+        return;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++) {
+            long idx[3];
+            bool inside = true;
+            for (int a = 0; a < 3 && inside; a++) {
+                double v = v0[a] + (vc[a] - v0[a]) * (double)c +
+                           (vr[a] - v0[a]) * (double)r;
+                idx[a] = std::lround(v);
+                inside = idx[a] >= 0 && (size_t)idx[a] < lab->dim[a];
+            }
+            if (inside)
+                plane[r * cols + c] =
+                    d[sp_volume_index(lab, (size_t)idx[0], (size_t)idx[1],
+                                      (size_t)idx[2])];
+        }
+}
+
+// Known labels (sp_label_describe) in a sampled slice, ascending.
+std::vector<int> labels_in(const std::vector<uint16_t> &plane)
+{
+    std::vector<bool> seen(65536, false);
+    std::vector<int> out;
+    char buf[64];
+    for (uint16_t v : plane)
+        if (v && !seen[v]) {
+            seen[v] = true;
+            if (sp_label_describe(v, buf, sizeof buf))
+                out.push_back(v);
+        }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 sp_status fail(sp_error *err, const char *path, const char *what,
@@ -169,20 +178,14 @@ extern "C" sp_status sp_dicom_write_seg(const sp_dicom_series *src,
         if (!labels || labels->type != SP_VOXEL_U16)
             return sp_error_set(err, SP_FORMAT, "%s: the label map is not "
                                 "16-bit labels", out_path);
-        Sampled sm;
-        sample(src, labels, sm);
-        // Which known labels are present, and on which slices.
-        std::map<int, std::vector<size_t>> present;
-        char buf[64];
+        // Which known labels are present. Slices are sampled again when
+        // their frames are added: one slice in memory, not the series.
+        std::vector<uint16_t> plane;
+        std::map<int, Uint16> present;
         for (size_t k = 0; k < src->n_slices; k++) {
-            std::vector<bool> seen(65536, false);
-            const uint16_t *p = sm.values.data() + k * sm.plane;
-            for (size_t i = 0; i < sm.plane; i++)
-                if (p[i] && !seen[p[i]]) {
-                    seen[p[i]] = true;
-                    if (sp_label_describe(p[i], buf, sizeof buf))
-                        present[p[i]].push_back(k);
-                }
+            sample_slice(src, labels, k, plane);
+            for (int v : labels_in(plane))
+                present[v] = 0;
         }
         if (present.empty())
             return sp_error_set(err, SP_NOINPUT, "%s: the label map holds no "
@@ -263,17 +266,20 @@ extern "C" sp_status sp_dicom_write_seg(const sp_dicom_series *src,
                 "ImagePositionPatient");
         if (c.bad() || !ori)
             return fail(err, out_path, "cannot set the frame geometry", c);
-        std::vector<Uint8> frame(sm.plane);
-        for (const auto &entry : present) {
-            Uint16 number = 0;
-            c = add_segment(*seg, entry.first, number);
+        for (auto &entry : present) {
+            c = add_segment(*seg, entry.first, entry.second);
             if (c.bad())
                 return fail(err, out_path, "cannot add a segment", c);
             (*n_segments)++;
-            for (size_t k : entry.second) {
-                const uint16_t *p = sm.values.data() + k * sm.plane;
-                for (size_t i = 0; i < sm.plane; i++)
-                    frame[i] = p[i] == entry.first ? 1 : 0;
+        }
+        std::vector<Uint8> frame;
+        for (size_t k = 0; k < src->n_slices; k++) {
+            sample_slice(src, labels, k, plane);
+            frame.resize(plane.size());
+            for (int label : labels_in(plane)) {
+                Uint16 number = present[label];
+                for (size_t i = 0; i < plane.size(); i++)
+                    frame[i] = plane[i] == label ? 1 : 0;
                 const double *pos = src->slices[k].position;
                 FGPlanePosPatient *pp = FGPlanePosPatient::createMinimal(
                     ds(pos[0]).c_str(), ds(pos[1]).c_str(),
