@@ -48,6 +48,8 @@ typedef struct sp_sr_level {
     double posterior_displacement_mm;
     const sp_sr_finding *findings;
     size_t n_findings;
+    int has_caliper;        /* canal_ap_endpoints_mm given */
+    double caliper_mm[2][3]; /* ends of the canal AP caliper, LPS mm */
 } sp_sr_level;
 
 typedef struct sp_sr_content {
@@ -59,7 +61,9 @@ typedef struct sp_sr_content {
 } sp_sr_content;
 
 /* Write the measurement report of `src` (whose instances are read for the
- * image library and evidence) to out_path. */
+ * image library and evidence) to out_path. A level's caliper becomes a
+ * POLYLINE on the source slice it lies in (within half a slice spacing);
+ * a caliper off every slice plane is left out. */
 sp_status sp_dicom_write_sr(const sp_dicom_series *src,
                             const sp_sr_content *content,
                             const char *series_uid, const char *out_path,

@@ -176,6 +176,14 @@ static sp_status sr_from_report(const json_t *report, sp_sr_content *c,
         L->canal_area_mm2 = num(l, "canal_area_mm2");
         L->disc_height_mm = num(l, "disc_height_mm");
         L->posterior_displacement_mm = num(l, "posterior_displacement_mm");
+        const json_t *cal = json_object_get(l, "canal_ap_endpoints_mm");
+        L->has_caliper = json_array_size(cal) == 2;
+        for (size_t e = 0; e < 2 && L->has_caliper; e++)
+            for (size_t a = 0; a < 3; a++) {
+                const json_t *v = json_array_get(json_array_get(cal, e), a);
+                L->has_caliper = json_is_number(v);
+                L->caliper_mm[e][a] = json_number_value(v);
+            }
         const json_t *fs = json_object_get(l, "findings");
         size_t nf = json_is_array(fs) ? json_array_size(fs) : 0;
         sp_sr_finding *f = calloc(nf ? nf : 1, sizeof *f);

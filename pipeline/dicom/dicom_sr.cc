@@ -5,6 +5,7 @@
 // library. Codes: docs/dicom-output.md.
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "dcmtk/config/osconfig.h"
@@ -111,8 +112,82 @@ std::string finding_text(const sp_sr_finding &f)
     return s;
 }
 
+// The source slice a caliper lies in, and its ends in image coordinates
+// (column, row; (0, 0) is the top left corner of the top left pixel).
+struct Caliper {
+    size_t slice;
+    float col[2], row[2];
+};
+
+bool caliper_on_slice(const sp_dicom_series *s, const sp_sr_level &lv,
+                      Caliper &out)
+{
+    if (!lv.has_caliper || s->n_slices == 0)
+        return false;
+    const double *rd = s->orientation, *cd = s->orientation + 3,
+                 *n = s->slice_normal;
+    double tol = s->slice_spacing > 0 ? s->slice_spacing / 2 : 0.5;
+    double best = INFINITY;
+    for (size_t k = 0; k < s->n_slices; k++) {
+        double worst = 0;
+        for (int e = 0; e < 2; e++) {
+            double d = 0;
+            for (int a = 0; a < 3; a++)
+                d += (lv.caliper_mm[e][a] - s->slices[k].position[a]) * n[a];
+            worst = std::fmax(worst, std::fabs(d));
+        }
+        if (worst < best) {
+            best = worst;
+            out.slice = k;
+        }
+    }
+    if (!(best <= tol))
+        return false;
+    const double *o = s->slices[out.slice].position;
+    for (int e = 0; e < 2; e++) {
+        double u = 0, v = 0;
+        for (int a = 0; a < 3; a++) {
+            u += (lv.caliper_mm[e][a] - o[a]) * rd[a];
+            v += (lv.caliper_mm[e][a] - o[a]) * cd[a];
+        }
+        // Pixel centres are at half-pixel image coordinates.
+        out.col[e] = (float)(u / s->pixel_spacing[1] + 0.5);
+        out.row[e] = (float)(v / s->pixel_spacing[0] + 0.5);
+    }
+    return true;
+}
+
+OFCondition add_caliper(Group &g, const sp_dicom_series *s,
+                        const sp_sr_level &lv)
+{
+    Caliper cal;
+    if (!caliper_on_slice(s, lv, cal))
+        return EC_Normal;
+    DcmFileFormat ff;
+    sp_error err;
+    if (spd_out::load_header(s->slices[cal.slice].path, ff, &err) != SP_OK)
+        return EC_IllegalCall;
+    OFString cls, inst;
+    ff.getDataset()->findAndGetOFString(DCM_SOPClassUID, cls);
+    ff.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, inst);
+    DSRSpatialCoordinatesValue line(DSRTypes::GT_Polyline);
+    line.getGraphicDataList().addItem(cal.col[0], cal.row[0]);
+    line.getGraphicDataList().addItem(cal.col[1], cal.row[1]);
+    DSRImageReferenceValue image(cls, inst);
+    // A multi-frame source: its slices share the file; frames count from 1.
+    size_t k = cal.slice;
+    const char *path = s->slices[k].path;
+    bool multi = (k > 0 && std::strcmp(s->slices[k - 1].path, path) == 0) ||
+                 (k + 1 < s->n_slices &&
+                  std::strcmp(s->slices[k + 1].path, path) == 0);
+    if (multi)
+        image.getFrameList().addItem((Sint32)s->slices[k].frame + 1);
+    return g.getMeasurement().addSpatialCoordinates(
+        CODE_DCM_SourceOfMeasurement, line, image);
+}
+
 OFCondition add_level(TID1500_MeasurementReport &report,
-                      const sp_sr_level &lv)
+                      const sp_dicom_series *src, const sp_sr_level &lv)
 {
     OFCondition c = report.addIndividualMeasurements(OFFalse);
     if (c.bad())
@@ -132,6 +207,8 @@ OFCondition add_level(TID1500_MeasurementReport &report,
         c = g.addFindingSite(ours(level, level + " intervertebral level"));
     if (c.good())
         c = add_measurement(g, kCanalAp, lv.canal_ap_mm);
+    if (c.good() && std::isfinite(lv.canal_ap_mm))
+        c = add_caliper(g, src, lv);
     if (c.good())
         c = add_measurement(g, kCanalArea, lv.canal_area_mm2);
     if (c.good())
@@ -215,7 +292,7 @@ extern "C" sp_status sp_dicom_write_sr(const sp_dicom_series *src,
                 first = ff;
         }
         for (size_t i = 0; c.good() && i < content->n_levels; i++)
-            c = add_level(report, content->levels[i]);
+            c = add_level(report, src, content->levels[i]);
         if (c.good())
             c = report.addQualitativeEvaluation(
                 ours("disclaimer", "Disclaimer"), spd_out::kDisclaimer);

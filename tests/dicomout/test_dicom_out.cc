@@ -185,8 +185,13 @@ struct ReadSr {
     std::map<std::string, std::map<std::string, std::string>> findings;
     std::map<std::string, std::string> units;
     std::vector<std::string> texts;
-    size_t n_images = 0;
+    size_t n_images = 0;           // image library entries
     std::string template_id;
+    struct Line {
+        std::string level, image_uid;
+        float col[2], row[2];
+    };
+    std::vector<Line> lines;       // SCOORD polylines and their images
 };
 
 void read_sr(const std::string &path, DSRDocument &doc, DcmFileFormat &ff,
@@ -204,6 +209,7 @@ void read_sr(const std::string &path, DSRDocument &doc, DcmFileFormat &ff,
     tree.getCurrentContentItem().getTemplateIdentification(tid, mapping);
     out.template_id = std::string(mapping.c_str()) + " " + tid.c_str();
     std::string level;
+    bool scoord_image = false;
     do {
         DSRContentItem &item = tree.getCurrentContentItem();
         const DSRCodedEntryValue &concept = item.getConceptName();
@@ -238,8 +244,30 @@ void read_sr(const std::string &path, DSRDocument &doc, DcmFileFormat &ff,
                                     .c_str()) +
                     ":" + item.getCodeValue().getCodeValue().c_str();
             break;
+        case DSRTypes::VT_SCoord: {
+            DSRSpatialCoordinatesValue sc(DSRTypes::GT_invalid);
+            assert_true(item.getSpatialCoordinates(sc).good());
+            const DSRGraphicDataList &pts = sc.getGraphicDataList();
+            assert_int_equal(sc.getGraphicType(), DSRTypes::GT_Polyline);
+            assert_int_equal(pts.getNumberOfItems(), 2);
+            ReadSr::Line line;
+            line.level = level;
+            for (size_t e = 0; e < 2; e++) {
+                line.col[e] = pts.getItem(e + 1).Column;
+                line.row[e] = pts.getItem(e + 1).Row;
+            }
+            out.lines.push_back(line);
+            scoord_image = true;
+            break;
+        }
         case DSRTypes::VT_Image:
-            out.n_images++;
+            // The image a SCOORD is selected from is its child.
+            if (scoord_image)
+                out.lines.back().image_uid =
+                    item.getImageReference().getSOPInstanceUID().c_str();
+            else
+                out.n_images++;
+            scoord_image = false;
             break;
         default:
             break;
@@ -260,6 +288,25 @@ void sr_matches_truth(void **state)
     const sp_dicom_series *s = series_of(f);
     Content content;
     content_from_truth(f->truth, content);
+    // A caliper of the level's length through its disc centroid (the
+    // mapping into the image is checked, not the anatomy).
+    const json_t *lv45 = nullptr;
+    size_t i45 = 0;
+    json_array_foreach(json_object_get(f->truth, "levels"), i45, lv45)
+        if (std::string(json_string_value(json_object_get(lv45, "level"))) ==
+            "L4-L5")
+            break;
+    assert_non_null(lv45);
+    sp_sr_level &L45 = content.levels[i45];
+    double ends[2][3];
+    for (int e = 0; e < 2; e++)
+        for (int a = 0; a < 3; a++) {
+            double c = json_number_value(json_array_get(
+                json_object_get(lv45, "disc_centroid_mm"), a));
+            ends[e][a] = c + (a == 1 ? (e ? 0.5 : -0.5) * L45.canal_ap_mm : 0);
+            L45.caliper_mm[e][a] = ends[e][a];
+        }
+    L45.has_caliper = 1;
     const char *warnings[] = {"L5-S1: partly outside the field of view"};
     content.c.warnings = warnings;
     content.c.n_warnings = 1;
@@ -331,6 +378,54 @@ void sr_matches_truth(void **state)
         assert_string_equal(sr.findings[name]["canal_ap_stenosis"].c_str(),
                             want.c_str());
     }
+    // The caliper: on the source slice nearest to it, in image coordinates
+    // from that slice's own header.
+    assert_int_equal(sr.lines.size(), 1);
+    const ReadSr::Line &line = sr.lines[0];
+    assert_string_equal(line.level.c_str(), "L4-L5");
+    double best = INFINITY;
+    std::string want_uid;
+    double want_col[2], want_row[2];
+    for (size_t k = 0; k < s->n_slices; k++) {
+        DcmFileFormat src;
+        assert_true(src.loadFile(s->slices[k].path).good());
+        DcmDataset *d = src.getDataset();
+        double ipp[3], iop[6], ps[2];
+        for (int a = 0; a < 3; a++)
+            d->findAndGetFloat64(DCM_ImagePositionPatient, ipp[a], a);
+        for (int a = 0; a < 6; a++)
+            d->findAndGetFloat64(DCM_ImageOrientationPatient, iop[a], a);
+        d->findAndGetFloat64(DCM_PixelSpacing, ps[0], 0);
+        d->findAndGetFloat64(DCM_PixelSpacing, ps[1], 1);
+        double nrm[3] = {iop[1] * iop[5] - iop[2] * iop[4],
+                         iop[2] * iop[3] - iop[0] * iop[5],
+                         iop[0] * iop[4] - iop[1] * iop[3]};
+        double dist = 0;
+        for (int a = 0; a < 3; a++)
+            dist += (ends[0][a] - ipp[a]) * nrm[a];
+        if (std::fabs(dist) < best) {
+            best = std::fabs(dist);
+            want_uid = tag(d, DCM_SOPInstanceUID);
+            for (int e = 0; e < 2; e++) {
+                double u = 0, v = 0;
+                for (int a = 0; a < 3; a++) {
+                    u += (ends[e][a] - ipp[a]) * iop[a];
+                    v += (ends[e][a] - ipp[a]) * iop[3 + a];
+                }
+                want_col[e] = u / ps[1] + 0.5;
+                want_row[e] = v / ps[0] + 0.5;
+            }
+        }
+    }
+    assert_string_equal(line.image_uid.c_str(), want_uid.c_str());
+    for (int e = 0; e < 2; e++) {
+        assert_true(std::fabs(line.col[e] - want_col[e]) < 1e-3);
+        assert_true(std::fabs(line.row[e] - want_row[e]) < 1e-3);
+    }
+    // Its length in pixels times the pixel size is the AP diameter.
+    double len = std::hypot((line.col[1] - line.col[0]) * s->pixel_spacing[1],
+                            (line.row[1] - line.row[0]) * s->pixel_spacing[0]);
+    assert_true(std::fabs(len - L45.canal_ap_mm) < 1e-3);
     assert_string_equal(sr.units["canal_ap"].c_str(), "mm");
     assert_string_equal(sr.units["canal_area"].c_str(), "mm2");
     // The disclaimer and the warning are there as text.
