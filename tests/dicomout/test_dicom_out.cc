@@ -188,7 +188,7 @@ struct ReadSr {
     size_t n_images = 0;           // image library entries
     std::string template_id;
     struct Line {
-        std::string level, image_uid;
+        std::string level, image_uid, measurement;
         float col[2], row[2];
     };
     std::vector<Line> lines;       // SCOORD polylines and their images
@@ -210,6 +210,7 @@ void read_sr(const std::string &path, DSRDocument &doc, DcmFileFormat &ff,
     out.template_id = std::string(mapping.c_str()) + " " + tid.c_str();
     std::string level;
     bool scoord_image = false;
+    std::string last_num; // a SCOORD follows the NUM it is the source of
     do {
         DSRContentItem &item = tree.getCurrentContentItem();
         const DSRCodedEntryValue &concept = item.getConceptName();
@@ -230,6 +231,7 @@ void read_sr(const std::string &path, DSRDocument &doc, DcmFileFormat &ff,
             assert_true(num.getFloatingPointRepresentation(fp).good());
             assert_true(std::fabs(fp - v) <= 1e-7 * (1 + std::fabs(v)));
             out.values[level][scheme + ":" + code] = fp;
+            last_num = code;
             out.units[code] = item.getNumericValue()
                                   .getMeasurementUnit()
                                   .getCodeValue()
@@ -252,6 +254,7 @@ void read_sr(const std::string &path, DSRDocument &doc, DcmFileFormat &ff,
             assert_int_equal(pts.getNumberOfItems(), 2);
             ReadSr::Line line;
             line.level = level;
+            line.measurement = last_num;
             for (size_t e = 0; e < 2; e++) {
                 line.col[e] = pts.getItem(e + 1).Column;
                 line.row[e] = pts.getItem(e + 1).Row;
@@ -383,6 +386,7 @@ void sr_matches_truth(void **state)
     assert_int_equal(sr.lines.size(), 1);
     const ReadSr::Line &line = sr.lines[0];
     assert_string_equal(line.level.c_str(), "L4-L5");
+    assert_string_equal(line.measurement.c_str(), "canal_ap");
     double best = INFINITY;
     std::string want_uid;
     double want_col[2], want_row[2];
