@@ -668,7 +668,14 @@ void hostile_strings(void **state)
     const sp_dicom_series *s = &scan->series[0];
     sp_sr_finding finding = {"x\\y%n\x01\xff", "severe", 1, 2,
                              "%s%s\x7f"};
-    sp_sr_level level = {"L4-L5/../\x01\xffXYZ%n", 1, 2, 3, NAN, &finding, 1};
+    sp_sr_level level = {};
+    level.level = "L4-L5/../\x01\xffXYZ%n";
+    level.canal_ap_mm = 1;
+    level.canal_area_mm2 = 2;
+    level.disc_height_mm = 3;
+    level.posterior_displacement_mm = NAN;
+    level.findings = &finding;
+    level.n_findings = 1;
     sp_sr_content c = {&level, 1, nullptr, 0, nullptr};
     char uid[65];
     sp_dicom_new_uid(uid);
