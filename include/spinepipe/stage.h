@@ -61,7 +61,10 @@
  * thread. Different series run in parallel (`spinepipe run --jobs N`), so
  * several instances of the same stage may run at the same time on
  * different threads: keep no mutable global or static state. Every host
- * function is safe to call from the stage's own thread.
+ * function is safe to call from the stage's own thread; fail,
+ * volume_alloc, volume_free, patient_to_voxel and write_png are also safe
+ * from the worker threads of parallel_for (the first failure's reason is
+ * kept).
  */
 #ifndef SPINEPIPE_STAGE_H
 #define SPINEPIPE_STAGE_H

@@ -59,6 +59,11 @@ sp_status analysis_fill_holes_2d(sp_volume *mask, sp_error *err);
 double analysis_dice_labels(const sp_volume *a, int la, const sp_volume *b,
                             int lb);
 
+/* The k-th smallest of v[0..n-1] (k < n, n > 0, no NaN) in linear
+ * expected time; v is reordered. */
+float analysis_select_f32(float *v, size_t n, size_t k);
+double analysis_select_f64(double *v, size_t n, size_t k);
+
 /* Voxel-axis permutation and flips bringing a grid closest to L, P, S
  * (i left-right, j anterior-posterior, k feet-head): canonical axis a is
  * source axis src_axis[a], reversed when flip[a]. */

@@ -8,18 +8,11 @@
 #include "dicom_internal.h"
 
 /* Most of the load time of a large series is the kernel handing out fresh
- * pages one fault at a time (slow under virtualisation). Ask for huge
- * pages and fault the buffer in with one call; both are hints, and a
+ * pages one fault at a time (slow under virtualisation). sp_volume_alloc
+ * already asked for huge pages; fault the buffer in with one call. A hint:
  * failure only means the pages fault in later. */
 static void prepare_pages(void *data, size_t bytes)
 {
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t start = ((uintptr_t)data + huge - 1) & ~(huge - 1);
-    uintptr_t end = ((uintptr_t)data + bytes) & ~(huge - 1);
-    if (end > start)
-        madvise((void *)start, end - start, MADV_HUGEPAGE);
-#endif
 #ifdef MADV_POPULATE_WRITE
     long page = sysconf(_SC_PAGESIZE);
     if (page > 0) {

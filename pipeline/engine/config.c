@@ -187,10 +187,18 @@ static int pipeline_key(parse_state *s, const char *name, const char *value)
             return 0;
         }
         slot = &s->p->orientation;
+    } else if (strcmp(name, "default") == 0) {
+        /* read again when choosing (header_handler); only checked here */
+        if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) {
+            fail_at(s, "[pipeline]: default '%s' is not true or false",
+                    value);
+            return 0;
+        }
+        return 1;
     }
     if (!slot) {
         fail_at(s, "[pipeline]: unknown key '%s' (use name, description, "
-                "modality, orientation)", name);
+                "modality, orientation, default)", name);
         return 0;
     }
     return set_string(s, slot, value) == SP_OK;
@@ -431,6 +439,7 @@ json_t *sp_pipeline_json(const sp_pipeline *p)
 typedef struct header_info {
     char modality[32];
     char orientation[32];
+    int explicit_only; /* default = false: only through --config */
 } header_info;
 
 static int header_handler(void *user, const char *section, const char *name,
@@ -443,6 +452,8 @@ static int header_handler(void *user, const char *section, const char *name,
         snprintf(h->modality, sizeof h->modality, "%s", value);
     else if (strcmp(name, "orientation") == 0)
         snprintf(h->orientation, sizeof h->orientation, "%s", value);
+    else if (strcmp(name, "default") == 0)
+        h->explicit_only = strcmp(value, "false") == 0;
     return 1;
 }
 
@@ -450,6 +461,8 @@ static int score(const header_info *h, const char *modality,
                  const char *orientation)
 {
     int sc = 0;
+    if (h->explicit_only)
+        return -1;
     if (h->modality[0]) {
         if (strcasecmp(h->modality, modality) != 0)
             return -1;
@@ -479,7 +492,7 @@ static void consider_dir(const char *dir, const char *modality,
         if (snprintf(file, sizeof file, "%s/%s", dir, e->d_name) >=
             (int)sizeof file)
             continue;
-        header_info h = {{0}, {0}};
+        header_info h = {{0}, {0}, 0};
         if (ini_parse(file, header_handler, &h) < 0)
             continue;
         int sc = score(&h, modality, orientation);

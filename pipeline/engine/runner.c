@@ -4,6 +4,7 @@
 #include "engine.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,9 +64,13 @@ static void host_progress(sp_stage_context *ctx, double fraction)
 static sp_status host_fail(sp_stage_context *ctx, sp_status code,
                            const char *fmt, ...)
 {
+    /* Stages may fail from parallel_for workers (stage.h): the first
+     * reason wins. */
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     run_ctx *rc = host_of(ctx);
     if (code == SP_OK)
         code = SP_STAGE;
+    pthread_mutex_lock(&lock);
     if (!rc->failed) {
         char msg[SP_ERROR_MESSAGE_MAX];
         va_list ap;
@@ -76,6 +81,7 @@ static sp_status host_fail(sp_stage_context *ctx, sp_status code,
                      msg);
         rc->failed = 1;
     }
+    pthread_mutex_unlock(&lock);
     return code;
 }
 

@@ -3,6 +3,7 @@
 #include "output.h"
 
 #include <png.h>
+#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,11 @@ static sp_status encode(png_job *job, FILE *fp, const uint8_t *pixels,
     if (setjmp(png_jmpbuf(job->png)))
         return SP_IO;
     png_init_io(job->png, fp);
+    /* Run-length deflate over the left-neighbour filter: measured on CT
+     * slices (bench/README.md) it encodes 2.5x faster than libpng's
+     * defaults (level 6, adaptive filters) for files 1-6 % larger. */
+    png_set_compression_strategy(job->png, Z_RLE);
+    png_set_filter(job->png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
     png_set_IHDR(job->png, job->info, width, height, 8,
                  channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,

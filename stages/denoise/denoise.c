@@ -4,6 +4,7 @@
  * are split over the host's threads; output does not depend on their
  * number. */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "spinepipe/stage.h"
@@ -61,9 +62,9 @@ typedef struct pass {
     const denoise_options *opt;
     const sp_volume *src;
     sp_volume *dst;
-    int axis;                /* Gaussian */
-    const float *taps;       /* Gaussian */
-    int radius;              /* Gaussian */
+    const float *taps[3];    /* Gaussian, per axis */
+    int radius[3];           /* Gaussian */
+    atomic_int out_of_memory; /* Gaussian: a chunk had no buffer */
     double time_step;        /* diffusion */
 } pass;
 
@@ -73,11 +74,19 @@ static void run_median(void *arg, size_t k0, size_t k1)
     denoise_median(p->src, p->dst, p->opt->radius, p->opt->in_plane, k0, k1);
 }
 
-static void run_convolve(void *arg, size_t k0, size_t k1)
+static void run_gaussian_plane(void *arg, size_t k0, size_t k1)
 {
-    const pass *p = arg;
-    denoise_convolve_axis(p->src, p->dst, p->axis, p->taps, p->radius, k0,
-                          k1);
+    pass *p = arg;
+    if (!denoise_gaussian_plane(p->src, p->dst, p->taps[0], p->radius[0],
+                                p->taps[1], p->radius[1], k0, k1))
+        atomic_store(&p->out_of_memory, 1);
+}
+
+static void run_gaussian_k(void *arg, size_t j0, size_t j1)
+{
+    pass *p = arg;
+    if (!denoise_gaussian_k(p->dst, p->taps[2], p->radius[2], j0, j1))
+        atomic_store(&p->out_of_memory, 1);
 }
 
 static void run_diffusion(void *arg, size_t k0, size_t k1)
@@ -98,30 +107,28 @@ static sp_status denoise_init(sp_stage_context *ctx, const void *options,
     return SP_OK;
 }
 
-/* Gaussian: src -> out along i, out -> tmp along j, tmp -> out along k
- * (skipped in-plane: then a final copy). */
+/* Gaussian: i and j slice by slice into out, then k in place (skipped
+ * in-plane), split over threads by slices, then by rows. */
 static sp_status gaussian(sp_stage_context *ctx, const denoise_options *o,
                           const sp_volume *in, sp_volume *out)
 {
-    sp_volume tmp;
-    sp_status st = ctx->host->volume_alloc_like(ctx, &tmp, in, SP_VOXEL_F32);
-    if (st != SP_OK)
-        return st;
-    const sp_volume *from[3] = {in, out, &tmp};
-    sp_volume *to[3] = {out, &tmp, out};
-    int axes = o->in_plane ? 2 : 3;
-    for (int a = 0; a < axes; a++) {
-        float taps[2 * DENOISE_GAUSS_MAX_RADIUS + 1];
-        int radius = denoise_gaussian_taps(o->sigma_mm / in->spacing[a],
-                                           taps);
-        pass p = {.opt = o, .src = from[a], .dst = to[a], .axis = a,
-                  .taps = taps, .radius = radius};
-        ctx->host->parallel_for(ctx, in->dim[2], run_convolve, &p);
-        ctx->host->progress(ctx, (a + 1.0) / axes);
+    float taps[3][2 * DENOISE_GAUSS_MAX_RADIUS + 1];
+    pass p = {.opt = o, .src = in, .dst = out};
+    atomic_init(&p.out_of_memory, 0);
+    for (int a = 0; a < 3; a++) {
+        p.radius[a] = denoise_gaussian_taps(o->sigma_mm / in->spacing[a],
+                                            taps[a]);
+        p.taps[a] = taps[a];
     }
-    if (axes == 2)
-        memcpy(out->data, tmp.data, sp_volume_count(in) * sizeof(float));
-    ctx->host->volume_free(&tmp);
+    ctx->host->parallel_for(ctx, in->dim[2], run_gaussian_plane, &p);
+    ctx->host->progress(ctx, o->in_plane ? 1.0 : 0.67);
+    if (!o->in_plane && !atomic_load(&p.out_of_memory))
+        ctx->host->parallel_for(ctx, in->dim[1], run_gaussian_k, &p);
+    if (atomic_load(&p.out_of_memory))
+        return ctx->host->fail(ctx, SP_NOMEM,
+                               "gaussian: no memory for the slice buffers "
+                               "(%zu x %zu x %zu)",
+                               in->dim[0], in->dim[1], in->dim[2]);
     return SP_OK;
 }
 

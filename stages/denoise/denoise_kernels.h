@@ -1,10 +1,10 @@
 /* Denoising kernels of the `denoise` stage, on F32 volumes.
  *
  * Each kernel reads `src` and writes `dst` (same grid, distinct buffers) for
- * the slices k in [k_begin, k_end) only, so the stage can hand disjoint
- * slice ranges to threads; every output voxel depends on `src` alone, which
- * makes the result identical for any thread count. Edges replicate the
- * border voxel. */
+ * the slices k in [k_begin, k_end) only (denoise_gaussian_k: rows j), so
+ * the stage can hand disjoint ranges to threads; every output voxel
+ * depends on `src` alone, which makes the result identical for any thread
+ * count. Edges replicate the border voxel. */
 #ifndef SPINEPIPE_DENOISE_KERNELS_H
 #define SPINEPIPE_DENOISE_KERNELS_H
 
@@ -34,11 +34,19 @@ void denoise_median(const sp_volume *src, sp_volume *dst, int radius,
 #define DENOISE_GAUSS_MAX_RADIUS 64
 int denoise_gaussian_taps(double sigma_vox, float *taps);
 
-/* Separable Gaussian along one axis (0, 1 or 2) with the given taps.
- * Applying it along i, j and k in turn gives the 3D Gaussian. */
-void denoise_convolve_axis(const sp_volume *src, sp_volume *dst, int axis,
-                           const float *taps, int radius, size_t k_begin,
+/* Separable Gaussian, in two calls that need no second volume:
+ * denoise_gaussian_plane smooths slices k in [k_begin, k_end) of src along
+ * i then j into dst; denoise_gaussian_k then smooths dst along k in place,
+ * for the rows j in [j_begin, j_end) (every k of them), so threads split
+ * it by j. Each term is added in tap order in double precision, so cutting
+ * the ranges differently gives the same bits. Both return 0 when out of
+ * memory for their slice or row buffer (dst is then incomplete). */
+int denoise_gaussian_plane(const sp_volume *src, sp_volume *dst,
+                           const float *taps_i, int radius_i,
+                           const float *taps_j, int radius_j, size_t k_begin,
                            size_t k_end);
+int denoise_gaussian_k(sp_volume *vol, const float *taps, int radius,
+                       size_t j_begin, size_t j_end);
 
 /* One explicit step of gradient anisotropic diffusion (Perona-Malik with
  * the exponential conductance exp(-(|grad|/K)^2)), gradients in mm so

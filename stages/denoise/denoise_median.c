@@ -1,5 +1,5 @@
-/* Median filter. 3x3 in-plane (the common case) uses a branch-free sorting
- * network; larger windows gather and select. */
+/* Median filter. 3x3 in-plane (the common case) uses sorted columns shared
+ * between neighbouring windows; larger windows gather and select. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,8 +58,77 @@ static float select_median(float *v, size_t n)
     return v[want];
 }
 
+static inline float min2(float a, float b)
+{
+    return a < b ? a : b;
+}
+
+static inline float max2(float a, float b)
+{
+    return a < b ? b : a;
+}
+
+static inline float med3(float a, float b, float c)
+{
+    return max2(min2(a, b), min2(max2(a, b), c));
+}
+
+/* 3x3 median from sorted columns (Smith 1996, "Implementing median
+ * filters in XC4000E FPGAs"): sort each column of three once, then the
+ * median of the window is med3(max of the lows, median of the middles,
+ * min of the highs). A column is shared by three windows, so this costs
+ * about half the exchanges of a 9-value network per pixel. `col` holds 3
+ * rows of nx floats. */
+static void sort_columns(const float *restrict a, const float *restrict b,
+                         const float *restrict c, float *restrict lo,
+                         float *restrict mid, float *restrict hi, size_t nx)
+{
+    for (size_t i = 0; i < nx; i++) {
+        float l = min2(a[i], b[i]), h = max2(a[i], b[i]);
+        float m = max2(l, c[i]);
+        lo[i] = min2(l, c[i]);
+        mid[i] = min2(h, m);
+        hi[i] = max2(h, m);
+    }
+}
+
+/* Output pixel i from columns i-1, i, i+1 (the caller clamps the ends). */
+static inline float median_of_columns(const float *lo, const float *mid,
+                                      const float *hi, size_t l, size_t i,
+                                      size_t r)
+{
+    float x = max2(max2(lo[l], lo[i]), lo[r]);
+    float y = med3(mid[l], mid[i], mid[r]);
+    float z = min2(min2(hi[l], hi[i]), hi[r]);
+    return med3(x, y, z);
+}
+
+static void median_row(const float *restrict lo, const float *restrict mid,
+                       const float *restrict hi, float *restrict o, size_t nx)
+{
+    o[0] = median_of_columns(lo, mid, hi, 0, 0, nx > 1 ? 1 : 0);
+    for (size_t i = 1; i + 1 < nx; i++)
+        o[i] = median_of_columns(lo, mid, hi, i - 1, i, i + 1);
+    if (nx > 1)
+        o[nx - 1] = median_of_columns(lo, mid, hi, nx - 2, nx - 1, nx - 1);
+}
+
 static void median3x3_slice(const float *in, float *out, size_t nx,
-                            size_t ny)
+                            size_t ny, float *col)
+{
+    float *lo = col, *mid = col + nx, *hi = col + 2 * nx;
+    for (size_t j = 0; j < ny; j++) {
+        sort_columns(in + denoise_clamp_index((ptrdiff_t)j - 1, ny) * nx,
+                     in + j * nx,
+                     in + denoise_clamp_index((ptrdiff_t)j + 1, ny) * nx, lo,
+                     mid, hi, nx);
+        median_row(lo, mid, hi, out + j * nx, nx);
+    }
+}
+
+/* The same with a 9-value network, when no row buffer can be had. */
+static void median3x3_slice_network(const float *in, float *out, size_t nx,
+                                    size_t ny)
 {
     for (size_t j = 0; j < ny; j++) {
         const float *rows[3] = {in + denoise_clamp_index((ptrdiff_t)j - 1, ny) * nx,
@@ -82,8 +151,16 @@ void denoise_median(const sp_volume *src, sp_volume *dst, int radius,
     float *out = sp_volume_f32(dst);
     size_t nx = src->dim[0], ny = src->dim[1], nz = src->dim[2];
     if (radius == 1 && in_plane) {
-        for (size_t k = k_begin; k < k_end; k++)
-            median3x3_slice(in + k * nx * ny, out + k * nx * ny, nx, ny);
+        float *col = malloc(3 * nx * sizeof *col);
+        for (size_t k = k_begin; k < k_end; k++) {
+            if (col)
+                median3x3_slice(in + k * nx * ny, out + k * nx * ny, nx, ny,
+                                col);
+            else
+                median3x3_slice_network(in + k * nx * ny, out + k * nx * ny,
+                                        nx, ny);
+        }
+        free(col);
         return;
     }
     int rk = in_plane ? 0 : radius;

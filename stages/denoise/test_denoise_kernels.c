@@ -53,17 +53,15 @@ static void gaussian_of_delta_is_the_kernel(void **state)
     make(&b, 21, 21, 21, 1.0, 1.0, 2.0);
     sp_volume_f32(&a)[sp_volume_index(&a, 10, 10, 10)] = 1.0f;
     double sigma_mm = 1.5;
-    sp_volume *from = &a, *to = &b;
+    float taps[3][2 * DENOISE_GAUSS_MAX_RADIUS + 1];
     int radius[3];
-    for (int axis = 0; axis < 3; axis++) {
-        float taps[2 * DENOISE_GAUSS_MAX_RADIUS + 1];
+    for (int axis = 0; axis < 3; axis++)
         radius[axis] =
-            denoise_gaussian_taps(sigma_mm / from->spacing[axis], taps);
-        denoise_convolve_axis(from, to, axis, taps, radius[axis], 0, 21);
-        sp_volume *t = from;
-        from = to;
-        to = t;
-    }
+            denoise_gaussian_taps(sigma_mm / a.spacing[axis], taps[axis]);
+    assert_true(denoise_gaussian_plane(&a, &b, taps[0], radius[0], taps[1],
+                                       radius[1], 0, 21));
+    assert_true(denoise_gaussian_k(&b, taps[2], radius[2], 0, 21));
+    const sp_volume *from = &b;
     assert_int_equal(radius[0], 5);
     assert_int_equal(radius[2], 3); /* sigma 0.75 voxel along k */
     double total = 0;
@@ -96,39 +94,53 @@ static size_t clampz(long x, size_t n)
     return x < 0 ? 0 : (size_t)x >= n ? n - 1 : (size_t)x;
 }
 
+/* denoise_median against sorting each clamped window with qsort. */
+static void check_median(size_t nx, size_t ny, size_t nz, int radius,
+                         int in_plane, int ties)
+{
+    sp_volume a, b;
+    make(&a, nx, ny, nz, 1, 1, 1);
+    make(&b, nx, ny, nz, 1, 1, 1);
+    float *in = sp_volume_f32(&a);
+    for (size_t n = 0; n < sp_volume_count(&a); n++)
+        in[n] = ties ? (float)floor(rng_uniform() * 50)
+                     : (float)(rng_uniform() * 2000 - 1000);
+    denoise_median(&a, &b, radius, in_plane, 0, nz);
+    float window[343];
+    int rk = in_plane ? 0 : radius;
+    for (long k = 0; k < (long)nz; k++)
+        for (long j = 0; j < (long)ny; j++)
+            for (long i = 0; i < (long)nx; i++) {
+                size_t n = 0;
+                for (long dk = -rk; dk <= rk; dk++)
+                    for (long dj = -radius; dj <= radius; dj++)
+                        for (long di = -radius; di <= radius; di++)
+                            window[n++] = in[sp_volume_index(
+                                &a, clampz(i + di, nx), clampz(j + dj, ny),
+                                clampz(k + dk, nz))];
+                qsort(window, n, sizeof *window, compare_float);
+                assert_true(sp_volume_f32(&b)[sp_volume_index(&b, i, j, k)] ==
+                            window[n / 2]);
+            }
+    sp_volume_free(&a);
+    sp_volume_free(&b);
+}
+
 static void median_matches_brute_force_sort(void **state)
 {
     (void)state;
     rng_state = 7;
     for (int radius = 1; radius <= 3; radius++)
-        for (int in_plane = 0; in_plane <= 1; in_plane++) {
-            sp_volume a, b;
-            make(&a, 13, 11, 9, 1, 1, 1);
-            make(&b, 13, 11, 9, 1, 1, 1);
-            float *in = sp_volume_f32(&a);
-            for (size_t n = 0; n < sp_volume_count(&a); n++)
-                in[n] = (float)floor(rng_uniform() * 50); /* with ties */
-            denoise_median(&a, &b, radius, in_plane, 0, 9);
-            float window[343];
-            int rk = in_plane ? 0 : radius;
-            for (long k = 0; k < 9; k++)
-                for (long j = 0; j < 11; j++)
-                    for (long i = 0; i < 13; i++) {
-                        size_t n = 0;
-                        for (long dk = -rk; dk <= rk; dk++)
-                            for (long dj = -radius; dj <= radius; dj++)
-                                for (long di = -radius; di <= radius; di++)
-                                    window[n++] = in[sp_volume_index(
-                                        &a, clampz(i + di, 13),
-                                        clampz(j + dj, 11),
-                                        clampz(k + dk, 9))];
-                        qsort(window, n, sizeof *window, compare_float);
-                        assert_true(sp_volume_f32(&b)[sp_volume_index(
-                                        &b, i, j, k)] == window[n / 2]);
-                    }
-            sp_volume_free(&a);
-            sp_volume_free(&b);
-        }
+        for (int in_plane = 0; in_plane <= 1; in_plane++)
+            check_median(13, 11, 9, radius, in_plane, 1);
+    /* The in-plane 3x3 path (sorted columns) on distinct values and on
+     * images one or two pixels wide, where the clamped window repeats
+     * border columns and rows. */
+    static const size_t sizes[][2] = {{1, 1}, {1, 6}, {6, 1}, {2, 2},
+                                      {2, 7}, {31, 17}};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        for (int ties = 0; ties <= 1; ties++)
+            check_median(sizes[s][0], sizes[s][1], 3, 1, 1, ties);
 }
 
 /* A disc of 300 on 0, 64x64, 4 slices; 5 % of voxels set to -1000 or
@@ -252,20 +264,28 @@ static void split_ranges_give_identical_output(void **state)
         size_t cuts[] = {0, 1, 5, 6, 12};
         if (kernel == 0)
             denoise_median(&a, &whole, 2, 0, 0, 12);
-        else if (kernel == 1)
-            denoise_convolve_axis(&a, &whole, 2, taps, r, 0, 12);
+        else if (kernel == 1) {
+            assert_true(
+                denoise_gaussian_plane(&a, &whole, taps, r, taps, r, 0, 12));
+            assert_true(denoise_gaussian_k(&whole, taps, r, 0, 15));
+        }
         else
             denoise_diffusion_step(&a, &whole, 30, 0.03, 0, 0, 12);
         for (int c = 0; c < 4; c++) {
             if (kernel == 0)
                 denoise_median(&a, &parts, 2, 0, cuts[c], cuts[c + 1]);
             else if (kernel == 1)
-                denoise_convolve_axis(&a, &parts, 2, taps, r, cuts[c],
-                                      cuts[c + 1]);
+                assert_true(denoise_gaussian_plane(&a, &parts, taps, r, taps,
+                                                   r, cuts[c], cuts[c + 1]));
             else
                 denoise_diffusion_step(&a, &parts, 30, 0.03, 0, cuts[c],
                                        cuts[c + 1]);
         }
+        /* The Gaussian's k pass runs in place, split by rows j. */
+        static const size_t row_cuts[] = {0, 1, 7, 8, 15};
+        for (int c = 0; kernel == 1 && c < 4; c++)
+            assert_true(denoise_gaussian_k(&parts, taps, r, row_cuts[c],
+                                           row_cuts[c + 1]));
         assert_memory_equal(whole.data, parts.data,
                             sp_volume_count(&a) * sizeof(float));
     }

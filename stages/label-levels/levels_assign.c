@@ -49,7 +49,7 @@ sp_status levels_assign(spine_model *model, const level_cues *cues,
 {
     if (p->lumbar_count < 4 || p->lumbar_count > 6)
         return sp_error_set(err, SP_CONFIG,
-                            "label-levels: lumbar_count must be 4, 5 or 6, "
+                            "label_levels: lumbar_count must be 4, 5 or 6, "
                             "not %d", p->lumbar_count);
     size_t n = model->n_vert;
     int dir = model->cranial_sign >= 0 ? 1 : -1;
@@ -64,7 +64,7 @@ sp_status levels_assign(spine_model *model, const level_cues *cues,
         anchor_label = sp_label_vertebra_from_name(p->lowest);
         if (!anchor_label)
             return sp_error_set(err, SP_CONFIG,
-                                "label-levels: lowest = \"%.7s\" is not a "
+                                "label_levels: lowest = \"%.7s\" is not a "
                                 "vertebra name (e.g. L4, S1)", p->lowest);
         anchor = lowest;
         confident = 1;
@@ -95,7 +95,7 @@ sp_status levels_assign(spine_model *model, const level_cues *cues,
                          "UNCERTAIN: counting from the sacrum and from the "
                          "last rib-bearing vertebra disagree by %d level(s) "
                          "(transitional anatomy?); named from the %s, check "
-                         "and set label-levels lumbar_count or lowest",
+                         "and set label_levels lumbar_count or lowest",
                          (by_ribs - (by_sacrum + dir * (p->lumbar_count + 1))) *
                              dir,
                          p->anchor_ribs ? "ribs" : "sacrum");
@@ -119,7 +119,7 @@ sp_status levels_assign(spine_model *model, const level_cues *cues,
             model->labels_confident = 0;
             snprintf(model->label_note, sizeof model->label_note,
                      "levels not named: neither the sacrum nor a rib-bearing "
-                     "vertebra is in the image; set label-levels lowest "
+                     "vertebra is in the image; set label_levels lowest "
                      "(e.g. L4) to name them");
             return SP_OK;
         }

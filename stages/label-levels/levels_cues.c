@@ -56,7 +56,7 @@ sp_status levels_find_cues(const sp_volume *bone, const spine_model *model,
 {
     if (!sp_volume_u8(bone))
         return sp_error_set(err, SP_INTERNAL,
-                            "label-levels: the bone mask must be U8");
+                            "label_levels: the bone mask must be U8");
     const spine_curve *c = &model->curve;
     cues->sacrum = -1;
     cues->sacrum_tilt_deg = 0;

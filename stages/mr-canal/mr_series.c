@@ -27,10 +27,10 @@ static void lower_join(const sp_dicom_header *h, char *out, size_t size)
         *p = (char)tolower((unsigned char)*p);
 }
 
-mr_series_kind mr_series_classify(const sp_dicom_series *s, char *why,
-                                  size_t size)
+mr_series_kind mr_series_classify(const sp_dicom_header *h,
+                                  sp_orientation o, size_t n_slices,
+                                  char *why, size_t size)
 {
-    const sp_dicom_header *h = &s->header;
     char text[256];
     lower_join(h, text, sizeof text);
     double te = h->echo_time_ms, tr = h->repetition_time_ms;
@@ -39,10 +39,10 @@ mr_series_kind mr_series_classify(const sp_dicom_series *s, char *why,
         return MR_SERIES_NOT_ANALYSABLE;
     }
     if (strstr(text, "loc") || strstr(text, "scout") ||
-        strstr(text, "survey") || s->n_slices < 5) {
+        strstr(text, "survey") || n_slices < 5) {
         snprintf(why, size,
                  "localiser (\"%s\", %zu slices): too few slices or a "
-                 "planning scan", h->series_description, s->n_slices);
+                 "planning scan", h->series_description, n_slices);
         return MR_SERIES_NOT_ANALYSABLE;
     }
     if (strstr(text, "stir") || strstr(text, "tirm") ||
@@ -77,11 +77,6 @@ mr_series_kind mr_series_classify(const sp_dicom_series *s, char *why,
                  "1500)", h->series_description, te, tr);
         return MR_SERIES_NOT_ANALYSABLE;
     }
-    double row[3] = {s->orientation[0], s->orientation[1],
-                     s->orientation[2]};
-    double col[3] = {s->orientation[3], s->orientation[4],
-                     s->orientation[5]};
-    sp_orientation o = sp_orientation_from_axes(row, col);
     if (o == SP_ORIENT_SAGITTAL || o == SP_ORIENT_AXIAL) {
         snprintf(why, size, "T2-weighted %s (\"%s\")",
                  sp_orientation_name(o), h->series_description);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "spinepipe/dicom.h"
+#include "spinepipe/volume.h"
 
 typedef enum mr_series_kind {
     MR_SERIES_NOT_ANALYSABLE = 0,
@@ -14,11 +15,14 @@ typedef enum mr_series_kind {
     MR_SERIES_T2_AXIAL
 } mr_series_kind;
 
-/* Classify; `why` (size bytes) receives one sentence for the report: the
- * weighting and plane found, or why the series is not analysable (not MR,
- * localiser, T1, STIR/FLAIR or other inversion recovery, proton density,
- * weighting unknown, coronal/oblique plane). */
-mr_series_kind mr_series_classify(const sp_dicom_series *s, char *why,
-                                  size_t size);
+/* Classify from the header, the slice plane and the slice count (what a
+ * stage sees in its context, so this needs no DICOM reader); `why` (size
+ * bytes) receives one sentence for the report: the weighting and plane
+ * found, or why the series is not analysable (not MR, localiser, T1,
+ * STIR/FLAIR or other inversion recovery, proton density, weighting
+ * unknown, coronal/oblique plane). */
+mr_series_kind mr_series_classify(const sp_dicom_header *h,
+                                  sp_orientation plane, size_t n_slices,
+                                  char *why, size_t size);
 
 #endif

@@ -89,6 +89,13 @@ sp_status mrdisc_find(const sp_volume *t2, const sp_volume *canal,
  * lowest disc is then L5-S1. SP_NOTANALYSABLE when no anchor exists. */
 sp_status mrdisc_label(mrspine *s, const char *lowest, sp_error *err);
 
+/* Name the levels of a cervical sagittal series down from C2: C2 is the
+ * tallest body at the top of the column (body and dens: more than 1.3
+ * levels without a disc above the top disc), so the disc below it is C2-C3.
+ * SP_NOTANALYSABLE when no such body is seen. */
+sp_status mrdisc_label_cervical(const sp_volume *t2, mrspine *s,
+                                sp_error *err);
+
 /* Label map in the canonical layout: canal 201, discs 100 + vertebra
  * above, vertebral bodies their vertebra label (unlabelled discs and
  * bodies are left out). Discs fill their head-feet band in front of the
@@ -102,6 +109,8 @@ sp_status mrdisc_label_map(const sp_volume *t2, const sp_volume *canal,
 typedef struct mrlevel_measure {
     int vert_above;          /* labels.h vertebra above the disc */
     double canal_ap_mm;      /* dural sac AP diameter at the disc plane */
+    double ap_i, ap_k;       /* where it was measured (voxels) */
+    double ap_j0, ap_j1;     /* its front and back ends (voxels, edges) */
     double disc_height_mm;   /* head-feet extent of the disc signal dip */
     double dhi;              /* disc height index: disc height / mean of
                                 the adjacent body heights; 0 when no body
@@ -114,8 +123,12 @@ typedef struct mrlevel_measure {
                                 middles: posterior displacement (> 0) */
 } mrlevel_measure;
 
-/* One entry per disc of s (out holds s->n_disc entries). */
-sp_status mr_measure(const sp_volume *canal, const mrspine *s,
+/* One entry per disc of s (out holds s->n_disc entries). With the
+ * normalised image t2 (may be NULL) the canal AP runs between the
+ * sub-voxel walls (half way from CSF to wall signal) instead of across
+ * whole mask voxels. */
+sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
+                     const mrspine *s,
                      const mrcanal_info *ci, double k_spacing,
                      double j_spacing, mrlevel_measure *out, sp_error *err);
 

@@ -28,16 +28,9 @@ void mrcanal_info_free(mrcanal_info *info)
     info->path_j = NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median(double *v, size_t n)
 {
-    qsort(v, n, sizeof *v, cmp_double);
-    return n ? v[n / 2] : 0;
+    return n ? analysis_select_f64(v, n, n / 2) : 0;
 }
 
 /* Mean over the slab around slice ic and the AP band around j: the
@@ -261,7 +254,9 @@ sp_status mrcanal_segment(const sp_volume *t2, const mrcanal_params *p,
     double mx = 0;
     for (size_t t = 0; t < n; t++)
         mx = im[t] > mx ? im[t] : mx;
-    double *buf = malloc((n > ny * nz ? n : ny * nz) * sizeof *buf);
+    size_t nb = n > (1u << 21) ? (1u << 21) : n;
+    nb = nb > nx * ny ? nb : nx * ny; /* ring_level's scratch */
+    double *buf = malloc((nb > ny * nz ? nb : ny * nz) * sizeof *buf);
     double *path = malloc(nz * sizeof *path);
     size_t *stack = malloc(nx * ny * sizeof *stack);
     uint8_t *tmp = malloc(nx * ny);
@@ -270,8 +265,9 @@ sp_status mrcanal_segment(const sp_volume *t2, const mrcanal_params *p,
         st = sp_error_set(err, SP_NOMEM, "mr-canal: out of memory");
         goto done;
     }
-    size_t c = 0;
-    for (size_t t = 0; t < n; t++)
+    /* on an evenly strided sample of about 2^20 voxels */
+    size_t c = 0, step = n > (1u << 20) ? n / (1u << 20) : 1;
+    for (size_t t = 0; t < n; t += step)
         if (im[t] > 0.1 * mx)
             buf[c++] = im[t];
     if (c == 0) {

@@ -107,6 +107,34 @@ static size_t peaks(const double *d, size_t n, int sign, double sep,
     return np;
 }
 
+/* Is the dip at k one endplate of a disc with a bright nucleus: a peak
+ * above 1.25 * body within `reach` planes, and past it, within `reach`
+ * again, another dip below 0.6 * body? */
+static int nucleus_beside(const double *p, size_t nz, size_t k, double reach,
+                          double body)
+{
+    for (int dir = -1; dir <= 1; dir += 2) {
+        long best = -1;
+        for (long d = 1; d <= (long)reach; d++) {
+            long m = (long)k + dir * d;
+            if (m < 0 || m >= (long)nz)
+                break;
+            if (p[m] > 1.25 * body && (best < 0 || p[m] > p[best]))
+                best = m;
+        }
+        if (best < 0)
+            continue;
+        for (long d = 1; d <= (long)reach; d++) {
+            long m = best + dir * d;
+            if (m < 0 || m >= (long)nz)
+                break;
+            if (p[m] < 0.6 * body)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 sp_status mrdisc_find(const sp_volume *t2, const sp_volume *canal,
                       const mrcanal_info *ci, mrspine *s, sp_error *err)
 {
@@ -190,16 +218,39 @@ sp_status mrdisc_find(const sp_volume *t2, const sp_volume *canal,
     size_t lag = best_period(d, nz, (size_t)ceil(12.0 / sz),
                              (size_t)(45.0 / sz));
     s->level_mm = (double)lag * sz;
-    /* band-pass matched to the level: discs are about a quarter of it */
+    /* band-pass matched to the level: discs are about a quarter of it.
+     * At that scale a disc and its two endplates (cortical bone, black on
+     * T2) read darker than the marrow of the bodies when the nucleus is
+     * dark (degenerated) or thin. */
     bandpass(p, d, nz, 0.10 * (double)lag, 0.5 * (double)lag, tmp);
     size_t margin = (size_t)(0.15 * (double)lag);
-    /* at the level's scale a disc and its two endplates (cortical bone,
-     * black on T2) read darker than the marrow of the bodies, whether the
-     * nucleus itself is bright (hydrated) or dark (degenerated) */
     size_t nu = peaks(d, nz, -1, 0.6 * (double)lag, 0.25, margin, pk,
                       MRSPINE_MAX_DISCS);
-    size_t *use = pk;
     int sg = -1;
+    /* A bright (hydrated) nucleus splits that dip into two endplate dips
+     * close around a peak brighter than marrow. When most dips sit in
+     * such a dark-bright-dark triplet, the discs are the peaks of
+     * |p - body| instead: endplates and nucleus both depart from the
+     * body signal. */
+    size_t beside = 0;
+    for (size_t q = 0; q < nu; q++)
+        beside += (size_t)nucleus_beside(p, nz, pk[q], 0.25 * (double)lag,
+                                         s->body_signal);
+    if (nu > 0 && 2 * beside > nu) {
+        double *dev = calloc(nz, sizeof *dev);
+        if (!dev) {
+            st = sp_error_set(err, SP_NOMEM, "mr discs: out of memory");
+            goto done;
+        }
+        for (size_t k = 0; k < nz; k++)
+            dev[k] = fabs(p[k] - s->body_signal);
+        bandpass(dev, d, nz, 0.10 * (double)lag, 0.5 * (double)lag, tmp);
+        free(dev);
+        nu = peaks(d, nz, 1, 0.6 * (double)lag, 0.25, margin, pk,
+                   MRSPINE_MAX_DISCS);
+        sg = 1;
+    }
+    size_t *use = pk;
     for (size_t q = 0; q < nu; q++) {
         mrdisc *dc = &s->disc[s->n_disc++];
         size_t k = use[q], a = k, b = k;
@@ -214,9 +265,9 @@ sp_status mrdisc_find(const sp_volume *t2, const sp_volume *canal,
         s->discs_bright += p[k] > s->body_signal;
     }
     s->body_depth_mm = fmin(40, fmax(12, s->level_mm));
-    /* sacrum: the column goes on below the lowest disc for more than a
-     * level without another disc */
-    if (s->n_disc > 0 && s->disc[0].k * sz > 1.2 * s->level_mm)
+    /* sacrum: the column goes on below the lowest disc for most of a
+     * level without another disc (S1 is often cut by the field of view) */
+    if (s->n_disc > 0 && s->disc[0].k * sz > 0.8 * s->level_mm)
         s->sacrum_below = 1;
 done:
     free(p), free(d), free(tmp), free(pk);

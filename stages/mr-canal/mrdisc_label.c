@@ -33,6 +33,39 @@ sp_status mrdisc_label(mrspine *s, const char *lowest, sp_error *err)
     return SP_OK;
 }
 
+sp_status mrdisc_label_cervical(const sp_volume *t2, mrspine *s,
+                                sp_error *err)
+{
+    if (s->n_disc == 0)
+        return sp_error_set(err, SP_NOTANALYSABLE,
+                            "mr levels: no discs to count down from C2");
+    size_t n = s->n_disc;
+    /* C2 (body and dens) is the tallest vertebra of the neck, about
+     * twice a lower cervical level: the column goes on above the top
+     * disc for well over a level without another disc. (A crop cut
+     * through any vertebra shows up to a level: a shorter top vertebra
+     * could be any, and naming it C2 would shift every level.) */
+    const mrdisc *top = &s->disc[n - 1];
+    double above = ((double)(t2->dim[2] - 1) - top->k) * t2->spacing[2];
+    if (above < 1.3 * s->level_mm)
+        return sp_error_set(err, SP_NOTANALYSABLE,
+                            "mr levels: C2 is not recognised: the column "
+                            "above the top disc shows %.0f mm, not the "
+                            "%.0f mm (1.3 levels) of a whole C2 with its "
+                            "dens, so the top vertebra may be any (give "
+                            "the lowest vertebra)", above,
+                            1.3 * s->level_mm);
+    if (n > 6)
+        return sp_error_set(err, SP_NOTANALYSABLE,
+                            "mr levels: %zu discs below a C2-like top "
+                            "vertebra: more than the neck has (C2-C3 .. "
+                            "C7-T1); not a cervical series?", n);
+    s->n_disc = n;
+    for (size_t q = 0; q < n; q++)
+        s->disc[q].vert_above = SP_LABEL_C1 + 1 + (int)(n - 1 - q);
+    return SP_OK;
+}
+
 /* Paint the largest 6-connected part of cand (count voxels) as `label`
  * where nothing is painted yet. */
 static sp_status paint_largest(const uint8_t *cand, const sp_volume *like,
@@ -116,6 +149,9 @@ sp_status mrdisc_label_map(const sp_volume *t2, const sp_volume *canal,
         const mrdisc *lo = q > 0 ? &s->disc[q - 1] : NULL;
         const mrdisc *hi = q < s->n_disc ? &s->disc[q] : NULL;
         int v = hi ? hi->vert_above + 1 : lo->vert_above;
+        /* below L5-S1 lies the sacrum (label 25, L6, only on request) */
+        if (hi && hi->vert_above == SP_LABEL_L1 + 4)
+            v = SP_LABEL_SACRUM;
         if ((hi && !hi->vert_above) || (lo && !lo->vert_above))
             continue;
         if (v <= 0 || v > SP_LABEL_SACRUM)

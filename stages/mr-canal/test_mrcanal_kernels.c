@@ -221,7 +221,7 @@ static void lumbar_discs_counted_from_sacrum(void **state)
      * 4-16 mm high and lower than the bodies, no displacement over 3 mm
      * (none is seen in the picture) */
     mrlevel_measure lv[MRSPINE_MAX_DISCS];
-    assert_int_equal(mr_measure(&canal, &s, &info, t2.spacing[2],
+    assert_int_equal(mr_measure(&canal, &t2, &s, &info, t2.spacing[2],
                                 t2.spacing[1], lv, &err), SP_OK);
     for (size_t q = 0; q < s.n_disc; q++) {
         print_message("# level %zu: AP %.1f mm, height %.1f mm, DHI %.2f, "
@@ -238,6 +238,35 @@ static void lumbar_discs_counted_from_sacrum(void **state)
     mrspine_free(&s);
     mrcanal_info_free(&info);
     sp_volume_free(&raw), sp_volume_free(&t2), sp_volume_free(&canal);
+}
+
+/* Counting down from C2: a column with three discs 18 mm apart and 40 mm
+ * (C2 with its dens) above the top one is C2-C3, C3-C4, C4-C5; the same
+ * discs with only 15 mm above the top one (a crop through any vertebra)
+ * are not named. */
+static void cervical_levels_from_c2(void **state)
+{
+    (void)state;
+    sp_volume img;
+    sp_error err;
+    assert_int_equal(sp_volume_alloc(&img, SP_VOXEL_F32, 4, 4, 80, &err),
+                     SP_OK);
+    mrspine s;
+    memset(&s, 0, sizeof s);
+    s.level_mm = 18;
+    s.n_disc = 3;
+    for (size_t q = 0; q < 3; q++)
+        s.disc[q].k = 3.0 + 18.0 * (double)q;
+    assert_int_equal(mrdisc_label_cervical(&img, &s, &err), SP_OK);
+    assert_int_equal(s.disc[2].vert_above, SP_LABEL_C1 + 1);
+    assert_int_equal(s.disc[0].vert_above, SP_LABEL_C1 + 3);
+    for (size_t q = 0; q < 3; q++)
+        s.disc[q].k = 28.0 + 18.0 * (double)q, s.disc[q].vert_above = 0;
+    assert_int_equal(mrdisc_label_cervical(&img, &s, &err),
+                     SP_NOTANALYSABLE);
+    print_message("# %s\n", err.message);
+    assert_int_equal(s.disc[2].vert_above, 0);
+    sp_volume_free(&img);
 }
 
 static void flat_image_is_refused(void **state)
@@ -270,6 +299,7 @@ int main(void)
         cmocka_unit_test(lumbar_canal_along_the_series),
         cmocka_unit_test(discs_and_levels_c5_c7),
         cmocka_unit_test(lumbar_discs_counted_from_sacrum),
+        cmocka_unit_test(cervical_levels_from_c2),
         cmocka_unit_test(flat_image_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

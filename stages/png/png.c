@@ -171,6 +171,61 @@ static void fill_text(sp_stage_context *ctx, const plane_grid *g,
                      : "");
 }
 
+/* One plane's slices, cut into batches that parallel_for spreads over
+ * threads; each slice is sampled into its own image and written on its
+ * own, so the files do not depend on the thread count. */
+typedef struct plane_job {
+    sp_stage_context *ctx;
+    const png_options *opt;
+    const sp_volume *view;
+    const plane_grid *g;
+    double first, step;
+    size_t base;          /* first slice of the current batch */
+    sp_status *status;    /* per slice */
+} plane_job;
+
+#define BATCH 32
+
+static void slice_file(const plane_job *j, size_t n, char *file, size_t cap)
+{
+    if (j->opt->planes == MODE_ALL)
+        snprintf(file, cap, "%s_%04zu.png", plane_name(j->g->kind), n + 1);
+    else
+        snprintf(file, cap, "%s.png", plane_name(j->g->kind));
+}
+
+static void write_slices(void *arg, size_t begin, size_t end)
+{
+    const plane_job *j = arg;
+    sp_stage_context *ctx = j->ctx;
+    sp_volume img;
+    memset(&img, 0, sizeof img);
+    sp_status st = ctx->host->volume_alloc(ctx, &img, SP_VOXEL_U8,
+                                           j->g->width, j->g->height, 1);
+    int nearest = j->opt->interpolation == INTERP_NEAREST;
+    for (size_t b = begin; b < end; b++) {
+        size_t n = j->base + b;
+        if (st == SP_OK) {
+            double origin[3];
+            st = plane_sample(ctx, j->view, j->g,
+                              j->first + (double)n * j->step, nearest,
+                              sp_volume_u8(&img), origin);
+            if (st == SP_OK) {
+                char file[64];
+                slice_file(j, n, file, sizeof file);
+                text_buf t;
+                fill_text(ctx, j->g, origin,
+                          j->opt->planes == MODE_ALL ? "slice" : "mid-plane",
+                          nearest, &t);
+                st = ctx->host->write_png(ctx, file, &img, t.items, t.n);
+            }
+        }
+        j->status[n] = st;
+    }
+    if (img.data)
+        ctx->host->volume_free(&img);
+}
+
 static sp_status write_plane(sp_stage_context *ctx, png_state *s,
                              const sp_volume *view, plane_kind kind)
 {
@@ -178,11 +233,6 @@ static sp_status write_plane(sp_stage_context *ctx, png_state *s,
     plane_grid g;
     plane_grid_make(view, kind, o->pixel_mm, (size_t)o->min_size,
                     (size_t)o->max_size, &g);
-    sp_volume img;
-    sp_status st = ctx->host->volume_alloc(ctx, &img, SP_VOXEL_U8, g.width,
-                                           g.height, 1);
-    if (st != SP_OK)
-        return st;
     /* Slice positions along the normal, centred on the volume; native
      * slices land on voxel centres. The mid-plane is the middle one, so
      * with an even count it shows a real slice, not a blend of two. */
@@ -198,35 +248,30 @@ static sp_status write_plane(sp_stage_context *ctx, png_state *s,
         first += (double)((count - 1) / 2) * step;
         count = 1;
     }
-    int nearest = o->interpolation == INTERP_NEAREST;
-    for (size_t n = 0; n < count && st == SP_OK; n++) {
-        double pos = first + (double)n * step;
-        double origin[3];
-        st = plane_sample(ctx, view, &g, pos, nearest, sp_volume_u8(&img),
-                          origin);
-        if (st != SP_OK)
-            break;
-        char file[64];
-        if (o->planes == MODE_ALL)
-            snprintf(file, sizeof file, "%s_%04zu.png", plane_name(kind),
-                     n + 1);
-        else
-            snprintf(file, sizeof file, "%s.png", plane_name(kind));
-        text_buf t;
-        fill_text(ctx, &g, origin, o->planes == MODE_ALL ? "slice"
-                                                          : "mid-plane",
-                  nearest, &t);
-        st = ctx->host->write_png(ctx, file, &img, t.items, t.n);
-        if (st == SP_OK)
-            json_array_append_new(
-                s->images,
-                json_pack("{s:s, s:s, s:f, s:I, s:I, s:f}", "file", file,
-                          "plane", plane_name(kind), "offset_mm", pos,
-                          "width", (json_int_t)g.width, "height",
-                          (json_int_t)g.height, "pixel_mm", g.pixel_mm));
-        ctx->host->progress(ctx, (double)(n + 1) / (double)count);
+    sp_status *status = ctx->host->scratch_alloc(ctx, count * sizeof *status);
+    if (!status)
+        return SP_NOMEM;
+    plane_job job = {.ctx = ctx, .opt = o, .view = view, .g = &g,
+                     .first = first, .step = step, .status = status};
+    sp_status st = SP_OK;
+    for (job.base = 0; job.base < count && st == SP_OK; job.base += BATCH) {
+        size_t n = count - job.base < BATCH ? count - job.base : BATCH;
+        ctx->host->parallel_for(ctx, n, write_slices, &job);
+        for (size_t i = job.base; i < job.base + n && st == SP_OK; i++)
+            st = status[i];
+        ctx->host->progress(ctx, (double)(job.base + n) / (double)count);
     }
-    ctx->host->volume_free(&img);
+    for (size_t n = 0; n < count && st == SP_OK; n++) {
+        char file[64];
+        slice_file(&job, n, file, sizeof file);
+        json_array_append_new(
+            s->images,
+            json_pack("{s:s, s:s, s:f, s:I, s:I, s:f}", "file", file,
+                      "plane", plane_name(kind), "offset_mm",
+                      first + (double)n * step, "width", (json_int_t)g.width,
+                      "height", (json_int_t)g.height, "pixel_mm",
+                      g.pixel_mm));
+    }
     return st;
 }
 

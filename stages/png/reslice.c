@@ -3,6 +3,8 @@
 #include "reslice.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 void plane_axes(plane_kind k, double right[3], double down[3],
@@ -135,6 +137,62 @@ static uint8_t sample_at(const uint8_t *d, const size_t dim[3], double x,
     return (uint8_t)lrint(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
+/* Nearest voxel index along one axis of n voxels for coordinate c, as
+ * sample_at rounds it; SIZE_MAX outside [-0.5, n - 0.5]. */
+static size_t nearest_index(double c, size_t n)
+{
+    const double hi = (double)n - 0.5;
+    if (!(c >= -0.5 && c <= hi))
+        return SIZE_MAX;
+    c = c < 0 ? 0 : c > (double)n - 1 ? (double)n - 1 : c;
+    return (size_t)lround(c);
+}
+
+/* Nearest sampling when every voxel axis moves with the image's x only,
+ * its y only, or neither (planes along the volume's axes, the usual
+ * case): the rounding of each axis is done once per column or row, not
+ * per pixel, and the result is the same as sample_at's. Returns 0 when
+ * the plane is oblique to the voxel axes. */
+static int sample_separable(const uint8_t *d, const size_t dim[3],
+                            const double i0[3], const double du[3],
+                            const double dv[3], size_t width, size_t height,
+                            uint8_t *out, size_t *col, size_t *row)
+{
+    for (int a = 0; a < 3; a++)
+        if (du[a] != 0 && dv[a] != 0)
+            return 0;
+    const size_t stride[3] = {1, dim[0], dim[0] * dim[1]};
+    for (size_t x = 0; x < width; x++) {
+        col[x] = 0;
+        for (int a = 0; a < 3 && col[x] != SIZE_MAX; a++) {
+            if (du[a] == 0)
+                continue;
+            size_t i = nearest_index(i0[a] + (double)x * du[a], dim[a]);
+            col[x] = i == SIZE_MAX ? SIZE_MAX : col[x] + i * stride[a];
+        }
+    }
+    for (size_t y = 0; y < height; y++) {
+        row[y] = 0;
+        for (int a = 0; a < 3 && row[y] != SIZE_MAX; a++) {
+            if (du[a] != 0)
+                continue;
+            size_t i = nearest_index(i0[a] + (double)y * dv[a], dim[a]);
+            row[y] = i == SIZE_MAX ? SIZE_MAX : row[y] + i * stride[a];
+        }
+    }
+    for (size_t y = 0; y < height; y++) {
+        uint8_t *o = out + y * width;
+        if (row[y] == SIZE_MAX) {
+            memset(o, 0, width);
+            continue;
+        }
+        const uint8_t *r = d + row[y];
+        for (size_t x = 0; x < width; x++)
+            o[x] = col[x] == SIZE_MAX ? 0 : r[col[x]];
+    }
+    return 1;
+}
+
 sp_status plane_sample(sp_stage_context *ctx, const sp_volume *vol,
                        const plane_grid *g, double n_mm, int nearest,
                        uint8_t *out, double origin_out[3])
@@ -159,6 +217,16 @@ sp_status plane_sample(sp_stage_context *ctx, const sp_volume *vol,
         dv[a] = id[a] - i0[a];
     }
     const uint8_t *d = sp_volume_u8(vol);
+    memcpy(origin_out, p0, sizeof p0);
+    if (nearest) {
+        size_t *col = malloc((g->width + g->height) * sizeof *col);
+        int done = col && sample_separable(d, vol->dim, i0, du, dv, g->width,
+                                           g->height, out, col,
+                                           col + g->width);
+        free(col);
+        if (done)
+            return SP_OK;
+    }
     for (size_t y = 0; y < g->height; y++) {
         const double ry = (double)y;
         for (size_t x = 0; x < g->width; x++) {
@@ -169,6 +237,5 @@ sp_status plane_sample(sp_stage_context *ctx, const sp_volume *vol,
                 i0[2] + rx * du[2] + ry * dv[2], nearest);
         }
     }
-    memcpy(origin_out, p0, sizeof p0);
     return SP_OK;
 }

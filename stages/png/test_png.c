@@ -269,12 +269,90 @@ static void all_planes_writes_every_slice(void **state)
     harness_free(&h);
 }
 
+static unsigned char *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    unsigned char *data = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 65536;
+            data = realloc(data, cap);
+            assert_non_null(data);
+        }
+        size_t got = fread(data + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    fclose(f);
+    *size = n;
+    return data;
+}
+
+/* Every image file and the image table are the same bytes whether one
+ * thread or two write the slices (more slices than one batch of the
+ * stage, every plane, linear and nearest sampling). */
+static void files_do_not_depend_on_threads(void **state)
+{
+    (void)state;
+    static const char *const configs[] = {
+        "[window]\n[png]\nplanes = all\nmin_size = 0\n",
+        "[window]\n[png]\nplanes = all\nmin_size = 0\n"
+        "interpolation = nearest\n",
+    };
+    for (size_t c = 0; c < 2; c++) {
+        harness h[2];
+        for (int t = 0; t < 2; t++) {
+            setenv("SPINEPIPE_THREADS", t == 0 ? "1" : "2", 1);
+            harness_init(&h[t]);
+            assert_int_equal(harness_load(&h[t], configs[c]), SP_OK);
+            sp_volume v;
+            const double sp[3] = {0.8, 0.8, 1.5}, o[3] = {-10, 20, 5};
+            harness_volume(&v, 37, 33, 45, (double[]){1, 0, 0},
+                           (double[]){0, 1, 0}, sp, o);
+            float *f = sp_volume_f32(&v);
+            for (size_t n = 0; n < sp_volume_count(&v); n++)
+                f[n] = (float)((n * 7919) % 1400) - 300.0f;
+            sp_dicom_header hdr = {.modality = "CT"};
+            assert_int_equal(harness_run(&h[t], &v, &hdr), SP_OK);
+        }
+        unsetenv("SPINEPIPE_THREADS");
+        const json_t *one = sp_store_table(h[0].store, "images.png");
+        const json_t *two = sp_store_table(h[1].store, "images.png");
+        assert_true(json_equal(one, two));
+        /* 45 axial (over one batch), 37 sagittal, 33 coronal. */
+        assert_int_equal(json_array_size(one), 45 + 37 + 33);
+        for (size_t i = 0; i < json_array_size(one); i++) {
+            const char *file = json_string_value(
+                json_object_get(json_array_get(one, i), "file"));
+            assert_non_null(file);
+            char path[2][4200];
+            size_t size[2];
+            unsigned char *data[2];
+            for (int t = 0; t < 2; t++) {
+                snprintf(path[t], sizeof path[t], "%s/%s", h[t].out, file);
+                data[t] = read_file(path[t], &size[t]);
+            }
+            assert_int_equal(size[0], size[1]);
+            assert_memory_equal(data[0], data[1], size[0]);
+            free(data[0]);
+            free(data[1]);
+        }
+        harness_free(&h[0]);
+        harness_free(&h[1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(radiological_orientation),
         cmocka_unit_test(pixels_follow_the_window_formula),
         cmocka_unit_test(all_planes_writes_every_slice),
+        cmocka_unit_test(files_do_not_depend_on_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

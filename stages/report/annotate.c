@@ -51,6 +51,41 @@ const char *severity_word(int severity)
     return severity >= 0 && severity <= 3 ? w[severity] : "not assessed";
 }
 
+void level_flags(const json_t *level, char *out, size_t size)
+{
+    size_t n = 0, i;
+    const json_t *f;
+    out[0] = 0;
+    json_array_foreach(json_object_get(level, "findings"), i, f) {
+        const char *code = json_string_value(json_object_get(f, "code"));
+        if (!code || severity_of(json_string_value(
+                         json_object_get(f, "severity"))) <= 0)
+            continue;
+        const char *extra[] = {
+            json_string_value(json_object_get(f, "type")),
+            json_string_value(json_object_get(f, "position")),
+            json_string_value(json_object_get(f, "side"))};
+        int w = snprintf(out + n, size - n, "%s%s", n ? "; " : "", code);
+        if (w < 0 || (size_t)w >= size - n)
+            return;
+        for (size_t k = n; out[k]; k++)
+            out[k] = out[k] == '_' ? ' ' : out[k];
+        char *ap = strstr(out + n, " ap ");
+        if (ap)
+            ap[1] = 'A', ap[2] = 'P';
+        n += (size_t)w;
+        for (size_t e = 0; e < 3; e++) {
+            if (!extra[e] || !strcmp(extra[e], "undetermined") ||
+                !strcmp(extra[e], "unclassified"))
+                continue;
+            w = snprintf(out + n, size - n, " %s", extra[e]);
+            if (w < 0 || (size_t)w >= size - n)
+                return;
+            n += (size_t)w;
+        }
+    }
+}
+
 /* "20240131" -> "2024-01-31"; anything else is shown as it is. */
 static void format_date(const char *d, char *out, size_t size)
 {

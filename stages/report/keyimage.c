@@ -135,12 +135,15 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
     if (st != SP_OK)
         return st;
     double font = o->font_size;
-    char buf[4][200], values[200], what[96];
+    char buf[4][200], values[200], what[256];
     const char *lines[4];
     values_line(lv, values, sizeof values);
     int sev = level_severity(lv);
+    char flags[160];
+    level_flags(lv, flags, sizeof flags);
     snprintf(what, sizeof what, "Key image %.16s: axial through the disc "
-             "(%s)", level, severity_word(sev));
+             "(%s%s%.150s)", level, severity_word(sev), flags[0] ? ": " : "",
+             flags);
     size_t n_lines = header_lines(ctx, in, what, values, buf, lines);
     double top = ceil(H->canvas_header_height(n_lines, font));
     int width = (int)fmax((double)g.width,

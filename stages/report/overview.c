@@ -170,12 +170,16 @@ static void draw_levels(sp_stage_context *ctx, sp_canvas *c,
         level_values(lv, values, sizeof values);
         H->canvas_text(c, tx, y + font * 1.1, font * 0.9, SP_ALIGN_LEFT,
                        col, 1, values);
+        /* what is flagged, in words; without findings, a displacement */
+        char flags[96];
+        level_flags(lv, flags, sizeof flags);
         double disp = json_num(lv, "posterior_displacement_mm");
-        if (isfinite(disp) && disp > 0) {
-            snprintf(values, sizeof values, "disc displaced %.1f mm", disp);
+        if (!flags[0] && !json_object_get(lv, "findings") &&
+            isfinite(disp) && disp > 0)
+            snprintf(flags, sizeof flags, "disc displaced %.1f mm", disp);
+        if (flags[0])
             H->canvas_text(c, tx, y + font * 2.2, font * 0.9, SP_ALIGN_LEFT,
-                           col, 1, values);
-        }
+                           col, 1, flags);
     }
 }
 
@@ -208,6 +212,17 @@ static void summary(const report_input *in, char *out, size_t size)
     const json_t *levels = json_object_get(in->table, "levels");
     if (!in->table) {
         snprintf(out, size, "No analysis in this pipeline: image only");
+        return;
+    }
+    /* "0 level(s) measured, none flagged" would read as a normal spine;
+     * the reasons are sentences too long for the header: report.json */
+    if (json_is_string(json_object_get(in->table, "not_analysable"))) {
+        snprintf(out, size, "Not analysable (the reason is in report.json)");
+        return;
+    }
+    if (json_array_size(levels) == 0) {
+        snprintf(out, size, "No levels measured (see the warnings in "
+                            "report.json)");
         return;
     }
     size_t n = 0, i, flagged = 0;

@@ -43,6 +43,9 @@ uint32_t severity_colour(int severity);
  * when the name is not a level. */
 int disc_label_of_level(const char *level);
 const char *severity_word(int severity);
+/* The level's abnormal findings in words ("disc herniation left
+ * paracentral; canal ap stenosis"), "" when it has none. */
+void level_flags(const json_t *level, char *out, size_t size);
 
 /* The header strip's lines for an image (at most 4; the last one is the
  * disclaimer). `what` names the image, `values` its measurements (may be

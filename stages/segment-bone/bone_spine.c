@@ -9,6 +9,12 @@
 #include "analysis.h"
 
 #define BAND_MM 25.0 /* half-width of the mid-line band that scores bone */
+/* Separate pieces of the column (vertebrae not joined by bone, as in the
+ * phantom or at wide discs): a piece joins when it has this share of the
+ * best piece's mid-line bone and its centre lies this close left-right
+ * and front-back to the centre of the nearest (head-feet) joined piece. */
+#define JOIN_SHARE 0.15
+#define JOIN_AP_MM 30.0
 
 /* Mean i of body tissue (HU > -300): the patient's mid-line. */
 static double patient_midline(const sp_volume *ct)
@@ -44,6 +50,59 @@ static long best_component(const uint32_t *lab, long nc, const size_t *dim,
             best = c;
     free(score);
     return best;
+}
+
+typedef struct piece {
+    double score, n, x, y, z; /* band voxels; voxels; mean i, j, k */
+    int keep;
+} piece;
+
+/* Mark in keep[] the best component and the pieces stacked with it
+ * (JOIN_*): vertebrae one above the other, not the table (far behind),
+ * ribs (far lateral) or small calcifications. */
+static int column_pieces(const uint32_t *lab, long nc, const sp_volume *m,
+                         const double *mid, double band_vox, long best,
+                         uint8_t *keep)
+{
+    piece *p = calloc((size_t)nc + 1, sizeof *p);
+    if (!p)
+        return -1;
+    size_t nx = m->dim[0], nxy = m->dim[0] * m->dim[1];
+    for (size_t k = 0; k < m->dim[2]; k++)
+        for (size_t q = 0; q < nxy; q++) {
+            uint32_t l = lab[k * nxy + q];
+            if (!l)
+                continue;
+            piece *c = &p[l];
+            c->n += 1;
+            c->x += (double)(q % nx), c->y += (double)(q / nx);
+            c->z += (double)k;
+            if (fabs((double)(q % nx) - mid[k]) <= band_vox)
+                c->score += 1;
+        }
+    for (long c = 1; c <= nc; c++)
+        if (p[c].n > 0)
+            p[c].x /= p[c].n, p[c].y /= p[c].n, p[c].z /= p[c].n;
+    p[best].keep = 1;
+    for (int grown = 1; grown;) {
+        grown = 0;
+        for (long c = 1; c <= nc; c++) {
+            if (p[c].keep || p[c].score < JOIN_SHARE * p[best].score)
+                continue;
+            long near = best;
+            for (long o = 1; o <= nc; o++)
+                if (p[o].keep && fabs(p[o].z - p[c].z) < fabs(p[near].z - p[c].z))
+                    near = o;
+            double dx = (p[c].x - p[near].x) * m->spacing[0];
+            double dy = (p[c].y - p[near].y) * m->spacing[1];
+            if (fabs(dx) <= BAND_MM && fabs(dy) <= JOIN_AP_MM)
+                p[c].keep = 1, grown = 1;
+        }
+    }
+    for (long c = 0; c <= nc; c++)
+        keep[c] = c > 0 && p[c].keep;
+    free(p);
+    return 0;
 }
 
 sp_status bone_select_spine(const sp_volume *ct, sp_volume *mask,
@@ -83,8 +142,16 @@ sp_status bone_select_spine(const sp_volume *ct, sp_volume *mask,
         }
         if (pass == 0 && info)
             info->n_components = nc;
+        uint8_t *keep = calloc((size_t)(nc > 0 ? nc : 0) + 1, 1);
+        if (!keep || (best > 0 && column_pieces(lab, nc, mask, mid, band,
+                                                best, keep) < 0)) {
+            free(keep);
+            st = sp_error_set(err, SP_NOMEM, "segment-bone: out of memory");
+            goto done;
+        }
         for (size_t q = 0; q < n; q++)
-            m[q] = best > 0 && lab[q] == (uint32_t)best;
+            m[q] = keep[lab[q]];
+        free(keep);
         if (pass == 1)
             break;
         /* the column's own mid-line per slice, smoothed over 3 slices */

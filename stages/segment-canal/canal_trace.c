@@ -7,7 +7,10 @@
 
 #include "analysis.h"
 
-#define CANAL_MAX_HU 70.0   /* CSF, cord, epidural fat; not disc or bone */
+#define CANAL_MAX_HU 55.0   /* CSF, cord, epidural fat; not disc, bone or
+                               ligamentum flavum (60 HU) */
+#define SAC_MIN_HU -30.0    /* where the canal leaks out (no bony ring,
+                               fat right outside), the dural sac only */
 #define WALL_HU 150.0       /* cortex of the posterior body wall */
 #define GAP_MIN_MM 3.0      /* a canal gap behind the wall is this deep */
 #define SEARCH_BACK_MM 50.0
@@ -16,6 +19,8 @@
 #define MIN_AREA_MM2 40.0
 #define SEED_WINDOW 15      /* samples (mm) either side for the median */
 #define SEED_JUMP_MM 6.0
+#define BRIDGE_MM 25.0      /* open sections borrow the bounds of closed
+                               ones this near (curve samples are 1 mm) */
 
 void canal_result_free(canal_result *r)
 {
@@ -81,8 +86,10 @@ static double seed_behind_body(const sp_volume *smooth,
 /* Flood fill of canal pixels from (sx, sy) inside the ellipse centred at
  * (cu, cv); returns the pixel count. */
 static size_t fill(const sp_volume *smooth, const plane *pl, canal_section *cs, int sx, int sy,
-                   double cu, double cv, int *stack)
+                   double cu, double cv, double min_hu, int *stack,
+                   int *open)
 {
+    *open = 0;
     int G = CANAL_GRID;
     memset(cs->mask, 0, sizeof cs->mask);
     uint8_t seen[CANAL_GRID * CANAL_GRID];
@@ -95,11 +102,14 @@ static size_t fill(const sp_volume *smooth, const plane *pl, canal_section *cs, 
         int pix = stack[--top], x = pix % G, y = pix / G;
         double u = (x - G / 2) * CANAL_PIXEL_MM;
         double v = cs->grid_v0 - y * CANAL_PIXEL_MM;
-        if (pow((u - cu) / HALF_W_MM, 2) + pow((v - cv) / HALF_AP_MM, 2) > 1)
+        if (pow((u - cu) / HALF_W_MM, 2) + pow((v - cv) / HALF_AP_MM, 2) > 1) {
+            *open = 1;
             continue;
+        }
         double g[3];
         point(pl, u, v, g);
-        if (spine_sample(smooth, g, 1e9) > CANAL_MAX_HU)
+        double h = spine_sample(smooth, g, 1e9);
+        if (h > CANAL_MAX_HU || h < min_hu)
             continue;
         cs->mask[pix] = 1;
         count++;
@@ -146,8 +156,9 @@ static void measure(canal_section *cs)
 
 static sp_status trace_section(const sp_volume *smooth, const spine_curve *c,
                                size_t q, double seed_v, canal_section *cs,
-                               int *stack)
+                               int *stack, uint8_t *open)
 {
+    int leaked = 0;
     plane pl = {c->p[q], c->a[q], {0}};
     const double *t = c->t[q], *a = c->a[q];
     pl.l[0] = t[1] * a[2] - t[2] * a[1];
@@ -159,15 +170,71 @@ static sp_status trace_section(const sp_volume *smooth, const spine_curve *c,
     /* centre the ellipse half its AP size behind the seed, fill, then
        recentre on what was found and fill again */
     double cv = seed_v - HALF_AP_MM / 2, cu = 0;
-    size_t n = fill(smooth, &pl, cs, sx, sy, cu, cv, stack);
-    if (n == 0)
-        return SP_OK;
-    measure(cs);
-    n = fill(smooth, &pl, cs, sx, sy, cs->centre_u, cs->centre_v,
-             stack);
-    measure(cs);
+    double min_hu[2] = {-1000.0, SAC_MIN_HU};
+    for (int pass = 0; pass < 2; pass++) {
+        size_t n = fill(smooth, &pl, cs, sx, sy, cu, cv, min_hu[pass], stack,
+                        &leaked);
+        if (n == 0)
+            return SP_OK;
+        measure(cs);
+        fill(smooth, &pl, cs, sx, sy, cs->centre_u, cs->centre_v,
+             min_hu[pass], stack, &leaked);
+        measure(cs);
+        if (!leaked || cs->area_mm2 < MIN_AREA_MM2)
+            break;
+    }
+    *open = (uint8_t)leaked;
     cs->found = cs->area_mm2 >= MIN_AREA_MM2;
     return SP_OK;
+}
+
+/* Whether section r's canal holds the point (u, v) of another plane, give
+ * or take one pixel. */
+static int near_canal(const canal_section *r, double u, double v)
+{
+    int x0 = (int)lround(u / CANAL_PIXEL_MM) + CANAL_GRID / 2;
+    int y0 = (int)lround((r->grid_v0 - v) / CANAL_PIXEL_MM);
+    for (int y = y0 - 1; y <= y0 + 1; y++)
+        for (int x = x0 - 1; x <= x0 + 1; x++)
+            if (x >= 0 && y >= 0 && x < CANAL_GRID && y < CANAL_GRID &&
+                r->mask[y * CANAL_GRID + x])
+                return 1;
+    return 0;
+}
+
+/* Where the fill ran into its ellipse (open arch: disc levels,
+ * interlaminar gaps, the sacral hiatus) the canal is kept within the
+ * canal of the nearest closed sections above and below (bony ring all
+ * round), give or take a pixel: what narrows it at the disc (disc,
+ * ligamentum flavum) stays, what leaked out through the gap goes. */
+static void bound_open_sections(canal_result *r, const uint8_t *open)
+{
+    long n = (long)r->n, reach = (long)lround(BRIDGE_MM);
+    for (long q = 0; q < n; q++) {
+        canal_section *cs = &r->sec[q];
+        if (!cs->found || !open[q])
+            continue;
+        const canal_section *nb[2] = {NULL, NULL};
+        for (long d = 1; d <= reach && (!nb[0] || !nb[1]); d++) {
+            if (!nb[0] && q - d >= 0 && r->sec[q - d].found && !open[q - d])
+                nb[0] = &r->sec[q - d];
+            if (!nb[1] && q + d < n && r->sec[q + d].found && !open[q + d])
+                nb[1] = &r->sec[q + d];
+        }
+        if (!nb[0] && !nb[1])
+            continue;
+        for (int y = 0; y < CANAL_GRID; y++)
+            for (int x = 0; x < CANAL_GRID; x++) {
+                uint8_t *px = &cs->mask[y * CANAL_GRID + x];
+                double u = (x - CANAL_GRID / 2) * CANAL_PIXEL_MM;
+                double v = cs->grid_v0 - y * CANAL_PIXEL_MM;
+                if (*px && !(nb[0] && near_canal(nb[0], u, v)) &&
+                    !(nb[1] && near_canal(nb[1], u, v)))
+                    *px = 0;
+            }
+        measure(cs);
+        cs->found = cs->area_mm2 >= MIN_AREA_MM2;
+    }
 }
 
 static int cmp_double(const void *x, const void *y)
@@ -202,9 +269,10 @@ sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,
     int *stack = malloc(CANAL_GRID * CANAL_GRID * 4 * sizeof *stack);
     double *seed = malloc((c->n ? c->n : 1) * sizeof *seed);
     double *med = malloc((c->n ? c->n : 1) * sizeof *med);
+    uint8_t *open = calloc(c->n ? c->n : 1, 1);
     sp_volume smooth = {0};
     sp_status st = SP_OK;
-    if (!out->sec || !stack || !seed || !med) {
+    if (!out->sec || !stack || !seed || !med || !open) {
         st = sp_error_set(err, SP_NOMEM, "segment-canal: out of memory");
         goto done;
     }
@@ -273,10 +341,12 @@ sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,
     }
     for (size_t q = 0; q < c->n; q++)
         if (!isnan(seed[q]))
-            trace_section(&smooth, c, q, seed[q], &out->sec[q], stack);
+            trace_section(&smooth, c, q, seed[q], &out->sec[q], stack,
+                          &open[q]);
+    bound_open_sections(out, open);
 done:
     sp_volume_free(&smooth);
-    free(stack), free(seed), free(med);
+    free(stack), free(seed), free(med), free(open);
     if (st != SP_OK)
         canal_result_free(out);
     return st;

@@ -108,6 +108,47 @@ static void ct_presets_and_explicit_window(void **state)
                -600, 1600, "explicit", &ct);
 }
 
+/* The whole-volume mapping (a table for whole HU values on volumes big
+ * enough to pay for it) equals the formula on every value: every whole
+ * number of the int16 range, halves (ties), fractions, out-of-range and
+ * non-finite values, for a wide, a narrow and a width-1 window. */
+static void apply_equals_formula(void **state)
+{
+    (void)state;
+    size_t n = 65536 * 5;
+    float *in = malloc(n * sizeof *in);
+    uint8_t *out = malloc(n);
+    assert_non_null(in);
+    assert_non_null(out);
+    for (size_t i = 0; i < 65536; i++) {
+        in[i] = (float)((double)i - 32768);
+        in[65536 + i] = (float)((double)i - 32768) + 0.5f;
+        in[2 * 65536 + i] = (float)(((double)i - 32768) / 7.0);
+        in[3 * 65536 + i] = (float)((double)i * 3.1 - 100000.0);
+        in[4 * 65536 + i] = (float)((double)i - 32768) * 1e-3f;
+    }
+    in[4 * 65536] = NAN;
+    in[4 * 65536 + 1] = INFINITY;
+    in[4 * 65536 + 2] = -INFINITY;
+    in[4 * 65536 + 3] = -0.0f;
+    in[4 * 65536 + 4] = 32767.5f;
+    in[4 * 65536 + 5] = -32768.5f;
+    static const double windows[][2] = {{40, 400}, {-600.25, 1500.5},
+                                        {0, 1}, {3.5, 2}};
+    for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+        double c = windows[w][0], wd = windows[w][1];
+        sp_window_apply(in, out, n, c, wd);
+        for (size_t i = 0; i < n; i++) {
+            uint8_t want = isnan(in[i]) ? 0 : expected_value(in[i], c, wd);
+            if (out[i] != want || sp_window_value(in[i], c, wd) != want)
+                fail_msg("window %g/%g, value %.9g: %u, want %u", c, wd,
+                         (double)in[i], out[i], want);
+        }
+    }
+    free(in);
+    free(out);
+}
+
 static void header_window_missing_is_an_error(void **state)
 {
     (void)state;
@@ -193,6 +234,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ct_presets_and_explicit_window),
+        cmocka_unit_test(apply_equals_formula),
         cmocka_unit_test(header_window_missing_is_an_error),
         cmocka_unit_test(mr_percentile_window),
         cmocka_unit_test(percentile_bounds_must_be_ordered),

@@ -147,6 +147,20 @@ static sp_status choose_window(sp_stage_context *ctx, const window_options *o,
     return SP_OK;
 }
 
+typedef struct window_job {
+    const float *in;
+    uint8_t *out;
+    size_t slice;   /* voxels per slice */
+    double center, width;
+} window_job;
+
+static void window_slices(void *arg, size_t k0, size_t k1)
+{
+    const window_job *j = arg;
+    sp_window_apply(j->in + k0 * j->slice, j->out + k0 * j->slice,
+                    (k1 - k0) * j->slice, j->center, j->width);
+}
+
 static sp_status window_process(sp_stage_context *ctx, void *state)
 {
     const window_options *o = ((window_state *)state)->opt;
@@ -164,8 +178,9 @@ static sp_status window_process(sp_stage_context *ctx, void *state)
     st = ctx->host->volume_alloc_like(ctx, &view, in, SP_VOXEL_U8);
     if (st != SP_OK)
         return st;
-    sp_window_apply(sp_volume_f32(in), sp_volume_u8(&view),
-                    sp_volume_count(in), c, w);
+    window_job job = {sp_volume_f32(in), sp_volume_u8(&view),
+                      in->dim[0] * in->dim[1], c, w};
+    ctx->host->parallel_for(ctx, in->dim[2], window_slices, &job);
     ctx->host->log(ctx, SP_LOG_INFO, "window %s: centre %g, width %g",
                    source, c, w);
     st = ctx->host->artifact_put_volume(ctx, "view.u8", SP_ARTIFACT_VOLUME,

@@ -2,30 +2,67 @@
 #include "window_map.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #define SAMPLE_MAX ((size_t)1 << 22)
 
-uint8_t sp_window_value(float x, double center, double width)
+/* Round to nearest, ties to even, like lrint in the default rounding
+ * mode, without the libm call: adding and removing 1.5 * 2^52 leaves no
+ * fraction bits for 0 <= y < 2^51. */
+static inline double round_even(double y)
 {
-    double lo = center - 0.5 - (width - 1) / 2;
-    double hi = center - 0.5 + (width - 1) / 2;
+    const double magic = 6755399441055744.0;
+    return (y + magic) - magic;
+}
+
+static inline uint8_t map_one(float x, double lo, double hi, double c05,
+                              double w1)
+{
     if (!(x > lo))
         return 0; /* also NaN */
     if (x > hi)
         return 255;
-    double y = ((x - (center - 0.5)) / (width - 1) + 0.5) * 255.0;
+    double y = ((x - c05) / w1 + 0.5) * 255.0;
     if (y < 0)
         y = 0;
     if (y > 255)
         y = 255;
-    return (uint8_t)lrint(y);
+    return (uint8_t)round_even(y);
 }
+
+uint8_t sp_window_value(float x, double center, double width)
+{
+    return map_one(x, center - 0.5 - (width - 1) / 2,
+                   center - 0.5 + (width - 1) / 2, center - 0.5, width - 1);
+}
+
+/* CT values are usually whole numbers in the int16 range (stored
+ * integers, slope 1): those take a table made with the same formula. */
+#define LUT_MIN (-32768)
+#define LUT_SIZE 65536
 
 void sp_window_apply(const float *in, uint8_t *out, size_t n, double center,
                      double width)
 {
-    for (size_t i = 0; i < n; i++)
-        out[i] = sp_window_value(in[i], center, width);
+    const double lo = center - 0.5 - (width - 1) / 2;
+    const double hi = center - 0.5 + (width - 1) / 2;
+    uint8_t *lut = n >= 4 * (size_t)LUT_SIZE ? malloc(LUT_SIZE) : NULL;
+    if (lut)
+        for (int v = 0; v < LUT_SIZE; v++)
+            lut[v] = map_one((float)(v + LUT_MIN), lo, hi, center - 0.5,
+                             width - 1);
+    for (size_t i = 0; i < n; i++) {
+        float x = in[i];
+        if (lut && x >= (float)LUT_MIN && x < (float)(LUT_MIN + LUT_SIZE)) {
+            int v = (int)x;
+            if ((float)v == x) {
+                out[i] = lut[v - LUT_MIN];
+                continue;
+            }
+        }
+        out[i] = map_one(x, lo, hi, center - 0.5, width - 1);
+    }
+    free(lut);
 }
 
 static void swap(float *a, float *b)

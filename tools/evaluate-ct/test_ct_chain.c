@@ -42,10 +42,11 @@ static void abdomen_measures_are_plausible(void **state)
                       ml->canal_ap_mm, ml->canal_area_mm2,
                       ml->posterior_displacement_mm);
         assert_string_equal(ml->name, want[l]);
-        /* plausible adult lumbar ranges (bony canal AP 12-25 mm, dural
-           sac area 100-500 mm2, disc height 5-17 mm) */
+        /* plausible adult lumbar ranges (canal AP 10-25 mm: bony canal,
+           or the dural sac where the arch is open; area 100-500 mm2,
+           disc height 5-17 mm) */
         assert_true(ml->canal_found);
-        assert_true(ml->canal_ap_mm >= 12 && ml->canal_ap_mm <= 25);
+        assert_true(ml->canal_ap_mm >= 10 && ml->canal_ap_mm <= 25);
         assert_true(ml->canal_area_mm2 >= 100 && ml->canal_area_mm2 <= 500);
         assert_true(ml->disc_height_mm >= 5 && ml->disc_height_mm <= 17);
         assert_true(ml->posterior_displacement_mm > -8 &&

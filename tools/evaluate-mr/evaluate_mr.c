@@ -12,6 +12,7 @@
  * sample_truth folder as DIR:TRUTHDIR); --png: write a mid-sagittal picture of each series there
  * (default /tmp). Exit status 0 when every series ran, 1 otherwise. */
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,12 +33,12 @@ static char *join(const char *a, const char *b)
 
 /* Load a series and run the chain; prints and returns 0 on failure. */
 static int run(const char *data, const char *series, const char *lowest,
-               sp_volume *raw, mr_chain *c)
+               int cervical, sp_volume *raw, mr_chain *c)
 {
     char *dir = join(data, series);
     sp_error err;
     int ok = dir && analysis_load_series(dir, raw, &err) == SP_OK &&
-             mr_chain_run(raw, lowest, c, &err) == SP_OK;
+             mr_chain_run(raw, lowest, cervical, c, &err) == SP_OK;
     if (!ok)
         printf("%-28s FAILED: %s\n", series, dir ? err.message : "no memory");
     free(dir);
@@ -129,7 +130,7 @@ static int crop_c5_c7(const char *data, const char *png)
     mr_chain c;
     char path[256];
     snprintf(path, sizeof path, "%s/dicom", s);
-    if (!run(data, path, "C6", &raw, &c))
+    if (!run(data, path, "C6", 1, &raw, &c))
         return 0;
     printf("%s (lowest vertebra given: C6)\n", s);
     int ok = reference(data, "spine/mr-cervical-c5-c7-sag-crop/labels/"
@@ -156,6 +157,40 @@ static int crop_c5_c7(const char *data, const char *png)
     return ok;
 }
 
+/* Cord labelled by vertebral level (value = vertebra, C2 = 2): the
+ * boundary between levels v and v + 1 (mid-way between the lowest plane
+ * of v and the highest of v + 1, canonical k) against our disc below v. */
+static void level_agreement(const char *data, const char *rel,
+                            const mr_chain *c)
+{
+    sp_volume ref = {0};
+    if (!reference(data, rel, c, &ref))
+        return;
+    const uint16_t *r = ref.data;
+    long lo[32], hi[32];
+    for (int v = 0; v < 32; v++)
+        lo[v] = LONG_MAX, hi[v] = -1;
+    for (size_t t = 0; t < sp_volume_count(&ref); t++)
+        if (r[t] > 0 && r[t] < 32) {
+            long k = (long)(t / (ref.dim[0] * ref.dim[1]));
+            lo[r[t]] = k < lo[r[t]] ? k : lo[r[t]];
+            hi[r[t]] = k > hi[r[t]] ? k : hi[r[t]];
+        }
+    for (size_t q = 0; q < c->spine.n_disc; q++) {
+        int va = c->spine.disc[q].vert_above;
+        int v = va - SP_LABEL_C1 + 1; /* labels.h C1 = 1 */
+        if (!va || v < 1 || v >= 31 || hi[v] < 0 || hi[v + 1] < 0)
+            continue;
+        double b = 0.5 * ((double)lo[v] + (double)hi[v + 1]);
+        char name[32];
+        sp_label_disc_level_name(va, 0, name, sizeof name);
+        printf("  %s: our disc %.1f mm from the labelled cord's level "
+               "boundary\n", name,
+               fabs(c->spine.disc[q].k - b) * c->t2.spacing[2]);
+    }
+    sp_volume_free(&ref);
+}
+
 static int cord_series(const char *data, const char *png, const char *s,
                        const char *cord, const char *name)
 {
@@ -163,7 +198,7 @@ static int cord_series(const char *data, const char *png, const char *s,
     mr_chain c;
     char path[256];
     snprintf(path, sizeof path, "%s/dicom", s);
-    if (!run(data, path, NULL, &raw, &c))
+    if (!run(data, path, NULL, 1, &raw, &c))
         return 0;
     printf("%s (%s)\n", s, sp_orientation_name(sp_volume_orientation(&raw)));
     snprintf(path, sizeof path, "%s/labels/%s", s, cord);
@@ -178,7 +213,13 @@ static int cord_series(const char *data, const char *png, const char *s,
         } else {
             if (!c.labelled)
                 printf("  levels not named: %s\n", c.label_note);
+            else
+                printf("  levels counted down from C2\n");
             levels_table(&c);
+            snprintf(path, sizeof path, "%s/labels/t2_seg-manual_labeled.nii.gz",
+                     s);
+            if (c.labelled && strstr(s, "cervical-t2-sag"))
+                level_agreement(data, path, &c);
         }
         picture(&c, png, name);
     }
@@ -192,7 +233,7 @@ static int lumbar(const char *data, const char *png)
     const char *s = "spine/mr-lumbar-t2-sag/dicom";
     sp_volume raw = {0};
     mr_chain c;
-    if (!run(data, s, NULL, &raw, &c))
+    if (!run(data, s, NULL, 0, &raw, &c))
         return 0;
     printf("spine/mr-lumbar-t2-sag (no reference: check the picture)\n");
     printf("  %zu discs, level spacing %.0f mm, %s\n", c.spine.n_disc,
@@ -227,7 +268,7 @@ static int phantom(const char *arg, const char *png)
     mr_chain c;
     sp_error err;
     if (analysis_load_series(dicom, &raw, &err) != SP_OK ||
-        mr_chain_run(&raw, NULL, &c, &err) != SP_OK) {
+        mr_chain_run(&raw, NULL, 0, &c, &err) != SP_OK) {
         printf("phantom %s FAILED: %s\n", dicom, err.message);
         sp_volume_free(&raw);
         return 0;

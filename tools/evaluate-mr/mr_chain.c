@@ -7,7 +7,7 @@
 #include "bias_kernels.h"
 
 sp_status mr_chain_run(const sp_volume *raw, const char *lowest,
-                       mr_chain *c, sp_error *err)
+                       int cervical, mr_chain *c, sp_error *err)
 {
     memset(c, 0, sizeof *c);
     sp_volume can = {0}, fg = {0};
@@ -31,7 +31,9 @@ sp_status mr_chain_run(const sp_volume *raw, const char *lowest,
         st = mrdisc_find(&c->t2, &c->canal, &c->info, &c->spine, err);
     if (st == SP_OK) {
         sp_error lerr;
-        if (mrdisc_label(&c->spine, lowest, &lerr) == SP_OK)
+        if ((cervical && !lowest
+                 ? mrdisc_label_cervical(&c->t2, &c->spine, &lerr)
+                 : mrdisc_label(&c->spine, lowest, &lerr)) == SP_OK)
             c->labelled = 1;
         else
             snprintf(c->label_note, sizeof c->label_note, "%s",
@@ -41,7 +43,7 @@ sp_status mr_chain_run(const sp_volume *raw, const char *lowest,
         st = mrdisc_label_map(&c->t2, &c->canal, &c->spine, &c->labels,
                               err);
     if (st == SP_OK)
-        st = mr_measure(&c->canal, &c->spine, &c->info, c->t2.spacing[2],
+        st = mr_measure(&c->canal, &c->t2, &c->spine, &c->info, c->t2.spacing[2],
                         c->t2.spacing[1], c->level, err);
     if (st != SP_OK)
         mr_chain_free(c);

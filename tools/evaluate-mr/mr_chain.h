@@ -21,10 +21,10 @@ typedef struct mr_chain {
 } mr_chain;
 
 /* Run on a loaded series. `lowest` as for mrdisc_label (NULL: from the
- * sacrum). When levels cannot be named the chain still returns SP_OK with
+ * sacrum, or from C2 when `cervical`). When levels cannot be named the chain still returns SP_OK with
  * labelled = 0 and the reason in label_note. */
 sp_status mr_chain_run(const sp_volume *raw, const char *lowest,
-                       mr_chain *c, sp_error *err);
+                       int cervical, mr_chain *c, sp_error *err);
 void mr_chain_free(mr_chain *c);
 
 #endif

@@ -1,0 +1,366 @@
+/* The findings rules (see findings_rules.h and docs/report-json.md). */
+#include "findings_rules.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { REGION_NONE, REGION_CERVICAL, REGION_THORACIC, REGION_LUMBAR };
+
+const char *findings_source(findings_threshold t)
+{
+    static const char *const sources[FT_COUNT] = {
+        [FT_CT_AP_RELATIVE] = "Kalichman et al. 2009, Spine J 9:545 "
+                              "(CT bony canal AP, relative stenosis)",
+        [FT_CT_AP_ABSOLUTE] = "Kalichman et al. 2009, Spine J 9:545 "
+                              "(CT bony canal AP, absolute stenosis)",
+        [FT_MR_AP] = "Steurer et al. 2011 via Talekar et al. 2017 "
+                     "(MR dural sac AP)",
+        [FT_AREA_RELATIVE] = "Schönström (dural sac area, relative "
+                             "stenosis; CLINICAL.md)",
+        [FT_AREA_ABSOLUTE] = "Schönström (dural sac area, absolute "
+                             "stenosis; CLINICAL.md)",
+        [FT_CERVICAL_AP_RELATIVE] = "Pavlov et al. 1987, Radiology 164:771 "
+                                    "(cervical canal AP, relative)",
+        [FT_CERVICAL_AP_ABSOLUTE] = "Pavlov et al. 1987, Radiology 164:771 "
+                                    "(cervical canal AP, absolute)",
+        [FT_COMPRESSION_MILD] = "compression ratio of Miyanji et al. 2007 "
+                                "(as SCT sct_compute_compression); the "
+                                "cut-off for mild is spinepipe's default",
+        [FT_COMPRESSION_MODERATE] = "compression ratio of Miyanji et al. "
+                                    "2007, graded by area lost in thirds "
+                                    "(Lee 2011; Schizas 2010)",
+        [FT_COMPRESSION_SEVERE] = "compression ratio of Miyanji et al. "
+                                  "2007, graded by area lost in thirds "
+                                  "(Lee 2011; Schizas 2010)",
+        [FT_DHI_REDUCED] = "disc height index (bands vary by source; the "
+                           "cut-off is spinepipe's default)",
+        [FT_DISPLACEMENT_MIN] = "Fardon et al. 2014, lumbar disc "
+                                "nomenclature 2.0 (the minimum distance is "
+                                "spinepipe's measurement tolerance)",
+        [FT_BULGE_EXTENT] = "Fardon et al. 2014, lumbar disc nomenclature "
+                            "2.0 (bulge: more than 25 % of the "
+                            "circumference)",
+        [FT_OSTEOPHYTE] = "Pfirrmann & Resnick 2001 (large osteophyte "
+                          "> 3 mm)",
+        [FT_FORAMEN] = "Steurer et al. 2011 via Talekar et al. 2017 "
+                       "(foramen < 3 mm: severe narrowing)",
+    };
+    return t < FT_COUNT ? sources[t] : "";
+}
+
+const char *findings_profile_name(findings_profile p)
+{
+    static const char *const names[] = {"ct-lumbar", "mr-lumbar",
+                                        "mr-cervical"};
+    return p < FINDINGS_N_PROFILES ? names[p] : "";
+}
+
+/* Region of one vertebra name ("L4", "S1", "C5", "T12"). */
+static int vertebra_region(const char *s, size_t n)
+{
+    if (n < 2 || !strchr("0123456789", s[1]))
+        return REGION_NONE;
+    switch (s[0]) {
+    case 'C': return REGION_CERVICAL;
+    case 'T': return REGION_THORACIC;
+    case 'L':
+    case 'S': return REGION_LUMBAR;
+    default: return REGION_NONE;
+    }
+}
+
+/* "T12-L1" is lumbar, "C7-T1" cervical, "T11-T12" thoracic. */
+static int level_region(const json_t *level)
+{
+    const char *name = json_string_value(json_object_get(level, "level"));
+    const char *dash = name ? strchr(name, '-') : NULL;
+    if (!dash)
+        return REGION_NONE;
+    int a = vertebra_region(name, (size_t)(dash - name));
+    int b = vertebra_region(dash + 1, strlen(dash + 1));
+    if (a == REGION_CERVICAL || b == REGION_CERVICAL)
+        return REGION_CERVICAL;
+    if (a == REGION_LUMBAR || b == REGION_LUMBAR)
+        return REGION_LUMBAR;
+    if (a == REGION_THORACIC && b == REGION_THORACIC)
+        return REGION_THORACIC;
+    return REGION_NONE;
+}
+
+findings_profile findings_auto_profile(const char *modality,
+                                       const json_t *table)
+{
+    size_t cervical = 0, other = 0, i;
+    const json_t *lv;
+    json_array_foreach(json_object_get(table, "levels"), i, lv) {
+        int r = level_region(lv);
+        cervical += r == REGION_CERVICAL;
+        other += r == REGION_LUMBAR || r == REGION_THORACIC;
+    }
+    int mr = modality && strcmp(modality, "MR") == 0;
+    if (mr && cervical > other)
+        return FINDINGS_MR_CERVICAL;
+    return mr ? FINDINGS_MR_LUMBAR : FINDINGS_CT_LUMBAR;
+}
+
+/* A measured number: present, numeric and finite. */
+static int number(const json_t *o, const char *key, double *v)
+{
+    const json_t *j = json_object_get(o, key);
+    if (!json_is_number(j))
+        return 0;
+    *v = json_number_value(j);
+    return isfinite(*v);
+}
+
+static const char *source_of(const findings_config *c, findings_threshold t,
+                             char *buf, size_t size)
+{
+    if (!c->overridden[t])
+        return findings_source(t);
+    snprintf(buf, size, "config value; default from %s", findings_source(t));
+    return buf;
+}
+
+static json_t *finding(const findings_config *c, const char *code,
+                       const char *severity, double value,
+                       findings_threshold t)
+{
+    char buf[256];
+    return json_pack("{s:s, s:s, s:f, s:f, s:s}", "code", code, "severity",
+                     severity, "value", value, "threshold", c->value[t],
+                     "source", source_of(c, t, buf, sizeof buf));
+}
+
+/* Canal AP: two cut-offs (relative, absolute) or one (MR lumbar). */
+static void canal_ap(json_t *out, const json_t *lv, const findings_config *c,
+                     int region)
+{
+    double ap;
+    if (!number(lv, "canal_ap_mm", &ap))
+        return;
+    findings_threshold rel, abs;
+    if (region == REGION_CERVICAL) {
+        rel = FT_CERVICAL_AP_RELATIVE, abs = FT_CERVICAL_AP_ABSOLUTE;
+    } else if (c->profile == FINDINGS_MR_LUMBAR) {
+        rel = abs = FT_MR_AP;
+    } else {
+        rel = FT_CT_AP_RELATIVE, abs = FT_CT_AP_ABSOLUTE;
+    }
+    const char *code = "canal_ap_stenosis";
+    if (ap < c->value[abs])
+        json_array_append_new(out, finding(c, code, "absolute", ap, abs));
+    else if (ap < c->value[rel])
+        json_array_append_new(out, finding(c, code, "relative", ap, rel));
+    else
+        json_array_append_new(out, finding(c, code, "normal", ap, rel));
+}
+
+static void canal_area(json_t *out, const json_t *lv,
+                       const findings_config *c)
+{
+    double a;
+    if (!number(lv, "canal_area_mm2", &a))
+        return;
+    const char *code = "canal_area_stenosis";
+    if (a < c->value[FT_AREA_ABSOLUTE])
+        json_array_append_new(
+            out, finding(c, code, "absolute", a, FT_AREA_ABSOLUTE));
+    else if (a < c->value[FT_AREA_RELATIVE])
+        json_array_append_new(
+            out, finding(c, code, "relative", a, FT_AREA_RELATIVE));
+    else
+        json_array_append_new(
+            out, finding(c, code, "normal", a, FT_AREA_RELATIVE));
+}
+
+/* Compression ratio (1 - m / mean(m above, m below)) x 100 % with m the
+ * canal area when this level and its neighbours all have one, else the
+ * AP; at the ends of the table the one neighbour stands for the mean. */
+static void compression(json_t *out, const json_t *levels, size_t i,
+                        const findings_config *c)
+{
+    const json_t *lv = json_array_get(levels, i);
+    const json_t *nb[2] = {i > 0 ? json_array_get(levels, i - 1) : NULL,
+                           json_array_get(levels, i + 1)};
+    static const char *const keys[] = {"canal_area_mm2", "canal_ap_mm"};
+    for (int k = 0; k < 2; k++) {
+        double m, sum = 0, v;
+        int n = 0;
+        if (!number(lv, keys[k], &m))
+            continue;
+        int missing = 0;
+        for (int s = 0; s < 2; s++) {
+            if (!nb[s])
+                continue;
+            if (number(nb[s], keys[k], &v) && v > 0)
+                sum += v, n++;
+            else
+                missing = 1;
+        }
+        if (n == 0 || missing)
+            continue;
+        double ratio = (1.0 - m / (sum / n)) * 100.0;
+        findings_threshold t = FT_COMPRESSION_MILD;
+        const char *sev = "normal";
+        if (ratio >= c->value[FT_COMPRESSION_SEVERE])
+            t = FT_COMPRESSION_SEVERE, sev = "severe";
+        else if (ratio >= c->value[FT_COMPRESSION_MODERATE])
+            t = FT_COMPRESSION_MODERATE, sev = "moderate";
+        else if (ratio >= c->value[FT_COMPRESSION_MILD])
+            sev = "mild";
+        json_t *f = finding(c, "canal_compression", sev, ratio, t);
+        json_object_set_new(f, "measure",
+                            json_string(k == 0 ? "area" : "ap"));
+        json_array_append_new(out, f);
+        return;
+    }
+}
+
+static void disc_height(json_t *out, const json_t *lv,
+                        const findings_config *c)
+{
+    double dhi;
+    if (!number(lv, "disc_height_index", &dhi) || dhi <= 0)
+        return;
+    json_array_append_new(
+        out, finding(c, "disc_height_reduced",
+                     dhi < c->value[FT_DHI_REDUCED] ? "mild" : "normal", dhi,
+                     FT_DHI_REDUCED));
+}
+
+/* Fardon 2014: beyond the disc space over more than 25 % of the
+ * circumference is a bulge, less is a herniation; a herniation whose
+ * displaced part is wider than its base is an extrusion, otherwise a
+ * protrusion. What the measures do not give stays undecided and says
+ * so. */
+static void displacement(json_t *out, const json_t *lv,
+                         const findings_config *c)
+{
+    double d, extent, base, width;
+    if (!number(lv, "posterior_displacement_mm", &d))
+        return;
+    if (d < c->value[FT_DISPLACEMENT_MIN]) {
+        json_array_append_new(out, finding(c, "disc_displacement", "normal",
+                                           d, FT_DISPLACEMENT_MIN));
+        return;
+    }
+    json_t *f;
+    if (!number(lv, "displacement_extent_deg", &extent)) {
+        f = finding(c, "disc_displacement", "mild", d, FT_DISPLACEMENT_MIN);
+        json_object_set_new(f, "type", json_string("undetermined"));
+        json_object_set_new(f, "note",
+                            json_string("circumferential extent not "
+                                        "measured: bulge or herniation "
+                                        "not decided"));
+    } else if (extent > c->value[FT_BULGE_EXTENT]) {
+        f = finding(c, "disc_bulge", "mild", d, FT_DISPLACEMENT_MIN);
+        json_object_set_new(f, "extent_deg", json_real(extent));
+    } else {
+        const char *type = "unclassified", *sev = "moderate";
+        if (number(lv, "displacement_base_mm", &base) &&
+            number(lv, "displacement_width_mm", &width) && base > 0) {
+            int extruded = width > base;
+            type = extruded ? "extrusion" : "protrusion";
+            sev = extruded ? "severe" : "moderate";
+        }
+        f = finding(c, "disc_herniation", sev, d, FT_DISPLACEMENT_MIN);
+        json_object_set_new(f, "type", json_string(type));
+        json_object_set_new(f, "extent_deg", json_real(extent));
+        if (!strcmp(type, "unclassified"))
+            json_object_set_new(f, "note",
+                                json_string("shape not measured: "
+                                            "protrusion or extrusion not "
+                                            "decided"));
+    }
+    const json_t *pos = json_object_get(lv, "displacement_position");
+    if (json_is_string(pos))
+        json_object_set(f, "position", (json_t *)pos);
+    json_array_append_new(out, f);
+}
+
+static void osteophyte(json_t *out, const json_t *lv,
+                       const findings_config *c)
+{
+    double mm;
+    if (!number(lv, "osteophyte_mm", &mm))
+        return;
+    json_array_append_new(
+        out, finding(c, "osteophyte",
+                     mm > c->value[FT_OSTEOPHYTE] ? "mild" : "normal", mm,
+                     FT_OSTEOPHYTE));
+}
+
+static void foramen(json_t *out, const json_t *lv, const findings_config *c)
+{
+    static const char *const keys[] = {"foramen_left_mm", "foramen_right_mm"};
+    static const char *const sides[] = {"left", "right"};
+    for (int s = 0; s < 2; s++) {
+        double mm;
+        if (!number(lv, keys[s], &mm))
+            continue;
+        json_t *f = finding(c, "foraminal_narrowing",
+                            mm < c->value[FT_FORAMEN] ? "severe" : "normal",
+                            mm, FT_FORAMEN);
+        json_object_set_new(f, "side", json_string(sides[s]));
+        json_array_append_new(out, f);
+    }
+}
+
+static int profile_region(findings_profile p)
+{
+    return p == FINDINGS_MR_CERVICAL ? REGION_CERVICAL : REGION_LUMBAR;
+}
+
+static int count_abnormal(const json_t *findings, size_t from)
+{
+    int n = 0;
+    for (size_t i = from; i < json_array_size(findings); i++) {
+        const char *s = json_string_value(
+            json_object_get(json_array_get(findings, i), "severity"));
+        n += s && strcmp(s, "normal") != 0;
+    }
+    return n;
+}
+
+int findings_apply(json_t *table, const findings_config *c, const char **why)
+{
+    json_t *levels = json_object_get(table, "levels");
+    if (!json_is_object(table) || !json_is_array(levels)) {
+        *why = "the table has no 'levels' array";
+        return -1;
+    }
+    int abnormal = 0;
+    size_t i;
+    json_t *lv;
+    json_array_foreach(levels, i, lv) {
+        if (!json_is_object(lv)) {
+            *why = "an entry of 'levels' is not an object";
+            return -1;
+        }
+        json_t *out = json_object_get(lv, "findings");
+        if (!json_is_array(out)) {
+            out = json_array();
+            json_object_set_new(lv, "findings", out);
+        }
+        size_t before = json_array_size(out);
+        int region = level_region(lv);
+        /* Canal cut-offs exist only for the profile's region (none for
+           the thoracic canal in CLINICAL.md). */
+        if (region == profile_region(c->profile)) {
+            canal_ap(out, lv, c, region);
+            if (region == REGION_LUMBAR)
+                canal_area(out, lv, c);
+            compression(out, levels, i, c);
+        }
+        disc_height(out, lv, c);
+        displacement(out, lv, c);
+        osteophyte(out, lv, c);
+        foramen(out, lv, c);
+        abnormal += count_abnormal(out, before);
+    }
+    json_object_set_new(table, "findings_profile",
+                        json_string(findings_profile_name(c->profile)));
+    return abnormal;
+}

@@ -1,0 +1,31 @@
+/* How far round the disc the posterior displacement reaches: the canal
+ * front at the disc plane against the mean canal front at the adjacent
+ * body planes, column by column across the canal (Fardon 2014 judges a
+ * bulge against a herniation by the share of the circumference). Only
+ * the part of the disc margin that faces the canal is seen this way. */
+#ifndef SPINEPIPE_MEASURE_EXTENT_H
+#define SPINEPIPE_MEASURE_EXTENT_H
+
+#include "spine_model.h"
+
+typedef struct measure_extent {
+    double max_mm;      /* largest displacement in the displaced run */
+    double base_mm;     /* width of the displaced run holding max_mm */
+    double extent_deg;  /* base as a share of the disc's circumference */
+    int spans_canal;    /* the run covers (nearly) the whole canal front,
+                           so its extent beyond the canal is unknown */
+    char position[24];  /* "central", "left paracentral", ... or "" */
+} measure_extent;
+
+/* For the disc between model->vert[v] and vert[v + 1], over the planes
+ * through the middle of the disc (the most displaced one wins); `ct` is
+ * the working grid in HU (a canal front with bone in front of it is an
+ * endplate, not disc). Returns 0 when the reference or disc sections are
+ * not found; otherwise fills *e (base 0 when nothing is displaced by
+ * `tolerance_mm`). */
+int measure_displacement_extent(const sp_volume *ct,
+                                const spine_model *m, const canal_result *r,
+                                size_t v, double tolerance_mm,
+                                measure_extent *e);
+
+#endif

@@ -1,0 +1,296 @@
+/* The MR stages as a black box (tests/harness), through the shipped
+ * pipelines config/mr-lumbar-t2.ini and config/mr-cervical-t2.ini (bias,
+ * mr_segment, mr_measure, findings, report): on the MR phantom against
+ * its truth.json, on the real lumbar and cervical T2 series, and on a
+ * series whose header says T1 (not analysable, the run goes on). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include "spinepipe/dicom.h"
+#include "spinepipe/labels.h"
+#include "stage_harness.h"
+#include "test_data.h"
+
+/* The first series under `dir` (malloc'd path, freed here) and its
+ * header. */
+static void load(char *dir, sp_volume *vol, sp_dicom_header *hdr)
+{
+    sp_error err;
+    sp_dicom_scan *scan = NULL;
+    assert_int_equal(sp_dicom_scan_path(dir, NULL, &scan, &err), SP_OK);
+    assert_true(scan->n_series >= 1);
+    assert_int_equal(sp_dicom_load_series(&scan->series[0], NULL, vol, &err),
+                     SP_OK);
+    *hdr = scan->series[0].header;
+    sp_dicom_scan_free(scan);
+    free(dir);
+}
+
+static char *read_text(const char *rel)
+{
+    char *path = test_source_path(rel);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[16384];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    free(path);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Run the shipped config `cfg` on vol, with `extra` lines added to its
+ * [mr_segment] section. */
+static const json_t *run(harness *h, const char *cfg, const char *extra,
+                         sp_volume *vol, const sp_dicom_header *hdr)
+{
+    char text[20000];
+    const char *base = read_text(cfg);
+    const char *at = strstr(base, "[mr_segment]\n");
+    assert_non_null(at);
+    at += strlen("[mr_segment]\n");
+    snprintf(text, sizeof text, "%.*s%s\n%s", (int)(at - base), base, extra,
+             at);
+    harness_init(h);
+    sp_status st = harness_load(h, text);
+    if (st != SP_OK)
+        fail_msg("config: %s", h->err.message);
+    st = harness_run(h, vol, hdr);
+    if (st != SP_OK)
+        fail_msg("run failed: %s", h->err.message);
+    const json_t *r = sp_store_table(h->store, "report");
+    assert_non_null(r);
+    return r;
+}
+
+static const json_t *level_named(const json_t *report, const char *name)
+{
+    const json_t *levels = json_object_get(report, "levels");
+    for (size_t q = 0; q < json_array_size(levels); q++) {
+        const json_t *l = json_array_get(levels, q);
+        if (strcmp(json_string_value(json_object_get(l, "level")), name) == 0)
+            return l;
+    }
+    return NULL;
+}
+
+/* Severity of the finding `code` at a level, or NULL. */
+static const char *severity(const json_t *level, const char *code)
+{
+    const json_t *f = json_object_get(level, "findings");
+    for (size_t q = 0; q < json_array_size(f); q++) {
+        const json_t *x = json_array_get(f, q);
+        if (strcmp(json_string_value(json_object_get(x, "code")), code) == 0)
+            return json_string_value(json_object_get(x, "severity"));
+    }
+    return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The phantom (L4-L5 stenosis of 8 mm): every truth level found and named,
+ * canal AP median error <= 0.5 mm (each within 1 mm), only L4-L5 flagged
+ * for canal AP, and that one absolute. */
+static void phantom_report_matches_truth(void **state)
+{
+    (void)state;
+    sp_volume v;
+    sp_dicom_header hdr;
+    load(test_source_path("sample_dicom/mr-t2-sagittal"), &v, &hdr);
+    harness h;
+    const json_t *r = run(&h, "config/mr-lumbar-t2.ini", "", &v, &hdr);
+    char *tp = test_source_path("sample_truth/mr-t2-sagittal/truth.json");
+    json_error_t jerr;
+    json_t *truth = json_load_file(tp, 0, &jerr);
+    free(tp);
+    assert_non_null(truth);
+    const json_t *tl = json_object_get(truth, "levels");
+    size_t n = json_array_size(tl);
+    assert_true(n == 6);
+    assert_int_equal(json_array_size(json_object_get(r, "levels")), n);
+    double err[6];
+    for (size_t q = 0; q < n; q++) {
+        const json_t *t = json_array_get(tl, q);
+        const char *name = json_string_value(json_object_get(t, "level"));
+        const json_t *l = level_named(r, name);
+        assert_non_null(l);
+        double want = json_number_value(json_object_get(t, "canal_ap_mm"));
+        double got = json_number_value(json_object_get(l, "canal_ap_mm"));
+        print_message("# %s: canal AP %.2f mm (truth %.2f), %s\n", name, got,
+                      want, severity(l, "canal_ap_stenosis"));
+        err[q] = fabs(got - want);
+        assert_true(err[q] <= 1.0);
+        const char *sev = severity(l, "canal_ap_stenosis");
+        assert_non_null(sev);
+        assert_string_equal(sev, want < 10 ? "absolute" : "normal");
+    }
+    qsort(err, n, sizeof *err, cmp_double);
+    double med = 0.5 * (err[n / 2 - 1] + err[n / 2]);
+    print_message("# canal AP median |error| %.2f mm\n", med);
+    assert_true(med <= 0.5);
+    /* the label map: canal and every disc of the truth */
+    const sp_volume *lab = sp_store_volume(h.store, "labels.spine",
+                                           SP_ARTIFACT_LABELS);
+    assert_non_null(lab);
+    size_t count[256] = {0};
+    for (size_t t = 0; t < sp_volume_count(lab); t++)
+        if (sp_volume_u16(lab)[t] < 256)
+            count[sp_volume_u16(lab)[t]]++;
+    assert_true(count[SP_LABEL_CANAL] > 1000);
+    for (int d = 119; d <= 124; d++)
+        assert_true(count[d] > 50);
+    assert_true(count[SP_LABEL_SACRUM] > 0);
+    assert_int_equal(count[SP_LABEL_SACRUM - 1], 0); /* no L6 */
+    json_decref(truth);
+    harness_free(&h);
+}
+
+/* The same images with a T1 header: not analysable, with the reason in
+ * report.json; the pipeline still finishes (overview written). */
+static void t1_header_is_not_analysable(void **state)
+{
+    (void)state;
+    sp_volume v;
+    sp_dicom_header hdr;
+    load(test_source_path("sample_dicom/mr-t2-sagittal"), &v, &hdr);
+    snprintf(hdr.series_description, sizeof hdr.series_description,
+             "SAG T1 TSE");
+    hdr.echo_time_ms = 12, hdr.repetition_time_ms = 600;
+    harness h;
+    const json_t *r = run(&h, "config/mr-lumbar-t2.ini", "", &v, &hdr);
+    const char *why = json_string_value(json_object_get(r, "not_analysable"));
+    assert_non_null(why);
+    print_message("# not_analysable: %s\n", why);
+    assert_non_null(strstr(why, "T1-weighted"));
+    assert_int_equal(json_array_size(json_object_get(r, "levels")), 0);
+    const json_t *images = json_object_get(r, "images");
+    assert_string_equal(json_string_value(json_array_get(images, 0)),
+                        "overview.png");
+    harness_free(&h);
+}
+
+/* The real lumbar T2: six discs T12-L1 .. L5-S1 named in order, dural sac
+ * AP 5-20 mm at each, a disc position and caliper for every key image. */
+static void lumbar_levels_named(void **state)
+{
+    (void)state;
+    sp_volume v;
+    sp_dicom_header hdr;
+    load(test_data_path("spine/mr-lumbar-t2-sag/dicom"), &v, &hdr);
+    harness h;
+    const json_t *r = run(&h, "config/mr-lumbar-t2.ini", "", &v, &hdr);
+    static const char *const names[] = {"T12-L1", "L1-L2", "L2-L3",
+                                        "L3-L4",  "L4-L5", "L5-S1"};
+    const json_t *levels = json_object_get(r, "levels");
+    assert_int_equal(json_array_size(levels), 6);
+    for (size_t q = 0; q < 6; q++) {
+        const json_t *l = json_array_get(levels, q);
+        assert_string_equal(json_string_value(json_object_get(l, "level")),
+                            names[q]);
+        double ap = json_number_value(json_object_get(l, "canal_ap_mm"));
+        print_message("# %s: AP %.1f mm\n", names[q], ap);
+        assert_true(ap >= 5 && ap <= 20);
+        assert_int_equal(json_array_size(json_object_get(
+                             l, "canal_ap_endpoints_mm")), 2);
+        assert_int_equal(json_array_size(json_object_get(
+                             l, "disc_centroid_mm")), 3);
+    }
+    /* vertebrae T12 .. L5 and the sacrum, head to feet */
+    const json_t *vert = json_object_get(r, "vertebrae");
+    assert_true(json_array_size(vert) >= 6);
+    assert_null(json_object_get(r, "not_analysable"));
+    harness_free(&h);
+}
+
+/* Cervical: the C5-C7 crop with its lowest vertebra named gets C5-C6 and
+ * C6-C7; the axial series gets canal area and AP on every slice. */
+static void cervical_crop_and_axial(void **state)
+{
+    (void)state;
+    sp_volume v;
+    sp_dicom_header hdr;
+    load(test_data_path("spine/mr-cervical-c5-c7-sag-crop/dicom"), &v, &hdr);
+    harness h;
+    /* no C2 and no sacrum in a crop: levels are not named, and said so */
+    const json_t *r = run(&h, "config/mr-cervical-t2.ini", "", &v, &hdr);
+    assert_int_equal(json_array_size(json_object_get(r, "levels")), 0);
+    const char *w = json_string_value(
+        json_array_get(json_object_get(r, "warnings"), 0));
+    assert_non_null(w);
+    assert_non_null(strstr(w, "levels not named"));
+    harness_free(&h);
+    /* with the lowest vertebra named in the config */
+    load(test_data_path("spine/mr-cervical-c5-c7-sag-crop/dicom"), &v, &hdr);
+    r = run(&h, "config/mr-cervical-t2.ini", "lowest = C6", &v, &hdr);
+    assert_non_null(level_named(r, "C5-C6"));
+    assert_non_null(level_named(r, "C6-C7"));
+    harness_free(&h);
+
+    load(test_data_path("spine/mr-cervical-t2-axial/dicom"), &v, &hdr);
+    size_t nz = v.dim[2];
+    r = run(&h, "config/mr-cervical-t2.ini", "", &v, &hdr);
+    const json_t *m = sp_store_table(h.store, "measurements");
+    const json_t *sec = json_object_get(m, "sections");
+    assert_int_equal(json_array_size(sec), nz);
+    for (size_t k = 0; k < nz; k++) {
+        const json_t *s = json_array_get(sec, k);
+        double area = json_number_value(json_object_get(s, "canal_area_mm2"));
+        double ap = json_number_value(json_object_get(s, "canal_ap_mm"));
+        assert_true(area > 100 && area < 400);
+        assert_true(ap > 8 && ap < 20);
+    }
+    harness_free(&h);
+}
+
+/* mr-cervical-t2.ini says `default = false`: sagittal MR still gets
+ * mr-lumbar-t2 by default, axial MR mr-spine. */
+static void cervical_config_only_on_request(void **state)
+{
+    (void)state;
+    char path[4096];
+    sp_error err;
+    assert_int_equal(sp_pipeline_choose_default("MR", "sagittal", path,
+                                                sizeof path, &err), SP_OK);
+    assert_non_null(strstr(path, "mr-lumbar-t2.ini"));
+    assert_int_equal(sp_pipeline_choose_default("MR", "axial", path,
+                                                sizeof path, &err), SP_OK);
+    assert_non_null(strstr(path, "mr-spine.ini"));
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return sp_dicom_init(NULL) == SP_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sp_dicom_cleanup();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(phantom_report_matches_truth),
+        cmocka_unit_test(t1_header_is_not_analysable),
+        cmocka_unit_test(lumbar_levels_named),
+        cmocka_unit_test(cervical_crop_and_axial),
+        cmocka_unit_test(cervical_config_only_on_request),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
