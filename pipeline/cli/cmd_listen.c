@@ -30,6 +30,7 @@ static void on_signal(int sig)
 
 typedef struct job_ctx {
     char exe[PATH_MAX];
+    int send_seg;
     const char *config;
     const char *sets[MAX_LIST];
     size_t n_sets;
@@ -39,7 +40,12 @@ static sp_status run_series(void *user, const char *id, const char *series_dir,
                             const char *out_dir, sp_error *err)
 {
     job_ctx *c = user;
-    const char *argv[8 + 2 * MAX_LIST];
+    const char *argv[12 + 2 * MAX_LIST];
+    char dicom_dir[PATH_MAX];
+    if (snprintf(dicom_dir, sizeof dicom_dir, "%s/dicom", out_dir) >=
+        (int)sizeof dicom_dir)
+        return sp_error_set(err, SP_CANTCREATE, "job %s: %s: path too long",
+                            id, out_dir);
     size_t n = 0;
     argv[n++] = c->exe;
     argv[n++] = "run";
@@ -47,6 +53,10 @@ static sp_status run_series(void *user, const char *id, const char *series_dir,
     argv[n++] = "-o";
     argv[n++] = out_dir;
     argv[n++] = "--force"; /* a resumed job reruns from the start */
+    argv[n++] = "--dicom-out";
+    argv[n++] = dicom_dir;
+    if (!c->send_seg)
+        argv[n++] = "--no-dicom-seg";
     if (c->config) {
         argv[n++] = "-c";
         argv[n++] = c->config;
@@ -100,11 +110,13 @@ static void print_help(FILE *out)
             "                        [--tls-key PEM --tls-cert PEM "
             "[--tls-ca PEM]]\n"
             "                        [--send-attempts N] [--retry-delay S]\n"
+            "                        [--send-seg]\n"
             "                        [--config FILE] [--set S.P=V]... "
             "[--log-level L]\n\n"
             "Receive CT and MR images with DICOM C-STORE, run each "
             "complete series\nthrough 'spinepipe run' and send DICOM "
-            "results to --dest. Every\ninstance is on disk in the spool "
+            "results (Secondary Capture\nof the images, the measurements as "
+            "a TID 1500 SR) to --dest. Every\ninstance is on disk in the spool "
             "before it is acknowledged; queued\nand interrupted jobs resume "
             "when the listener restarts. Stop with\nSIGINT or SIGTERM "
             "(running jobs finish first).\n\n"
@@ -147,6 +159,8 @@ static void print_help(FILE *out)
             "                            folder (default 3)\n"
             "      --retry-delay S       seconds between tries (default "
             "10)\n"
+            "      --send-seg            also send the segmentation as DICOM "
+            "SEG\n"
             "  -c, --config FILE         pipeline file (as for 'spinepipe "
             "run')\n"
             "  -s, --set S.P=V           stage parameter override "
@@ -174,7 +188,7 @@ int cmd_listen(int argc, char **argv)
 {
     enum { O_DEST = 256, O_ALLOW, O_BIND, O_QUIET, O_MAXASSOC, O_IDLE,
            O_ATTEMPTS, O_RETRY, O_LOG, O_ALLOW_ANY, O_MAXDS, O_TLS_KEY,
-           O_TLS_CERT, O_TLS_CA };
+           O_TLS_CERT, O_TLS_CA, O_SEG };
     static const struct option opts[] = {
         {"port", required_argument, NULL, 'p'},
         {"spool", required_argument, NULL, 'd'},
@@ -196,6 +210,7 @@ int cmd_listen(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},
         {"set", required_argument, NULL, 's'},
         {"log-level", required_argument, NULL, O_LOG},
+        {"send-seg", no_argument, NULL, O_SEG},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -279,6 +294,7 @@ int cmd_listen(int argc, char **argv)
                 return 64;
             o.retry_seconds = v;
             break;
+        case O_SEG: ctx.send_seg = 1; break;
         case 'c': ctx.config = optarg; break;
         case 's':
             if (ctx.n_sets == MAX_LIST)

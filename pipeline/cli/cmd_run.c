@@ -16,7 +16,8 @@ static void print_help(FILE *out)
     fprintf(out,
             "usage: spinepipe run DIR... -o OUT [--config FILE] [--jobs N]\n"
             "                     [--set STAGE.PARAM=VALUE]... [--force]\n"
-            "                     [--anonymize] [--log-level LEVEL]\n\n"
+            "                     [--anonymize] [--log-level LEVEL]\n"
+            "                     [--dicom-out DIR [--no-dicom-seg]]\n\n"
             "Run every DICOM image series found under DIR... through a "
             "pipeline.\nOutputs go to OUT/<study>/<series>/, with run.json "
             "written last; series\nwhose run.json says \"ok\" are skipped "
@@ -32,6 +33,14 @@ static void print_help(FILE *out)
             "      --anonymize     leave patient ID and name, study date and "
             "UIDs out\n"
             "                      of images, reports and folder names\n"
+            "      --dicom-out DIR also write DICOM results to "
+            "DIR/<study>/<series>/:\n"
+            "                      Secondary Capture of every image, the "
+            "measurements\n"
+            "                      as a TID 1500 SR, the segmentation as "
+            "SEG\n"
+            "                      (docs/dicom-output.md)\n"
+            "      --no-dicom-seg  with --dicom-out: no SEG\n"
             "      --log-level L   error, warn (default), info, debug; or "
             "STAGE=LEVEL,...\n"
             "  -h, --help          this help\n\n"
@@ -51,10 +60,12 @@ int cmd_run(int argc, char **argv)
         {"force", no_argument, NULL, 'f'},
         {"anonymize", no_argument, NULL, 'a'},
         {"log-level", required_argument, NULL, 'l'},
+        {"dicom-out", required_argument, NULL, 'D'},
+        {"no-dicom-seg", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    sp_batch_options o = {.jobs = 1};
+    sp_batch_options o = {.jobs = 1, .dicom_seg = 1};
     const char *sets[MAX_SETS];
     size_t n_sets = 0;
     sp_error err;
@@ -84,6 +95,8 @@ int cmd_run(int argc, char **argv)
         }
         case 'f': o.force = 1; break;
         case 'a': o.anonymize = 1; break;
+        case 'D': o.dicom_out = optarg; break;
+        case 'N': o.dicom_seg = 0; break;
         case 'l':
             if (sp_log_set_levels(optarg, &err) != SP_OK)
                 return cli_fail(&err);
@@ -96,6 +109,11 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("run", "no input folder given");
     if (!o.out_dir)
         return cli_usage_error("run", "no output folder given (-o OUT)");
+    /* DICOM results must carry the patient's identity to be filed. */
+    if (o.dicom_out && o.anonymize)
+        return cli_usage_error("run", "--dicom-out copies patient and study "
+                               "identifiers into the DICOM objects; it "
+                               "cannot be combined with --anonymize");
     o.inputs = (const char *const *)argv + optind;
     o.n_inputs = (size_t)(argc - optind);
     o.overrides = sets;

@@ -1,17 +1,33 @@
 // DCMTK's global state, kept in one init/cleanup pair: codec registration,
-// the data dictionary check, and logging switched off so DCMTK never prints.
+// the data dictionary check, the SR context groups, and logging switched
+// off so DCMTK never prints.
 #include <atomic>
+#include <mutex>
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcdict.h"
 #include "dcmtk/dcmdata/dcrledrg.h"
 #include "dcmtk/dcmjpeg/djdecode.h"
 #include "dcmtk/dcmjpls/djdecode.h"
+#include "dcmtk/dcmsr/cmr/init.h"
 #include "dcmtk/oflog/oflog.h"
 
 #include "dicom_internal.h"
 
 static std::atomic<int> init_count{0};
+static std::mutex cmr_lock;
+static bool cmr_ready = false;
+
+// DCMTK builds the SR context groups lazily on first use, which races when
+// several threads write reports; the SR writer calls this first. Not in
+// sp_dicom_init: it costs about 0.1 s that only SR writing needs.
+extern "C" void spd_cmr_init(void)
+{
+    std::lock_guard<std::mutex> lock(cmr_lock);
+    if (!cmr_ready)
+        CMR_ContentMappingResource::initializeAllContextGroups();
+    cmr_ready = true;
+}
 
 extern "C" int spd_initialised(void)
 {
@@ -49,6 +65,12 @@ extern "C" void sp_dicom_cleanup(void)
     try {
         if (init_count.load() == 0 || --init_count > 0)
             return;
+        {
+            std::lock_guard<std::mutex> lock(cmr_lock);
+            if (cmr_ready)
+                CMR_ContentMappingResource::cleanupAllContextGroups();
+            cmr_ready = false;
+        }
         DcmRLEDecoderRegistration::cleanup();
         DJLSDecoderRegistration::cleanup();
         DJDecoderRegistration::cleanup();

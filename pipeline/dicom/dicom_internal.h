@@ -101,6 +101,10 @@ sp_status spd_j2k_decode(const uint8_t *data, size_t size, uint32_t rows,
 
 int spd_initialised(void);
 
+/* Build DCMTK's SR context groups once (thread-safe); the SR writer calls
+ * it, sp_dicom_cleanup frees them. */
+void spd_cmr_init(void);
+
 #ifdef __cplusplus
 }
 #endif

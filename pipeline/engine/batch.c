@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dicom/dicom_out.h"
 #include "log.h"
 #include "run_index.h"
 #include "output/output.h"
@@ -148,6 +149,27 @@ static json_t *series_json(const sp_dicom_series *s, int anonymize)
                      (int)s->columns, (int)s->rows, (int)s->n_slices);
 }
 
+/* SC, SR and SEG of a finished series (docs/dicom-output.md), noted in
+ * run.json. */
+static sp_status write_dicom(const batch *b, const job *jb, json_t *report,
+                             sp_error *err)
+{
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s/%s", b->opt->dicom_out, jb->rel) >=
+        (int)sizeof dir)
+        return sp_error_set(err, SP_CANTCREATE, "%s: output path too long",
+                            b->opt->dicom_out);
+    sp_dicom_outputs d;
+    sp_status st = sp_dicom_outputs_write(jb->series, jb->dir, dir,
+                                          b->opt->dicom_seg, &d, err);
+    json_object_set_new(report, "dicom",
+                        json_pack("{s:s, s:I, s:b, s:b, s:I}", "folder", dir,
+                                  "secondary_captures", (json_int_t)d.n_sc,
+                                  "sr", d.sr, "seg", d.seg, "seg_frames",
+                                  (json_int_t)d.n_seg_frames));
+    return st;
+}
+
 /* Load, run, write run.json last. Returns the series' status. */
 static sp_status run_job(batch *b, job *jb, size_t number, sp_error *err)
 {
@@ -174,6 +196,8 @@ static sp_status run_job(batch *b, job *jb, size_t number, sp_error *err)
     sp_volume_free(&vol);
     if (!report)
         report = json_object();
+    if (st == SP_OK && b->opt->dicom_out)
+        st = write_dicom(b, jb, report, err);
     json_object_set_new(report, "spinepipe", json_string(SPINEPIPE_VERSION));
     json_object_set_new(report, "status",
                         json_string(st == SP_OK ? "ok" : "failed"));

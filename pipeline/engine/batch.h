@@ -18,6 +18,9 @@ typedef struct sp_batch_options {
     int jobs;                       /* >= 1 */
     int force;                      /* rerun series already done */
     int anonymize;                  /* SP_RUN_ANONYMIZE for every stage */
+    const char *dicom_out;          /* NULL, or DICOM results go to
+                                       DICOM_OUT/<study>/<series>/ */
+    int dicom_seg;                  /* with dicom_out: also the SEG */
 } sp_batch_options;
 
 typedef struct sp_batch_result {

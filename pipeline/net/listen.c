@@ -114,9 +114,6 @@ static void *worker(void *arg)
         sp_error err;
         sp_error_clear(&err);
         sp_status st = o->run_job(o->user, id, series_dir, out_dir, &err);
-        size_t n_sc = 0;
-        if (st == SP_OK)
-            st = spn_results_to_dicom(series_dir, out_dir, &n_sc, &err);
         if (st == SP_OK && o->dest)
             send_results(l, id, out_dir);
         if (st == SP_OK)

@@ -39,25 +39,6 @@ typedef struct spn_file_list {
 int spn_collect_files(const char *dir, const char *suffix, spn_file_list *l);
 void spn_file_list_free(spn_file_list *l);
 
-/* A new UID under DCMTK's root (sc_write.cc). */
-void spn_new_uid(char out[65]);
-
-/* Write one Secondary Capture instance (8-bit, 1 or 3 samples) into the
- * study of `source_file`, in series `series_uid`, referencing the source
- * series (sc_write.cc). */
-sp_status spn_write_sc(const char *source_file, const char *series_uid,
-                       int number, const unsigned char *pixels,
-                       unsigned width, unsigned height, int samples,
-                       const char *description, const char *out_path,
-                       sp_error *err);
-
-/* Secondary Capture of every PNG under results_dir, written to
- * results_dir/dicom/, in the study of the first instance in series_dir
- * (results.c). Returns the number written in *n. */
-sp_status spn_results_to_dicom(const char *series_dir,
-                               const char *results_dir, size_t *n,
-                               sp_error *err);
-
 #ifdef __cplusplus
 }
 #endif

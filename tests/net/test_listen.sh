@@ -36,7 +36,7 @@ result_uids() {
 }
 ok_runs() { grep -l '"status": "ok"' "$1"/results/*/*/*/run.json | wc -l; }
 
-echo "1..35"
+echo "1..36"
 
 # --- command line ---
 "$exe" listen --help >/dev/null
@@ -146,6 +146,8 @@ check "each of the 6 series processed exactly once, all ok" \
     <<EOF2
 $(result_uids "$s2")
 EOF2
+check "each job wrote its SR (6 in all) and, without --send-seg, no SEG" \
+    sh -c "[ $(count "$s2/results" sr.dcm) -eq 6 ] && [ $(count "$s2/results" seg.dcm) -eq 0 ]"
 stop >/dev/null
 
 # --- SIGKILL mid-batch, then restart ---

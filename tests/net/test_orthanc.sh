@@ -3,7 +3,12 @@
 # with a temporary config and storage, pushes a series to the listener
 # through its REST API (/modalities/{id}/store); our C-STORE SCU sends
 # files to Orthanc, checked back through REST; a dead destination fills
-# the dead-letter folder. TAP. Servers are killed on exit.
+# the dead-letter folder. Then a listener with the phantom's truth
+# imported (tests/dicomout/truth_table.py) and --send-seg gets the phantom
+# series from Orthanc, and its TID 1500 SR and SEG arrive in the phantom's
+# study: the SR's values, read through Orthanc's /instances/{id}/tags and
+# with dsrdump on the downloaded file, are the truth's. TAP. Servers are
+# killed on exit.
 set -u
 exe=$1
 tool=$2
@@ -17,7 +22,7 @@ if ! command -v Orthanc >/dev/null 2>&1; then
     echo "not ok 1 - Orthanc is not installed (scripts/install-deps installs it)"
     exit 1
 fi
-echo "1..12"
+echo "1..18"
 
 http=$($tool port)
 dicom=$($tool port)
@@ -92,6 +97,21 @@ check "SOP class Secondary Capture, referencing the source series" \
         'j["SOPClassUID"] + " " + j["ReferencedSeriesSequence"][0]["SeriesInstanceUID"]')" \
       = "1.2.840.10008.5.1.4.1.1.7 $(uid_of "$(ls "$ct"/*.dcm | head -1)")" ]
 
+series_of() { # series_of STUDY MODALITY: Orthanc IDs of such series
+    curl -sf "$api/studies/$1/series" | json_get \
+        '",".join(s["ID"] for s in j if s["MainDicomTags"].get("Modality") == "'"$2"'")'
+}
+first_file() { # first_file SERIES OUT: download its first instance
+    curl -sf "$api/instances/$(curl -sf "$api/series/$1" | json_get 'j["Instances"][0]')/file" -o "$2"
+}
+real_sr() {
+    [ -n "$(series_of "$study" SR)" ] || return 1
+    first_file "$(series_of "$study" SR)" "$tmp/real-sr.dcm" &&
+        dsrdump +Pl "$tmp/real-sr.dcm" >/dev/null 2>&1
+}
+check "an SR arrives in the same study and dsrdump reads it" \
+    wait_for 60 real_sr
+
 # Our SCU to Orthanc: the phantom sample series.
 sample=$SPINEPIPE_SOURCE_ROOT/sample_dicom/ct-axial
 n_sample=$(ls "$sample"/*.dcm | wc -l)
@@ -111,4 +131,89 @@ check "sending to a closed port fails with exit code 69 after 3 attempts" \
     sh -c "[ $rc -eq 69 ] && [ \$(grep -c 'send attempt' '$tmp/send.err') -eq 3 ]"
 check "all $n_sample files moved to the dead-letter folder" \
     sh -c "[ $(count "$tmp/dead" '*.dcm') -eq $n_sample ] && [ $(count "$tmp/out" '*.dcm') -eq 0 ]"
+
+# A listener whose pipeline imports the phantom's truth, sending the SEG.
+kill -TERM "$lpid"
+wait "$lpid" 2>/dev/null
+truth=$SPINEPIPE_SOURCE_ROOT/sample_truth/ct-axial
+python3 "$SPINEPIPE_SOURCE_ROOT/tests/dicomout/truth_table.py" \
+    "$truth/truth.json" "$tmp/table.json"
+cat >"$tmp/truth.ini" <<INI
+[pipeline]
+name = truth
+description = the phantom's truth through import
+modality = CT
+orientation = any
+[window]
+[import]
+labels = $truth/truth_labels.nii.gz
+table = $tmp/table.json
+[png]
+planes = mid
+[report]
+[nifti]
+artifacts = labels.spine:segmentation.nii.gz
+INI
+"$exe" listen --port "$port" --spool "$tmp/spool2" --allow ORTHANC \
+    --dest "ORTHANC@127.0.0.1:$dicom" --quiet 2 --idle-timeout 10 \
+    --config "$tmp/truth.ini" --send-seg >"$tmp/listen2.log" 2>&1 &
+lpid=$!
+wait_for 20 echo_ok
+pseries=$(curl -sf -X POST --data "$suid" "$api/tools/lookup" | json_get 'j[0]["ID"]')
+pstudy=$(curl -sf "$api/series/$pseries" | json_get 'j["ParentStudy"]')
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data "$pseries" \
+    "$api/modalities/spinepipe/store")
+check "Orthanc sends the phantom series to a listener with --send-seg (HTTP $code)" \
+    [ "$code" = 200 ]
+has_sr_seg() { [ -n "$(series_of "$pstudy" SR)" ] && [ -n "$(series_of "$pstudy" SEG)" ]; }
+check "its SR and SEG arrive in Orthanc, in the phantom's study" \
+    wait_for 120 has_sr_seg
+sr_id=$(curl -sf "$api/series/$(series_of "$pstudy" SR)" | json_get 'j["Instances"][0]')
+curl -sf "$api/instances/$sr_id/tags?simplify" >"$tmp/sr-tags.json"
+check "Orthanc's tags of the SR: TID 1500, every level's four values equal the truth" \
+    python3 - "$tmp/sr-tags.json" "$truth/truth.json" <<'PY'
+import json, sys
+tags = json.load(open(sys.argv[1]))
+truth = json.load(open(sys.argv[2]))
+assert tags["ContentTemplateSequence"][0]["TemplateIdentifier"] == "1500"
+values = {}
+def walk(items, level):
+    for it in items:
+        name = it.get("ConceptNameCodeSequence", [{}])[0]
+        if name.get("CodeValue") == "112039":
+            level = it["TextValue"]
+        if it.get("ValueType") == "NUM":
+            values.setdefault(level, {})[name["CodeValue"]] = float(
+                it["MeasuredValueSequence"][0]["NumericValue"])
+        level = walk(it.get("ContentSequence", []), level) if it.get(
+            "ValueType") == "CONTAINER" else level
+    return level
+walk(tags["ContentSequence"], None)
+keys = {"canal_ap": "canal_ap_mm", "canal_area": "canal_area_mm2",
+        "disc_height": "disc_height_mm",
+        "post_displace": "posterior_displacement_mm"}
+assert len(values) == len(truth["levels"]), values.keys()
+for lv in truth["levels"]:
+    got = values[lv["level"]]
+    for code, key in keys.items():
+        assert abs(got[code] - lv[key]) <= 1e-6 * (1 + abs(lv[key])), (
+            lv["level"], code, got[code], lv[key])
+PY
+first_file "$(series_of "$pstudy" SR)" "$tmp/sr.dcm"
+dsrdump -v +Pl "$tmp/sr.dcm" >"$tmp/sr.txt" 2>"$tmp/sr.err"
+check "the downloaded SR parses with dsrdump (no warning) and flags L4-L5" \
+    sh -c "[ $? -eq 0 ] && ! grep -qE '^(W|E|F):' '$tmp/sr.err' &&
+           grep -A12 'Tracking Identifier\")=\"L4-L5\"' '$tmp/sr.txt' |
+           grep -q 'canal_ap_stenosis\")=(absolute,99SPINEPIPE'"
+local_seg=$(find "$tmp/spool2/results" -name seg.dcm | head -1)
+seg_id=$(curl -sf "$api/series/$(series_of "$pstudy" SEG)" | json_get 'j["Instances"][0]')
+seg_matches() {
+    [ -n "$local_seg" ] || return 1
+    remote=$(curl -sf "$api/instances/$seg_id/simplified-tags" | json_get \
+        '"%s %d" % (j["NumberOfFrames"], len(j["SegmentSequence"]))')
+    frames=$(dcmdump -q +P 0028,0008 "$local_seg" | sed 's/.*\[\(.*\)\].*/\1/')
+    segments=$(dcmdump -q "$local_seg" | grep -c '(0062,0004)')
+    [ "$remote" = "$frames $segments" ] && [ "$frames" -gt 0 ]
+}
+check "the SEG in Orthanc has the frames and segments written" seg_matches
 exit 0

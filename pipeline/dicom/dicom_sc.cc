@@ -1,8 +1,5 @@
 // One Secondary Capture instance from an 8-bit image: patient and study of
 // a source instance, a new series that references the source series.
-#include <unistd.h>
-
-#include <cstdio>
 #include <string>
 
 #include "dcmtk/config/osconfig.h"
@@ -11,48 +8,26 @@
 #include "dcmtk/dcmdata/dcitem.h"
 #include "dcmtk/dcmdata/dcuid.h"
 
-#include "net_internal.h"
+#include "dicom_out.h"
+#include "dicom_out_common.h"
 
-namespace {
-
-// Patient and study attributes that identify where the results belong.
-const DcmTagKey kCopied[] = {
-    DCM_PatientName,      DCM_PatientID,         DCM_PatientBirthDate,
-    DCM_PatientSex,       DCM_StudyInstanceUID,  DCM_StudyDate,
-    DCM_StudyTime,        DCM_AccessionNumber,   DCM_ReferringPhysicianName,
-    DCM_StudyID,          DCM_StudyDescription,
-};
-
-bool copy_element(DcmDataset *from, DcmDataset *to, const DcmTagKey &tag)
-{
-    DcmElement *e = nullptr;
-    if (from->findAndGetElement(tag, e).bad() || !e)
-        return to->insertEmptyElement(tag).good();
-    DcmElement *copy = OFstatic_cast(DcmElement *, e->clone());
-    return copy && to->insert(copy, OFTrue).good();
-}
-
-} // namespace
-
-extern "C" void spn_new_uid(char out[65])
-{
-    dcmGenerateUniqueIdentifier(out, SITE_INSTANCE_UID_ROOT);
-}
-
-extern "C" sp_status spn_write_sc(const char *source_file,
-                                  const char *series_uid, int number,
-                                  const unsigned char *pixels, unsigned width,
-                                  unsigned height, int samples,
-                                  const char *description,
-                                  const char *out_path, sp_error *err)
+extern "C" sp_status sp_dicom_write_sc(const char *source_file,
+                                       const char *series_uid, int number,
+                                       const unsigned char *pixels,
+                                       unsigned width, unsigned height,
+                                       int samples, const char *description,
+                                       const char *out_path, sp_error *err)
 {
     try {
+        if (width == 0 || height == 0 || width > 65535 || height > 65535 ||
+            (samples != 1 && samples != 3))
+            return sp_error_set(err, SP_LIMIT, "%s: %ux%u image with %d "
+                                "samples cannot be a Secondary Capture",
+                                out_path, width, height, samples);
         DcmFileFormat src;
-        if (src.loadFile(source_file, EXS_Unknown, EGL_noChange, 4096,
-                         ERM_autoDetect)
-                .bad())
-            return sp_error_set(err, SP_NOTDICOM, "%s: cannot read the "
-                                "source instance", source_file);
+        sp_status st = spd_out::load_header(source_file, src, err);
+        if (st != SP_OK)
+            return st;
         DcmDataset *in = src.getDataset();
         OFString source_series;
         if (in->findAndGetOFString(DCM_SeriesInstanceUID, source_series)
@@ -62,35 +37,22 @@ extern "C" sp_status spn_write_sc(const char *source_file,
                                 source_file);
         DcmFileFormat ff;
         DcmDataset *ds = ff.getDataset();
-        bool ok = true;
-        for (const DcmTagKey &tag : kCopied)
-            ok = ok && copy_element(in, ds, tag);
         char sop[65];
-        spn_new_uid(sop);
-        char num[16];
-        std::snprintf(num, sizeof num, "%d", number);
-        std::string desc = std::string("spinepipe ") + description;
-        if (desc.size() > 64)
-            desc.resize(64);
+        sp_dicom_new_uid(sop);
+        bool ok = spd_out::copy_patient_study(*in, *ds) &&
+                  spd_out::set_series(*ds, series_uid, sop,
+                                      SP_DICOM_SC_SERIES, number,
+                                      std::string("spinepipe ") +
+                                          description);
         ok = ok &&
              ds->putAndInsertString(DCM_SOPClassUID,
                                     UID_SecondaryCaptureImageStorage)
                  .good() &&
-             ds->putAndInsertString(DCM_SOPInstanceUID, sop).good() &&
-             ds->putAndInsertString(DCM_SeriesInstanceUID, series_uid)
-                 .good() &&
              ds->putAndInsertString(DCM_Modality, "OT").good() &&
              ds->putAndInsertString(DCM_ConversionType, "WSD").good() &&
-             ds->putAndInsertString(DCM_SeriesNumber, "990").good() &&
-             ds->putAndInsertString(DCM_InstanceNumber, num).good() &&
-             ds->putAndInsertString(DCM_SeriesDescription, desc.c_str())
-                 .good() &&
              ds->putAndInsertString(DCM_ImageType, "DERIVED\\SECONDARY")
                  .good() &&
-             ds->putAndInsertString(DCM_Manufacturer, "spinepipe").good() &&
-             ds->putAndInsertString(DCM_ImageComments,
-                                    "Research/triage aid. Not for "
-                                    "diagnostic use.")
+             ds->putAndInsertString(DCM_ImageComments, spd_out::kDisclaimer)
                  .good() &&
              ds->putAndInsertString(DCM_PatientOrientation, "").good();
         DcmItem *ref = nullptr;
@@ -121,13 +83,7 @@ extern "C" sp_status spn_write_sc(const char *source_file,
         if (!ok)
             return sp_error_set(err, SP_INTERNAL, "%s: cannot build the "
                                 "Secondary Capture dataset", out_path);
-        std::string tmp = std::string(out_path) + ".tmp";
-        if (ff.saveFile(tmp.c_str(), EXS_LittleEndianExplicit).bad() ||
-            rename(tmp.c_str(), out_path) != 0) {
-            unlink(tmp.c_str());
-            return sp_error_set(err, SP_IO, "%s: cannot write", out_path);
-        }
-        return SP_OK;
+        return spd_out::save_atomic(ff, out_path, err);
     } catch (...) {
         return sp_error_set(err, SP_INTERNAL, "%s: Secondary Capture "
                             "failed", out_path);

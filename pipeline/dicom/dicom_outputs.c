@@ -1,0 +1,298 @@
+/* DICOM result objects from one series' output folder: every PNG as
+ * Secondary Capture, report.json as the TID 1500 SR, segmentation.nii.gz
+ * as SEG. Behind `spinepipe run --dicom-out` (and so the listener). */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <png.h>
+
+#include "dicom_out.h"
+#include "output/output.h"
+
+#define MAX_SIDE 16384
+#define MAX_SC 999
+
+/* 8-bit gray or RGB pixels of a PNG (alpha and 16 bits dropped). */
+static sp_status read_png(const char *path, unsigned char **pixels,
+                          unsigned *w, unsigned *h, int *samples,
+                          sp_error *err)
+{
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_file(&img, path))
+        return sp_error_set(err, SP_FORMAT, "%s: cannot read PNG: %s", path,
+                            img.message);
+    if (img.width == 0 || img.height == 0 || img.width > MAX_SIDE ||
+        img.height > MAX_SIDE) {
+        png_image_free(&img);
+        return sp_error_set(err, SP_LIMIT, "%s: %ux%u pixels is out of "
+                            "range", path, img.width, img.height);
+    }
+    int color = (img.format & PNG_FORMAT_FLAG_COLOR) != 0;
+    img.format = color ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+    size_t size = PNG_IMAGE_SIZE(img);
+    *pixels = malloc(size);
+    if (!*pixels) {
+        png_image_free(&img);
+        return sp_error_set(err, SP_NOMEM, "out of memory");
+    }
+    if (!png_image_finish_read(&img, NULL, *pixels, 0, NULL)) {
+        free(*pixels);
+        *pixels = NULL;
+        return sp_error_set(err, SP_FORMAT, "%s: cannot decode PNG: %s",
+                            path, img.message);
+    }
+    *w = img.width;
+    *h = img.height;
+    *samples = color ? 3 : 1;
+    return SP_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names of the PNG files directly in `dir`, sorted; safe names only. */
+static sp_status list_pngs(const char *dir, char ***names, size_t *n,
+                           sp_error *err)
+{
+    *names = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return sp_error_set(err, SP_IO, "%s: cannot list: %s", dir,
+                            strerror(errno));
+    size_t cap = 0;
+    sp_status st = SP_OK;
+    for (struct dirent *e; st == SP_OK && (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".png") != 0 ||
+            !sp_is_safe_name(e->d_name))
+            continue;
+        if (*n == MAX_SC)
+            break;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **g = realloc(*names, cap * sizeof *g);
+            if (!g) {
+                st = sp_error_set(err, SP_NOMEM, "out of memory");
+                break;
+            }
+            *names = g;
+        }
+        if (!((*names)[*n] = strdup(e->d_name)))
+            st = sp_error_set(err, SP_NOMEM, "out of memory");
+        else
+            (*n)++;
+    }
+    closedir(d);
+    if (*n > 1)
+        qsort(*names, *n, sizeof **names, by_name);
+    return st;
+}
+
+static sp_status write_scs(const sp_dicom_series *src, const char *series_dir,
+                           const char *dicom_dir, size_t *n_sc, sp_error *err)
+{
+    char **names;
+    size_t n;
+    sp_status st = list_pngs(series_dir, &names, &n, err);
+    char series_uid[65], path[PATH_MAX];
+    sp_dicom_new_uid(series_uid);
+    for (size_t i = 0; st == SP_OK && i < n; i++) {
+        unsigned char *px = NULL;
+        unsigned w = 0, h = 0;
+        int samples = 1;
+        snprintf(path, sizeof path, "%s/%s", series_dir, names[i]);
+        st = read_png(path, &px, &w, &h, &samples, err);
+        if (st != SP_OK)
+            break;
+        char desc[64];
+        snprintf(desc, sizeof desc, "%.*s", (int)strcspn(names[i], "."),
+                 names[i]);
+        snprintf(path, sizeof path, "%s/sc-%04zu.dcm", dicom_dir, i + 1);
+        st = sp_dicom_write_sc(src->slices[0].path, series_uid, (int)i + 1,
+                               px, w, h, samples, desc, path, err);
+        free(px);
+        if (st == SP_OK)
+            (*n_sc)++;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return st;
+}
+
+static double num(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* report.json's levels, findings and warnings as SR content; strings point
+ * into `report`. */
+static sp_status sr_from_report(const json_t *report, sp_sr_content *c,
+                                sp_error *err)
+{
+    memset(c, 0, sizeof *c);
+    const json_t *levels = json_object_get(report, "levels");
+    const json_t *warnings = json_object_get(report, "warnings");
+    size_t nl = json_is_array(levels) ? json_array_size(levels) : 0;
+    size_t nw = json_is_array(warnings) ? json_array_size(warnings) : 0;
+    sp_sr_level *lv = calloc(nl ? nl : 1, sizeof *lv);
+    const char **w = calloc(nw ? nw : 1, sizeof *w);
+    if (!lv || !w) {
+        free(lv);
+        free(w);
+        return sp_error_set(err, SP_NOMEM, "out of memory");
+    }
+    c->levels = lv;
+    c->warnings = w;
+    for (size_t i = 0; i < nw; i++)
+        if (json_is_string(json_array_get(warnings, i)))
+            w[c->n_warnings++] = json_string_value(json_array_get(warnings, i));
+    for (size_t i = 0; i < nl; i++) {
+        const json_t *l = json_array_get(levels, i);
+        if (!json_is_object(l) || !str(l, "level"))
+            continue;
+        sp_sr_level *L = &lv[c->n_levels++];
+        L->level = str(l, "level");
+        L->canal_ap_mm = num(l, "canal_ap_mm");
+        L->canal_area_mm2 = num(l, "canal_area_mm2");
+        L->disc_height_mm = num(l, "disc_height_mm");
+        L->posterior_displacement_mm = num(l, "posterior_displacement_mm");
+        const json_t *cal = json_object_get(l, "canal_ap_endpoints_mm");
+        L->has_caliper = json_array_size(cal) == 2;
+        for (size_t e = 0; e < 2 && L->has_caliper; e++)
+            for (size_t a = 0; a < 3; a++) {
+                const json_t *v = json_array_get(json_array_get(cal, e), a);
+                L->has_caliper = json_is_number(v);
+                L->caliper_mm[e][a] = json_number_value(v);
+            }
+        const json_t *fs = json_object_get(l, "findings");
+        size_t nf = json_is_array(fs) ? json_array_size(fs) : 0;
+        sp_sr_finding *f = calloc(nf ? nf : 1, sizeof *f);
+        if (!f)
+            return sp_error_set(err, SP_NOMEM, "out of memory");
+        L->findings = f;
+        for (size_t k = 0; k < nf; k++) {
+            const json_t *j = json_array_get(fs, k);
+            if (!json_is_object(j) || !str(j, "code"))
+                continue;
+            sp_sr_finding *F = &f[L->n_findings++];
+            F->code = str(j, "code");
+            F->severity = str(j, "severity");
+            F->value = num(j, "value");
+            F->threshold = num(j, "threshold");
+            F->source = str(j, "source");
+        }
+    }
+    c->not_analysable = str(report, "not_analysable");
+    return SP_OK;
+}
+
+static void sr_content_free(sp_sr_content *c)
+{
+    for (size_t i = 0; c->levels && i < c->n_levels; i++)
+        free((void *)c->levels[i].findings);
+    free((void *)c->levels);
+    free((void *)c->warnings);
+    memset(c, 0, sizeof *c);
+}
+
+/* A rerun replaces the objects of the last one; other files stay. */
+static void remove_previous(const char *dicom_dir)
+{
+    DIR *d = opendir(dicom_dir);
+    if (!d)
+        return;
+    char path[PATH_MAX];
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *n = e->d_name;
+        size_t len = strlen(n);
+        int ours = strcmp(n, "sr.dcm") == 0 || strcmp(n, "seg.dcm") == 0 ||
+                   (len == 11 && strncmp(n, "sc-", 3) == 0 &&
+                    strspn(n + 3, "0123456789") == 4 &&
+                    strcmp(n + 7, ".dcm") == 0);
+        if (ours && (size_t)snprintf(path, sizeof path, "%s/%s", dicom_dir,
+                                     n) < sizeof path)
+            unlink(path);
+    }
+    closedir(d);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+sp_status sp_dicom_outputs_write(const sp_dicom_series *src,
+                                 const char *series_dir,
+                                 const char *dicom_dir, int with_seg,
+                                 sp_dicom_outputs *out, sp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!src || src->n_slices == 0)
+        return sp_error_set(err, SP_NOINPUT, "%s: no source instance",
+                            series_dir);
+    sp_status st = sp_mkdirs(dicom_dir, err);
+    if (st == SP_OK)
+        remove_previous(dicom_dir);
+    if (st == SP_OK)
+        st = write_scs(src, series_dir, dicom_dir, &out->n_sc, err);
+    char path[PATH_MAX], target[PATH_MAX], uid[65];
+    snprintf(path, sizeof path, "%s/report.json", series_dir);
+    if (st == SP_OK && exists(path)) {
+        json_error_t je;
+        json_t *report = json_load_file(path, 0, &je);
+        if (!report)
+            return sp_error_set(err, SP_FORMAT, "%s:%d: %s", path, je.line,
+                                je.text);
+        sp_sr_content c;
+        st = sr_from_report(report, &c, err);
+        snprintf(target, sizeof target, "%s/sr.dcm", dicom_dir);
+        sp_dicom_new_uid(uid);
+        if (st == SP_OK)
+            st = sp_dicom_write_sr(src, &c, uid, target, err);
+        out->sr = st == SP_OK;
+        sr_content_free(&c);
+        json_decref(report);
+    }
+    snprintf(path, sizeof path, "%s/segmentation.nii.gz", series_dir);
+    if (st == SP_OK && with_seg && exists(path)) {
+        sp_volume labels = {0};
+        st = sp_nifti_read(path, 1, &labels, err);
+        if (st == SP_OK && labels.type != SP_VOXEL_U16)
+            st = sp_error_set(err, SP_FORMAT, "%s: not a label map", path);
+        snprintf(target, sizeof target, "%s/seg.dcm", dicom_dir);
+        sp_dicom_new_uid(uid);
+        size_t n_segments = 0;
+        if (st == SP_OK) {
+            st = sp_dicom_write_seg(src, &labels, uid, target, &n_segments,
+                                    &out->n_seg_frames, err);
+            /* A label map with nothing in it on these slices is no error. */
+            if (st == SP_NOINPUT)
+                st = SP_OK;
+            else
+                out->seg = st == SP_OK;
+        }
+        sp_volume_free(&labels);
+    }
+    return st;
+}
