@@ -125,6 +125,48 @@ static void level_values(const json_t *lv, char *out, size_t size)
         snprintf(out + n, size - n, "%s%.0f mm\u00b2", n ? "  " : "", area);
 }
 
+/* The two text lines beside a level's marker: its values, and what is
+ * flagged in words (without findings, a displacement). */
+static void level_texts(const json_t *lv, char *values, char *flags,
+                        size_t size)
+{
+    level_values(lv, values, size);
+    level_flags(lv, flags, size);
+    double disp = json_num(lv, "posterior_displacement_mm");
+    if (!flags[0] && !json_object_get(lv, "findings") && isfinite(disp) &&
+        disp > 0)
+        snprintf(flags, size, "disc displaced %.1f mm", disp);
+}
+
+/* Width of the level column right of the image: the widest marker text
+ * decides it, so long findings are never cut off at the canvas edge. */
+static double level_column_width(sp_stage_context *ctx, const json_t *table,
+                                 double font)
+{
+    sp_canvas *probe = ctx->host->canvas_new(ctx, 1, 1, 0x000000ffu);
+    double w = font * 15;
+    if (!probe)
+        return w;
+    size_t i;
+    const json_t *lv;
+    json_array_foreach(json_object_get(table, "levels"), i, lv) {
+        const char *name = json_string_value(json_object_get(lv, "level"));
+        char values[96], flags[96];
+        level_texts(lv, values, flags, sizeof values);
+        double t = fmax(name ? ctx->host->canvas_text_width(probe, font * 1.1,
+                                                            name)
+                             : 0,
+                        fmax(ctx->host->canvas_text_width(probe, font * 0.9,
+                                                          values),
+                             ctx->host->canvas_text_width(probe, font * 0.9,
+                                                          flags)));
+        /* marker at 16 px, text one font size right of it, then a pad */
+        w = fmax(w, 16 + 2 * font + t);
+    }
+    ctx->host->canvas_free(probe);
+    return ceil(w);
+}
+
 /* Where a level's disc is in the slice: its labelled pixels, else the
  * table's disc_centroid_mm. */
 static int level_position(const json_t *lv, const uint16_t *s,
@@ -166,17 +208,10 @@ static void draw_levels(sp_stage_context *ctx, sp_canvas *c,
         double tx = margin_x + 16 + font;
         H->canvas_text(c, tx, y - 2, font * 1.1, SP_ALIGN_LEFT, COL_TEXT, 1,
                        name);
-        char values[96];
-        level_values(lv, values, sizeof values);
+        char values[96], flags[96];
+        level_texts(lv, values, flags, sizeof values);
         H->canvas_text(c, tx, y + font * 1.1, font * 0.9, SP_ALIGN_LEFT,
                        col, 1, values);
-        /* what is flagged, in words; without findings, a displacement */
-        char flags[96];
-        level_flags(lv, flags, sizeof flags);
-        double disp = json_num(lv, "posterior_displacement_mm");
-        if (!flags[0] && !json_object_get(lv, "findings") &&
-            isfinite(disp) && disp > 0)
-            snprintf(flags, sizeof flags, "disc displaced %.1f mm", disp);
         if (flags[0])
             H->canvas_text(c, tx, y + font * 2.2, font * 0.9, SP_ALIGN_LEFT,
                            col, 1, flags);
@@ -281,7 +316,9 @@ sp_status draw_overview(sp_stage_context *ctx, const report_options *o,
               : "Overview: mid-sagittal",
         values, buf, lines);
     double top = ceil(H->canvas_header_height(n_lines, font));
-    double margin = in->table || lab ? font * 15 : 0;
+    double margin = in->table ? level_column_width(ctx, in->table, font)
+                    : lab     ? font * 15
+                              : 0;
     int width = (int)fmax((double)g.width + margin,
                           header_width(ctx, lines, n_lines, font));
     sp_legend_item items[8];
