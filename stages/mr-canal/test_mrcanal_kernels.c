@@ -37,6 +37,18 @@ static void prepare(const char *rel, sp_volume *t2, analysis_axes *ax,
     sp_volume_free(&c), sp_volume_free(&fg);
 }
 
+/* prepare, then the canal with the default parameters */
+static void prepare_canal(const char *rel, sp_volume *t2, analysis_axes *ax,
+                          sp_volume *raw, sp_volume *canal,
+                          mrcanal_info *info)
+{
+    prepare(rel, t2, ax, raw);
+    mrcanal_params p;
+    mrcanal_params_default(&p);
+    sp_error err;
+    assert_int_equal(mrcanal_segment(t2, &p, canal, info, &err), SP_OK);
+}
+
 static void reference(const char *rel, const analysis_axes *ax,
                       sp_volume *ref)
 {
@@ -53,12 +65,9 @@ static void canal_matches_reference_c5_c7(void **state)
     (void)state;
     sp_volume raw = {0}, t2 = {0}, canal = {0}, ref = {0}, lab = {0};
     analysis_axes ax;
-    prepare("spine/mr-cervical-c5-c7-sag-crop/dicom", &t2, &ax, &raw);
-    mrcanal_params p;
-    mrcanal_params_default(&p);
     mrcanal_info info;
-    sp_error err;
-    assert_int_equal(mrcanal_segment(&t2, &p, &canal, &info, &err), SP_OK);
+    prepare_canal("spine/mr-cervical-c5-c7-sag-crop/dicom", &t2, &ax, &raw,
+                  &canal, &info);
     reference("spine/mr-cervical-c5-c7-sag-crop/labels/"
               "sub-mri_seg-subreg_label-6_msk.nii.gz", &ax, &ref);
     assert_int_equal(sp_volume_alloc_like(&lab, &canal, SP_VOXEL_U16, NULL),
@@ -80,12 +89,10 @@ static void cord_lies_inside_canal(void **state)
     (void)state;
     sp_volume raw = {0}, t2 = {0}, canal = {0}, ref = {0};
     analysis_axes ax;
-    prepare("spine/mr-cervical-t2-sag/dicom", &t2, &ax, &raw);
-    mrcanal_params p;
-    mrcanal_params_default(&p);
     mrcanal_info info;
     sp_error err;
-    assert_int_equal(mrcanal_segment(&t2, &p, &canal, &info, &err), SP_OK);
+    prepare_canal("spine/mr-cervical-t2-sag/dicom", &t2, &ax, &raw,
+                  &canal, &info);
     reference("spine/mr-cervical-t2-sag/labels/t2_seg-manual.nii.gz", &ax,
               &ref);
     const uint16_t *r = ref.data;
@@ -129,12 +136,9 @@ static void lumbar_canal_along_the_series(void **state)
     (void)state;
     sp_volume raw = {0}, t2 = {0}, canal = {0};
     analysis_axes ax;
-    prepare("spine/mr-lumbar-t2-sag/dicom", &t2, &ax, &raw);
-    mrcanal_params p;
-    mrcanal_params_default(&p);
     mrcanal_info info;
-    sp_error err;
-    assert_int_equal(mrcanal_segment(&t2, &p, &canal, &info, &err), SP_OK);
+    prepare_canal("spine/mr-lumbar-t2-sag/dicom", &t2, &ax, &raw,
+                  &canal, &info);
     /* per axial plane: area of the canal; the lumbar / lower thoracic
      * dural sac is roughly 80-400 mm2 */
     size_t nx = canal.dim[0], ny = canal.dim[1], nz = canal.dim[2], ok = 0;
@@ -160,12 +164,10 @@ static void discs_and_levels_c5_c7(void **state)
     (void)state;
     sp_volume raw = {0}, t2 = {0}, canal = {0}, ref = {0}, lab = {0};
     analysis_axes ax;
-    prepare("spine/mr-cervical-c5-c7-sag-crop/dicom", &t2, &ax, &raw);
-    mrcanal_params p;
-    mrcanal_params_default(&p);
     mrcanal_info info;
     sp_error err;
-    assert_int_equal(mrcanal_segment(&t2, &p, &canal, &info, &err), SP_OK);
+    prepare_canal("spine/mr-cervical-c5-c7-sag-crop/dicom", &t2, &ax, &raw,
+                  &canal, &info);
     mrspine s;
     assert_int_equal(mrdisc_find(&t2, &canal, &info, &s, &err), SP_OK);
     /* a crop shows no sacrum and no C2: the lowest vertebra is given */
@@ -197,12 +199,10 @@ static void lumbar_discs_counted_from_sacrum(void **state)
     (void)state;
     sp_volume raw = {0}, t2 = {0}, canal = {0};
     analysis_axes ax;
-    prepare("spine/mr-lumbar-t2-sag/dicom", &t2, &ax, &raw);
-    mrcanal_params p;
-    mrcanal_params_default(&p);
     mrcanal_info info;
     sp_error err;
-    assert_int_equal(mrcanal_segment(&t2, &p, &canal, &info, &err), SP_OK);
+    prepare_canal("spine/mr-lumbar-t2-sag/dicom", &t2, &ax, &raw,
+                  &canal, &info);
     mrspine s;
     assert_int_equal(mrdisc_find(&t2, &canal, &info, &s, &err), SP_OK);
     assert_int_equal(mrdisc_label(&s, NULL, &err), SP_OK);
