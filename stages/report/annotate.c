@@ -1,6 +1,6 @@
 /* Pieces every report image shares: severities and colours, the header
- * strip's text, label slices, projections, orientation letters and the
- * scale bar, PNG text chunks. */
+ * strip's text, projections, orientation letters and the scale bar, PNG
+ * text chunks. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -129,41 +129,6 @@ size_t header_lines(sp_stage_context *ctx, const report_input *in,
     return n;
 }
 
-sp_status label_slice(sp_stage_context *ctx, const sp_volume *labels,
-                      const plane_grid *g, double n_mm, uint16_t *out)
-{
-    double p0[3], pr[3], pd[3], i0[3], ir[3], id[3];
-    for (int r = 0; r < 3; r++) {
-        p0[r] = g->origin[r] + n_mm * g->normal[r];
-        pr[r] = p0[r] + g->pixel_mm * g->right[r];
-        pd[r] = p0[r] + g->pixel_mm * g->down[r];
-    }
-    if (ctx->host->patient_to_voxel(labels, p0, i0) != SP_OK ||
-        ctx->host->patient_to_voxel(labels, pr, ir) != SP_OK ||
-        ctx->host->patient_to_voxel(labels, pd, id) != SP_OK)
-        return ctx->host->fail(ctx, SP_GEOMETRY,
-                               "the label map's voxel-to-patient matrix is "
-                               "singular");
-    const uint16_t *d = labels->data;
-    for (size_t y = 0; y < g->height; y++)
-        for (size_t x = 0; x < g->width; x++) {
-            double v[3];
-            long k[3];
-            int inside = 1;
-            for (int a = 0; a < 3; a++) {
-                v[a] = i0[a] + (double)x * (ir[a] - i0[a]) +
-                       (double)y * (id[a] - i0[a]);
-                k[a] = lround(v[a]);
-                inside &= k[a] >= 0 && k[a] < (long)labels->dim[a];
-            }
-            out[y * g->width + x] =
-                inside ? d[sp_volume_index(labels, (size_t)k[0], (size_t)k[1],
-                                           (size_t)k[2])]
-                       : 0;
-        }
-    return SP_OK;
-}
-
 double plane_project(const plane_grid *g, double n_mm, const double p[3],
                      double *x, double *y)
 {
@@ -192,22 +157,80 @@ int json_point(const json_t *a, double p[3])
     return 1;
 }
 
+void occupied_add(occupied *o, double x0, double y0, double x1, double y1)
+{
+    if (o->n < sizeof o->box / sizeof o->box[0]) {
+        double *b = o->box[o->n++];
+        b[0] = fmin(x0, x1), b[1] = fmin(y0, y1);
+        b[2] = fmax(x0, x1), b[3] = fmax(y0, y1);
+    }
+}
+
+void occupied_add_text(occupied *o, sp_stage_context *ctx, sp_canvas *c,
+                       double x, double y, double size, int align,
+                       const char *text)
+{
+    double w = ctx->host->canvas_text_width(c, size, text);
+    double left = align == SP_ALIGN_RIGHT    ? x - w
+                  : align == SP_ALIGN_CENTER ? x - w / 2
+                                             : x;
+    occupied_add(o, left, y - size, left + w, y + size * 0.3);
+}
+
+static int overlaps(const occupied *o, const double b[4])
+{
+    for (size_t i = 0; o && i < o->n; i++)
+        if (b[0] < o->box[i][2] && o->box[i][0] < b[2] &&
+            b[1] < o->box[i][3] && o->box[i][1] < b[3])
+            return 1;
+    return 0;
+}
+
+/* One letter at its edge's middle, or the nearest free place along the
+ * edge (dx, dy: the edge's direction; the letter stays inside lo..hi of
+ * that coordinate). */
+static void place_letter(sp_stage_context *ctx, sp_canvas *c, double x,
+                         double y, int align, double s, double dx, double dy,
+                         double lo, double hi, const char *letter,
+                         const occupied *avoid)
+{
+    double w = ctx->host->canvas_text_width(c, s, letter);
+    double step = s * 0.8, px = x, py = y;
+    for (int k = 0; k <= 24; k++) {
+        double off = (k % 2 ? 1 : -1) * ((k + 1) / 2) * step;
+        double cx = x + dx * off, cy = y + dy * off;
+        double left = align == SP_ALIGN_RIGHT    ? cx - w
+                      : align == SP_ALIGN_CENTER ? cx - w / 2
+                                                 : cx;
+        double b[4] = {left - 2, cy - s - 2, left + w + 2, cy + 2};
+        double along = dx != 0 ? cx : cy;
+        if (along - s < lo || along + s > hi)
+            continue;
+        if (!overlaps(avoid, b)) {
+            px = cx, py = cy;
+            break;
+        }
+    }
+    ctx->host->canvas_text(c, px, py, s, align, COL_TEXT, 1, letter);
+}
+
 void draw_orientation(sp_stage_context *ctx, sp_canvas *c, double x0,
                       double y0, double w, double h, const char *letters,
-                      double pixel_mm, double font_size)
+                      double pixel_mm, double font_size,
+                      const occupied *avoid)
 {
     const sp_host_api *H = ctx->host;
     char l[2] = {letters[0], 0}, r[2] = {letters[1], 0};
     char t[2] = {letters[2], 0}, b[2] = {letters[3], 0};
     double s = font_size * 1.3, m = font_size * 0.5;
-    H->canvas_text(c, x0 + m, y0 + h / 2 + s / 2, s, SP_ALIGN_LEFT, COL_TEXT,
-                   1, l);
-    H->canvas_text(c, x0 + w - m, y0 + h / 2 + s / 2, s, SP_ALIGN_RIGHT,
-                   COL_TEXT, 1, r);
-    H->canvas_text(c, x0 + w / 2, y0 + m + s, s, SP_ALIGN_CENTER, COL_TEXT, 1,
-                   t);
-    H->canvas_text(c, x0 + w / 2, y0 + h - m, s, SP_ALIGN_CENTER, COL_TEXT, 1,
-                   b);
+    place_letter(ctx, c, x0 + m, y0 + h / 2 + s / 2, SP_ALIGN_LEFT, s, 0, 1,
+                 y0, y0 + h, l, avoid);
+    place_letter(ctx, c, x0 + w - m, y0 + h / 2 + s / 2, SP_ALIGN_RIGHT, s,
+                 0, 1, y0, y0 + h, r, avoid);
+    place_letter(ctx, c, x0 + w / 2, y0 + m + s, SP_ALIGN_CENTER, s, 1, 0,
+                 x0, x0 + w, t, avoid);
+    place_letter(ctx, c, x0 + w / 2, y0 + h - m, SP_ALIGN_CENTER, s, 1, 0,
+                 x0, x0 + w, b, avoid);
     /* Scale bar: the longest of 100, 50, 20, 10 mm that fits in a third
      * of the width. */
     double mm = 10;

@@ -4,6 +4,7 @@
  * the canal area. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -47,30 +48,94 @@ static void values_line(const json_t *lv, char *out, size_t size)
         snprintf(out + n, size - n, "Posterior displacement %.1f mm", disp);
 }
 
-/* Disc pixels, and among them those more posterior than the disc's
- * posterior margin minus the displacement: the displaced part. */
-static void disc_masks(const uint16_t *s, const plane_grid *g, int disc,
-                       double displacement_mm, uint8_t *disc_m,
-                       uint8_t *displaced)
+/* The displaced part, column by column, is the union of what the
+ * measurements look at: disc pixels behind the front of the canal a few
+ * millimetres above and below the disc (the posterior walls of the
+ * adjacent bodies, Fardon 2014's reference); disc pixels more than
+ * MIN_SHOWN_MM behind the disc's own median posterior margin (a focal
+ * herniation); and tissue standing MIN_SHOWN_MM or more in front of the
+ * canal here where the canal reaches further forward above and below
+ * (a herniation the disc label does not hold, as measure finds it). */
+#define MIN_SHOWN_MM 2.0
+
+/* Row of the first (from the top, anterior) set pixel of column x, or h. */
+static size_t first_row(const uint8_t *m, size_t w, size_t h, size_t x)
 {
-    size_t n = g->width * g->height;
-    double ymax = -1;
-    for (size_t i = 0; i < n; i++) {
-        disc_m[i] = s[i] == disc;
-        displaced[i] = 0;
-        if (disc_m[i])
-            ymax = fmax(ymax, (double)(i / g->width));
+    size_t y = 0;
+    while (y < h && !m[y * w + x])
+        y++;
+    return y;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median over the disc's columns of their last (posterior) disc row. */
+static double median_back(const uint8_t *disc, size_t w, size_t h,
+                          size_t *rows)
+{
+    size_t n = 0;
+    for (size_t x = 0; x < w; x++)
+        for (size_t y = h; y-- > 0;)
+            if (disc[y * w + x]) {
+                rows[n++] = y;
+                break;
+            }
+    if (n == 0)
+        return (double)h;
+    qsort(rows, n, sizeof *rows, cmp_size);
+    return (double)rows[n / 2];
+}
+
+static sp_status displaced_part(sp_stage_context *ctx,
+                                const sp_volume *labels, const plane_grid *g,
+                                double disc_height_mm, const uint8_t *disc,
+                                const uint8_t *canal, uint8_t *out)
+{
+    const sp_host_api *H = ctx->host;
+    size_t w = g->width, h = g->height;
+    uint8_t *beside = H->scratch_alloc(ctx, w * h);
+    double *ref = H->scratch_alloc(ctx, w * sizeof *ref);
+    int *sides = H->scratch_alloc(ctx, w * sizeof *sides);
+    size_t *rows = H->scratch_alloc(ctx, w * sizeof *rows);
+    if (!beside || !ref || !sides || !rows)
+        return SP_NOMEM;
+    double reach = (isfinite(disc_height_mm) ? disc_height_mm / 2 : 5) + 3;
+    double min_px = MIN_SHOWN_MM / g->pixel_mm;
+    for (size_t x = 0; x < w; x++)
+        ref[x] = 0, sides[x] = 0;
+    for (int side = -1; side <= 1; side += 2) {
+        sp_status st = label_mask(ctx, labels, g, side * reach, 201, 202,
+                                  beside);
+        if (st != SP_OK)
+            return st;
+        for (size_t x = 0; x < w; x++) {
+            size_t y = first_row(beside, w, h, x);
+            if (y < h)
+                ref[x] += (double)y / 2, sides[x]++;
+        }
     }
-    if (!(displacement_mm > 0.5) || ymax < 0)
-        return;
-    double from = ymax + 1 - displacement_mm / g->pixel_mm;
-    for (size_t i = 0; i < n; i++)
-        displaced[i] = disc_m[i] && (double)(i / g->width) >= from;
+    double back = median_back(disc, w, h, rows) + min_px;
+    for (size_t x = 0; x < w; x++) {
+        size_t front = first_row(canal, w, h, x);
+        int walls = sides[x] == 2;
+        for (size_t y = 0; y < h; y++) {
+            size_t i = y * w + x;
+            out[i] = (disc[i] && walls && (double)y >= ref[x]) ||
+                     (disc[i] && (double)y > back) ||
+                     (walls && front < h && (double)front - ref[x] >= min_px &&
+                      (double)y >= ref[x] && y < front);
+        }
+    }
+    return SP_OK;
 }
 
 static void draw_caliper(sp_stage_context *ctx, sp_canvas *c,
                          const json_t *lv, const plane_grid *g, double n_mm,
-                         double x0, double top, double font)
+                         double x0, double top, double font, occupied *used)
 {
     const sp_host_api *H = ctx->host;
     const json_t *ends = json_object_get(lv, "canal_ap_endpoints_mm");
@@ -99,12 +164,36 @@ static void draw_caliper(sp_stage_context *ctx, sp_canvas *c,
     double tx = fmax(ax, bx) + font * 2.5, ty = (ay + by) / 2;
     H->canvas_text(c, tx, ty, font * 1.1, SP_ALIGN_LEFT, COL_CALIPER, 1,
                    text);
+    occupied_add_text(used, ctx, c, tx, ty, font * 1.1, SP_ALIGN_LEFT, text);
+    occupied_add(used, ax - 6, ay - 6, bx + 6, by + 6);
     double area = num(lv, "canal_area_mm2");
     if (isfinite(area)) {
         snprintf(text, sizeof text, "area %.0f mm\u00b2", area);
         H->canvas_text(c, tx, ty + font * 1.4, font, SP_ALIGN_LEFT,
                        COL_CANAL_LINE, 1, text);
+        occupied_add_text(used, ctx, c, tx, ty + font * 1.4, font,
+                          SP_ALIGN_LEFT, text);
     }
+}
+
+/* The canal, the disc (none for an unnamed level) and the displaced part
+ * when a displacement was measured, on the key image's plane. */
+static sp_status key_masks(sp_stage_context *ctx, const report_input *in,
+                           const json_t *lv, const char *level,
+                           const plane_grid *g, uint8_t *disc_m,
+                           uint8_t *displaced, uint8_t *canal)
+{
+    size_t npx = g->width * g->height;
+    int disc = disc_label_of_level(level);
+    memset(disc_m, 0, npx);
+    memset(displaced, 0, npx);
+    sp_status st = label_mask(ctx, in->labels, g, 0, 201, 202, canal);
+    if (st == SP_OK && disc)
+        st = label_mask(ctx, in->labels, g, 0, disc, disc, disc_m);
+    if (st == SP_OK && disc && num(lv, "posterior_displacement_mm") > 0.5)
+        st = displaced_part(ctx, in->labels, g, num(lv, "disc_height_mm"),
+                            disc_m, canal, displaced);
+    return st;
 }
 
 static sp_status key_image(sp_stage_context *ctx, const report_options *o,
@@ -149,11 +238,29 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
     int width = (int)fmax((double)g.width,
                           header_width(ctx, lines, n_lines, font));
     double x0 = floor(((double)width - (double)g.width) / 2);
-    /* The legend is a band under the image, never over the anatomy. */
-    static const sp_legend_item items[] = {
+    uint8_t *disc_m = NULL, *displaced = NULL, *canal = NULL;
+    int shown = 0;
+    if (in->labels) {
+        disc_m = H->scratch_alloc(ctx, npx);
+        displaced = H->scratch_alloc(ctx, npx);
+        canal = H->scratch_alloc(ctx, npx);
+        if (!disc_m || !displaced || !canal)
+            return SP_NOMEM;
+        st = key_masks(ctx, in, lv, level, &g, disc_m, displaced, canal);
+        if (st != SP_OK)
+            return st;
+        for (size_t i = 0; i < npx && !shown; i++)
+            shown = displaced[i];
+    }
+    /* The legend is a band under the image, never over the anatomy. A
+     * displacement measured elsewhere than this plane is said so, not
+     * left for the reader to look for. */
+    const sp_legend_item items[] = {
         {COL_CANAL_LINE, "canal outline"},
         {COL_DISC_LINE, "disc"},
-        {0xff7a00ffu, "posterior displacement"},
+        {0xff7a00ffu, shown || !(num(lv, "posterior_displacement_mm") > 0.5)
+                          ? "posterior displacement"
+                          : "posterior displacement (not in this plane)"},
         {COL_CALIPER, "AP caliper"},
     };
     double lsize = font * 0.9;
@@ -165,31 +272,18 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
         return SP_STAGE;
     H->canvas_gray(c, gray, (int)g.width, (int)g.height, x0, top, 1, 0);
     if (in->labels) {
-        uint16_t *lab = H->scratch_alloc(ctx, npx * 2);
-        uint8_t *m = H->scratch_alloc(ctx, npx);
-        uint8_t *d = H->scratch_alloc(ctx, npx);
-        if (!lab || !m || !d) {
-            H->canvas_free(c);
-            return SP_NOMEM;
-        }
-        st = label_slice(ctx, in->labels, &g, n_mm, lab);
-        if (st == SP_OK) {
-            disc_masks(lab, &g, disc_label_of_level(level),
-                       num(lv, "posterior_displacement_mm"), m, d);
-            H->canvas_mask(c, m, (int)g.width, (int)g.height, x0, top, 1,
-                           COL_DISC_FILL, COL_DISC_LINE, 1.5);
-            H->canvas_mask(c, d, (int)g.width, (int)g.height, x0, top, 1,
-                           COL_DISPLACED, 0xff7a00ffu, 1.5);
-            for (size_t i = 0; i < npx; i++)
-                m[i] = lab[i] == 201 || lab[i] == 202;
-            H->canvas_mask(c, m, (int)g.width, (int)g.height, x0, top, 1, 0,
-                           COL_CANAL_LINE, 1.5);
-        }
+        int w = (int)g.width, h = (int)g.height;
+        H->canvas_mask(c, disc_m, w, h, x0, top, 1, COL_DISC_FILL,
+                       COL_DISC_LINE, 1.5);
+        H->canvas_mask(c, displaced, w, h, x0, top, 1, COL_DISPLACED,
+                       0xff7a00ffu, 1.5);
+        H->canvas_mask(c, canal, w, h, x0, top, 1, 0, COL_CANAL_LINE, 1.5);
     }
     if (st == SP_OK) {
-        draw_caliper(ctx, c, lv, &g, n_mm, x0, top, font);
+        occupied used = {.n = 0};
+        draw_caliper(ctx, c, lv, &g, n_mm, x0, top, font, &used);
         draw_orientation(ctx, c, x0, top, (double)g.width, (double)g.height,
-                         "RLAP", g.pixel_mm, font);
+                         "RLAP", g.pixel_mm, font, &used);
         H->canvas_legend(c, 0, top + (double)g.height, width, lsize,
                          "Legend:", items, 4, 0);
         H->canvas_header(c, lines, n_lines, font);

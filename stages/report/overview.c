@@ -72,25 +72,23 @@ static int label_box(const uint16_t *s, size_t w, size_t h, int v,
 }
 
 static void draw_labels(sp_stage_context *ctx, sp_canvas *c,
-                        const uint16_t *s, const plane_grid *g, double top,
-                        double font)
+                        const sp_volume *labels, const uint16_t *s,
+                        const plane_grid *g, double n_mm, double top,
+                        double font, occupied *used)
 {
     const sp_host_api *H = ctx->host;
-    size_t n = g->width * g->height;
-    uint8_t *m = H->scratch_alloc(ctx, n);
+    uint8_t *m = H->scratch_alloc(ctx, g->width * g->height);
     if (!m)
         return;
     int w = (int)g->width, h = (int)g->height;
-    for (size_t i = 0; i < n; i++)
-        m[i] = s[i] >= 1 && s[i] <= 26;
-    H->canvas_mask(c, m, w, h, 0, top, 1, COL_VERTEBRA_FILL,
-                   COL_VERTEBRA_LINE, 1.5);
-    for (size_t i = 0; i < n; i++)
-        m[i] = s[i] > 100 && s[i] <= 126;
-    H->canvas_mask(c, m, w, h, 0, top, 1, COL_DISC_FILL, COL_DISC_LINE, 1.5);
-    for (size_t i = 0; i < n; i++)
-        m[i] = s[i] == 201 || s[i] == 202;
-    H->canvas_mask(c, m, w, h, 0, top, 1, 0, COL_CANAL_LINE, 2);
+    if (label_mask(ctx, labels, g, n_mm, 1, 26, m) == SP_OK)
+        H->canvas_mask(c, m, w, h, 0, top, 1, COL_VERTEBRA_FILL,
+                       COL_VERTEBRA_LINE, 1.5);
+    if (label_mask(ctx, labels, g, n_mm, 101, 126, m) == SP_OK)
+        H->canvas_mask(c, m, w, h, 0, top, 1, COL_DISC_FILL, COL_DISC_LINE,
+                       1.5);
+    if (label_mask(ctx, labels, g, n_mm, 201, 202, m) == SP_OK)
+        H->canvas_mask(c, m, w, h, 0, top, 1, 0, COL_CANAL_LINE, 2);
     for (int v = 1; v <= 26; v++) {
         double x0, x1, y;
         char name[8];
@@ -100,9 +98,10 @@ static void draw_labels(sp_stage_context *ctx, sp_canvas *c,
         /* Beside the body, on its anterior (left) side; inside the image
          * when the body touches the left edge. */
         int inside = x0 < font * 2.5;
-        H->canvas_text(c, inside ? x0 + 4 : x0 - 6, top + y + font * 0.4,
-                       font * 1.15, inside ? SP_ALIGN_LEFT : SP_ALIGN_RIGHT,
-                       COL_TEXT, 1, name);
+        double tx = inside ? x0 + 4 : x0 - 6, ty = top + y + font * 0.4;
+        int align = inside ? SP_ALIGN_LEFT : SP_ALIGN_RIGHT;
+        H->canvas_text(c, tx, ty, font * 1.15, align, COL_TEXT, 1, name);
+        occupied_add_text(used, ctx, c, tx, ty, font * 1.15, align, name);
     }
 }
 
@@ -190,7 +189,7 @@ static int level_position(const json_t *lv, const uint16_t *s,
 static void draw_levels(sp_stage_context *ctx, sp_canvas *c,
                         const report_input *in, const uint16_t *s,
                         const plane_grid *g, double n_mm, double top,
-                        double margin_x, double font)
+                        double margin_x, double font, occupied *used)
 {
     const sp_host_api *H = ctx->host;
     size_t i;
@@ -204,6 +203,7 @@ static void draw_levels(sp_stage_context *ctx, sp_canvas *c,
         int sev = level_severity(lv);
         uint32_t col = severity_colour(sev);
         H->canvas_line(c, x, y, margin_x + 8, y, 1.5, (col & 0xffffff00u) | 0x90);
+        occupied_add(used, x, y - 1, margin_x + 8, y + 1);
         H->canvas_circle(c, margin_x + 16, y, font * 0.5, col, 0x000000ffu);
         double tx = margin_x + 16 + font;
         H->canvas_text(c, tx, y - 2, font * 1.1, SP_ALIGN_LEFT, COL_TEXT, 1,
@@ -343,12 +343,14 @@ sp_status draw_overview(sp_stage_context *ctx, const report_options *o,
      * (wider) header instead of leaving a blank area on one side. */
     double x0 = margin > 0 ? 0 : floor(((double)width - (double)g.width) / 2);
     H->canvas_gray(c, gray, (int)g.width, (int)g.height, x0, top, 1, 0);
+    occupied used = {.n = 0};
     if (lab)
-        draw_labels(ctx, c, lab, &g, top, font);
+        draw_labels(ctx, c, in->labels, lab, &g, n_mm, top, font, &used);
     if (in->table)
-        draw_levels(ctx, c, in, lab, &g, n_mm, top, (double)g.width, font);
+        draw_levels(ctx, c, in, lab, &g, n_mm, top, (double)g.width, font,
+                    &used);
     draw_orientation(ctx, c, x0, top, (double)g.width, (double)g.height,
-                     axial ? "RLAP" : "APSI", g.pixel_mm, font);
+                     axial ? "RLAP" : "APSI", g.pixel_mm, font, &used);
     if (n)
         H->canvas_legend(c, 0, top + (double)g.height, width, lsize,
                          "Legend:", items, n, 0);

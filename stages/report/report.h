@@ -65,6 +65,12 @@ double legend_height(sp_stage_context *ctx, double width, double size,
 /* Nearest-neighbour label slice on a plane grid at offset n_mm. */
 sp_status label_slice(sp_stage_context *ctx, const sp_volume *labels,
                       const plane_grid *g, double n_mm, uint16_t *out);
+/* 1 where the labels lo..hi cover at least half of the plane pixel's
+ * trilinear neighbourhood: outlines drawn from it follow the structure
+ * rather than the staircase of thick voxels. */
+sp_status label_mask(sp_stage_context *ctx, const sp_volume *labels,
+                     const plane_grid *g, double n_mm, int lo, int hi,
+                     uint8_t *out);
 
 /* LPS point -> pixel coordinates (x, y, in pixel units with (0,0) the top
  * left corner of pixel 0) on the plane at offset n_mm; returns the
@@ -75,11 +81,25 @@ double plane_project(const plane_grid *g, double n_mm, const double p[3],
 /* Read a [x, y, z] array; 0 when it is not three numbers. */
 int json_point(const json_t *a, double p[3]);
 
-/* Orientation letters on the four edges of an image area and a scale
- * bar in its lower left corner. */
+/* Canvas areas already drawn on (labels, marker lines), which the
+ * orientation letters step aside from. */
+typedef struct occupied {
+    double box[64][4]; /* x0, y0, x1, y1 */
+    size_t n;
+} occupied;
+void occupied_add(occupied *o, double x0, double y0, double x1, double y1);
+/* The box of text drawn at baseline (x, y) with `align`. */
+void occupied_add_text(occupied *o, sp_stage_context *ctx, sp_canvas *c,
+                       double x, double y, double size, int align,
+                       const char *text);
+
+/* Orientation letters on the four edges of an image area, each moved
+ * along its edge off what `avoid` holds (may be NULL), and a scale bar in
+ * the lower left corner. */
 void draw_orientation(sp_stage_context *ctx, sp_canvas *c, double x0,
                       double y0, double w, double h, const char *letters,
-                      double pixel_mm, double font_size);
+                      double pixel_mm, double font_size,
+                      const occupied *avoid);
 
 /* Fill the text chunks shared by every report image. */
 typedef struct report_text {

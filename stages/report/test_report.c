@@ -274,6 +274,26 @@ static size_t count_colour(const harness_png *p, uint8_t r, uint8_t g,
     return n;
 }
 
+/* Number and mean x of the pixels of one colour in rows y0..y1-1 (the
+ * image area, not the legend's swatch). */
+static size_t colour_mean_x(const harness_png *p, uint8_t r, uint8_t g,
+                            uint8_t b, int tol, size_t y0, size_t y1,
+                            double *mean_x)
+{
+    size_t n = 0;
+    double sx = 0;
+    for (size_t i = y0 * p->width; i < y1 * p->width; i++) {
+        const uint8_t *c = p->pixels + i * 3;
+        if (abs(c[0] - r) <= tol && abs(c[1] - g) <= tol &&
+            abs(c[2] - b) <= tol) {
+            n++;
+            sx += (double)(i % p->width);
+        }
+    }
+    *mean_x = n ? sx / (double)n : NAN;
+    return n;
+}
+
 static void report_from_truth_labels_and_table(void **state)
 {
     (void)state;
@@ -343,6 +363,22 @@ static void report_from_truth_labels_and_table(void **state)
         printf("# caliper end %zu at pixel (%.1f, %.1f)\n", e, x, y);
         assert_true(is_caliper(&p, lrint(x - 0.5), lrint(y - 0.5)));
     }
+    harness_png_free(&p);
+
+    /* Key image L5-S1: the phantom's left paracentral herniation is the
+     * highlighted part, on the patient's left (the image's right). */
+    read_png(&t.h, "key_L5-S1.png", &p);
+    sscanf(harness_png_text(&p, "spinepipe:image_offset_px"), "%lf %lf", &ox,
+           &oy);
+    assert_int_equal(sscanf(harness_png_text(&p, "spinepipe:image_size_px"),
+                            "%u %u", &iw, &ih), 2);
+    double mean_x;
+    size_t orange = colour_mean_x(&p, 0xff, 0x7a, 0x00, 12, (size_t)oy,
+                                  (size_t)oy + ih, &mean_x);
+    printf("# key L5-S1: %zu displacement outline pixels, mean x %.1f, "
+           "image centre %.1f\n", orange, mean_x, ox + iw / 2.0);
+    assert_true(orange >= 8);
+    assert_true(mean_x > ox + iw / 2.0 + 5);
     harness_png_free(&p);
 
     /* Overview: canal outline drawn, L4-L5 marker in the absolute colour,

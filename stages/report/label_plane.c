@@ -1,0 +1,104 @@
+/* The label map on a report plane: the labels themselves (nearest voxel),
+ * and masks of label ranges with smooth outlines. */
+#include <math.h>
+
+#include "report.h"
+
+/* Voxel index of the plane's first pixel and its steps per pixel right
+ * and down. */
+static sp_status plane_voxel_steps(sp_stage_context *ctx,
+                                   const sp_volume *labels,
+                                   const plane_grid *g, double n_mm,
+                                   double i0[3], double di[3], double dj[3])
+{
+    double p0[3], pr[3], pd[3], ir[3], id[3];
+    for (int r = 0; r < 3; r++) {
+        p0[r] = g->origin[r] + n_mm * g->normal[r];
+        pr[r] = p0[r] + g->pixel_mm * g->right[r];
+        pd[r] = p0[r] + g->pixel_mm * g->down[r];
+    }
+    if (ctx->host->patient_to_voxel(labels, p0, i0) != SP_OK ||
+        ctx->host->patient_to_voxel(labels, pr, ir) != SP_OK ||
+        ctx->host->patient_to_voxel(labels, pd, id) != SP_OK)
+        return ctx->host->fail(ctx, SP_GEOMETRY,
+                               "the label map's voxel-to-patient matrix is "
+                               "singular");
+    for (int a = 0; a < 3; a++) {
+        di[a] = ir[a] - i0[a];
+        dj[a] = id[a] - i0[a];
+    }
+    return SP_OK;
+}
+
+static uint16_t label_at(const sp_volume *labels, const long k[3])
+{
+    for (int a = 0; a < 3; a++)
+        if (k[a] < 0 || k[a] >= (long)labels->dim[a])
+            return 0;
+    const uint16_t *d = labels->data;
+    return d[sp_volume_index(labels, (size_t)k[0], (size_t)k[1],
+                             (size_t)k[2])];
+}
+
+sp_status label_slice(sp_stage_context *ctx, const sp_volume *labels,
+                      const plane_grid *g, double n_mm, uint16_t *out)
+{
+    double i0[3], di[3], dj[3];
+    sp_status st = plane_voxel_steps(ctx, labels, g, n_mm, i0, di, dj);
+    if (st != SP_OK)
+        return st;
+    for (size_t y = 0; y < g->height; y++)
+        for (size_t x = 0; x < g->width; x++) {
+            long k[3];
+            for (int a = 0; a < 3; a++)
+                k[a] = lround(i0[a] + (double)x * di[a] + (double)y * dj[a]);
+            out[y * g->width + x] = label_at(labels, k);
+        }
+    return SP_OK;
+}
+
+/* Trilinear interpolation of "label in lo..hi" at voxel position v. */
+static double inside_fraction(const sp_volume *labels, const double v[3],
+                              int lo, int hi)
+{
+    long base[3];
+    double f[3];
+    for (int a = 0; a < 3; a++) {
+        double fl = floor(v[a]);
+        base[a] = (long)fl;
+        f[a] = v[a] - fl;
+    }
+    double sum = 0;
+    for (int corner = 0; corner < 8; corner++) {
+        long k[3];
+        double w = 1;
+        for (int a = 0; a < 3; a++) {
+            int up = (corner >> a) & 1;
+            k[a] = base[a] + up;
+            w *= up ? f[a] : 1 - f[a];
+        }
+        if (w > 0) {
+            int l = label_at(labels, k);
+            sum += l >= lo && l <= hi ? w : 0;
+        }
+    }
+    return sum;
+}
+
+sp_status label_mask(sp_stage_context *ctx, const sp_volume *labels,
+                     const plane_grid *g, double n_mm, int lo, int hi,
+                     uint8_t *out)
+{
+    double i0[3], di[3], dj[3];
+    sp_status st = plane_voxel_steps(ctx, labels, g, n_mm, i0, di, dj);
+    if (st != SP_OK)
+        return st;
+    for (size_t y = 0; y < g->height; y++)
+        for (size_t x = 0; x < g->width; x++) {
+            double v[3];
+            for (int a = 0; a < 3; a++)
+                v[a] = i0[a] + (double)x * di[a] + (double)y * dj[a];
+            out[y * g->width + x] = inside_fraction(labels, v, lo, hi) >= 0.5;
+        }
+    return SP_OK;
+}
