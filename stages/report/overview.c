@@ -73,8 +73,8 @@ static int label_box(const uint16_t *s, size_t w, size_t h, int v,
 
 static void draw_labels(sp_stage_context *ctx, sp_canvas *c,
                         const sp_volume *labels, const uint16_t *s,
-                        const plane_grid *g, double n_mm, double top,
-                        double font, occupied *used)
+                        const plane_grid *g, double n_mm, double left,
+                        double top, double font, occupied *used)
 {
     const sp_host_api *H = ctx->host;
     uint8_t *m = H->scratch_alloc(ctx, g->width * g->height);
@@ -82,13 +82,13 @@ static void draw_labels(sp_stage_context *ctx, sp_canvas *c,
         return;
     int w = (int)g->width, h = (int)g->height;
     if (label_mask(ctx, labels, g, n_mm, 1, 26, m) == SP_OK)
-        H->canvas_mask(c, m, w, h, 0, top, 1, COL_VERTEBRA_FILL,
+        H->canvas_mask(c, m, w, h, left, top, 1, COL_VERTEBRA_FILL,
                        COL_VERTEBRA_LINE, 1.5);
     if (label_mask(ctx, labels, g, n_mm, 101, 126, m) == SP_OK)
-        H->canvas_mask(c, m, w, h, 0, top, 1, COL_DISC_FILL, COL_DISC_LINE,
+        H->canvas_mask(c, m, w, h, left, top, 1, COL_DISC_FILL, COL_DISC_LINE,
                        1.5);
     if (label_mask(ctx, labels, g, n_mm, 201, 202, m) == SP_OK)
-        H->canvas_mask(c, m, w, h, 0, top, 1, 0, COL_CANAL_LINE, 2);
+        H->canvas_mask(c, m, w, h, left, top, 1, 0, COL_CANAL_LINE, 2);
     for (int v = 1; v <= 26; v++) {
         double x0, x1, y;
         char name[8];
@@ -98,7 +98,7 @@ static void draw_labels(sp_stage_context *ctx, sp_canvas *c,
         /* Beside the body, on its anterior (left) side; inside the image
          * when the body touches the left edge. */
         int inside = x0 < font * 2.5;
-        double tx = inside ? x0 + 4 : x0 - 6, ty = top + y + font * 0.4;
+        double tx = left + (inside ? x0 + 4 : x0 - 6), ty = top + y + font * 0.4;
         int align = inside ? SP_ALIGN_LEFT : SP_ALIGN_RIGHT;
         H->canvas_text(c, tx, ty, font * 1.15, align, COL_TEXT, 1, name);
         occupied_add_text(used, ctx, c, tx, ty, font * 1.15, align, name);
@@ -316,9 +316,11 @@ sp_status draw_overview(sp_stage_context *ctx, const report_options *o,
               : "Overview: mid-sagittal",
         values, buf, lines);
     double top = ceil(H->canvas_header_height(n_lines, font));
-    double margin = in->table ? level_column_width(ctx, in->table, font)
-                    : lab     ? font * 15
-                              : 0;
+    /* The level column only when there are levels to list in it. */
+    double margin =
+        json_array_size(json_object_get(in->table, "levels")) > 0
+            ? level_column_width(ctx, in->table, font)
+            : 0;
     int width = (int)fmax((double)g.width + margin,
                           header_width(ctx, lines, n_lines, font));
     sp_legend_item items[8];
@@ -345,7 +347,8 @@ sp_status draw_overview(sp_stage_context *ctx, const report_options *o,
     H->canvas_gray(c, gray, (int)g.width, (int)g.height, x0, top, 1, 0);
     occupied used = {.n = 0};
     if (lab)
-        draw_labels(ctx, c, in->labels, lab, &g, n_mm, top, font, &used);
+        draw_labels(ctx, c, in->labels, lab, &g, n_mm, x0, top, font,
+                    &used);
     if (in->table)
         draw_levels(ctx, c, in, lab, &g, n_mm, top, (double)g.width, font,
                     &used);
