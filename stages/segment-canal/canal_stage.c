@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "spinepipe/labels.h"
 #include "spinepipe/stage.h"
 #include "analysis.h"
 #include "canal_kernels.h"
@@ -28,6 +29,24 @@ static sp_status canal_init(sp_stage_context *ctx, const void *options,
     (void)ctx;
     *state = (void *)options;
     return SP_OK;
+}
+
+/* Vertebrae label_levels could not name carry their index (1..n) in the
+ * label map, values that mean C1, C2, ... in labels.spine: leave them out
+ * (the level table calls them unnamed-N) rather than mislabel them. */
+static void drop_unnamed(sp_volume *labels, const spine_model *m)
+{
+    uint8_t drop[SP_LABEL_VERTEBRA_MAX + 1] = {0};
+    for (size_t v = 0; v < m->n_vert; v++)
+        if (!m->vert[v].label && v + 1 <= SP_LABEL_VERTEBRA_MAX)
+            drop[v + 1] = 1;
+    for (size_t v = 0; v < m->n_vert; v++)
+        if (m->vert[v].label > 0 && m->vert[v].label <= SP_LABEL_VERTEBRA_MAX)
+            drop[m->vert[v].label] = 0;
+    uint16_t *d = labels->data;
+    for (size_t i = 0, n = sp_volume_count(labels); i < n; i++)
+        if (d[i] <= SP_LABEL_VERTEBRA_MAX && drop[d[i]])
+            d[i] = 0;
 }
 
 /* The working grid's integer reduction factors against the input. */
@@ -109,6 +128,8 @@ static sp_status canal_process(sp_stage_context *ctx, void *state)
     sp_status st = spine_model_from_json(in, m, &err);
     if (st == SP_OK)
         st = vert_label_map(ct, spine, m, &labels, NULL, &err);
+    if (st == SP_OK)
+        drop_unnamed(&labels, m);
     H->progress(ctx, 0.3);
     if (st == SP_OK)
         st = canal_trace(ct, spine, m, &canal, &err);
