@@ -351,7 +351,8 @@ static void real_abdomen_levels_and_canal(void **state)
 }
 
 /* The crop shows neither sacrum nor ribs: vertebrae found, no names
- * invented, the reason in the warnings. */
+ * invented (in report.json or the segmentation), the reason in the
+ * warnings. */
 static void real_crop_levels_not_invented(void **state)
 {
     (void)state;
@@ -371,6 +372,16 @@ static void real_crop_levels_not_invented(void **state)
     json_array_foreach(json_object_get(r.report, "warnings"), i, o)
         said |= strstr(json_string_value(o), "not named") != NULL;
     assert_true(said);
+    /* No vertebra value in the segmentation either: 1..26 would name
+     * them (C1, C2, ...); the canal is there. */
+    const uint16_t *seg = r.seg.data;
+    size_t vertebra = 0, canal = 0;
+    for (size_t k = 0, n = sp_volume_count(&r.seg); k < n; k++) {
+        vertebra += seg[k] >= 1 && seg[k] <= 26;
+        canal += seg[k] == 201;
+    }
+    assert_int_equal(vertebra, 0);
+    assert_true(canal > 1000);
     free(dir);
     run_free(&r);
 }
