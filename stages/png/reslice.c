@@ -193,29 +193,41 @@ static int sample_separable(const uint8_t *d, const size_t dim[3],
     return 1;
 }
 
-sp_status plane_sample(sp_stage_context *ctx, const sp_volume *vol,
-                       const plane_grid *g, double n_mm, int nearest,
-                       uint8_t *out, double origin_out[3])
+sp_status plane_voxel_steps(sp_stage_context *ctx, const sp_volume *vol,
+                            const plane_grid *g, double n_mm, double i0[3],
+                            double di[3], double dj[3])
 {
-    double p0[3], pr[3], pd[3];
+    double p0[3], pr[3], pd[3], ir[3], id[3];
     for (int r = 0; r < 3; r++) {
         p0[r] = g->origin[r] + n_mm * g->normal[r];
         pr[r] = p0[r] + g->pixel_mm * g->right[r];
         pd[r] = p0[r] + g->pixel_mm * g->down[r];
     }
-    double i0[3], ir[3], id[3];
     if (ctx->host->patient_to_voxel(vol, p0, i0) != SP_OK ||
         ctx->host->patient_to_voxel(vol, pr, ir) != SP_OK ||
         ctx->host->patient_to_voxel(vol, pd, id) != SP_OK)
         return ctx->host->fail(ctx, SP_GEOMETRY,
                                "the volume's voxel-to-patient matrix is "
                                "singular");
-    /* The map is affine: step in voxel space per pixel right and down. */
-    double du[3], dv[3];
+    /* The map is affine: a fixed step in voxel space per pixel. */
     for (int a = 0; a < 3; a++) {
-        du[a] = ir[a] - i0[a];
-        dv[a] = id[a] - i0[a];
+        di[a] = ir[a] - i0[a];
+        dj[a] = id[a] - i0[a];
     }
+    return SP_OK;
+}
+
+sp_status plane_sample(sp_stage_context *ctx, const sp_volume *vol,
+                       const plane_grid *g, double n_mm, int nearest,
+                       uint8_t *out, double origin_out[3])
+{
+    double i0[3], du[3], dv[3];
+    sp_status st = plane_voxel_steps(ctx, vol, g, n_mm, i0, du, dv);
+    if (st != SP_OK)
+        return st;
+    double p0[3];
+    for (int r = 0; r < 3; r++)
+        p0[r] = g->origin[r] + n_mm * g->normal[r];
     const uint8_t *d = sp_volume_u8(vol);
     memcpy(origin_out, p0, sizeof p0);
     if (nearest) {

@@ -37,6 +37,12 @@ typedef struct plane_grid {
 void plane_grid_make(const sp_volume *vol, plane_kind kind, double pixel_mm,
                      size_t min_size, size_t max_size, plane_grid *g);
 
+/* Voxel index of the plane's first pixel at offset n_mm along the
+ * normal, and the voxel steps per pixel right (di) and down (dj). */
+sp_status plane_voxel_steps(sp_stage_context *ctx, const sp_volume *vol,
+                            const plane_grid *g, double n_mm, double i0[3],
+                            double di[3], double dj[3]);
+
 /* Sample `vol` (U8) at offset `n_mm` along the normal from the grid's
  * origin plane into out (width*height). Pixels outside the volume are 0.
  * `nearest` picks the nearest voxel, otherwise trilinear. */

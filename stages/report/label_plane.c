@@ -4,32 +4,6 @@
 
 #include "report.h"
 
-/* Voxel index of the plane's first pixel and its steps per pixel right
- * and down. */
-static sp_status plane_voxel_steps(sp_stage_context *ctx,
-                                   const sp_volume *labels,
-                                   const plane_grid *g, double n_mm,
-                                   double i0[3], double di[3], double dj[3])
-{
-    double p0[3], pr[3], pd[3], ir[3], id[3];
-    for (int r = 0; r < 3; r++) {
-        p0[r] = g->origin[r] + n_mm * g->normal[r];
-        pr[r] = p0[r] + g->pixel_mm * g->right[r];
-        pd[r] = p0[r] + g->pixel_mm * g->down[r];
-    }
-    if (ctx->host->patient_to_voxel(labels, p0, i0) != SP_OK ||
-        ctx->host->patient_to_voxel(labels, pr, ir) != SP_OK ||
-        ctx->host->patient_to_voxel(labels, pd, id) != SP_OK)
-        return ctx->host->fail(ctx, SP_GEOMETRY,
-                               "the label map's voxel-to-patient matrix is "
-                               "singular");
-    for (int a = 0; a < 3; a++) {
-        di[a] = ir[a] - i0[a];
-        dj[a] = id[a] - i0[a];
-    }
-    return SP_OK;
-}
-
 static uint16_t label_at(const sp_volume *labels, const long k[3])
 {
     for (int a = 0; a < 3; a++)
@@ -38,23 +12,6 @@ static uint16_t label_at(const sp_volume *labels, const long k[3])
     const uint16_t *d = labels->data;
     return d[sp_volume_index(labels, (size_t)k[0], (size_t)k[1],
                              (size_t)k[2])];
-}
-
-sp_status label_slice(sp_stage_context *ctx, const sp_volume *labels,
-                      const plane_grid *g, double n_mm, uint16_t *out)
-{
-    double i0[3], di[3], dj[3];
-    sp_status st = plane_voxel_steps(ctx, labels, g, n_mm, i0, di, dj);
-    if (st != SP_OK)
-        return st;
-    for (size_t y = 0; y < g->height; y++)
-        for (size_t x = 0; x < g->width; x++) {
-            long k[3];
-            for (int a = 0; a < 3; a++)
-                k[a] = lround(i0[a] + (double)x * di[a] + (double)y * dj[a]);
-            out[y * g->width + x] = label_at(labels, k);
-        }
-    return SP_OK;
 }
 
 /* Trilinear interpolation of "label in lo..hi" at voxel position v. */
@@ -85,9 +42,11 @@ static double inside_fraction(const sp_volume *labels, const double v[3],
     return sum;
 }
 
-sp_status label_mask(sp_stage_context *ctx, const sp_volume *labels,
-                     const plane_grid *g, double n_mm, int lo, int hi,
-                     uint8_t *out)
+/* Nearest labels into `lab`, or when it is NULL, the lo..hi mask into
+ * `mask`: one walk over the plane for both. */
+static sp_status sample_plane(sp_stage_context *ctx, const sp_volume *labels,
+                              const plane_grid *g, double n_mm, int lo,
+                              int hi, uint16_t *lab, uint8_t *mask)
 {
     double i0[3], di[3], dj[3];
     sp_status st = plane_voxel_steps(ctx, labels, g, n_mm, i0, di, dj);
@@ -96,9 +55,29 @@ sp_status label_mask(sp_stage_context *ctx, const sp_volume *labels,
     for (size_t y = 0; y < g->height; y++)
         for (size_t x = 0; x < g->width; x++) {
             double v[3];
-            for (int a = 0; a < 3; a++)
+            long k[3];
+            for (int a = 0; a < 3; a++) {
                 v[a] = i0[a] + (double)x * di[a] + (double)y * dj[a];
-            out[y * g->width + x] = inside_fraction(labels, v, lo, hi) >= 0.5;
+                k[a] = lround(v[a]);
+            }
+            size_t i = y * g->width + x;
+            if (lab)
+                lab[i] = label_at(labels, k);
+            else
+                mask[i] = inside_fraction(labels, v, lo, hi) >= 0.5;
         }
     return SP_OK;
+}
+
+sp_status label_slice(sp_stage_context *ctx, const sp_volume *labels,
+                      const plane_grid *g, double n_mm, uint16_t *out)
+{
+    return sample_plane(ctx, labels, g, n_mm, 0, 0, out, NULL);
+}
+
+sp_status label_mask(sp_stage_context *ctx, const sp_volume *labels,
+                     const plane_grid *g, double n_mm, int lo, int hi,
+                     uint8_t *out)
+{
+    return sample_plane(ctx, labels, g, n_mm, lo, hi, NULL, out);
 }
