@@ -325,15 +325,24 @@ sp_status draw_overview(sp_stage_context *ctx, const report_options *o,
                           header_width(ctx, lines, n_lines, font));
     sp_legend_item items[8];
     size_t n = 0;
-    if (in->table)
+    /* Only what the image shows: a legend entry for structures that are
+     * not there would send the reader looking for them. */
+    if (margin > 0)
         for (int s = 0; s <= 3; s++)
             items[n++] = (sp_legend_item){severity_colour(s),
                                           severity_word(s)};
-    if (lab) {
-        items[n++] = (sp_legend_item){COL_VERTEBRA_LINE, "vertebra"};
-        items[n++] = (sp_legend_item){COL_DISC_LINE, "disc"};
-        items[n++] = (sp_legend_item){COL_CANAL_LINE, "canal outline"};
+    int shown[3] = {0, 0, 0}; /* vertebra, disc, canal */
+    for (size_t i = 0; lab && i < npx; i++) {
+        shown[0] |= lab[i] >= 1 && lab[i] <= 26;
+        shown[1] |= lab[i] > 100 && lab[i] <= 126;
+        shown[2] |= lab[i] == 201 || lab[i] == 202;
     }
+    if (shown[0])
+        items[n++] = (sp_legend_item){COL_VERTEBRA_LINE, "vertebra"};
+    if (shown[1])
+        items[n++] = (sp_legend_item){COL_DISC_LINE, "disc"};
+    if (shown[2])
+        items[n++] = (sp_legend_item){COL_CANAL_LINE, "canal outline"};
     /* The legend is a band under the image, never over the anatomy. */
     double lsize = font * 0.9;
     double footer = n ? ceil(legend_height(ctx, width, lsize, items, n)) : 0;

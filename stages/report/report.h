@@ -71,6 +71,10 @@ sp_status label_slice(sp_stage_context *ctx, const sp_volume *labels,
 sp_status label_mask(sp_stage_context *ctx, const sp_volume *labels,
                      const plane_grid *g, double n_mm, int lo, int hi,
                      uint8_t *out);
+/* Regions and holes of a mask smaller than min_mm2 flipped (label_mask
+ * does it to its masks at 4 mm2). */
+sp_status mask_despeckle(sp_stage_context *ctx, uint8_t *mask,
+                         const plane_grid *g, double min_mm2);
 
 /* LPS point -> pixel coordinates (x, y, in pixel units with (0,0) the top
  * left corner of pixel 0) on the plane at offset n_mm; returns the
