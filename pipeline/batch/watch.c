@@ -151,7 +151,17 @@ static void add_study(watcher *w, const char *name)
     struct stat sb;
     if (snprintf(path, sizeof path, "%s/%s", w->root, name) >=
             (int)sizeof path ||
-        lstat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        lstat(path, &sb) != 0)
+        return;
+    /* A link could lead anywhere (outside DIR, or into another study):
+     * only real folders are studies; say so instead of ignoring it. */
+    if (S_ISLNK(sb.st_mode)) {
+        sp_log(SP_LOG_WARN, NULL, "%s: a symbolic link, not a study folder; "
+               "skipped (drop the folder itself, or list it in a batch "
+               "manifest)", path);
+        return;
+    }
+    if (!S_ISDIR(sb.st_mode))
         return;
     if (w->n == w->cap) {
         size_t nc = w->cap ? w->cap * 2 : 32;
@@ -294,11 +304,13 @@ static void on_event(watcher *w, const struct inotify_event *ev)
         return;
     }
     if (ev->wd == w->root_wd) {
-        if (!ev->len || !(ev->mask & IN_ISDIR))
+        if (!ev->len)
             return;
+        /* add_study looks at what arrived: folders become studies,
+         * symbolic links are reported, plain files are ignored */
         if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
             add_study(w, ev->name);
-        } else {
+        } else if (ev->mask & IN_ISDIR) {
             long i = find_study(w, ev->name);
             if (i >= 0 && w->st[i].state == WAITING)
                 w->st[i].state = GONE;

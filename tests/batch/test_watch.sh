@@ -2,7 +2,7 @@
 # `spinepipe watch DIR` with real folder drops of the shared spine series:
 # a folder renamed in whole, one copied file by file (not run before it is
 # quiet, then run with every slice), a done-marker, a file arriving after
-# processing, SIGTERM, SIGKILL mid-run and restarts (state on disk, each
+# processing, a symlinked folder (skipped), SIGTERM, SIGKILL mid-run and restarts (state on disk, each
 # study run to completion exactly once). TAP.
 set -u
 exe=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -34,7 +34,7 @@ print(" ".join(str(json.load(open(p))["series"]["matrix"][2])
       for p in glob.glob(sys.argv[1] + "/studies/" + sys.argv[2] + "-*/*/*/run.json")))' "$out" "$1"
 }
 
-echo "1..21"
+echo "1..23"
 "$exe" watch --help >/dev/null
 check "--help exits 0" eq $? 0
 "$exe" watch "$tmp/no-such-dir" -o "$out" 2>/dev/null
@@ -66,6 +66,12 @@ check "with all $nf slices" eq "$(slices_of study-b)" "$nf"
 touch "$drop/study-a/late.txt"
 sleep 3
 check "a late file does not run the study again" eq "$(starts_of "$out" study-a)" 1
+# A symbolic link to a folder is not a study: skipped, with a warning.
+ln -s "$drop/study-b" "$drop/link-b"
+warned() { grep -q "link-b: a symbolic link" "$tmp/watch.log"; }
+check "a symlinked folder is skipped with a warning naming it" wait_for 10 warned
+sleep 4
+check "and never run" eq "$(starts_of "$out" link-b)" 0
 check "summary.csv lists both studies as ok" \
     eq "$(grep -c '"ok"' "$out/summary.csv")" 2
 check "SIGTERM: exit 0" stop TERM
