@@ -20,6 +20,7 @@
 #include "dcmtk/dcmdata/dcxfer.h"
 
 #include "dicom_internal.h"
+#include "dicom_prescan.h"
 
 struct spd_pixels {
     DcmFileFormat ff;
@@ -93,13 +94,16 @@ sp_status map_j2k_frames(spd_pixels *px, sp_error *err)
 sp_status open_pixels(spd_pixels *px, sp_error *err)
 {
     // DCMTK allocates an element's declared length before reading it, so
-    // a small file can claim gigabytes. Elements over 64 KiB stay on disk
-    // until used (most never are), and the pixel data's declared length is
-    // checked against the file size before it is loaded.
+    // a small file can claim gigabytes: every declared length is checked
+    // against the file first. Elements over 64 KiB stay on disk until used
+    // (most never are).
     struct stat st;
     if (stat(px->path.c_str(), &st) != 0)
         return fail(err, SP_IO, px->path, "cannot read: ",
                     std::strerror(errno));
+    sp_status pre = spd_prescan_file(px->path.c_str(), err);
+    if (pre != SP_OK)
+        return pre;
     OFCondition cond = px->ff.loadFile(px->path.c_str(), EXS_Unknown,
                                        EGL_noChange, kEagerLength,
                                        ERM_autoDetect);

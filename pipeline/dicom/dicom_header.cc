@@ -15,6 +15,7 @@
 #include "dcmtk/dcmdata/dcxfer.h"
 
 #include "dicom_internal.h"
+#include "dicom_prescan.h"
 
 namespace {
 
@@ -309,6 +310,17 @@ bool read_file(const char *file, spd_collect *c, Skip *skip)
 {
     if (!looks_like_dicom(file, skip))
         return false;
+    // The skip entry carries the path; its reason is the rest.
+    sp_error pre;
+    if (spd_prescan_file(file, &pre) != SP_OK) {
+        size_t n = std::strlen(file);
+        const char *why = pre.message;
+        if (!std::strncmp(why, file, n) && !std::strncmp(why + n, ": ", 2))
+            why += n + 2;
+        skip->code = pre.code;
+        std::snprintf(skip->text, sizeof skip->text, "%.399s", why);
+        return false;
+    }
     DcmFileFormat ff;
     OFCondition cond = ff.loadFile(file, EXS_Unknown, EGL_noChange,
                                    kMaxReadLength, ERM_autoDetect);

@@ -198,10 +198,20 @@ static void truncated_pixel_data_fails_cleanly(void **state)
     sp_dicom_scan *scan;
     sp_error err = {0};
     assert_int_equal(sp_dicom_scan_path(tmp, NULL, &scan, &err), SP_OK);
-    /* The cut file fails the header read; the tall one fails to load. */
+    /* The cut file is refused by the declared-length pre-scan before
+     * DCMTK reads it; the tall one fails to load. */
     assert_int_equal(scan->n_skipped, 1);
     assert_non_null(strstr(scan->skipped[0].path, "cut.dcm"));
-    assert_int_equal(scan->skipped[0].code, SP_NOTDICOM);
+    assert_int_equal(scan->skipped[0].code, SP_FORMAT);
+    assert_non_null(strstr(scan->skipped[0].reason, "(7FE0,0010)"));
+    /* PixelData is the last element: 2000 bytes short of its length. */
+    const char *why = strstr(scan->skipped[0].reason, "declares ");
+    assert_non_null(why);
+    unsigned long declared = 0, remain = 0;
+    assert_int_equal(sscanf(why, "declares %lu bytes but only %lu remain",
+                            &declared, &remain),
+                     2);
+    assert_int_equal(declared - remain, 2000);
     assert_int_equal(scan->n_series, 1);
     assert_int_equal(scan->series[0].rows, 4096);
     sp_volume v;

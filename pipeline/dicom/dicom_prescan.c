@@ -1,0 +1,407 @@
+/* Pre-scan of a DICOM file's element headers before DCMTK parses it.
+ *
+ * DCMTK 3.6.7 reserves an element's declared length before reading the
+ * value, so a small file declaring a 1-4 GiB element makes it allocate that
+ * much (fuzz/known-limits.md). This walks the element headers (preamble and
+ * DICM, the explicit VR little endian meta group, then the data set in its
+ * transfer syntax: explicit or implicit VR, little or big endian; sequences
+ * and items of defined and undefined length, nested; encapsulated pixel
+ * fragments) without reading values, and refuses the file when a declared
+ * length exceeds the bytes left in it. A deflated data set is inflated
+ * twice, streaming, into a small buffer: once to learn its size, once to
+ * walk it.
+ *
+ * It checks lengths only. Structure it does not understand (a VR that is
+ * not two letters, a non-item inside a sequence) ends the walk without a
+ * refusal: DCMTK then judges the file as before. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "dicom_prescan.h"
+
+#define UNDEFINED 0xFFFFFFFFu
+#define MAX_DEPTH 64
+
+enum { WALK_OK, WALK_STOP, WALK_REFUSE, WALK_FAIL };
+
+/* The bytes being walked: a buffer, or a raw deflate stream inflated on
+ * demand (pos and total count inflated bytes). */
+typedef struct reader {
+    const uint8_t *data;
+    size_t total, pos;
+    z_stream *z;
+    uint8_t scratch[4096];
+} reader;
+
+typedef struct walk {
+    reader *r;
+    int explicit_vr, big_endian;
+    const char *name;
+    sp_error *err;
+    int deflated;
+} walk;
+
+static int zread(reader *r, uint8_t *out, size_t n)
+{
+    while (n > 0) {
+        size_t chunk = n < sizeof r->scratch ? n : sizeof r->scratch;
+        r->z->next_out = out ? out : r->scratch;
+        r->z->avail_out = (uInt)chunk;
+        int rc = inflate(r->z, Z_NO_FLUSH);
+        size_t got = chunk - r->z->avail_out;
+        if (got == 0 && rc != Z_OK)
+            return -1;
+        if (out)
+            out += got;
+        n -= got;
+        r->pos += got;
+    }
+    return 0;
+}
+
+/* Read n bytes (out NULL: skip them). The caller checked they exist. */
+static int take(reader *r, uint8_t *out, size_t n)
+{
+    if (r->z)
+        return zread(r, out, n) == 0 ? WALK_OK : WALK_STOP;
+    if (out)
+        memcpy(out, r->data + r->pos, n);
+    r->pos += n;
+    return 0;
+}
+
+static size_t left(const reader *r) { return r->total - r->pos; }
+
+static uint16_t u16(const walk *w, const uint8_t *b)
+{
+    return w->big_endian ? (uint16_t)(b[0] << 8 | b[1])
+                         : (uint16_t)(b[1] << 8 | b[0]);
+}
+
+static uint32_t u32(const walk *w, const uint8_t *b)
+{
+    return w->big_endian
+               ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+                     (uint32_t)b[2] << 8 | b[3]
+               : (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 |
+                     (uint32_t)b[1] << 8 | b[0];
+}
+
+static int is_upper(uint8_t c) { return c >= 'A' && c <= 'Z'; }
+
+/* VRs whose explicit encoding has two reserved bytes and a 32-bit length.
+ * DCMTK treats a VR it does not know the same way. */
+static int long_vr(const uint8_t vr[2])
+{
+    static const char *const short_vrs[] = {
+        "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS",
+        "LO", "LT", "PN", "SH", "SL", "SS", "ST", "TM", "UI", "UL", "US"};
+    for (size_t i = 0; i < sizeof short_vrs / sizeof short_vrs[0]; i++)
+        if (vr[0] == short_vrs[i][0] && vr[1] == short_vrs[i][1])
+            return 0;
+    return 1;
+}
+
+static int refuse(walk *w, uint16_t group, uint16_t element, uint32_t length,
+                  size_t at)
+{
+    sp_error_set(w->err, SP_FORMAT,
+                 "%s: element (%04X,%04X) at byte %zu%s declares %u bytes "
+                 "but only %zu remain; refused before DCMTK reserves them",
+                 w->name, group, element, at,
+                 w->deflated ? " of the inflated data set" : "", length,
+                 left(w->r));
+    return WALK_REFUSE;
+}
+
+/* One element header: tag, VR (explicit only, else NULL), length. Item and
+ * delimiter tags never carry a VR. WALK_STOP on a partial header or a VR
+ * that is not two letters. */
+typedef struct header {
+    uint16_t group, element;
+    uint8_t vr[2];
+    int has_vr;
+    uint32_t length;
+    size_t at;
+} header;
+
+static int read_header(walk *w, header *h)
+{
+    uint8_t b[8];
+    h->at = w->r->pos;
+    if (left(w->r) < 8 || take(w->r, b, 8) != 0)
+        return WALK_STOP;
+    h->group = u16(w, b);
+    h->element = u16(w, b + 2);
+    h->has_vr = 0;
+    if (h->group == 0xFFFE || !w->explicit_vr) {
+        h->length = u32(w, b + 4);
+        return WALK_OK;
+    }
+    h->vr[0] = b[4];
+    h->vr[1] = b[5];
+    h->has_vr = 1;
+    if (!is_upper(b[4]) || !is_upper(b[5]))
+        return WALK_STOP;
+    if (!long_vr(h->vr)) {
+        h->length = u16(w, b + 6);
+        return WALK_OK;
+    }
+    if (left(w->r) < 4 || take(w->r, b, 4) != 0)
+        return WALK_STOP;
+    h->length = u32(w, b);
+    return WALK_OK;
+}
+
+static int walk_dataset(walk *w, size_t end, int depth);
+
+/* Where a sequence or item of this length ends. DCMTK reserves nothing for
+ * a container (only for the values inside), and tolerates one that claims
+ * more than is left (pydicom's DICOMDIR-nooffset): not refused, walked to
+ * the end of the bytes. */
+static size_t container_end(const walk *w, uint32_t length)
+{
+    if (length == UNDEFINED)
+        return SIZE_MAX;
+    return length > left(w->r) ? w->r->total : w->r->pos + length;
+}
+
+/* Items of a sequence (or pixel fragments) up to `end` (SIZE_MAX: up to
+ * the sequence delimiter). */
+static int walk_items(walk *w, size_t end, int depth, int fragments)
+{
+    if (depth > MAX_DEPTH) {
+        sp_error_set(w->err, SP_FORMAT,
+                     "%s: sequences nested more than %d deep", w->name,
+                     MAX_DEPTH);
+        return WALK_REFUSE;
+    }
+    while (w->r->pos < end) {
+        header h;
+        int rc = read_header(w, &h);
+        if (rc != WALK_OK)
+            return rc;
+        if (h.group == 0xFFFE && h.element == 0xE0DD)
+            return WALK_OK;
+        if (h.group != 0xFFFE || h.element != 0xE000)
+            return WALK_STOP;
+        if (fragments) {
+            if (h.length > left(w->r))
+                return refuse(w, h.group, h.element, h.length, h.at);
+            rc = take(w->r, NULL, h.length);
+        } else {
+            rc = walk_dataset(w, container_end(w, h.length), depth + 1);
+        }
+        if (rc != WALK_OK)
+            return rc;
+    }
+    return WALK_OK;
+}
+
+/* Elements up to `end` (SIZE_MAX: up to an item delimiter or the end of
+ * the bytes). */
+static int walk_dataset(walk *w, size_t end, int depth)
+{
+    while (w->r->pos < end && left(w->r) > 0) {
+        header h;
+        int rc = read_header(w, &h);
+        if (rc != WALK_OK)
+            return rc;
+        if (h.group == 0xFFFE && h.element == 0xE00D)
+            return WALK_OK;
+        /* A sequence delimiter here means an item lost its delimiter;
+         * DCMTK copes, the nesting here would be off: stop. */
+        if (h.group == 0xFFFE && h.element == 0xE0DD)
+            return WALK_STOP;
+        int sq = h.has_vr && h.vr[0] == 'S' && h.vr[1] == 'Q';
+        int un = h.has_vr && h.vr[0] == 'U' && h.vr[1] == 'N';
+        if (h.length == UNDEFINED) {
+            int pixels = h.group == 0x7FE0 && h.element == 0x0010;
+            /* An undefined-length UN holds implicit VR little endian. */
+            int saved_vr = w->explicit_vr, saved_be = w->big_endian;
+            if (un && !pixels)
+                w->explicit_vr = w->big_endian = 0;
+            rc = walk_items(w, SIZE_MAX, depth + 1, pixels);
+            w->explicit_vr = saved_vr;
+            w->big_endian = saved_be;
+        } else if (sq || (!h.has_vr && h.group != 0xFFFE && h.length >= 8 &&
+                          left(w->r) >= 8 && !w->r->z &&
+                          u16(w, w->r->data + w->r->pos) == 0xFFFE &&
+                          u16(w, w->r->data + w->r->pos + 2) == 0xE000)) {
+            /* Explicit SQ; in implicit VR a value that starts with an
+             * item is taken for a sequence, as DCMTK's dictionary would. */
+            rc = walk_items(w, container_end(w, h.length), depth + 1, 0);
+        } else if (h.length > left(w->r)) {
+            return refuse(w, h.group, h.element, h.length, h.at);
+        } else {
+            rc = take(w->r, NULL, h.length);
+        }
+        if (rc != WALK_OK)
+            return rc;
+    }
+    return WALK_OK;
+}
+
+/* Transfer syntax UID of the meta group, from (0002,0010). */
+typedef struct meta {
+    char ts[65];
+    size_t end; /* offset just past the meta group */
+} meta;
+
+static int walk_meta(walk *w, meta *m)
+{
+    m->ts[0] = '\0';
+    for (;;) {
+        m->end = w->r->pos;
+        if (left(w->r) < 8)
+            return WALK_OK;
+        const uint8_t *b = w->r->data + w->r->pos;
+        if (b[0] != 0x02 || b[1] != 0x00)
+            return WALK_OK;
+        /* A meta group written in implicit VR: DCMTK reads it so too. */
+        w->explicit_vr = is_upper(b[4]) && is_upper(b[5]);
+        header h;
+        int rc = read_header(w, &h);
+        if (rc != WALK_OK)
+            return rc;
+        if (h.length == UNDEFINED)
+            return WALK_STOP;
+        if (h.length > left(w->r))
+            return refuse(w, h.group, h.element, h.length, h.at);
+        if (h.element == 0x0010 && h.length < sizeof m->ts) {
+            memcpy(m->ts, w->r->data + w->r->pos, h.length);
+            size_t n = h.length;
+            while (n > 0 && (m->ts[n - 1] == '\0' || m->ts[n - 1] == ' '))
+                n--;
+            m->ts[n] = '\0';
+        }
+        take(w->r, NULL, h.length);
+    }
+}
+
+/* Byte order and VR encoding of a data set without a (known) transfer
+ * syntax, from its first tag, as DCMTK guesses them. */
+static void guess_encoding(walk *w, const uint8_t *b, size_t n)
+{
+    w->big_endian = n >= 2 && b[0] == 0 && b[1] != 0;
+    w->explicit_vr = n >= 6 && is_upper(b[4]) && is_upper(b[5]);
+}
+
+/* Size of a raw deflate stream once inflated, or SIZE_MAX when it is
+ * corrupt. */
+static size_t inflated_size(const uint8_t *data, size_t size)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, -MAX_WBITS) != Z_OK)
+        return SIZE_MAX;
+    z.next_in = (Bytef *)data;
+    z.avail_in = (uInt)(size > UINT32_MAX ? UINT32_MAX : size);
+    uint8_t buf[16384];
+    size_t total = 0;
+    int rc;
+    do {
+        z.next_out = buf;
+        z.avail_out = sizeof buf;
+        rc = inflate(&z, Z_NO_FLUSH);
+        total += sizeof buf - z.avail_out;
+    } while (rc == Z_OK && (z.avail_out == 0 || z.avail_in > 0));
+    inflateEnd(&z);
+    /* A stream cut short counts as far as it inflates. */
+    return rc == Z_STREAM_END || rc == Z_OK || rc == Z_BUF_ERROR ? total
+                                                                  : SIZE_MAX;
+}
+
+static int walk_deflated(walk *w, const uint8_t *data, size_t size)
+{
+    size_t total = inflated_size(data, size);
+    if (total == SIZE_MAX)
+        return WALK_STOP;
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, -MAX_WBITS) != Z_OK)
+        return WALK_STOP;
+    z.next_in = (Bytef *)data;
+    z.avail_in = (uInt)(size > UINT32_MAX ? UINT32_MAX : size);
+    reader *outer = w->r;
+    reader r = {.data = NULL, .total = total, .pos = 0, .z = &z};
+    w->r = &r;
+    w->explicit_vr = 1;
+    w->big_endian = 0;
+    w->deflated = 1;
+    int rc = walk_dataset(w, SIZE_MAX, 0);
+    w->r = outer;
+    inflateEnd(&z);
+    return rc;
+}
+
+sp_status spd_prescan_buffer(const uint8_t *data, size_t size,
+                             const char *name, sp_error *err)
+{
+    reader r = {.data = data, .total = size, .pos = 0, .z = NULL};
+    walk w = {.r = &r, .name = name, .err = err};
+    int rc;
+    int preamble = size >= 132 && !memcmp(data + 128, "DICM", 4);
+    /* DCMTK also reads a meta group that starts the file without one. */
+    if (preamble || (size >= 8 && data[0] == 0x02 && data[1] == 0x00)) {
+        r.pos = preamble ? 132 : 0;
+        meta m;
+        rc = walk_meta(&w, &m);
+        if (rc != WALK_OK)
+            return rc == WALK_REFUSE ? SP_FORMAT : SP_OK;
+        r.pos = m.end;
+        if (!strcmp(m.ts, "1.2.840.10008.1.2.1.99"))
+            return walk_deflated(&w, data + m.end, size - m.end) ==
+                           WALK_REFUSE
+                       ? SP_FORMAT
+                       : SP_OK;
+        if (!strcmp(m.ts, "1.2.840.10008.1.2")) {
+            w.explicit_vr = 0;
+            w.big_endian = 0;
+        } else if (!strcmp(m.ts, "1.2.840.10008.1.2.2")) {
+            w.explicit_vr = 1;
+            w.big_endian = 1;
+        } else if (m.ts[0]) {
+            w.explicit_vr = 1;
+            w.big_endian = 0;
+        } else {
+            guess_encoding(&w, data + r.pos, left(&r));
+        }
+    } else {
+        guess_encoding(&w, data, size);
+    }
+    rc = walk_dataset(&w, SIZE_MAX, 0);
+    return rc == WALK_REFUSE ? SP_FORMAT : SP_OK;
+}
+
+sp_status spd_prescan_file(const char *path, sp_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sp_error_set(err, SP_NOINPUT, "%s: cannot open: %s", path,
+                            strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return sp_error_set(err, SP_NOINPUT, "%s: not a regular file", path);
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        return SP_OK;
+    }
+    /* Only the pages holding element headers are read. */
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return sp_error_set(err, SP_IO, "%s: cannot map: %s", path,
+                            strerror(errno));
+    sp_status s = spd_prescan_buffer(map, (size_t)st.st_size, path, err);
+    munmap(map, (size_t)st.st_size);
+    return s;
+}
