@@ -3,7 +3,8 @@
 # and against the machine's physical floor, in one session. Prints a table
 # of medians and whether each target is met.
 #
-#   bench/compare.sh [-n RUNS] [-w WARMUP] [-b BUILD_DIR] [DICOM_FOLDER ...]
+#   bench/compare.sh [-n RUNS] [-w WARMUP] [-b BUILD_DIR] [-g GROUPS]
+#                    [DICOM_FOLDER ...]
 #
 # Default folders: ../shared/data/conformance/ct-head-phantom-512/dicom
 # (140 slices of 512x512) and /tmp/p512/dicom, a 512x512x400 CT phantom made
@@ -23,6 +24,16 @@
 #   ours-rwd       bench/window-denoise.ini: read + median + window, no files
 #   floor          bench/floor_bench: page-cache read of the files plus one
 #                  memcpy of the float32 volume (its own timers)
+# and, when ITK is available (bench/itk; bench-only, see bench/README.md):
+#   ours-mmed      bench/median.ini: read + 3x3 in-plane median, no files
+#   itk-median     bench/itk: GDCM read + itk::MedianImageFilter (1, 1, 0)
+#   ours-diff      bench/diffusion.ini: read + 5 steps of 3D diffusion
+#   itk-gradient   GradientAnisotropicDiffusionImageFilter, 5 iterations
+#   itk-curvature  CurvatureAnisotropicDiffusionImageFilter, 5 iterations
+# with the filter's own time beside (ours: the denoise stage's seconds in
+# run.json; ITK: around Update()).
+# -g picks row groups (comma list of png, median, gauss, floor, itk;
+# default all but a group whose tools are missing).
 # Wall time is measured around each process (start-up included); cpu_s is
 # user + system time; peak memory is the maximum resident set size
 # (/usr/bin/time %M; for the loops, the largest single process).
@@ -33,15 +44,18 @@ cd "$(dirname "$0")/.."
 runs=3
 warmup=1
 build=build
-while getopts n:w:b: opt; do
+groups=png,median,gauss,floor,itk
+while getopts n:w:b:g: opt; do
     case $opt in
     n) runs=$OPTARG ;;
     w) warmup=$OPTARG ;;
     b) build=$OPTARG ;;
-    *) echo "usage: bench/compare.sh [-n RUNS] [-w WARMUP] [-b BUILD_DIR] [FOLDER ...]" >&2
+    g) groups=$OPTARG ;;
+    *) echo "usage: bench/compare.sh [-n RUNS] [-w WARMUP] [-b BUILD_DIR] [-g GROUPS] [FOLDER ...]" >&2
        exit 64 ;;
     esac
 done
+want() { case ",$groups," in *,"$1",*) return 0 ;; esac; return 1; }
 shift $((OPTIND - 1))
 
 spinepipe=$build/pipeline/cli/spinepipe
@@ -57,6 +71,21 @@ for t in dcmj2pnm dcmdump "$mogrify" /usr/bin/time; do
         echo "bench/compare.sh: $t not found (sudo scripts/install-deps)" >&2; exit 69; }
 done
 
+# ITK (bench-only): build bench/itk when ITK and cmake are installed.
+itk_bench=build-itk/itk_bench
+if want itk && [ ! -x "$itk_bench" ]; then
+    if command -v cmake >/dev/null 2>&1 && [ -d /usr/lib/cmake/ITK-5.2 ]; then
+        echo "bench/compare.sh: building bench/itk in build-itk" >&2
+        cmake -S bench/itk -B build-itk -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+            cmake --build build-itk >/dev/null || true
+    fi
+fi
+if want itk && [ ! -x "$itk_bench" ]; then
+    echo "bench/compare.sh: ITK rows skipped: ITK is not installed. It is a bench-only" >&2
+    echo "  dependency: sudo apt-get install libinsighttoolkit5-dev cmake" >&2
+    groups=$(echo ",$groups," | sed 's/,itk,/,/; s/^,//; s/,$//')
+fi
+
 if [ $# -eq 0 ]; then
     if [ ! -d /tmp/p512/dicom ]; then
         echo "bench/compare.sh: making the 512x512x400 phantom in /tmp/p512" >&2
@@ -70,6 +99,14 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 now() { date +%s.%N; }
+
+# The denoise stage's own seconds from the last run's run.json, and the
+# filter seconds itk_bench printed (as "s s 0" rows for median()).
+stage_seconds() {
+    find "$tmp/out/r" -name run.json -exec cat {} + | tr -d ' \n' |
+        sed -n 's/.*"name":"denoise","version":"[^"]*","status":"ok","seconds":\([0-9.eE+-]*\).*/\1 \1 0/p'
+}
+filter_seconds() { sed -n 's/.*filter_s=\([0-9.]*\).*/\1 \1 0/p' "$tmp/stdout"; }
 
 # measure NAME CMD...: run CMD with a fresh $tmp/out, append
 # "wall_s cpu_s peak_kb" to $tmp/NAME.
@@ -101,6 +138,7 @@ targets=$tmp/targets
 for dir in "$@"; do
     label=$(echo "$dir" | awk -F/ '{n=NF; if ($n == "dicom" || $n == "") n--; print $n}')
     # Image files only (a DICOMDIR is not an image), in a stable order.
+    # (ITK's GDCM reader takes the folder and its first series.)
     for f in "$dir"/*; do
         [ -f "$f" ] || continue
         dcmdump -q +P 0002,0002 "$f" 2>/dev/null | grep -q 'ImageStorage' &&
@@ -124,12 +162,15 @@ for dir in "$@"; do
     voxels=$((cols * rows * slices))
     f32_kb=$((voxels * 4 / 1024))
     # ImageMagick filters the windowed slices ours-png writes.
-    "$spinepipe" run "$dir" -o "$tmp/pngs" --config bench/window-png.ini >/dev/null 2>&1 || true
     mkdir -p "$tmp/im_in"
-    find "$tmp/pngs" -name 'axial_*.png' -exec cp {} "$tmp/im_in/" \;
-    rm -rf "$tmp/pngs"
-    rm -f "$tmp"/ours-* "$tmp"/dcmj2pnm-* "$tmp"/im-* "$tmp/floor"*
+    if want median || want gauss; then
+        "$spinepipe" run "$dir" -o "$tmp/pngs" --config bench/window-png.ini >/dev/null 2>&1 || true
+        find "$tmp/pngs" -name 'axial_*.png' -exec cp {} "$tmp/im_in/" \;
+        rm -rf "$tmp/pngs"
+    fi
+    rm -f "$tmp"/ours-* "$tmp"/dcmj2pnm-* "$tmp"/im-* "$tmp"/itk-* "$tmp/floor"*
     round() {
+      if want png; then
         measure ours-png "$spinepipe" run "$dir" -o "$tmp/out/r" --config bench/window-png.ini
         # The same window for everyone: soft tissue 40/400 HU.
         measure dcmj2pnm-loop sh -c 'out=$1; shift; for f; do
@@ -138,20 +179,39 @@ for dir in "$@"; do
         measure dcmj2pnm-P2 sh -c 'out=$1; shift; printf "%s\n" "$@" |
             xargs -P2 -I{} sh -c "dcmj2pnm +Ww 40 400 --write-png \"\$1\" \"\$2/\${1##*/}.png\"" sh {} "$out"' \
             sh "$tmp/out" "$@"
+      fi
+      if want median; then
         measure ours-median "$spinepipe" run "$dir" -o "$tmp/out/r" --config bench/window-denoise-png.ini
         measure im-median "$mogrify" -path "$tmp/out" -statistic Median 3x3 "$tmp"/im_in/*.png
+      fi
+      if want gauss; then
         measure ours-gauss "$spinepipe" run "$dir" -o "$tmp/out/r" --config bench/window-gauss-png.ini \
             --set "denoise.sigma=$pix"
         measure im-gauss "$mogrify" -path "$tmp/out" -blur 3x1 "$tmp"/im_in/*.png
         measure im-copy "$mogrify" -path "$tmp/out" "$tmp"/im_in/*.png
+      fi
+      if want floor; then
         measure ours-rwd "$spinepipe" run "$dir" -o "$tmp/out/r" --config bench/window-denoise.ini
         "$floor" "$voxels" "$@" >"$tmp/floor_line"
         sed -n 's/.*read_s=\([0-9.]*\).*memcpy_s=\([0-9.]*\).*/\1 \2/p' \
             "$tmp/floor_line" | awk '{ printf "%.5f %.5f 0\n", $1 + $2, $1 + $2 }' >>"$tmp/floor"
+      fi
+      if want itk; then
+        measure ours-mmed "$spinepipe" run "$dir" -o "$tmp/out/r" --config bench/median.ini
+        stage_seconds >>"$tmp/ours-mmed-f"
+        measure itk-median "$itk_bench" median "$dir"
+        filter_seconds >>"$tmp/itk-median-f"
+        measure ours-diff "$spinepipe" run "$dir" -o "$tmp/out/r" --config bench/diffusion.ini
+        stage_seconds >>"$tmp/ours-diff-f"
+        measure itk-gradient "$itk_bench" gradient "$dir" 5 3
+        filter_seconds >>"$tmp/itk-gradient-f"
+        measure itk-curvature "$itk_bench" curvature "$dir" 5 3
+        filter_seconds >>"$tmp/itk-curvature-f"
+      fi
     }
     i=0
     while [ "$i" -lt "$warmup" ]; do round "$@"; i=$((i + 1)); done
-    rm -f "$tmp"/ours-* "$tmp"/dcmj2pnm-* "$tmp"/im-* "$tmp/floor"
+    rm -f "$tmp"/ours-* "$tmp"/dcmj2pnm-* "$tmp"/im-* "$tmp"/itk-* "$tmp/floor"
     i=0
     while [ "$i" -lt "$runs" ]; do round "$@"; i=$((i + 1)); done
     rm -rf "$tmp/im_in"
@@ -164,30 +224,62 @@ for dir in "$@"; do
             printf "%-14s %-14s %6d %8.3f %7.3f %9.1f %8.1f %7.2f %9s %7.2f\n",
                 d, t, n, s, c, n / s, kb / 1024, kb / f, ref, rs / s }'
     }
-    row ours-png dcmj2pnm-loop
-    row ours-png dcmj2pnm-P2
-    row dcmj2pnm-loop dcmj2pnm-loop
-    row dcmj2pnm-P2 dcmj2pnm-loop
-    row ours-median im-median
-    row im-median im-median
-    row ours-gauss im-gauss
-    row im-gauss im-gauss
-    row im-copy im-copy
-    row ours-rwd floor
-    row floor floor
+    if want png; then
+        row ours-png dcmj2pnm-loop
+        row ours-png dcmj2pnm-P2
+        row dcmj2pnm-loop dcmj2pnm-loop
+        row dcmj2pnm-P2 dcmj2pnm-loop
+    fi
+    if want median; then
+        row ours-median im-median
+        row im-median im-median
+    fi
+    if want gauss; then
+        row ours-gauss im-gauss
+        row im-gauss im-gauss
+        row im-copy im-copy
+    fi
+    if want floor; then
+        row ours-rwd floor
+        row floor floor
+    fi
+    if want itk; then
+        row ours-mmed itk-median
+        row itk-median itk-median
+        row ours-mmed-f itk-median-f
+        row itk-median-f itk-median-f
+        row ours-diff itk-gradient
+        row ours-diff itk-curvature
+        row itk-gradient itk-gradient
+        row itk-curvature itk-curvature
+        row ours-diff-f itk-gradient-f
+        row ours-diff-f itk-curvature-f
+        row itk-gradient-f itk-gradient-f
+        row itk-curvature-f itk-curvature-f
+    fi
     # target LABEL TOOL REF OP LIMIT: speed ratio (ref/tool) or time ratio
     ratio() { awk -v a="$(median "$tmp/$1" 1)" -v b="$(median "$tmp/$2" 1)" 'BEGIN { printf "%.2f", a / b }'; }
     check() { awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
         ok = op == ">=" ? v >= l : v <= l; print ok ? "met" : "MISSED" }'; }
-    r=$(ratio dcmj2pnm-loop ours-png)
-    echo "$label read+window+PNG vs dcmj2pnm loop: ${r}x faster (target >= 10): $(check "$r" '>=' 10)" >>"$targets"
-    r=$(ratio im-median ours-median)
-    echo "$label 3x3 median vs ImageMagick: ${r}x faster (target >= 3): $(check "$r" '>=' 3)" >>"$targets"
-    r=$(ratio im-gauss ours-gauss)
-    echo "$label Gaussian vs ImageMagick: ${r}x faster (target >= 3): $(check "$r" '>=' 3)" >>"$targets"
-    r=$(ratio ours-rwd floor)
-    echo "$label read+window+denoise / floor: ${r}x (target <= 4): $(check "$r" '<=' 4)" >>"$targets"
+    if want png; then
+        r=$(ratio dcmj2pnm-loop ours-png)
+        echo "$label read+window+PNG vs dcmj2pnm loop: ${r}x faster (target >= 10): $(check "$r" '>=' 10)" >>"$targets"
+    fi
+    if want median; then
+        r=$(ratio im-median ours-median)
+        echo "$label 3x3 median vs ImageMagick: ${r}x faster (target >= 3): $(check "$r" '>=' 3)" >>"$targets"
+    fi
+    if want gauss; then
+        r=$(ratio im-gauss ours-gauss)
+        echo "$label Gaussian vs ImageMagick: ${r}x faster (target >= 3): $(check "$r" '>=' 3)" >>"$targets"
+    fi
+    if want floor; then
+        r=$(ratio ours-rwd floor)
+        c=$(awk -v a="$(median "$tmp/ours-rwd" 2)" -v b="$(median "$tmp/floor" 2)" 'BEGIN { printf "%.2f", a / b }')
+        echo "$label read+window+denoise / floor: ${r}x wall, ${c}x CPU (target <= 4): $(check "$r" '<=' 4)" >>"$targets"
+    fi
     for t in ours-png ours-median ours-gauss ours-rwd; do
+        [ -s "$tmp/$t" ] || continue
         p=$(awk -v kb="$(median "$tmp/$t" 3)" -v f="$f32_kb" 'BEGIN { printf "%.2f", kb / f }')
         echo "$label $t peak memory ${p}x the float32 volume (target <= 2.5): $(check "$p" '<=' 2.5)" >>"$targets"
     done
@@ -196,4 +288,5 @@ echo
 cat "$targets"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "ratio = reference ('vs') median time / tool median time (> 1: tool faster);"
+echo "rows ending in -f: the filter alone (ours: denoise stage in run.json; ITK: Update()), no start-up or read;"
 echo "peak/f32 = peak RSS / float32 volume of the series. Medians of $runs runs after $warmup warm-up round(s)."

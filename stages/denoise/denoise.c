@@ -1,5 +1,6 @@
 /* Stage `denoise`: 3D (or in-plane) median, separable Gaussian with sigma
- * in mm, or edge-preserving gradient anisotropic diffusion. Output
+ * in mm, edge-preserving gradient anisotropic diffusion, or non-local
+ * means. Output
  * volume.denoised on the input's grid; the input stays untouched. Slices
  * are split over the host's threads; output does not depend on their
  * number. */
@@ -10,9 +11,9 @@
 #include "spinepipe/stage.h"
 #include "denoise_kernels.h"
 
-enum { M_MEDIAN, M_GAUSSIAN, M_DIFFUSION };
+enum { M_MEDIAN, M_GAUSSIAN, M_DIFFUSION, M_NLM };
 static const char *const method_names[] = {"median", "gaussian",
-                                           "diffusion", NULL};
+                                           "diffusion", "nlm", NULL};
 
 typedef struct denoise_options {
     const char *input;
@@ -22,6 +23,9 @@ typedef struct denoise_options {
     double sigma_mm;
     double conductance;
     int iterations;
+    int patch_radius;
+    int search_radius;
+    double h;
 } denoise_options;
 
 static const sp_param params[] = {
@@ -29,7 +33,7 @@ static const sp_param params[] = {
      "the float32 volume to denoise", offsetof(denoise_options, input)},
     {"method", SP_PARAM_ENUM, "median", 0, 0, NULL, method_names,
      "median (impulse noise), gaussian (sigma in mm), diffusion "
-     "(edge-preserving, Perona-Malik)",
+     "(edge-preserving, Perona-Malik), nlm (non-local means, e.g. for MR)",
      offsetof(denoise_options, method)},
     {"radius", SP_PARAM_INT, "1", 1, 3, "voxels", NULL,
      "median window half-size: 1 is 3x3(x3), 3 is 7x7(x7)",
@@ -48,6 +52,17 @@ static const sp_param params[] = {
     {"iterations", SP_PARAM_INT, "10", 1, 500, NULL, NULL,
      "diffusion: number of explicit steps",
      offsetof(denoise_options, iterations)},
+    {"patch_radius", SP_PARAM_INT, "1", 1, 3, "voxels", NULL,
+     "nlm: patch half-size: 1 compares 3x3(x3) patches",
+     offsetof(denoise_options, patch_radius)},
+    {"search_radius", SP_PARAM_INT, "3", 1, 10, "voxels", NULL,
+     "nlm: search window half-size: 3 averages over 7x7(x7) candidates",
+     offsetof(denoise_options, search_radius)},
+    {"h", SP_PARAM_FLOAT, "0", 0, 1e9, "units", NULL,
+     "nlm: filtering strength in image units (weights exp(-d2/h^2), d2 the "
+     "mean squared patch difference); 0 takes the noise SD estimated from "
+     "the image",
+     offsetof(denoise_options, h)},
 };
 
 static const char *const requires_list[] = {NULL}; /* see `input` */
@@ -66,6 +81,7 @@ typedef struct pass {
     int radius[3];           /* Gaussian */
     atomic_int out_of_memory; /* Gaussian: a chunk had no buffer */
     double time_step;        /* diffusion */
+    double h;                /* nlm, image units */
 } pass;
 
 static void run_median(void *arg, size_t k0, size_t k1)
@@ -94,6 +110,14 @@ static void run_diffusion(void *arg, size_t k0, size_t k1)
     const pass *p = arg;
     denoise_diffusion_step(p->src, p->dst, p->opt->conductance, p->time_step,
                            p->opt->in_plane, k0, k1);
+}
+
+static void run_nlm(void *arg, size_t k0, size_t k1)
+{
+    pass *p = arg;
+    if (!denoise_nlm(p->src, p->dst, p->opt->patch_radius,
+                     p->opt->search_radius, p->h, p->opt->in_plane, k0, k1))
+        atomic_store(&p->out_of_memory, 1);
 }
 
 static sp_status denoise_init(sp_stage_context *ctx, const void *options,
@@ -162,6 +186,35 @@ static sp_status diffusion(sp_stage_context *ctx, const denoise_options *o,
     return SP_OK;
 }
 
+/* Non-local means, with h from the noise estimate when it is 0. */
+static sp_status nlm(sp_stage_context *ctx, const denoise_options *o,
+                     const sp_volume *in, sp_volume *out)
+{
+    pass p = {.opt = o, .src = in, .dst = out, .h = o->h};
+    atomic_init(&p.out_of_memory, 0);
+    if (p.h <= 0) {
+        p.h = denoise_noise_sd(in);
+        if (p.h < 0)
+            return ctx->host->fail(ctx, SP_NOMEM,
+                                   "nlm: no memory to estimate the noise");
+        if (!(p.h > 0) || !isfinite(p.h))
+            return ctx->host->fail(ctx, SP_STAGE,
+                                   "nlm: %s has no measurable noise (flat "
+                                   "or too small); set denoise.h",
+                                   o->input);
+        ctx->host->log(ctx, SP_LOG_INFO,
+                       "nlm: h = %.4g (noise SD estimated from %s)", p.h,
+                       o->input);
+    }
+    ctx->host->parallel_for(ctx, in->dim[2], run_nlm, &p);
+    if (atomic_load(&p.out_of_memory))
+        return ctx->host->fail(ctx, SP_NOMEM,
+                               "nlm: no memory for the slice buffers "
+                               "(%zu x %zu)",
+                               in->dim[0], in->dim[1]);
+    return SP_OK;
+}
+
 static sp_status denoise_process(sp_stage_context *ctx, void *state)
 {
     const denoise_options *o = ((denoise_state *)state)->opt;
@@ -179,8 +232,10 @@ static sp_status denoise_process(sp_stage_context *ctx, void *state)
         ctx->host->parallel_for(ctx, in->dim[2], run_median, &p);
     } else if (o->method == M_GAUSSIAN) {
         st = gaussian(ctx, o, in, &out);
-    } else {
+    } else if (o->method == M_DIFFUSION) {
         st = diffusion(ctx, o, in, &out);
+    } else {
+        st = nlm(ctx, o, in, &out);
     }
     if (st != SP_OK) {
         ctx->host->volume_free(&out);
@@ -197,9 +252,10 @@ static const sp_stage_descriptor descriptor = {
     .abi_major = SP_STAGE_ABI_MAJOR,
     .abi_minor = SP_STAGE_ABI_MINOR,
     .name = "denoise",
-    .version = "1.0.0",
-    .description = "3D or in-plane median, Gaussian (sigma in mm) or "
-                   "edge-preserving anisotropic diffusion",
+    .version = "1.1.0",
+    .description = "3D or in-plane median, Gaussian (sigma in mm), "
+                   "edge-preserving anisotropic diffusion or non-local "
+                   "means",
     .params = params,
     .n_params = SP_PARAM_COUNT(params),
     .options_size = sizeof(denoise_options),

@@ -57,4 +57,21 @@ void denoise_diffusion_step(const sp_volume *src, sp_volume *dst,
                             double conductance, double time_step,
                             int in_plane, size_t k_begin, size_t k_end);
 
+/* Non-local means over slices k in [k_begin, k_end): patches of
+ * (2*patch_radius+1)^2 (x that in k unless in_plane), candidates in a
+ * (2*search_radius+1)^2 (x that in k unless in_plane) window, weights
+ * exp(-d2 / h^2) with d2 the mean squared patch difference, the centre
+ * weighted like its best neighbour. Returns 0 when out of memory for its
+ * slice buffers (dst is then incomplete). */
+int denoise_nlm(const sp_volume *src, sp_volume *dst, int patch_radius,
+                int search_radius, double h, int in_plane, size_t k_begin,
+                size_t k_end);
+
+/* Noise SD estimated from the median absolute deviation of differences
+ * between neighbours along i (about DENOISE_NOISE_SAMPLES pairs, taken at
+ * a fixed stride; pairs with an exact 0, e.g. zero-filled background, are
+ * left out). 0 when too few pairs, -1 when out of memory. */
+#define DENOISE_NOISE_SAMPLES 1000000
+double denoise_noise_sd(const sp_volume *vol);
+
 #endif

@@ -1,6 +1,7 @@
 /* The denoise kernels against independent references: the Gaussian of a
  * delta is the kernel, the median equals a brute-force sort, salt and
- * pepper is removed, and diffusion flattens noise without moving edges. */
+ * pepper is removed, diffusion and non-local means flatten noise without
+ * moving edges, and non-local means equals its direct sum. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -246,6 +247,138 @@ static void diffusion_flattens_noise_and_keeps_edges(void **state)
     sp_volume_free(&b);
 }
 
+/* Non-local means written the direct way: for every voxel and every
+ * candidate in the clamped search window, the mean squared difference of
+ * the two clamped patches in double, weight exp(-d2 / h^2) (0 beyond
+ * exp(-30)), and the centre weighted like its best neighbour (1 when no
+ * neighbour counts). */
+static double nlm_direct(const sp_volume *v, long i, long j, long k,
+                         int p, int s, double h, int in_plane)
+{
+    const float *in = sp_volume_f32(v);
+    size_t nx = v->dim[0], ny = v->dim[1], nz = v->dim[2];
+    int pk = in_plane ? 0 : p, sk = in_plane ? 0 : s;
+    double wsum = 0, vsum = 0, wmax = 0;
+    for (long dk = -sk; dk <= sk; dk++)
+        for (long dj = -s; dj <= s; dj++)
+            for (long di = -s; di <= s; di++) {
+                if (!di && !dj && !dk)
+                    continue;
+                double d2 = 0;
+                int count = 0;
+                for (long uk = -pk; uk <= pk; uk++)
+                    for (long uj = -p; uj <= p; uj++)
+                        for (long ui = -p; ui <= p; ui++) {
+                            double a = in[sp_volume_index(
+                                v, clampz(i + ui, nx), clampz(j + uj, ny),
+                                clampz(k + uk, nz))];
+                            double b = in[sp_volume_index(
+                                v, clampz(i + ui + di, nx),
+                                clampz(j + uj + dj, ny),
+                                clampz(k + uk + dk, nz))];
+                            d2 += (a - b) * (a - b);
+                            count++;
+                        }
+                double e = d2 / count / (h * h);
+                if (e >= 30)
+                    continue;
+                double w = exp(-e);
+                wsum += w;
+                vsum += w * in[sp_volume_index(v, clampz(i + di, nx),
+                                               clampz(j + dj, ny),
+                                               clampz(k + dk, nz))];
+                if (w > wmax)
+                    wmax = w;
+            }
+    double wc = wmax > 0 ? wmax : 1;
+    return (vsum + wc * in[sp_volume_index(v, (size_t)i, (size_t)j,
+                                           (size_t)k)]) /
+           (wsum + wc);
+}
+
+/* A blob and a step under noise, small enough for the direct sum. */
+static void nlm_phantom(sp_volume *v, size_t nx, size_t ny, size_t nz)
+{
+    make(v, nx, ny, nz, 0.9, 0.9, 3.0);
+    for (size_t k = 0; k < nz; k++)
+        for (size_t j = 0; j < ny; j++)
+            for (size_t i = 0; i < nx; i++) {
+                double r = hypot((double)i - 5.0, (double)j - 6.0);
+                double x = (r < 3.5 ? 400.0 : 100.0) + (i > 10 ? 150.0 : 0.0);
+                sp_volume_f32(v)[sp_volume_index(v, i, j, k)] =
+                    (float)(x + 20 * rng_normal());
+            }
+}
+
+static void nlm_matches_direct_sum(void **state)
+{
+    (void)state;
+    static const struct {
+        int p, s, in_plane;
+        double h;
+    } cases[] = {{1, 2, 1, 25}, {1, 3, 1, 40}, {2, 1, 1, 25},
+                 {1, 2, 0, 30}, {1, 1, 0, 10}};
+    rng_state = 11;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        sp_volume a, b;
+        nlm_phantom(&a, 15, 13, 5);
+        make(&b, 15, 13, 5, 0.9, 0.9, 3.0);
+        assert_true(denoise_nlm(&a, &b, cases[c].p, cases[c].s, cases[c].h,
+                                cases[c].in_plane, 0, 5));
+        double worst = 0, moved = 0;
+        for (long k = 0; k < 5; k++)
+            for (long j = 0; j < 13; j++)
+                for (long i = 0; i < 15; i++) {
+                    double want = nlm_direct(&a, i, j, k, cases[c].p,
+                                             cases[c].s, cases[c].h,
+                                             cases[c].in_plane);
+                    size_t at = sp_volume_index(&a, (size_t)i, (size_t)j,
+                                                (size_t)k);
+                    double got = sp_volume_f32(&b)[at];
+                    if (fabs(got - want) > worst)
+                        worst = fabs(got - want);
+                    moved += fabs(got - sp_volume_f32(&a)[at]);
+                }
+        /* Float patch sums against double: well under 0.01 of the 20
+         * units of noise; and the filter did change the image. */
+        assert_true(worst < 0.01);
+        assert_true(moved / (15 * 13 * 5) > 1.0);
+        sp_volume_free(&a);
+        sp_volume_free(&b);
+    }
+}
+
+static void nlm_flattens_noise_and_keeps_edges(void **state)
+{
+    (void)state;
+    for (int in_plane = 1; in_plane >= 0; in_plane--) {
+        rng_state = 3;
+        sp_volume a, b;
+        make(&a, 64, 32, 6, 0.8, 0.8, 2.0);
+        make(&b, 64, 32, 6, 0.8, 0.8, 2.0);
+        for (size_t k = 0; k < 6; k++)
+            for (size_t j = 0; j < 32; j++)
+                for (size_t i = 0; i < 64; i++)
+                    sp_volume_f32(&a)[sp_volume_index(&a, i, j, k)] =
+                        (float)((i >= 32 ? 100.0 : 0.0) + 10 * rng_normal());
+        double sd_before = region_sd(&a, 2, 24);
+        double h = denoise_noise_sd(&a);
+        /* The estimate from neighbour differences finds the noise of 10
+         * despite the step. */
+        assert_true(fabs(h - 10) < 1.0);
+        assert_true(denoise_nlm(&a, &b, 1, 3, h, in_plane, 0, 6));
+        double sd_left = region_sd(&b, 2, 24), sd_right = region_sd(&b, 40, 62);
+        print_message("# nlm %s: SD %.2f -> %.2f / %.2f, crossing %.3f\n",
+                      in_plane ? "in-plane" : "3D", sd_before, sd_left,
+                      sd_right, mean_crossing(&b));
+        assert_true(sd_left < 0.5 * sd_before);
+        assert_true(sd_right < 0.5 * sd_before);
+        assert_true(fabs(mean_crossing(&b) - 31.5) < 0.5);
+        sp_volume_free(&a);
+        sp_volume_free(&b);
+    }
+}
+
 /* Slice ranges written separately give the same bits as one pass: the
  * property that makes threaded output independent of thread count. */
 static void split_ranges_give_identical_output(void **state)
@@ -260,7 +393,7 @@ static void split_ranges_give_identical_output(void **state)
         sp_volume_f32(&a)[n] = (float)(100 * rng_normal());
     float taps[2 * DENOISE_GAUSS_MAX_RADIUS + 1];
     int r = denoise_gaussian_taps(1.3, taps);
-    for (int kernel = 0; kernel < 3; kernel++) {
+    for (int kernel = 0; kernel < 5; kernel++) {
         size_t cuts[] = {0, 1, 5, 6, 12};
         if (kernel == 0)
             denoise_median(&a, &whole, 2, 0, 0, 12);
@@ -269,17 +402,22 @@ static void split_ranges_give_identical_output(void **state)
                 denoise_gaussian_plane(&a, &whole, taps, r, taps, r, 0, 12));
             assert_true(denoise_gaussian_k(&whole, taps, r, 0, 15));
         }
-        else
+        else if (kernel == 2)
             denoise_diffusion_step(&a, &whole, 30, 0.03, 0, 0, 12);
+        else
+            assert_true(denoise_nlm(&a, &whole, 1, 2, 90, kernel == 3, 0, 12));
         for (int c = 0; c < 4; c++) {
             if (kernel == 0)
                 denoise_median(&a, &parts, 2, 0, cuts[c], cuts[c + 1]);
             else if (kernel == 1)
                 assert_true(denoise_gaussian_plane(&a, &parts, taps, r, taps,
                                                    r, cuts[c], cuts[c + 1]));
-            else
+            else if (kernel == 2)
                 denoise_diffusion_step(&a, &parts, 30, 0.03, 0, cuts[c],
                                        cuts[c + 1]);
+            else
+                assert_true(denoise_nlm(&a, &parts, 1, 2, 90, kernel == 3,
+                                        cuts[c], cuts[c + 1]));
         }
         /* The Gaussian's k pass runs in place, split by rows j. */
         static const size_t row_cuts[] = {0, 1, 7, 8, 15};
@@ -301,6 +439,8 @@ int main(void)
         cmocka_unit_test(median_matches_brute_force_sort),
         cmocka_unit_test(median_removes_salt_and_pepper),
         cmocka_unit_test(diffusion_flattens_noise_and_keeps_edges),
+        cmocka_unit_test(nlm_matches_direct_sum),
+        cmocka_unit_test(nlm_flattens_noise_and_keeps_edges),
         cmocka_unit_test(split_ranges_give_identical_output),
     };
     return cmocka_run_group_tests_name("denoise kernels", tests, NULL, NULL);

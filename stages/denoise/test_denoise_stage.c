@@ -3,7 +3,7 @@
  * not depend on the thread count, later stages can window it, and on the
  * real series: the edge-preserving method halves noise in flat CT tissue,
  * the Gaussian equals a direct 3D sum, the median clears impulses from an
- * MR. */
+ * MR, non-local means more than halves added noise in flat MR tissue. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -92,6 +92,8 @@ static void output_does_not_depend_on_threads(void **state)
         "[denoise]\nmethod = gaussian\nsigma = 1.7\n",
         "[denoise]\nmethod = gaussian\nsigma = 1.1\nin_plane = true\n",
         "[denoise]\nmethod = diffusion\niterations = 7\nconductance = 50\n",
+        "[denoise]\nmethod = nlm\nh = 60\nin_plane = true\n",
+        "[denoise]\nmethod = nlm\nh = 80\nsearch_radius = 2\n",
     };
     for (size_t c = 0; c < sizeof configs / sizeof configs[0]; c++)
         for (int threads = 2; threads <= 3; threads++) {
@@ -347,6 +349,98 @@ static void median_on_real_mr_removes_impulses(void **state)
     sp_volume_free(&clean);
 }
 
+/* Whether the 5x5 in-plane neighbourhood of voxel `at` varies by less
+ * than FLAT_SD (an SD, in the image's units). */
+#define FLAT_SD 10.0
+static int locally_flat(const sp_volume *v, size_t at)
+{
+    size_t nx = v->dim[0], ny = v->dim[1];
+    size_t i = at % nx, j = at / nx % ny;
+    if (i < 2 || j < 2 || i + 2 >= nx || j + 2 >= ny)
+        return 0;
+    double s = 0, s2 = 0;
+    for (int dj = -2; dj <= 2; dj++)
+        for (int di = -2; di <= 2; di++) {
+            double x = sp_volume_f32(v)[at + (ptrdiff_t)dj * (ptrdiff_t)nx + di];
+            s += x;
+            s2 += x * x;
+        }
+    double var = s2 / 25 - (s / 25) * (s / 25);
+    return var < FLAT_SD * FLAT_SD;
+}
+
+/* The real lumbar T2 MR with Gaussian noise of SD 20 added (fixed seed),
+ * in-plane non-local means with h estimated from the image. Where the
+ * original is locally flat (5x5 SD under 10, inside the body: original
+ * above 40) the RMS error against the original drops below half of the
+ * noisy image's; over the whole body it drops by at least 20 % and stays
+ * below the in-plane Gaussian's of sigma 1 mm (which blurs the structure
+ * more than it removes noise). */
+static void nlm_on_real_mr_removes_noise(void **state)
+{
+    (void)state;
+    sp_volume clean, noisy, noisy2;
+    load_real("spine/mr-lumbar-t2-sag/dicom", &clean);
+    copy_volume(&clean, &noisy);
+    size_t n = sp_volume_count(&clean);
+    uint64_t seed = 77;
+    for (size_t i = 0; i < n; i++) {
+        double u[2];
+        for (int t = 0; t < 2; t++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            u[t] = ((double)(seed >> 11) + 0.5) / 9007199254740992.0;
+        }
+        sp_volume_f32(&noisy)[i] +=
+            (float)(20 * sqrt(-2 * log(u[0])) * cos(2 * M_PI * u[1]));
+    }
+    copy_volume(&noisy, &noisy2);
+    const float *c = sp_volume_f32(&clean), *z = sp_volume_f32(&noisy);
+    double e_noisy = 0;
+    size_t body = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c[i] > 40) {
+            e_noisy += (z[i] - c[i]) * (z[i] - c[i]);
+            body++;
+        }
+    harness h1, h2;
+    const sp_volume *nlm =
+        run(&h1, "[denoise]\nmethod = nlm\nin_plane = true\n", &noisy);
+    const sp_volume *gauss = run(
+        &h2, "[denoise]\nmethod = gaussian\nsigma = 1\nin_plane = true\n",
+        &noisy2);
+    double e_nlm = 0, e_gauss = 0, f_noisy = 0, f_nlm = 0;
+    size_t flat = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c[i] > 40 && locally_flat(&clean, i)) {
+            double a = sp_volume_f32(nlm)[i] - c[i];
+            f_nlm += a * a;
+            f_noisy += (double)(z[i] - c[i]) * (z[i] - c[i]);
+            flat++;
+        }
+    for (size_t i = 0; i < n; i++)
+        if (c[i] > 40) {
+            double a = sp_volume_f32(nlm)[i] - c[i];
+            double g = sp_volume_f32(gauss)[i] - c[i];
+            e_nlm += a * a;
+            e_gauss += g * g;
+        }
+    e_noisy = sqrt(e_noisy / body);
+    e_nlm = sqrt(e_nlm / body);
+    e_gauss = sqrt(e_gauss / body);
+    print_message("# %zu body voxels: RMS error noisy %.2f, nlm %.2f, "
+                  "gaussian %.2f\n",
+                  body, e_noisy, e_nlm, e_gauss);
+    print_message("# %zu flat voxels: RMS error noisy %.2f, nlm %.2f\n",
+                  flat, sqrt(f_noisy / flat), sqrt(f_nlm / flat));
+    assert_true(body > 100000 && flat > 5000);
+    assert_true(sqrt(f_nlm / flat) < 0.5 * sqrt(f_noisy / flat));
+    assert_true(e_nlm < 0.8 * e_noisy);
+    assert_true(e_nlm < e_gauss);
+    harness_free(&h1);
+    harness_free(&h2);
+    sp_volume_free(&clean);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +450,7 @@ int main(void)
         cmocka_unit_test(diffusion_on_real_ct),
         cmocka_unit_test(gaussian_on_real_ct_equals_direct_sum),
         cmocka_unit_test(median_on_real_mr_removes_impulses),
+        cmocka_unit_test(nlm_on_real_mr_removes_noise),
     };
     return cmocka_run_group_tests_name("denoise stage", tests, NULL, NULL);
 }

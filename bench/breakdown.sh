@@ -1,0 +1,86 @@
+#!/bin/sh
+# Where the time of read + window + denoise goes (issue 4, "within 4x of the
+# floor"): runs, interleaved, N rounds of
+#   start-up   spinepipe --version (dynamic loading of its 69 libraries)
+#   scan       spinepipe info DIR (start-up + every header read)
+#   window     bench/window-only.ini: start-up, scan, stage loading, pixel
+#              decode to float32, window (U8 view), run.json
+#              (a pipeline needs a stage; window is the cheapest)
+#   rwd        bench/window-denoise.ini: read + 3x3 median + window
+#   floor      bench/floor_bench (page-cache read + memcpy of the volume)
+# and prints the median wall and CPU (user + system) seconds of each, the
+# difference to the row before it (the cost of what that row adds), and
+# the stages' own wall seconds from run.json.
+#
+#   bench/breakdown.sh [-n RUNS] [-b BUILD_DIR] DICOM_FOLDER
+set -eu
+cd "$(dirname "$0")/.."
+runs=5
+build=build
+while getopts n:b: opt; do
+    case $opt in
+    n) runs=$OPTARG ;;
+    b) build=$OPTARG ;;
+    *) echo "usage: bench/breakdown.sh [-n RUNS] [-b BUILD_DIR] FOLDER" >&2; exit 64 ;;
+    esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 1 ] || { echo "usage: bench/breakdown.sh [-n RUNS] [-b BUILD_DIR] FOLDER" >&2; exit 64; }
+dir=$1
+spinepipe=$build/pipeline/cli/spinepipe
+floor=$build/bench/floor_bench
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+measure() { # NAME CMD...: append "wall cpu" to $tmp/NAME
+    name=$1; shift
+    rm -rf "$tmp/out"
+    t0=$(date +%s.%N)
+    /usr/bin/time -f '%U %S' -o "$tmp/cpu" "$@" >/dev/null 2>&1 || true
+    t1=$(date +%s.%N)
+    tail -n 1 "$tmp/cpu" | awk -v a="$t0" -v b="$t1" '{ printf "%.4f %.4f\n", b - a, $1 + $2 }' >>"$tmp/$name"
+}
+stage_seconds() { # STAGE: its seconds in the last run's run.json
+    find "$tmp/out" -name run.json -exec cat {} + | tr -d ' \n' |
+        sed -n "s/.*\"name\":\"$1\",\"version\":\"[^\"]*\",\"status\":\"ok\",\"seconds\":\([0-9.eE+-]*\).*/\1/p"
+}
+median() { # FILE COLUMN
+    cut -d' ' -f"$2" "$1" | sort -g | awk '{v[NR]=$1} END {
+        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+info=$("$spinepipe" info --json "$dir" 2>/dev/null | tr -d ' \n')
+cols=$(echo "$info" | sed -n 's/.*"columns":\([0-9]*\).*/\1/p')
+rows=$(echo "$info" | sed -n 's/.*"rows":\([0-9]*\).*/\1/p')
+slices=$(echo "$info" | sed -n 's/.*"slices":\([0-9]*\).*/\1/p')
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); runs=$runs; $(nproc) CPUs; $cols x $rows x $slices"
+i=0
+while [ "$i" -le "$runs" ]; do
+    [ "$i" -eq 0 ] && pre=warm- || pre=
+    measure "${pre}startup" "$spinepipe" --version
+    measure "${pre}scan" "$spinepipe" info "$dir"
+    measure "${pre}window" "$spinepipe" run "$dir" -o "$tmp/out" --config bench/window-only.ini
+    stage_seconds window >>"$tmp/${pre}window-stage"
+    measure "${pre}rwd" "$spinepipe" run "$dir" -o "$tmp/out" --config bench/window-denoise.ini
+    stage_seconds denoise >>"$tmp/${pre}rwd-denoise"
+    stage_seconds window >>"$tmp/${pre}rwd-window"
+    "$floor" $((cols * rows * slices)) "$dir"/* 2>/dev/null |
+        sed -n 's/.*read_s=\([0-9.]*\).*memcpy_s=\([0-9.]*\).*/\1 \2/p' |
+        awk '{ printf "%.5f %.5f\n", $1 + $2, $1 + $2 }' >>"$tmp/${pre}floor"
+    i=$((i + 1))
+done
+printf '%-9s %8s %8s %10s %10s %9s %9s\n' step wall_s cpu_s +wall_s +cpu_s wall/floor cpu/floor
+fw=$(median "$tmp/floor" 1)
+pw=0; pc=0
+for s in startup scan window rwd floor; do
+    w=$(median "$tmp/$s" 1); c=$(median "$tmp/$s" 2)
+    awk -v s="$s" -v w="$w" -v c="$c" -v pw="$pw" -v pc="$pc" -v f="$fw" 'BEGIN {
+        printf "%-9s %8.3f %8.3f %10.3f %10.3f %9.1f %9.1f\n", s, w, c, w - pw, c - pc, w / f, c / f }'
+    pw=$w; pc=$c
+done
+for s in window-stage rwd-denoise rwd-window; do
+    printf '%-13s stage wall %.3f s (run.json)\n' "$s" "$(median "$tmp/$s" 1)"
+done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "medians of $runs rounds after one warm-up; +: difference to the row above (window's: pixel"
+echo "decode, stage loading, window, run.json; rwd's: the median and its output volume; floor's: none)."
