@@ -44,7 +44,7 @@ sp_status mr_chain_run(const sp_volume *raw, const char *lowest,
                               err);
     if (st == SP_OK)
         st = mr_measure(&c->canal, &c->t2, &c->spine, &c->info, c->t2.spacing[2],
-                        c->t2.spacing[1], c->level, err);
+                        c->t2.spacing[1], 1.5, c->level, err);
     if (st != SP_OK)
         mr_chain_free(c);
     return st;
