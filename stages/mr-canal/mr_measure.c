@@ -14,6 +14,17 @@
  * alone is noise */
 #define MIN_WIDTH_MM 3.0
 
+/* The measuring slice is the widest within this distance (mm) of the
+ * canal's centre in the disc plane */
+#define MID_MM 2.0
+/* Cord or roots behind the mask's ventral CSF join the sac when they span
+ * ROOTS_MIN_MM and end within DORSAL_MM (mm) of the mask's back end;
+ * signal below DARK x CSF is dura or ligamentum flavum (the phantom's
+ * ligament is 0.12 x CSF, real lumbar roots above 0.23) */
+#define DORSAL_MM 12.0
+#define DARK 0.2
+#define ROOTS_MIN_MM 2.5
+
 /* Longest AP run of canal voxels at (i, k), in voxels; *start (may be
  * NULL) receives its first j */
 static size_t ap_run(const sp_volume *canal, size_t i, size_t k,
@@ -46,6 +57,79 @@ static double prof(const sp_volume *t2, size_t i, long j, size_t k)
         c++;
     }
     return s / c;
+}
+
+/* The canal's left-right centre in plane k (centroid of its voxels);
+ * fallback when the plane holds none. */
+static size_t plane_centre(const sp_volume *canal, size_t k, size_t fallback)
+{
+    const uint8_t *m = canal->data;
+    double si = 0;
+    size_t n = 0;
+    for (size_t j = 0; j < canal->dim[1]; j++)
+        for (size_t i = 0; i < canal->dim[0]; i++)
+            if (m[sp_volume_index(canal, i, j, k)])
+                si += (double)i, n++;
+    return n ? (size_t)floor(si / (double)n + 0.5) : fallback;
+}
+
+/* The sac's back end in column (i, k) from the canal run's last voxel
+ * `end`, when the mask holds only the ventral CSF: behind it lies
+ * intermediate signal (below cut, above dark) that belongs to the sac,
+ * the cervical cord or, lying supine, the lumbar cauda equina settled
+ * against the dorsal dura. When that signal spans ROOTS_MIN voxels and
+ * ends within `max` voxels of `end` at a clear boundary, the sac takes it
+ * in: up to a dark boundary (dura, ligamentum flavum); up to signal as
+ * bright as CSF again, and with it when `dorsal_csf` (cervical: CSF
+ * behind the cord, epidural fat is scant there), without it otherwise
+ * (lumbar: epidural fat, which a thin dura does not separate at this
+ * resolution). Returns the last sac voxel. */
+static long dorsal_end(const sp_volume *t2, size_t i, size_t k, long end,
+                       double cut, double dark, long max, int dorsal_csf)
+{
+    long ny = (long)t2->dim[1], j = end + 1;
+    while (j < ny && j <= end + max && prof(t2, i, j, k) >= cut)
+        j++;
+    long first = j;
+    for (; j < ny && j <= end + max; j++) {
+        double v = prof(t2, i, j, k);
+        if (v >= dark && v < cut)
+            continue;
+        if ((double)(j - first) * t2->spacing[1] < ROOTS_MIN_MM)
+            return end;
+        if (v < dark || !dorsal_csf)
+            return j - 1;
+        while (j + 1 < ny && prof(t2, i, j + 1, k) >= cut)
+            j++;
+        return j;
+    }
+    return end;
+}
+
+/* Forward declaration: sac_ap uses the wall below. */
+static double wall(const sp_volume *t2, size_t i, size_t k, long edge,
+                   int dir);
+
+/* The dural sac in column (i, k): its front and back (voxels, edges
+ * between voxels at .5) from the canal run, with the cord or roots
+ * behind it (dorsal_end) and sub-voxel walls when t2 is given (may be
+ * NULL: whole mask voxels). 0 without canal there. */
+static int sac_ap(const sp_volume *canal, const sp_volume *t2, size_t i,
+                  size_t k, double cut, double dark, long max,
+                  int dorsal_csf, double *j0, double *j1)
+{
+    size_t st, run = ap_run(canal, i, k, &st);
+    if (run == 0)
+        return 0;
+    *j0 = (double)st - 0.5;
+    *j1 = (double)(st + run) - 0.5;
+    if (!t2)
+        return 1;
+    long end = dorsal_end(t2, i, k, (long)(st + run) - 1, cut, dark, max,
+                          dorsal_csf);
+    *j0 = wall(t2, i, k, (long)st, -1);
+    *j1 = wall(t2, i, k, end, 1);
+    return 1;
 }
 
 /* Sub-voxel wall by partial volume: across the edge of the run at voxel
@@ -261,28 +345,30 @@ sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
         o->vert_above = d->vert_above;
         size_t k = (size_t)floor(d->k + 0.5);
         k = k >= nz ? nz - 1 : k;
-        /* the widest of the mid-sagittal slice and its neighbours: the
-         * mid-line is where the sac is deepest */
-        size_t ap = 0, j0 = 0, bi = s->mid_i;
-        for (long di = -1; di <= 1; di++) {
-            long i = (long)s->mid_i + di;
-            if (i < 0 || i >= (long)nx)
-                continue;
-            size_t st;
-            size_t r = ap_run(canal, (size_t)i, k, &st);
+        /* the slice with the deepest canal mask within MID_MM of the
+         * canal's left-right centre in this plane: the mid-line is where
+         * the sac is deepest (the canal's centre over the whole series is
+         * off it in a rotated or scoliotic spine); lateral slices are not
+         * tried for cord or roots, whose signal the lateral walls (the
+         * phantom's arch) share */
+        size_t centre = plane_centre(canal, k, s->mid_i), bi = centre,
+               ap = 0;
+        long reach_i = (long)floor(MID_MM / canal->spacing[0] + 0.5);
+        reach_i = reach_i < 1 ? 1 : reach_i;
+        for (long di = -reach_i; di <= reach_i; di++) {
+            long i = (long)centre + di;
+            size_t r = i < 0 || i >= (long)nx
+                           ? 0
+                           : ap_run(canal, (size_t)i, k, NULL);
             if (r > ap)
-                ap = r, j0 = st, bi = (size_t)i;
+                ap = r, bi = (size_t)i;
         }
-        o->canal_ap_mm = (double)ap * j_spacing;
-        o->ap_i = (double)bi;
         o->ap_k = (double)k;
-        o->ap_j0 = (double)j0 - 0.5;
-        o->ap_j1 = (double)(j0 + ap) - 0.5;
-        if (ap > 0 && signal) {
-            o->ap_j0 = wall(t2, bi, k, (long)j0, -1);
-            o->ap_j1 = wall(t2, bi, k, (long)(j0 + ap) - 1, 1);
+        o->ap_i = (double)bi;
+        if (sac_ap(canal, signal ? t2 : NULL, bi, k, cut,
+                   DARK * ci->csf_level, (long)ceil(DORSAL_MM / j_spacing),
+                   s->cervical, &o->ap_j0, &o->ap_j1))
             o->canal_ap_mm = (o->ap_j1 - o->ap_j0) * j_spacing;
-        }
         o->disc_height_mm = d->height_mm;
         double hb = 0;
         int nb = 0;

@@ -74,6 +74,10 @@ typedef struct mrspine {
     mrdisc disc[MRSPINE_MAX_DISCS];
     int sacrum_below;    /* the column continues below the lowest disc
                             without another disc: sacrum */
+    int cervical;        /* cervical series: CSF behind the cord belongs
+                            to the sac (set by the caller; lumbar: what is
+                            as bright behind the roots is taken for
+                            epidural fat) */
 } mrspine;
 
 void mrspine_free(mrspine *s);

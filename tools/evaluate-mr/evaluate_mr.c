@@ -123,6 +123,31 @@ static double inside(const sp_volume *ref, int lab, const sp_volume *canal,
     return n ? (double)in / (double)n : -1;
 }
 
+/* The reference dural sac (canal CSF 61 and cord 60 of seg-subreg) AP
+ * where we measured each level: its longest run along j in our slice and
+ * plane */
+static void reference_ap(const mr_chain *c, const sp_volume *sub)
+{
+    const uint16_t *r = sub->data;
+    for (size_t q = c->spine.n_disc; q-- > 0;) {
+        const mrlevel_measure *m = &c->level[q];
+        size_t i = (size_t)m->ap_i, k = (size_t)m->ap_k, run = 0, best = 0;
+        if (i >= sub->dim[0] || k >= sub->dim[2])
+            continue;
+        for (size_t j = 0; j < sub->dim[1]; j++) {
+            uint16_t v = r[sp_volume_index(sub, i, j, k)];
+            run = v == 60 || v == 61 ? run + 1 : 0;
+            best = run > best ? run : best;
+        }
+        char name[32] = "?";
+        if (m->vert_above)
+            sp_label_disc_level_name(m->vert_above, 0, name, sizeof name);
+        printf("  %s canal AP %.1f mm, reference (labels 60+61) %.1f mm "
+               "in the same slice and plane\n", name, m->canal_ap_mm,
+               (double)best * sub->spacing[1]);
+    }
+}
+
 static int crop_c5_c7(const char *data, const char *png)
 {
     const char *s = "spine/mr-cervical-c5-c7-sag-crop";
@@ -150,6 +175,7 @@ static int crop_c5_c7(const char *data, const char *png)
             printf("  C%d body Dice vs whole vertebra  %.3f\n", v,
                    analysis_dice_labels(&c.labels, v, &vert, v));
         levels_table(&c);
+        reference_ap(&c, &sub);
         picture(&c, png, "c5-c7");
     }
     sp_volume_free(&raw), sp_volume_free(&sub), sp_volume_free(&vert);
