@@ -271,6 +271,7 @@ static void cervical_crop_and_axial(void **state)
     const json_t *m = sp_store_table(h.store, "measurements");
     const json_t *sec = json_object_get(m, "sections");
     assert_int_equal(json_array_size(sec), nz);
+    assert_true(json_equal(json_object_get(r, "sections"), sec));
     for (size_t k = 0; k < nz; k++) {
         const json_t *s = json_array_get(sec, k);
         double area = json_number_value(json_object_get(s, "canal_area_mm2"));
