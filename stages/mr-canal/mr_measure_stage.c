@@ -193,8 +193,9 @@ static sp_status axial(sp_stage_context *ctx, const sp_volume *canon,
     json_object_set_new(table, "levels", json_array());
     json_array_append_new(json_object_get(table, "warnings"),
                           json_string("axial series: canal area and AP per "
-                                      "slice in 'sections'; levels are "
-                                      "named on the sagittal series"));
+                                      "slice in 'sections'; spinepipe "
+                                      "mr-study assigns them to the levels "
+                                      "of a sagittal series of the study"));
     return SP_OK;
 }
 
