@@ -132,6 +132,27 @@ static int sac_ap(const sp_volume *canal, const sp_volume *t2, size_t i,
     return 1;
 }
 
+/* What sac_ap needs besides the column. */
+typedef struct sac_params {
+    const sp_volume *t2; /* NULL: whole mask voxels */
+    double cut, dark;
+    long max;
+    int dorsal_csf;
+} sac_params;
+
+/* The sac in slice i at plane k replaces o's canal AP when deeper. */
+static void try_slice(const sp_volume *canal, const sac_params *p, size_t i,
+                      size_t k, double j_spacing, mrlevel_measure *o)
+{
+    double j0, j1;
+    if (!sac_ap(canal, p->t2, i, k, p->cut, p->dark, p->max, p->dorsal_csf,
+                &j0, &j1) ||
+        (j1 - j0) * j_spacing <= o->canal_ap_mm)
+        return;
+    o->canal_ap_mm = (j1 - j0) * j_spacing;
+    o->ap_i = (double)i, o->ap_j0 = j0, o->ap_j1 = j1;
+}
+
 /* Sub-voxel wall by partial volume: across the edge of the run at voxel
  * `edge` (in the run; `dir` -1 for the front wall, +1 for the back), each
  * voxel holds the fraction (v - wall) / (CSF - wall) of CSF, with the wall
@@ -348,9 +369,11 @@ sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
         /* the slice with the deepest canal mask within MID_MM of the
          * canal's left-right centre in this plane: the mid-line is where
          * the sac is deepest (the canal's centre over the whole series is
-         * off it in a rotated or scoliotic spine); lateral slices are not
-         * tried for cord or roots, whose signal the lateral walls (the
-         * phantom's arch) share */
+         * off it in a rotated or scoliotic spine); and, where slices are
+         * thinner than MID_MM, any slice within it whose sac with the
+         * roots behind the ventral CSF is deeper (the roots lie unevenly;
+         * thick lateral slices are not tried: their lateral walls, the
+         * phantom's arch, read like roots) */
         size_t centre = plane_centre(canal, k, s->mid_i), bi = centre,
                ap = 0;
         long reach_i = (long)floor(MID_MM / canal->spacing[0] + 0.5);
@@ -364,11 +387,14 @@ sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
                 ap = r, bi = (size_t)i;
         }
         o->ap_k = (double)k;
-        o->ap_i = (double)bi;
-        if (sac_ap(canal, signal ? t2 : NULL, bi, k, cut,
-                   DARK * ci->csf_level, (long)ceil(DORSAL_MM / j_spacing),
-                   s->cervical, &o->ap_j0, &o->ap_j1))
-            o->canal_ap_mm = (o->ap_j1 - o->ap_j0) * j_spacing;
+        sac_params sp = {signal ? t2 : NULL, cut, DARK * ci->csf_level,
+                         (long)ceil(DORSAL_MM / j_spacing), s->cervical};
+        try_slice(canal, &sp, bi, k, j_spacing, o);
+        long thin = (long)floor(MID_MM / canal->spacing[0]);
+        for (long i = (long)centre - thin; thin > 0 && i <= (long)centre + thin;
+             i++)
+            if (i >= 0 && i < (long)nx)
+                try_slice(canal, &sp, (size_t)i, k, j_spacing, o);
         o->disc_height_mm = d->height_mm;
         double hb = 0;
         int nb = 0;
