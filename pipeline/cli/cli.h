@@ -37,6 +37,7 @@ int cmd_info(int argc, char **argv);
 int cmd_listen(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
+int cmd_mr_study(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_stages(int argc, char **argv);
 int cmd_watch(int argc, char **argv);

@@ -16,6 +16,7 @@ static const cli_command commands[] = {
     {"batch", "run the study folders of a manifest (resumable; Slurm arrays)", cmd_batch},
     {"watch", "run each study folder dropped into a folder, once", cmd_watch},
     {"phantom", "write a synthetic lumbar spine series with its ground truth", cmd_phantom},
+    {"mr-study", "combine a study's sagittal and axial MR reports into one", cmd_mr_study},
     {NULL, NULL, NULL},
 };
 

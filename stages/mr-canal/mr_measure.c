@@ -3,8 +3,27 @@
 #include "mrcanal_kernels.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* How far into the bodies beyond the disc signal the margins that a
+ * displacement is measured against are taken (mm) */
+#define EDGE_MM 2.0
+/* Narrowest displacement (left-right, mm) that counts: one thin slice
+ * alone is noise */
+#define MIN_WIDTH_MM 3.0
+
+/* The measuring slice is the widest within this distance (mm) of the
+ * canal's centre in the disc plane */
+#define MID_MM 2.0
+/* Cord or roots behind the mask's ventral CSF join the sac when they span
+ * ROOTS_MIN_MM and end within DORSAL_MM (mm) of the mask's back end;
+ * signal below DARK x CSF is dura or ligamentum flavum (the phantom's
+ * ligament is 0.12 x CSF, real lumbar roots above 0.23) */
+#define DORSAL_MM 12.0
+#define DARK 0.2
+#define ROOTS_MIN_MM 2.5
 
 /* Longest AP run of canal voxels at (i, k), in voxels; *start (may be
  * NULL) receives its first j */
@@ -38,6 +57,100 @@ static double prof(const sp_volume *t2, size_t i, long j, size_t k)
         c++;
     }
     return s / c;
+}
+
+/* The canal's left-right centre in plane k (centroid of its voxels);
+ * fallback when the plane holds none. */
+static size_t plane_centre(const sp_volume *canal, size_t k, size_t fallback)
+{
+    const uint8_t *m = canal->data;
+    double si = 0;
+    size_t n = 0;
+    for (size_t j = 0; j < canal->dim[1]; j++)
+        for (size_t i = 0; i < canal->dim[0]; i++)
+            if (m[sp_volume_index(canal, i, j, k)])
+                si += (double)i, n++;
+    return n ? (size_t)floor(si / (double)n + 0.5) : fallback;
+}
+
+/* The sac's back end in column (i, k) from the canal run's last voxel
+ * `end`, when the mask holds only the ventral CSF: behind it lies
+ * intermediate signal (below cut, above dark) that belongs to the sac,
+ * the cervical cord or, lying supine, the lumbar cauda equina settled
+ * against the dorsal dura. When that signal spans ROOTS_MIN voxels and
+ * ends within `max` voxels of `end` at a clear boundary, the sac takes it
+ * in: up to a dark boundary (dura, ligamentum flavum); up to signal as
+ * bright as CSF again, and with it when `dorsal_csf` (cervical: CSF
+ * behind the cord, epidural fat is scant there), without it otherwise
+ * (lumbar: epidural fat, which a thin dura does not separate at this
+ * resolution). Returns the last sac voxel. */
+static long dorsal_end(const sp_volume *t2, size_t i, size_t k, long end,
+                       double cut, double dark, long max, int dorsal_csf)
+{
+    long ny = (long)t2->dim[1], j = end + 1;
+    while (j < ny && j <= end + max && prof(t2, i, j, k) >= cut)
+        j++;
+    long first = j;
+    for (; j < ny && j <= end + max; j++) {
+        double v = prof(t2, i, j, k);
+        if (v >= dark && v < cut)
+            continue;
+        if ((double)(j - first) * t2->spacing[1] < ROOTS_MIN_MM)
+            return end;
+        if (v < dark || !dorsal_csf)
+            return j - 1;
+        while (j + 1 < ny && prof(t2, i, j + 1, k) >= cut)
+            j++;
+        return j;
+    }
+    return end;
+}
+
+/* Forward declaration: sac_ap uses the wall below. */
+static double wall(const sp_volume *t2, size_t i, size_t k, long edge,
+                   int dir);
+
+/* The dural sac in column (i, k): its front and back (voxels, edges
+ * between voxels at .5) from the canal run, with the cord or roots
+ * behind it (dorsal_end) and sub-voxel walls when t2 is given (may be
+ * NULL: whole mask voxels). 0 without canal there. */
+static int sac_ap(const sp_volume *canal, const sp_volume *t2, size_t i,
+                  size_t k, double cut, double dark, long max,
+                  int dorsal_csf, double *j0, double *j1)
+{
+    size_t st, run = ap_run(canal, i, k, &st);
+    if (run == 0)
+        return 0;
+    *j0 = (double)st - 0.5;
+    *j1 = (double)(st + run) - 0.5;
+    if (!t2)
+        return 1;
+    long end = dorsal_end(t2, i, k, (long)(st + run) - 1, cut, dark, max,
+                          dorsal_csf);
+    *j0 = wall(t2, i, k, (long)st, -1);
+    *j1 = wall(t2, i, k, end, 1);
+    return 1;
+}
+
+/* What sac_ap needs besides the column. */
+typedef struct sac_params {
+    const sp_volume *t2; /* NULL: whole mask voxels */
+    double cut, dark;
+    long max;
+    int dorsal_csf;
+} sac_params;
+
+/* The sac in slice i at plane k replaces o's canal AP when deeper. */
+static void try_slice(const sp_volume *canal, const sac_params *p, size_t i,
+                      size_t k, double j_spacing, mrlevel_measure *o)
+{
+    double j0, j1;
+    if (!sac_ap(canal, p->t2, i, k, p->cut, p->dark, p->max, p->dorsal_csf,
+                &j0, &j1) ||
+        (j1 - j0) * j_spacing <= o->canal_ap_mm)
+        return;
+    o->canal_ap_mm = (j1 - j0) * j_spacing;
+    o->ap_i = (double)i, o->ap_j0 = j0, o->ap_j1 = j1;
 }
 
 /* Sub-voxel wall by partial volume: across the edge of the run at voxel
@@ -79,36 +192,146 @@ static double wall(const sp_volume *t2, size_t i, size_t k, long edge,
     return fabs(pos - mask_edge) <= 2 ? pos : mask_edge;
 }
 
-/* First canal voxel (the front wall) in column (i, k), or -1. */
-static long front(const sp_volume *canal, size_t i, long k)
+/* The CSF front wall in column (i, k) from the signal: the first position
+ * from j_from on where the profile (planes k-1..k+1) rises above cut,
+ * between voxels by linear interpolation (voxels); -1 when it does not
+ * before j_to. */
+static double csf_front(const sp_volume *t2, size_t i, size_t k, long j_from,
+                        long j_to, double cut)
 {
-    if (k < 0 || k >= (long)canal->dim[2])
+    double prev = prof(t2, i, j_from, k);
+    if (prev >= cut)
         return -1;
-    const uint8_t *m = canal->data;
-    for (size_t j = 0; j < canal->dim[1]; j++)
-        if (m[sp_volume_index(canal, i, j, (size_t)k)])
-            return (long)j;
+    for (long j = j_from + 1; j <= j_to; j++) {
+        double v = prof(t2, i, j, k);
+        if (v >= cut)
+            return (double)j - 1 + (cut - prev) / (v - prev);
+        prev = v;
+    }
     return -1;
 }
 
-/* Posterior displacement at a disc (plane kd): how far behind the line
- * joining the front wall at the body middles ka and kb the wall at the
- * disc lies (mm), in the mid-sagittal slice. */
-static double displacement(const sp_volume *canal, size_t mid_i, double kd,
-                           double ka, double kb, double j_spacing)
+/* Front wall of slice i at plane k, searched from 3 voxels in front of
+ * the canal mask's front to its middle; -1 without canal or CSF there. */
+static double slice_front(const sp_volume *canal, const sp_volume *t2,
+                          size_t i, long k, double cut)
 {
+    if (k < 0 || k >= (long)canal->dim[2])
+        return -1;
+    size_t st, run = ap_run(canal, i, (size_t)k, &st);
+    if (run == 0)
+        return -1;
+    return csf_front(t2, i, (size_t)k, (long)st - 3,
+                     (long)(st + run / 2), cut);
+}
+
+/* Displacement in slice i at the disc: for each plane between the disc's
+ * edges kd -+ half, how far behind the line joining the CSF front at the
+ * margins a and b the front lies (mm); the most two neighbouring planes
+ * share (a herniation has height, noise in one plane does not). 0 (and
+ * *found 0) when a front is missing. */
+static double slice_displacement(const sp_volume *canal, const sp_volume *t2,
+                                 size_t i, double cut, long a, long b,
+                                 double kd, double half, int *found)
+{
+    double wa = slice_front(canal, t2, i, a, cut),
+           wb = slice_front(canal, t2, i, b, cut);
+    *found = 0;
+    if (wa < 0 || wb < 0)
+        return 0;
+    long k0 = (long)ceil(kd - half), k1 = (long)floor(kd + half);
+    k0 = k0 <= a ? a + 1 : k0;
+    k1 = k1 >= b ? b - 1 : k1;
+    double best = -1e30, prev = 0;
+    int have_prev = 0;
+    for (long k = k0; k <= k1; k++) {
+        double wk = slice_front(canal, t2, i, k, cut);
+        if (wk < 0) {
+            have_prev = 0;
+            continue;
+        }
+        double line = wa + (wb - wa) * (double)(k - a) / (double)(b - a);
+        double dk = (wk - line) * canal->spacing[1];
+        if (have_prev) {
+            double m = dk < prev ? dk : prev;
+            best = m > best ? m : best;
+        }
+        prev = dk, have_prev = 1;
+    }
+    if (best <= -1e30)
+        return 0;
+    *found = 1;
+    return best;
+}
+
+/* Posterior displacement at a disc (plane kd, signal over kd -+ half), in
+ * every sagittal slice across the canal, against the line joining the CSF
+ * front at the vertebral margins ka and kb. The front is where the signal
+ * crosses half way from tissue to CSF, so disc material with less signal
+ * than CSF (a herniation the canal mask took in) counts as displaced. The
+ * result is the most that MIN_WIDTH_MM of neighbouring slices share (one
+ * thin slice alone is noise), with its width and where it lies. */
+static void displacement(const sp_volume *canal, const sp_volume *t2,
+                         double cut, double kd, double half, double ka,
+                         double kb, double tol, double *d, int *ok,
+                         mrlevel_measure *o)
+{
+    size_t nx = canal->dim[0];
     long k = (long)floor(kd + 0.5), a = (long)floor(ka + 0.5),
          b = (long)floor(kb + 0.5);
     a = a < 0 ? 0 : a;
     b = b >= (long)canal->dim[2] ? (long)canal->dim[2] - 1 : b;
-    if (a >= k || b <= k)
-        return 0;
-    long wk = front(canal, mid_i, k), wa = front(canal, mid_i, a),
-         wb = front(canal, mid_i, b);
-    if (wk < 0 || wa < 0 || wb < 0)
-        return 0;
-    double t = (kd - (double)a) / (double)(b - a);
-    return ((double)wk - ((double)wa + t * (double)(wb - wa))) * j_spacing;
+    if (k < 0 || k >= (long)canal->dim[2] || a >= k || b <= k)
+        return;
+    /* slices where the canal is at least half its deepest at the disc:
+     * the lateral recesses and the canal's edge are left out */
+    size_t deepest = 0, lo = SIZE_MAX, hi = 0;
+    for (size_t i = 0; i < nx; i++) {
+        size_t r0 = ap_run(canal, i, (size_t)k, NULL);
+        deepest = r0 > deepest ? r0 : deepest;
+    }
+    for (size_t i = 0; i < nx; i++) {
+        ok[i] = 0;
+        if (deepest == 0 || 2 * ap_run(canal, i, (size_t)k, NULL) < deepest)
+            continue;
+        lo = i < lo ? i : lo, hi = i;
+        d[i] = slice_displacement(canal, t2, i, cut, a, b, kd, half, &ok[i]);
+    }
+    if (lo == SIZE_MAX)
+        return;
+    size_t w = (size_t)ceil(MIN_WIDTH_MM / canal->spacing[0] - 1e-9);
+    w = w < 1 ? 1 : w;
+    double best = 0;
+    size_t bi = SIZE_MAX;
+    for (size_t i = lo; i + w <= hi + 1; i++) {
+        double m = 1e30;
+        for (size_t q = i; q < i + w; q++)
+            m = !ok[q] ? -1e30 : d[q] < m ? d[q] : m;
+        if (m > best)
+            best = m, bi = i;
+    }
+    if (bi == SIZE_MAX)
+        return;
+    o->displacement_mm = best;
+    o->displacement_i = (double)bi + 0.5 * (double)(w - 1);
+    if (best < tol)
+        return;
+    /* the run of slices around it displaced at least tol: its width, and
+     * where it lies (the middle third of the canal is central) */
+    size_t s0 = bi, s1 = bi + w - 1;
+    while (s0 > lo && ok[s0 - 1] && d[s0 - 1] >= tol)
+        s0--;
+    while (s1 < hi && ok[s1 + 1] && d[s1 + 1] >= tol)
+        s1++;
+    o->displacement_base_mm = (double)(s1 - s0 + 1) * canal->spacing[0];
+    double off = 0.5 * (double)(s0 + s1) - 0.5 * (double)(lo + hi);
+    if (fabs(off) <= (double)(hi - lo + 1) / 6.0)
+        snprintf(o->displacement_position, sizeof o->displacement_position,
+                 "central");
+    else
+        snprintf(o->displacement_position, sizeof o->displacement_position,
+                 "%s paracentral",
+                 (off > 0) == (canal->vox2lps[0][0] > 0) ? "left" : "right");
 }
 
 /* Pfirrmann-like grade from disc/CSF signal: 1 as bright as CSF, 5 black */
@@ -120,12 +343,22 @@ static int grade(double r)
 sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
                      const mrspine *s,
                      const mrcanal_info *ci, double k_spacing,
-                     double j_spacing, mrlevel_measure *out, sp_error *err)
+                     double j_spacing, double tol_mm, mrlevel_measure *out,
+                     sp_error *err)
 {
     if (!sp_volume_u8(canal) || !s->wall_j || !(ci->csf_level > 0))
         return sp_error_set(err, SP_INTERNAL,
                             "mr measure: no canal or discs to measure");
     size_t nz = canal->dim[2], nx = canal->dim[0];
+    int signal = sp_volume_f32(t2) &&
+                 sp_volume_count(t2) == sp_volume_count(canal);
+    double *disp = malloc(nx * sizeof *disp);
+    int *ok = malloc(nx * sizeof *ok);
+    if (!disp || !ok) {
+        free(disp), free(ok);
+        return sp_error_set(err, SP_NOMEM, "mr measure: out of memory");
+    }
+    double cut = ci->tissue_level + 0.5 * (ci->csf_level - ci->tissue_level);
     for (size_t q = 0; q < s->n_disc; q++) {
         const mrdisc *d = &s->disc[q];
         mrlevel_measure *o = &out[q];
@@ -133,61 +366,63 @@ sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
         o->vert_above = d->vert_above;
         size_t k = (size_t)floor(d->k + 0.5);
         k = k >= nz ? nz - 1 : k;
-        /* the widest of the mid-sagittal slice and its neighbours: the
-         * mid-line is where the sac is deepest */
-        size_t ap = 0, j0 = 0, bi = s->mid_i;
-        for (long di = -1; di <= 1; di++) {
-            long i = (long)s->mid_i + di;
-            if (i < 0 || i >= (long)nx)
-                continue;
-            size_t st;
-            size_t r = ap_run(canal, (size_t)i, k, &st);
+        /* the slice with the deepest canal mask within MID_MM of the
+         * canal's left-right centre in this plane: the mid-line is where
+         * the sac is deepest (the canal's centre over the whole series is
+         * off it in a rotated or scoliotic spine); and, where slices are
+         * thinner than MID_MM, any slice within it whose sac with the
+         * roots behind the ventral CSF is deeper (the roots lie unevenly;
+         * thick lateral slices are not tried: their lateral walls, the
+         * phantom's arch, read like roots) */
+        size_t centre = plane_centre(canal, k, s->mid_i), bi = centre,
+               ap = 0;
+        long reach_i = (long)floor(MID_MM / canal->spacing[0] + 0.5);
+        reach_i = reach_i < 1 ? 1 : reach_i;
+        for (long di = -reach_i; di <= reach_i; di++) {
+            long i = (long)centre + di;
+            size_t r = i < 0 || i >= (long)nx
+                           ? 0
+                           : ap_run(canal, (size_t)i, k, NULL);
             if (r > ap)
-                ap = r, j0 = st, bi = (size_t)i;
+                ap = r, bi = (size_t)i;
         }
-        o->canal_ap_mm = (double)ap * j_spacing;
-        o->ap_i = (double)bi;
         o->ap_k = (double)k;
-        o->ap_j0 = (double)j0 - 0.5;
-        o->ap_j1 = (double)(j0 + ap) - 0.5;
-        if (ap > 0 && sp_volume_f32(t2) &&
-            sp_volume_count(t2) == sp_volume_count(canal)) {
-            o->ap_j0 = wall(t2, bi, k, (long)j0, -1);
-            o->ap_j1 = wall(t2, bi, k, (long)(j0 + ap) - 1, 1);
-            o->canal_ap_mm = (o->ap_j1 - o->ap_j0) * j_spacing;
-        }
+        sac_params sp = {signal ? t2 : NULL, cut, DARK * ci->csf_level,
+                         (long)ceil(DORSAL_MM / j_spacing), s->cervical};
+        try_slice(canal, &sp, bi, k, j_spacing, o);
+        long thin = (long)floor(MID_MM / canal->spacing[0]);
+        for (long i = (long)centre - thin; thin > 0 && i <= (long)centre + thin;
+             i++)
+            if (i >= 0 && i < (long)nx)
+                try_slice(canal, &sp, (size_t)i, k, j_spacing, o);
         o->disc_height_mm = d->height_mm;
         double hb = 0;
         int nb = 0;
-        double mid_lo = -1, mid_hi = -1;
         if (q > 0) {
             const mrdisc *b = &s->disc[q - 1];
             hb += (d->k - b->k) * k_spacing -
                   0.5 * (d->height_mm + b->height_mm);
             nb++;
-            mid_lo = 0.5 * (d->k + b->k);
         }
         if (q + 1 < s->n_disc) {
             const mrdisc *a = &s->disc[q + 1];
             hb += (a->k - d->k) * k_spacing -
                   0.5 * (d->height_mm + a->height_mm);
             nb++;
-            mid_hi = 0.5 * (d->k + a->k);
         }
         if (nb && hb > 0)
             o->dhi = d->height_mm / (hb / nb);
         o->disc_csf_ratio = d->signal / ci->csf_level;
         o->grade = grade(o->disc_csf_ratio);
-        /* the end discs take the middle of the body beyond them half a
-         * level away */
-        double half = 0.5 * s->level_mm / k_spacing;
-        if (mid_lo < 0)
-            mid_lo = d->k - half;
-        if (mid_hi < 0)
-            mid_hi = d->k + half;
-        o->displacement_mm = displacement(canal, s->mid_i, d->k, mid_lo,
-                                          mid_hi, j_spacing);
+        /* the vertebral margins: the body planes EDGE_MM beyond the disc's
+         * signal (a line between the body middles cuts the curve of a
+         * lordotic canal: 2-3 mm at L5-S1 in the phantom) */
+        double reach = (0.5 * d->height_mm + EDGE_MM) / k_spacing;
+        if (signal)
+            displacement(canal, t2, cut, d->k, 0.5 * d->height_mm / k_spacing,
+                         d->k - reach, d->k + reach, tol_mm, disp, ok, o);
     }
+    free(disp), free(ok);
     return SP_OK;
 }
 

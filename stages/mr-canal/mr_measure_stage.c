@@ -23,12 +23,18 @@
 
 typedef struct measure_options {
     const char *input;
+    double displacement_tolerance_mm;
 } measure_options;
 
 static const sp_param params[] = {
     {"input", SP_PARAM_ARTIFACT, "volume.hu", 0, 0, NULL, NULL,
      "the float32 T2 volume mr_segment read (its signal places the canal "
      "walls between voxels)", offsetof(measure_options, input)},
+    {"extent_tolerance_mm", SP_PARAM_FLOAT, "1.5", 0.5, 10, "mm", NULL,
+     "a sagittal slice counts as displaced (for the width and position of "
+     "a displacement) when its CSF front at the disc lies this much behind "
+     "the line joining it at the adjacent bodies",
+     offsetof(measure_options, displacement_tolerance_mm)},
 };
 
 static const char *const requires_list[] = {"labels.spine", "mr.spine",
@@ -116,20 +122,26 @@ static json_t *level_json(const sp_volume *canon, const centroids *c,
                       lps_json(canon, m->ap_i, m->ap_j1, m->ap_k)));
     if (m->dhi <= 0)
         json_object_set(o, "disc_height_index", json_null());
+    if (m->displacement_position[0]) {
+        json_object_set_new(o, "displacement_position",
+                            json_string(m->displacement_position));
+        json_object_set_new(o, "displacement_base_mm",
+                            json_real(m->displacement_base_mm));
+    }
     return o;
 }
 
 /* Sagittal: one entry per named disc level, head to feet. */
 static sp_status sagittal(sp_stage_context *ctx, const sp_volume *canon,
                           const sp_volume *canal, const sp_volume *t2,
-                          const mr_model *m, json_t *table)
+                          const mr_model *m, double tol, json_t *table)
 {
     mrlevel_measure lv[MRSPINE_MAX_DISCS];
     mrcanal_info ci = {.csf_level = m->csf_level,
                        .tissue_level = m->tissue_level, .mid_i = m->mid_i};
     sp_error err;
     sp_status st = mr_measure(canal, t2, &m->spine, &ci, canal->spacing[2],
-                              canal->spacing[1], lv, &err);
+                              canal->spacing[1], tol, lv, &err);
     if (st != SP_OK)
         return ctx->host->fail(ctx, st, "%s", err.message);
     centroids *c = ctx->host->scratch_alloc(ctx, sizeof *c);
@@ -181,8 +193,9 @@ static sp_status axial(sp_stage_context *ctx, const sp_volume *canon,
     json_object_set_new(table, "levels", json_array());
     json_array_append_new(json_object_get(table, "warnings"),
                           json_string("axial series: canal area and AP per "
-                                      "slice in 'sections'; levels are "
-                                      "named on the sagittal series"));
+                                      "slice in 'sections'; spinepipe "
+                                      "mr-study assigns them to the levels "
+                                      "of a sagittal series of the study"));
     return SP_OK;
 }
 
@@ -235,7 +248,8 @@ static sp_status measure_process(sp_stage_context *ctx, void *state)
         for (size_t t = 0; t < sp_volume_count(&canon); t++)
             c[t] = l[t] == SP_LABEL_CANAL || l[t] == SP_LABEL_CORD;
         st = m.axial ? axial(ctx, &canon, &canal, table)
-                     : sagittal(ctx, &canon, &canal, &t2, &m, table);
+                     : sagittal(ctx, &canon, &canal, &t2, &m,
+                                o->displacement_tolerance_mm, table);
     } else {
         st = H->fail(ctx, st, "%s", err.message);
     }

@@ -23,6 +23,7 @@ json_t *mr_model_to_json(const mr_model *m, size_t nz)
     json_object_set_new(o, "label_note", json_string(m->label_note));
     const mrspine *s = &m->spine;
     json_object_set_new(o, "level_mm", json_real(s->level_mm));
+    json_object_set_new(o, "cervical", json_boolean(s->cervical));
     json_object_set_new(o, "body_depth_mm", json_real(s->body_depth_mm));
     json_object_set_new(o, "body_signal", json_real(s->body_signal));
     json_t *wall = json_array();
@@ -80,6 +81,7 @@ sp_status mr_model_from_json(const json_t *j, size_t nz, mr_model *m,
     mrspine *s = &m->spine;
     s->mid_i = m->mid_i;
     s->level_mm = num(j, "level_mm");
+    s->cervical = json_is_true(json_object_get(j, "cervical"));
     s->body_depth_mm = num(j, "body_depth_mm");
     s->body_signal = num(j, "body_signal");
     if (json_array_size(wall)) {

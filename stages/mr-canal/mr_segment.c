@@ -118,6 +118,7 @@ static void name_levels(const seg_options *o, const sp_volume *t2,
 {
     sp_error e;
     mrspine *s = &m->spine;
+    s->cervical = o->region == REGION_CERVICAL;
     if (o->lowest[0]) {
         m->labelled = mrdisc_label(s, o->lowest, &e) == SP_OK;
         snprintf(m->label_note, sizeof m->label_note,

@@ -74,6 +74,10 @@ typedef struct mrspine {
     mrdisc disc[MRSPINE_MAX_DISCS];
     int sacrum_below;    /* the column continues below the lowest disc
                             without another disc: sacrum */
+    int cervical;        /* cervical series: CSF behind the cord belongs
+                            to the sac (set by the caller; lumbar: what is
+                            as bright behind the roots is taken for
+                            epidural fat) */
 } mrspine;
 
 void mrspine_free(mrspine *s);
@@ -118,19 +122,30 @@ typedef struct mrlevel_measure {
     double disc_csf_ratio;   /* disc signal / CSF signal */
     int grade;               /* Pfirrmann-like 1..5 from that ratio:
                                 approximate, see docs/accuracy.md */
-    double displacement_mm;  /* canal front wall at the disc behind the
+    double displacement_mm;  /* CSF front wall at the disc behind the
                                 line joining it at the adjacent body
-                                middles: posterior displacement (> 0) */
+                                middles, the most two neighbouring
+                                sagittal slices share: posterior
+                                displacement (> 0); 0 without t2 */
+    double displacement_i;   /* between which slices (voxels) */
+    double displacement_base_mm; /* left-right width displaced by at
+                                least the tolerance; 0 below it */
+    char displacement_position[32]; /* "central", "left paracentral",
+                                "right paracentral"; "" below tolerance */
 } mrlevel_measure;
 
 /* One entry per disc of s (out holds s->n_disc entries). With the
  * normalised image t2 (may be NULL) the canal AP runs between the
  * sub-voxel walls (half way from CSF to wall signal) instead of across
- * whole mask voxels. */
+ * whole mask voxels, and the displacement is measured (CSF front wall
+ * half way from tissue to CSF, so disc material darker than CSF the mask
+ * took in counts); tol_mm: displacement that counts for its width and
+ * position. */
 sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
                      const mrspine *s,
                      const mrcanal_info *ci, double k_spacing,
-                     double j_spacing, mrlevel_measure *out, sp_error *err);
+                     double j_spacing, double tol_mm, mrlevel_measure *out,
+                     sp_error *err);
 
 /* Per axial plane k of the canonical layout: canal cross-sectional area
  * (mm2, in the plane) and AP diameter (longest AP run, mm); 0 where the

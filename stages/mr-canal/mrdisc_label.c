@@ -114,6 +114,10 @@ static void box(const sp_volume *t2, const mrspine *s, double ka, double kb,
     }
 }
 
+/* Endplate thickness left out of a dark disc's band (mm): tuned on the
+ * C5-C7 crop, whose reference labels endplates apart (docs/accuracy.md) */
+#define ENDPLATE_MM 1.5
+
 sp_status mrdisc_label_map(const sp_volume *t2, const sp_volume *canal,
                            const mrspine *s, sp_volume *labels,
                            sp_error *err)
@@ -138,7 +142,11 @@ sp_status mrdisc_label_map(const sp_volume *t2, const sp_volume *canal,
         const mrdisc *d = &s->disc[q];
         if (!d->vert_above)
             continue;
-        double h = 0.5 * d->height_mm / sz;
+        /* a dark disc's dip holds its two black endplates, which are not
+         * disc */
+        double h = (0.5 * d->height_mm -
+                    (s->discs_bright ? 0 : ENDPLATE_MM)) / sz;
+        h = h < 1 ? 1 : h;
         box(t2, s, d->k - h, d->k + h, -1, 1, cand);
         st = paint_largest(cand, t2,
                            (uint16_t)(SP_LABEL_DISC_BASE + d->vert_above),

@@ -83,16 +83,23 @@ static const json_t *level_named(const json_t *report, const char *name)
     return NULL;
 }
 
-/* Severity of the finding `code` at a level, or NULL. */
-static const char *severity(const json_t *level, const char *code)
+/* The finding `code` at a level, or NULL. */
+static const json_t *finding(const json_t *level, const char *code)
 {
     const json_t *f = json_object_get(level, "findings");
     for (size_t q = 0; q < json_array_size(f); q++) {
         const json_t *x = json_array_get(f, q);
         if (strcmp(json_string_value(json_object_get(x, "code")), code) == 0)
-            return json_string_value(json_object_get(x, "severity"));
+            return x;
     }
     return NULL;
+}
+
+/* Severity of the finding `code` at a level, or NULL. */
+static const char *severity(const json_t *level, const char *code)
+{
+    return json_string_value(json_object_get(finding(level, code),
+                                             "severity"));
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -101,9 +108,10 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The phantom (L4-L5 stenosis of 8 mm): every truth level found and named,
- * canal AP median error <= 0.5 mm (each within 1 mm), only L4-L5 flagged
- * for canal AP, and that one absolute. */
+/* The phantom (L4-L5 stenosis of 8 mm, 5 mm left paracentral herniation
+ * at L5-S1): every truth level found and named, canal AP median error <=
+ * 0.5 mm (each within 1 mm), only L4-L5 flagged for canal AP, and that
+ * one absolute; only L5-S1 flagged for disc displacement, on the left. */
 static void phantom_report_matches_truth(void **state)
 {
     (void)state;
@@ -136,6 +144,24 @@ static void phantom_report_matches_truth(void **state)
         const char *sev = severity(l, "canal_ap_stenosis");
         assert_non_null(sev);
         assert_string_equal(sev, want < 10 ? "absolute" : "normal");
+        double dwant = json_number_value(
+            json_object_get(t, "posterior_displacement_mm"));
+        const json_t *disp = finding(l, "disc_displacement");
+        assert_non_null(disp);
+        const char *dsev = severity(l, "disc_displacement");
+        double dgot = json_number_value(json_object_get(disp, "value"));
+        const char *where =
+            json_string_value(json_object_get(disp, "position"));
+        print_message("# %s: displacement %.1f mm (truth %.1f), %s %s\n",
+                      name, dgot, dwant, dsev, where ? where : "");
+        if (dwant > 0) {
+            assert_string_not_equal(dsev, "normal");
+            assert_non_null(where);
+            assert_string_equal(where, json_string_value(json_object_get(
+                                           t, "herniation_position")));
+        } else {
+            assert_string_equal(dsev, "normal");
+        }
     }
     qsort(err, n, sizeof *err, cmp_double);
     double med = 0.5 * (err[n / 2 - 1] + err[n / 2]);
@@ -245,6 +271,7 @@ static void cervical_crop_and_axial(void **state)
     const json_t *m = sp_store_table(h.store, "measurements");
     const json_t *sec = json_object_get(m, "sections");
     assert_int_equal(json_array_size(sec), nz);
+    assert_true(json_equal(json_object_get(r, "sections"), sec));
     for (size_t k = 0; k < nz; k++) {
         const json_t *s = json_array_get(sec, k);
         double area = json_number_value(json_object_get(s, "canal_area_mm2"));

@@ -79,6 +79,38 @@ static void canal_matches_reference_c5_c7(void **state)
     double dice = analysis_dice_labels(&lab, 1, &ref, 61);
     print_message("# C5-C7 crop: canal Dice vs label 61 = %.3f\n", dice);
     assert_true(dice >= 0.80);
+    /* the dural sac AP takes in the cord and the CSF behind it: against
+     * the reference sac (canal CSF 61 and cord 60) in the same slice and
+     * plane, C5-C6 within 2 mm (it read 7.1 for 12.0 with the ventral
+     * CSF alone); C6-C7 (9.0 in the reference) is narrowed by its disc
+     * and compressed cord and still reads short */
+    mrspine s;
+    sp_error err;
+    assert_int_equal(mrdisc_find(&t2, &canal, &info, &s, &err), SP_OK);
+    assert_int_equal(mrdisc_label(&s, "C6", &err), SP_OK);
+    s.cervical = 1;
+    mrlevel_measure lv[MRSPINE_MAX_DISCS];
+    assert_int_equal(mr_measure(&canal, &t2, &s, &info, t2.spacing[2],
+                                t2.spacing[1], 1.5, lv, &err), SP_OK);
+    assert_int_equal(s.n_disc, 2);
+    const uint16_t *r = ref.data;
+    for (size_t q = 0; q < 2; q++) {
+        size_t run = 0, best = 0;
+        for (size_t j = 0; j < ref.dim[1]; j++) {
+            uint16_t v = r[sp_volume_index(&ref, (size_t)lv[q].ap_i, j,
+                                           (size_t)lv[q].ap_k)];
+            run = v == 60 || v == 61 ? run + 1 : 0;
+            best = run > best ? run : best;
+        }
+        double want = (double)best * ref.spacing[1];
+        print_message("# C5-C7 crop: disc %zu sac AP %.1f mm, reference "
+                      "%.1f mm\n", q, lv[q].canal_ap_mm, want);
+        if (lv[q].vert_above == SP_LABEL_C1 + 4)
+            assert_true(fabs(lv[q].canal_ap_mm - want) <= 2.0);
+        else
+            assert_true(lv[q].canal_ap_mm > 4 && lv[q].canal_ap_mm < want);
+    }
+    mrspine_free(&s);
     mrcanal_info_free(&info);
     sp_volume_free(&raw), sp_volume_free(&t2), sp_volume_free(&canal);
     sp_volume_free(&ref), sp_volume_free(&lab);
@@ -185,7 +217,7 @@ static void discs_and_levels_c5_c7(void **state)
     print_message("# C5-C7 crop: disc Dice C5-C6 %.3f C6-C7 %.3f; vertebra "
                   "(body only vs whole vertebra) C5 %.3f C6 %.3f C7 %.3f\n",
                   d56, d67, v5, v6, v7);
-    assert_true(d56 >= 0.62);
+    assert_true(d56 >= 0.70);
     assert_true(d67 >= 0.70);
     assert_true(v5 > 0.5 && v6 > 0.5 && v7 > 0.5);
     mrspine_free(&s);
@@ -217,23 +249,24 @@ static void lumbar_discs_counted_from_sacrum(void **state)
         double gap = (s.disc[q].k - s.disc[q - 1].k) * t2.spacing[2];
         assert_true(gap > 20 && gap < 45);
     }
-    /* measurements: lumbar dural sac 5-20 mm AP at the discs, discs
-     * 4-16 mm high and lower than the bodies, no displacement over 3 mm
+    /* measurements: lumbar dural sac 10-20 mm AP at the discs (with the
+     * roots at the back of the sac; by eye no level is stenosed), discs
+     * 4-16 mm high and lower than the bodies, no displacement of 2 mm
      * (none is seen in the picture) */
     mrlevel_measure lv[MRSPINE_MAX_DISCS];
     assert_int_equal(mr_measure(&canal, &t2, &s, &info, t2.spacing[2],
-                                t2.spacing[1], lv, &err), SP_OK);
+                                t2.spacing[1], 1.5, lv, &err), SP_OK);
     for (size_t q = 0; q < s.n_disc; q++) {
         print_message("# level %zu: AP %.1f mm, height %.1f mm, DHI %.2f, "
                       "disc/CSF %.2f, displacement %.1f mm\n", q,
                       lv[q].canal_ap_mm, lv[q].disc_height_mm, lv[q].dhi,
                       lv[q].disc_csf_ratio, lv[q].displacement_mm);
-        assert_true(lv[q].canal_ap_mm >= 5 && lv[q].canal_ap_mm <= 20);
+        assert_true(lv[q].canal_ap_mm >= 10 && lv[q].canal_ap_mm <= 20);
         assert_true(lv[q].disc_height_mm >= 4 &&
                     lv[q].disc_height_mm <= 16);
         assert_true(lv[q].dhi > 0.1 && lv[q].dhi < 1);
         assert_true(lv[q].grade >= 1 && lv[q].grade <= 5);
-        assert_true(lv[q].displacement_mm < 3);
+        assert_true(lv[q].displacement_mm < 2);
     }
     mrspine_free(&s);
     mrcanal_info_free(&info);

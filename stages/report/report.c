@@ -78,6 +78,9 @@ static json_t *build_report(sp_stage_context *ctx, const report_input *in,
                                         "artifact, so only the image is "
                                         "reported"));
     } else {
+        const json_t *sec = json_object_get(in->table, "sections");
+        if (json_is_array(sec)) /* axial MR: canal per slice */
+            json_object_set_new(r, "sections", json_deep_copy(sec));
         const json_t *na = json_object_get(in->table, "not_analysable");
         if (json_is_string(na))
             json_object_set_new(r, "not_analysable", json_deep_copy(na));

@@ -82,9 +82,9 @@ static void levels_table(const mr_chain *c)
         char name[32] = "?";
         if (m->vert_above)
             sp_label_disc_level_name(m->vert_above, 0, name, sizeof name);
-        printf("  %-8s %6.1fmm %6.1fmm %6.2f %9.2f %5d %6.1fmm\n", name,
+        printf("  %-8s %6.1fmm %6.1fmm %6.2f %9.2f %5d %6.1fmm %s\n", name,
                m->canal_ap_mm, m->disc_height_mm, m->dhi, m->disc_csf_ratio,
-               m->grade, m->displacement_mm);
+               m->grade, m->displacement_mm, m->displacement_position);
     }
 }
 
@@ -123,6 +123,31 @@ static double inside(const sp_volume *ref, int lab, const sp_volume *canal,
     return n ? (double)in / (double)n : -1;
 }
 
+/* The reference dural sac (canal CSF 61 and cord 60 of seg-subreg) AP
+ * where we measured each level: its longest run along j in our slice and
+ * plane */
+static void reference_ap(const mr_chain *c, const sp_volume *sub)
+{
+    const uint16_t *r = sub->data;
+    for (size_t q = c->spine.n_disc; q-- > 0;) {
+        const mrlevel_measure *m = &c->level[q];
+        size_t i = (size_t)m->ap_i, k = (size_t)m->ap_k, run = 0, best = 0;
+        if (i >= sub->dim[0] || k >= sub->dim[2])
+            continue;
+        for (size_t j = 0; j < sub->dim[1]; j++) {
+            uint16_t v = r[sp_volume_index(sub, i, j, k)];
+            run = v == 60 || v == 61 ? run + 1 : 0;
+            best = run > best ? run : best;
+        }
+        char name[32] = "?";
+        if (m->vert_above)
+            sp_label_disc_level_name(m->vert_above, 0, name, sizeof name);
+        printf("  %s canal AP %.1f mm, reference (labels 60+61) %.1f mm "
+               "in the same slice and plane\n", name, m->canal_ap_mm,
+               (double)best * sub->spacing[1]);
+    }
+}
+
 static int crop_c5_c7(const char *data, const char *png)
 {
     const char *s = "spine/mr-cervical-c5-c7-sag-crop";
@@ -150,6 +175,7 @@ static int crop_c5_c7(const char *data, const char *png)
             printf("  C%d body Dice vs whole vertebra  %.3f\n", v,
                    analysis_dice_labels(&c.labels, v, &vert, v));
         levels_table(&c);
+        reference_ap(&c, &sub);
         picture(&c, png, "c5-c7");
     }
     sp_volume_free(&raw), sp_volume_free(&sub), sp_volume_free(&vert);
@@ -285,8 +311,8 @@ static int phantom(const char *arg, const char *png)
     }
     printf("MR phantom %s (%zu discs found, %s)\n", dicom, c.spine.n_disc,
            c.labelled ? "counted from the sacrum" : c.label_note);
-    printf("  %-8s %8s %8s %8s %8s %8s\n", "level", "truthAP", "ourAP",
-           "error", "truthH", "ourH");
+    printf("  %-8s %8s %8s %8s %8s %8s %9s %9s\n", "level", "truthAP",
+           "ourAP", "error", "truthH", "ourH", "truthDsp", "ourDsp");
     size_t n = json_array_size(levels), ne = 0;
     double *errs = calloc(n ? n : 1, sizeof *errs);
     for (size_t q = 0; errs && q < n; q++) {
@@ -295,6 +321,10 @@ static int phantom(const char *arg, const char *png)
         const char *name = json_string_value(json_object_get(l, "level"));
         double ap = json_number_value(json_object_get(l, "canal_ap_mm"));
         double h = json_number_value(json_object_get(l, "disc_height_mm"));
+        double dsp = json_number_value(
+            json_object_get(l, "posterior_displacement_mm"));
+        const char *where =
+            json_string_value(json_object_get(l, "herniation_position"));
         if (json_array_size(cen) != 3 || !name)
             continue;
         double lps[3], ijk[3];
@@ -318,9 +348,15 @@ static int phantom(const char *arg, const char *png)
         if (m->vert_above)
             sp_label_disc_level_name(m->vert_above, 0, ours, sizeof ours);
         errs[ne++] = fabs(m->canal_ap_mm - ap);
-        printf("  %-8s %6.1fmm %6.1fmm %6.1fmm %6.1fmm %6.1fmm  (ours: %s, "
-               "%.1f mm away)\n", name, ap, m->canal_ap_mm,
-               m->canal_ap_mm - ap, h, m->disc_height_mm, ours, bd);
+        printf("  %-8s %6.1fmm %6.1fmm %6.1fmm %6.1fmm %6.1fmm %7.1fmm "
+               "%7.1fmm  (ours: %s, %.1f mm away)\n", name, ap,
+               m->canal_ap_mm, m->canal_ap_mm - ap, h, m->disc_height_mm,
+               dsp, m->displacement_mm, ours, bd);
+        if (where || m->displacement_position[0])
+            printf("  %-8s displacement position: truth %s, ours %s\n", "",
+                   where ? where : "none",
+                   m->displacement_position[0] ? m->displacement_position
+                                               : "none");
     }
     if (ne) {
         qsort(errs, ne, sizeof *errs, cmp_double);

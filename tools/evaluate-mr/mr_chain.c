@@ -31,6 +31,7 @@ sp_status mr_chain_run(const sp_volume *raw, const char *lowest,
         st = mrdisc_find(&c->t2, &c->canal, &c->info, &c->spine, err);
     if (st == SP_OK) {
         sp_error lerr;
+        c->spine.cervical = cervical;
         if ((cervical && !lowest
                  ? mrdisc_label_cervical(&c->t2, &c->spine, &lerr)
                  : mrdisc_label(&c->spine, lowest, &lerr)) == SP_OK)
@@ -44,7 +45,7 @@ sp_status mr_chain_run(const sp_volume *raw, const char *lowest,
                               err);
     if (st == SP_OK)
         st = mr_measure(&c->canal, &c->t2, &c->spine, &c->info, c->t2.spacing[2],
-                        c->t2.spacing[1], c->level, err);
+                        c->t2.spacing[1], 1.5, c->level, err);
     if (st != SP_OK)
         mr_chain_free(c);
     return st;

@@ -1,0 +1,85 @@
+#!/bin/sh
+# `spinepipe mr-study` end to end on a phantom study with a sagittal and an
+# axial T2 series (same study, same frame of reference): every axial slice
+# near a true disc centre is assigned to that disc level, every slice half
+# way between two discs to the vertebra between them, and every disc level
+# gets its narrowest axial canal section, the narrowest at the stenosed
+# L4-L5 (the axial areas read 20-55 % above the truth's, which is taken
+# perpendicular to the tilted canal: printed, not asserted).
+# usage: test_mr_study.sh SPINEPIPE SOURCE_ROOT   (prints TAP)
+set -u
+exe=$1
+src=$2
+n=0
+failed=0
+check() { # check NAME EXPECTED ACTUAL
+    n=$((n + 1))
+    if [ "$2" = "$3" ]; then echo "ok $n - $1"
+    else echo "not ok $n - $1 (got $3, expected $2)"; failed=1; fi
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "1..7"
+common="--modality MR --canal-ap L4-L5=8 --herniation L5-S1:5:left --seed 7"
+"$exe" phantom $common --output "$tmp/sag" --matrix 192 --pixel 1.25 \
+    >/dev/null 2>&1
+"$exe" phantom $common --output "$tmp/ax" --orientation axial --matrix 128 \
+    --pixel 1.5 --slice-thickness 4 --series-number 3 >/dev/null 2>&1
+"$exe" run "$tmp/sag/dicom" "$tmp/ax/dicom" -o "$tmp/out" \
+    --config "$src/config/mr-lumbar-t2.ini" >/dev/null 2>&1
+check "both phantom series run" 0 $?
+study=$(ls -d "$tmp"/out/*/ | head -1)
+
+"$exe" mr-study >/dev/null 2>&1
+check "no folder exits 64" 64 $?
+"$exe" mr-study "$tmp/none" >/dev/null 2>&1
+check "missing folder exits 66" 66 $?
+mkdir -p "$tmp/only/s" && cp "$study"/2_*/report.json "$tmp/only/s/"
+"$exe" mr-study "$tmp/only" 2>"$tmp/err" >/dev/null
+rc=$?
+grep -q "no axial series" "$tmp/err"
+check "sagittal alone exits 65 and says why" "65 0" "$rc $?"
+
+"$exe" mr-study "$study" >/dev/null 2>&1
+check "study report written" 0 $?
+python3 - "$study/study_report.json" "$tmp/sag/truth.json" <<'PY'
+import json, sys
+rep, truth = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+levels = truth["levels"]
+bad = []
+secs = rep["sections"]
+for lv in levels:
+    z = lv["disc_centre_mm"][2]
+    for s in secs:
+        if abs(s["z_mm"] - z) <= 2 and s.get("level") != lv["level"]:
+            bad.append((s["z_mm"], s.get("level"), lv["level"]))
+for a, b in zip(levels, levels[1:]):
+    mid = 0.5 * (a["disc_centre_mm"][2] + b["disc_centre_mm"][2])
+    want = a["level"].split("-")[1]
+    for s in secs:
+        if abs(s["z_mm"] - mid) <= 3 and s.get("level") != want:
+            bad.append((s["z_mm"], s.get("level"), want))
+print("# %d sections, %d misassigned %s" % (len(secs), len(bad), bad[:4]))
+sys.exit(1 if bad else 0)
+PY
+check "axial slices assigned to the true levels" 0 $?
+python3 - "$study/study_report.json" "$tmp/sag/truth.json" <<'PY'
+import json, sys
+rep, truth = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+area = {lv["level"]: lv["canal_area_mm2"] for lv in truth["levels"]}
+narrowest = min(truth["levels"], key=lambda lv: lv["canal_area_mm2"])["level"]
+got = {}
+for lv in rep["levels"]:
+    ax = lv.get("axial")
+    if ax is None:
+        print("# %s: no axial section" % lv["level"])
+        continue
+    got[lv["level"]] = ax["canal_area_mm2"]
+    print("# %s: axial canal %.0f mm2 (truth %.0f), AP %.1f mm, %d slices" %
+          (lv["level"], ax["canal_area_mm2"], area[lv["level"]],
+           ax["canal_ap_mm"], ax["slices"]))
+ok = len(got) == len(area) and min(got, key=got.get) == narrowest
+sys.exit(0 if ok else 1)
+PY
+check "every disc level has axial sections, the narrowest at L4-L5" 0 $?
+exit $failed
