@@ -4,7 +4,7 @@
  *
  *   build/tools/evaluate-ct/evaluate-ct [--data DIR] [--png DIR] [--bench]
  *   build/tools/evaluate-ct/evaluate-ct --phantom-sweep [--quick]
- *                                       [--config FILE]
+ *                                       [--auto-names] [--config FILE]
  *
  * --data: the shared data folder (default: ../shared/data beside the
  * source tree, as the tests use); --png: write a mid-sagittal picture of
@@ -303,12 +303,12 @@ static void bench(const char *data)
     sp_volume_free(&big), sp_volume_free(&ct);
 }
 
-static int phantom_sweep(const char *config, int quick)
+static int phantom_sweep(const char *config, int quick, int auto_names)
 {
     sp_error err;
     sweep_env *env = NULL;
     if (sp_dicom_init(&err) != SP_OK ||
-        sweep_env_new(config, &env, &err) != SP_OK) {
+        sweep_env_new(config, auto_names, &env, &err) != SP_OK) {
         fprintf(stderr, "evaluate-ct: %s\n", err.message);
         return 1;
     }
@@ -345,7 +345,7 @@ int main(int argc, char **argv)
 {
     const char *data = NULL, *png = NULL;
     const char *config = SPINEPIPE_SOURCE_ROOT "/config/ct-lumbar.ini";
-    int do_bench = 0, sweep = 0, quick = 0;
+    int do_bench = 0, sweep = 0, quick = 0, auto_names = 0;
     for (int a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--data") && a + 1 < argc)
             data = argv[++a];
@@ -357,12 +357,14 @@ int main(int argc, char **argv)
             sweep = 1;
         else if (!strcmp(argv[a], "--quick"))
             quick = 1;
+        else if (!strcmp(argv[a], "--auto-names"))
+            auto_names = 1;
         else if (!strcmp(argv[a], "--config") && a + 1 < argc)
             config = argv[++a];
         else if (!strcmp(argv[a], "--help")) {
             printf("usage: evaluate-ct [--data DIR] [--png DIR] [--bench]\n"
                    "       evaluate-ct --phantom-sweep [--quick] "
-                   "[--config FILE]\n");
+                   "[--auto-names] [--config FILE]\n");
             return 0;
         } else {
             fprintf(stderr, "evaluate-ct: unknown argument (see --help)\n");
@@ -370,7 +372,7 @@ int main(int argc, char **argv)
         }
     }
     if (sweep)
-        return phantom_sweep(config, quick);
+        return phantom_sweep(config, quick, auto_names);
     if (!data)
         data = SPINEPIPE_DEFAULT_DATA;
     int pass = 1;

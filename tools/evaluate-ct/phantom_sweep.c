@@ -18,6 +18,10 @@
 #include "spinepipe/dicom.h"
 
 #define FOV_MM 192.0      /* the whole phantom torso width across the spine */
+#define COVER_MM 290.0    /* head-feet: T12 to S1 is about 230 mm of arc;
+                             the phantom's own cover (8 mm beyond) lets the
+                             tilted S1 touch the last slice, which reads as
+                             a column cut by the field of view */
 #define MATCH_MM 12.0     /* a reported disc this near the true one */
 #define HERNIATION_LEVEL "L4-L5"
 
@@ -99,8 +103,8 @@ static void remove_tree(const char *path)
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-sp_status sweep_env_new(const char *config_path, sweep_env **out,
-                        sp_error *err)
+sp_status sweep_env_new(const char *config_path, int auto_names,
+                        sweep_env **out, sp_error *err)
 {
     sweep_env *e = calloc(1, sizeof *e);
     if (!e)
@@ -114,6 +118,7 @@ sp_status sweep_env_new(const char *config_path, sweep_env **out,
                             "ct_ap_absolute, area_relative, area_absolute and "
                             "displacement_min", config_path);
     }
+    static const char *const overrides[] = {"label_levels.lowest=S1"};
     char dir[4096], ini[4200];
     snprintf(dir, sizeof dir, "%s/evaluate-ct-XXXXXX", temp_base());
     sp_status st = SP_OK;
@@ -128,7 +133,8 @@ sp_status sweep_env_new(const char *config_path, sweep_env **out,
     if (st == SP_OK)
         st = sp_registry_load_default(e->reg, err);
     if (st == SP_OK)
-        st = sp_pipeline_load(ini, e->reg, NULL, 0, &e->pipe, err);
+        st = sp_pipeline_load(ini, e->reg, overrides, auto_names ? 0 : 1,
+                              &e->pipe, err);
     remove_tree(dir);
     if (st != SP_OK) {
         sweep_env_free(e);
@@ -171,6 +177,7 @@ static sp_status phantom_params(const sweep_case *c, sp_phantom_params *p,
     p->pixel_mm = c->pixel_mm;
     p->matrix = (size_t)lround(FOV_MM / c->pixel_mm);
     p->slice_mm = c->slice_mm;
+    p->slices = (size_t)ceil(COVER_MM / c->slice_mm);
     p->noise_sd = c->noise_sd;
     p->canal_ap_default_mm = c->canal_ap_mm;
     if (c->tilt_deg != 0) {
