@@ -16,6 +16,18 @@
 
 void canal_result_free(canal_result *r);
 
+/* A plane perpendicular to the curve: point p, anterior a, lateral l. */
+typedef struct canal_plane {
+    const double *p, *a;
+    double l[3];
+} canal_plane;
+
+/* Replace a found section's threshold outline by the sub-voxel one
+ * (canal_edges.c): AP, width, area and the mask from rays stopped at the
+ * halfway crossing to the wall. `smooth` is the smoothed HU volume. */
+void canal_refine_section(const sp_volume *smooth, const canal_plane *pl,
+                          canal_section *cs);
+
 /* Trace the canal along the curve. `ct` in HU, `spine` the column mask.
  * Needs vert_describe's body sizes (model->vert). */
 sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,

@@ -41,10 +41,7 @@ static int bone_at(const sp_volume *m, const double g[3])
                                            (size_t)idx[2])] != 0;
 }
 
-typedef struct plane {
-    const double *p, *a;
-    double l[3];
-} plane;
+typedef canal_plane plane;
 
 static void point(const plane *pl, double u, double v, double g[3])
 {
@@ -147,6 +144,8 @@ static void measure(canal_section *cs)
         if (cs->mask[y * G + cx])
             lo = y < lo ? y : lo, hi = y > hi ? y : hi;
     cs->ap_mm = hi >= lo ? (hi - lo + 1) * CANAL_PIXEL_MM : 0;
+    cs->ap_front_v = cs->grid_v0 - (lo - 0.5) * CANAL_PIXEL_MM;
+    cs->ap_back_v = cs->grid_v0 - (hi + 0.5) * CANAL_PIXEL_MM;
     lo = G, hi = -1;
     for (int x = 0; x < G && cy >= 0 && cy < G; x++)
         if (cs->mask[cy * G + x])
@@ -344,6 +343,14 @@ sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,
             trace_section(&smooth, c, q, seed[q], &out->sec[q], stack,
                           &open[q]);
     bound_open_sections(out, open);
+    for (size_t q = 0; q < c->n; q++) {
+        plane pl = {c->p[q], c->a[q], {0}};
+        const double *t = c->t[q], *a = c->a[q];
+        pl.l[0] = t[1] * a[2] - t[2] * a[1];
+        pl.l[1] = t[2] * a[0] - t[0] * a[2];
+        pl.l[2] = t[0] * a[1] - t[1] * a[0];
+        canal_refine_section(&smooth, &pl, &out->sec[q]);
+    }
 done:
     sp_volume_free(&smooth);
     free(stack), free(seed), free(med), free(open);
