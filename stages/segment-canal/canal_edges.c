@@ -1,12 +1,13 @@
-/* Sub-voxel canal boundary: rays from the canal centre, each stopped where
- * the HU profile crosses halfway from the canal's own level to the wall
- * it runs into (bone, disc, ligament), instead of at a fixed HU
- * threshold on whole pixels. A fixed threshold puts the edge where the
- * blurred profile reaches it: well inside the canal against bone (900 HU
- * cortex reaches 55 HU a millimetre early), outside it against the
- * ligamentum flavum (60 HU barely above 55, so noise lets the fill leak).
- * The halfway crossing of a blurred step lies on the step whatever the
- * two levels. Area and AP then come from the star-shaped outline. */
+/* Sub-voxel canal boundary: rays from the canal centre, each stopped at
+ * the first wall it meets (bone, disc, ligament: a rise of the HU profile
+ * well above the canal's level), at that rise's steepest point, instead
+ * of at a fixed HU threshold on whole pixels. A fixed threshold puts the
+ * edge where the blurred profile reaches it: well inside the canal against
+ * bone (900 HU cortex reaches 55 HU a millimetre early), outside it
+ * against the ligamentum flavum (60 HU, barely above 55, so noise lets the
+ * fill leak). The steepest point of a blurred step lies on the step
+ * whatever its two levels. Area and AP then come from the star-shaped
+ * outline. */
 #include "canal_kernels.h"
 
 #include <math.h>
@@ -16,9 +17,14 @@
 #define N_RAYS 72           /* 5 degrees apart; a multiple of 4 */
 #define STEP_MM 0.25
 #define MAX_R_MM 16.0
-#define WINDOW_MM 4.0       /* the wall is looked for this far ahead */
-#define MIN_CONTRAST_HU 35.0 /* a wall is this much above the canal: not
-                                the cord (about 25 HU above CSF) */
+#define WINDOW_MM 4.0       /* profile beyond MAX_R_MM */
+#define EDGE_BEFORE_MM 2.5  /* the steepest rise is looked for this far */
+#define EDGE_AFTER_MM 3.0   /* before and after the first sample above the
+                               contrast (a blurred bone step passes it about
+                               two blur widths before its edge) */
+#define MIN_CONTRAST_HU 25.0 /* a wall is this much above the lowest
+                                level met on the ray (the ligamentum
+                                flavum, blurred, about 35) */
 #define ACROSS_MM 0.5       /* profile averaged across the ray */
 #define MASK_SLACK_MM 1.5   /* an edge this far beyond the traced mask at
                                most (the fill's threshold edge is within a
@@ -72,7 +78,9 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
                   double dv)
 {
     enum { N = (int)(MAX_R_MM / STEP_MM) + 1,
-           W = (int)(WINDOW_MM / STEP_MM) };
+           W = (int)(WINDOW_MM / STEP_MM),
+           BEFORE = (int)(EDGE_BEFORE_MM / STEP_MM),
+           AFTER = (int)(EDGE_AFTER_MM / STEP_MM) };
     double prof[N + W];
     double cu = cs->centre_u, cv = cs->centre_v, mask_r = -1;
     for (int i = 0; i < N + W; i++) {
@@ -86,17 +94,32 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
     }
     if (mask_r < 0)
         mask_r = MAX_R_MM;
+    double low = prof[0];
     for (int i = 1; i < N; i++) {
-        double peak = prof[i];
-        for (int k = i + 1; k <= i + W; k++)
-            peak = prof[k] > peak ? prof[k] : peak;
-        double half = level + 0.5 * (peak - level);
-        if (peak - level < MIN_CONTRAST_HU || prof[i] < half)
+        /* a wall rises this much above the lowest level met on the way
+           out (the cord, brighter than CSF, is no wall once left) */
+        low = fmin(low, prof[i - 1]);
+        if (prof[i] - fmax(level, low) < MIN_CONTRAST_HU)
             continue;
-        double f = prof[i] > prof[i - 1]
-                       ? (half - prof[i - 1]) / (prof[i] - prof[i - 1])
-                       : 1.0;
-        double r = (i - 1 + fmin(1.0, fmax(0.0, f))) * STEP_MM;
+        /* its edge is the steepest rise near here: the first rise, not a
+           brighter wall (lamina) just behind a thin one (ligament) */
+        int k0 = i - BEFORE, k1 = i + AFTER, at = -1;
+        double best = -INFINITY;
+        for (int k = k0 < 2 ? 2 : k0; k <= k1 && k + 2 < N + W; k++) {
+            double g = prof[k + 2] - prof[k - 2];
+            if (g > best)
+                best = g, at = k;
+        }
+        if (at < 0)
+            break;
+        double off = 0;
+        if (at > 2 && at + 3 < N + W) {
+            double gm = prof[at + 1] - prof[at - 3];
+            double gp = prof[at + 3] - prof[at - 1];
+            double den = gm - 2 * best + gp;
+            off = den < 0 ? fmax(-0.5, fmin(0.5, 0.5 * (gm - gp) / den)) : 0;
+        }
+        double r = (at + off) * STEP_MM;
         return fmin(r, mask_r + MASK_SLACK_MM);
     }
     return mask_r; /* no wall that way: open to the foramen */

@@ -24,7 +24,7 @@ typedef struct canal_plane {
 
 /* Replace a found section's threshold outline by the sub-voxel one
  * (canal_edges.c): AP, width, area and the mask from rays stopped at the
- * halfway crossing to the wall. `smooth` is the smoothed HU volume. */
+ * steepest rise into the first wall. `smooth` is the smoothed HU volume. */
 void canal_refine_section(const sp_volume *smooth, const canal_plane *pl,
                           canal_section *cs);
 
