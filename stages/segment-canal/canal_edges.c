@@ -25,6 +25,8 @@
 #define MIN_CONTRAST_HU 25.0 /* a wall is this much above the lowest
                                 level met on the ray (the ligamentum
                                 flavum, blurred, about 35) */
+#define MIN_FALL_HU 30.0    /* fat this far below the canal level (the
+                               fill's own limit where the arch is open) */
 #define ACROSS_MM 0.5       /* profile averaged across the ray */
 #define MASK_SLACK_MM 1.5   /* an edge this far beyond the traced mask at
                                most (the fill's threshold edge is within a
@@ -74,8 +76,8 @@ static double canal_level(const sp_volume *smooth, const canal_plane *pl,
 
 /* Distance from the centre to the boundary along direction (du, dv). */
 static double ray(const sp_volume *smooth, const canal_plane *pl,
-                  const canal_section *cs, double level, double du,
-                  double dv)
+                  const canal_section *cs, double level, int open,
+                  double du, double dv)
 {
     enum { N = (int)(MAX_R_MM / STEP_MM) + 1,
            W = (int)(WINDOW_MM / STEP_MM),
@@ -97,16 +99,20 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
     double low = prof[0];
     for (int i = 1; i < N; i++) {
         /* a wall rises this much above the lowest level met on the way
-           out (the cord, brighter than CSF, is no wall once left) */
+           out (the cord, brighter than CSF, is no wall once left); where
+           the arch is open the dural sac ends where fat begins */
         low = fmin(low, prof[i - 1]);
-        if (prof[i] - fmax(level, low) < MIN_CONTRAST_HU)
+        int sign = prof[i] - fmax(level, low) >= MIN_CONTRAST_HU ? 1
+                   : open && prof[i] <= level - MIN_FALL_HU      ? -1
+                                                                 : 0;
+        if (sign == 0)
             continue;
-        /* its edge is the steepest rise near here: the first rise, not a
-           brighter wall (lamina) just behind a thin one (ligament) */
+        /* the edge is the steepest rise (fall) near here: the first wall,
+           not a brighter one (lamina) just behind a thin one (ligament) */
         int k0 = i - BEFORE, k1 = i + AFTER, at = -1;
         double best = -INFINITY;
         for (int k = k0 < 2 ? 2 : k0; k <= k1 && k + 2 < N + W; k++) {
-            double g = prof[k + 2] - prof[k - 2];
+            double g = sign * (prof[k + 2] - prof[k - 2]);
             if (g > best)
                 best = g, at = k;
         }
@@ -114,8 +120,8 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
             break;
         double off = 0;
         if (at > 2 && at + 3 < N + W) {
-            double gm = prof[at + 1] - prof[at - 3];
-            double gp = prof[at + 3] - prof[at - 1];
+            double gm = sign * (prof[at + 1] - prof[at - 3]);
+            double gp = sign * (prof[at + 3] - prof[at - 1]);
             double den = gm - 2 * best + gp;
             off = den < 0 ? fmax(-0.5, fmin(0.5, 0.5 * (gm - gp) / den)) : 0;
         }
@@ -126,7 +132,7 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
 }
 
 void canal_refine_section(const sp_volume *smooth, const canal_plane *pl,
-                          canal_section *cs)
+                          int open, canal_section *cs)
 {
     if (!cs->found)
         return;
@@ -136,7 +142,7 @@ void canal_refine_section(const sp_volume *smooth, const canal_plane *pl,
     double r[N_RAYS];
     for (int k = 0; k < N_RAYS; k++) {
         double t = 2 * M_PI * k / N_RAYS;
-        r[k] = ray(smooth, pl, cs, level, cos(t), sin(t));
+        r[k] = ray(smooth, pl, cs, level, open, cos(t), sin(t));
     }
     double area = 0;
     for (int k = 0; k < N_RAYS; k++)
