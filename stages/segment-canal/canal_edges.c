@@ -27,6 +27,8 @@
                                 flavum, blurred, about 35) */
 #define MIN_FALL_HU 30.0    /* fat this far below the canal level (the
                                fill's own limit where the arch is open) */
+#define MIN_BUMP_HU 10.0    /* a faint wall before the fat */
+#define BUMP_BACK_MM 4.0    /* looked for this far before the fall */
 #define ACROSS_MM 0.5       /* profile averaged across the ray */
 #define MASK_SLACK_MM 1.5   /* an edge this far beyond the traced mask at
                                most (the fill's threshold edge is within a
@@ -82,7 +84,8 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
     enum { N = (int)(MAX_R_MM / STEP_MM) + 1,
            W = (int)(WINDOW_MM / STEP_MM),
            BEFORE = (int)(EDGE_BEFORE_MM / STEP_MM),
-           AFTER = (int)(EDGE_AFTER_MM / STEP_MM) };
+           AFTER = (int)(EDGE_AFTER_MM / STEP_MM),
+           BUMP_BACK = (int)(BUMP_BACK_MM / STEP_MM) };
     double prof[N + W];
     double cu = cs->centre_u, cv = cs->centre_v, mask_r = -1;
     for (int i = 0; i < N + W; i++) {
@@ -107,9 +110,21 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
                                                                  : 0;
         if (sign == 0)
             continue;
+        int k0 = i - BEFORE, k1 = i + AFTER, at = -1;
+        if (sign < 0) {
+            /* a faint wall (the ligamentum flavum, thin and partial
+               volumed) just before the fat: the edge is its rise */
+            int j = i;
+            for (int k = i - 1; k >= 1 && k >= i - BUMP_BACK; k--)
+                j = prof[k] > prof[j] ? k : j;
+            double below = prof[0];
+            for (int k = 1; k < j; k++)
+                below = fmin(below, prof[k]);
+            if (prof[j] - fmax(level, below) >= MIN_BUMP_HU)
+                sign = 1, k0 = j - BEFORE, k1 = j;
+        }
         /* the edge is the steepest rise (fall) near here: the first wall,
            not a brighter one (lamina) just behind a thin one (ligament) */
-        int k0 = i - BEFORE, k1 = i + AFTER, at = -1;
         double best = -INFINITY;
         for (int k = k0 < 2 ? 2 : k0; k <= k1 && k + 2 < N + W; k++) {
             double g = sign * (prof[k + 2] - prof[k - 2]);

@@ -4,7 +4,8 @@
  *
  *   build/tools/evaluate-ct/evaluate-ct [--data DIR] [--png DIR] [--bench]
  *   build/tools/evaluate-ct/evaluate-ct --phantom-sweep [--quick]
- *                                       [--auto-names] [--config FILE]
+ *                                       [--auto-names] [--case N]
+ *                                       [--config FILE]
  *
  * --data: the shared data folder (default: ../shared/data beside the
  * source tree, as the tests use); --png: write a mid-sagittal picture of
@@ -303,7 +304,8 @@ static void bench(const char *data)
     sp_volume_free(&big), sp_volume_free(&ct);
 }
 
-static int phantom_sweep(const char *config, int quick, int auto_names)
+static int phantom_sweep(const char *config, int quick, int auto_names,
+                         long only)
 {
     sp_error err;
     sweep_env *env = NULL;
@@ -316,6 +318,10 @@ static int phantom_sweep(const char *config, int quick, int auto_names)
     const sweep_case *cases = sweep_grid(quick, &n);
     sweep_result *res = calloc(n, sizeof *res);
     int ok = res != NULL;
+    if (only > 0 && (size_t)only <= n) {
+        cases += only - 1;
+        n = 1;
+    }
     for (size_t c = 0; ok && c < n; c++) {
         char what[256];
         sweep_case_describe(&cases[c], what, sizeof what);
@@ -346,6 +352,7 @@ int main(int argc, char **argv)
     const char *data = NULL, *png = NULL;
     const char *config = SPINEPIPE_SOURCE_ROOT "/config/ct-lumbar.ini";
     int do_bench = 0, sweep = 0, quick = 0, auto_names = 0;
+    long only = 0;
     for (int a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--data") && a + 1 < argc)
             data = argv[++a];
@@ -357,6 +364,8 @@ int main(int argc, char **argv)
             sweep = 1;
         else if (!strcmp(argv[a], "--quick"))
             quick = 1;
+        else if (!strcmp(argv[a], "--case") && a + 1 < argc)
+            only = strtol(argv[++a], NULL, 10);
         else if (!strcmp(argv[a], "--auto-names"))
             auto_names = 1;
         else if (!strcmp(argv[a], "--config") && a + 1 < argc)
@@ -364,7 +373,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[a], "--help")) {
             printf("usage: evaluate-ct [--data DIR] [--png DIR] [--bench]\n"
                    "       evaluate-ct --phantom-sweep [--quick] "
-                   "[--auto-names] [--config FILE]\n");
+                   "[--auto-names] [--case N] [--config FILE]\n");
             return 0;
         } else {
             fprintf(stderr, "evaluate-ct: unknown argument (see --help)\n");
@@ -372,7 +381,7 @@ int main(int argc, char **argv)
         }
     }
     if (sweep)
-        return phantom_sweep(config, quick, auto_names);
+        return phantom_sweep(config, quick, auto_names, only);
     if (!data)
         data = SPINEPIPE_DEFAULT_DATA;
     int pass = 1;
