@@ -68,6 +68,7 @@ typedef struct canal_section {
                                   anterior from the curve, u lateral) */
     double area_mm2;       /* cross-sectional area in the plane */
     double ap_mm;          /* antero-posterior diameter through centroid */
+    double ap_front_v, ap_back_v; /* its ends (v at u = centre_u) */
     double width_mm;       /* left-right width through centroid */
     uint8_t mask[CANAL_GRID * CANAL_GRID]; /* pixel (x, y): u = (x - G/2)
                                   * px, v = v0 - y * px, v0 = centre_v of the

@@ -70,30 +70,22 @@ static json_t *vertebra(const measure_vertebra *v)
         v->complete);
 }
 
-/* The AP caliper through the section's centroid column, from the front
- * edge of its first canal pixel to the back edge of its last. */
+/* The AP caliper through the section's centroid column, between the
+ * canal's front and back edges. */
 static json_t *caliper(const sp_volume *grid, const spine_curve *c,
                        size_t q, const canal_section *cs)
 {
-    int G = CANAL_GRID;
-    int x = (int)lround(cs->centre_u / CANAL_PIXEL_MM) + G / 2;
-    int lo = G, hi = -1;
-    for (int y = 0; y < G && x >= 0 && x < G; y++)
-        if (cs->mask[y * G + x])
-            lo = y < lo ? y : lo, hi = y > hi ? y : hi;
-    if (hi < lo)
+    if (!(cs->ap_front_v > cs->ap_back_v))
         return NULL;
     const double *t = c->t[q], *a = c->a[q];
     double l[3] = {t[1] * a[2] - t[2] * a[1], t[2] * a[0] - t[0] * a[2],
                    t[0] * a[1] - t[1] * a[0]};
-    double u = (x - G / 2) * CANAL_PIXEL_MM;
-    double v[2] = {cs->grid_v0 - (lo - 0.5) * CANAL_PIXEL_MM,
-                   cs->grid_v0 - (hi + 0.5) * CANAL_PIXEL_MM};
+    double v[2] = {cs->ap_front_v, cs->ap_back_v};
     json_t *ends = json_array();
     for (int e = 0; e < 2; e++) {
         double g[3];
         for (int d = 0; d < 3; d++)
-            g[d] = c->p[q][d] + u * l[d] + v[e] * a[d];
+            g[d] = c->p[q][d] + cs->centre_u * l[d] + v[e] * a[d];
         json_array_append_new(ends, lps(grid, g));
     }
     return ends;

@@ -16,6 +16,20 @@
 
 void canal_result_free(canal_result *r);
 
+/* A plane perpendicular to the curve: point p, anterior a, lateral l. */
+typedef struct canal_plane {
+    const double *p, *a;
+    double l[3];
+} canal_plane;
+
+/* Replace a found section's threshold outline by the sub-voxel one
+ * (canal_edges.c): AP, width, area and the mask from rays stopped at the
+ * steepest rise into the first wall, and where the arch is `open` also at
+ * the steepest fall into fat (the dural sac, as the fill takes it there).
+ * `smooth` is the smoothed HU volume. */
+void canal_refine_section(const sp_volume *smooth, const canal_plane *pl,
+                          int open, canal_section *cs);
+
 /* Trace the canal along the curve. `ct` in HU, `spine` the column mask.
  * Needs vert_describe's body sizes (model->vert). */
 sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,

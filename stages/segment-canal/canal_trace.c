@@ -19,6 +19,8 @@
 #define MIN_AREA_MM2 40.0
 #define SEED_WINDOW 15      /* samples (mm) either side for the median */
 #define SEED_JUMP_MM 6.0
+#define SEED_SHIFT_MM 8.0   /* a seed in disc material moves back this far
+                               at most */
 #define BRIDGE_MM 25.0      /* open sections borrow the bounds of closed
                                ones this near (curve samples are 1 mm) */
 
@@ -41,10 +43,7 @@ static int bone_at(const sp_volume *m, const double g[3])
                                            (size_t)idx[2])] != 0;
 }
 
-typedef struct plane {
-    const double *p, *a;
-    double l[3];
-} plane;
+typedef canal_plane plane;
 
 static void point(const plane *pl, double u, double v, double g[3])
 {
@@ -147,6 +146,8 @@ static void measure(canal_section *cs)
         if (cs->mask[y * G + cx])
             lo = y < lo ? y : lo, hi = y > hi ? y : hi;
     cs->ap_mm = hi >= lo ? (hi - lo + 1) * CANAL_PIXEL_MM : 0;
+    cs->ap_front_v = cs->grid_v0 - (lo - 0.5) * CANAL_PIXEL_MM;
+    cs->ap_back_v = cs->grid_v0 - (hi + 0.5) * CANAL_PIXEL_MM;
     lo = G, hi = -1;
     for (int x = 0; x < G && cy >= 0 && cy < G; x++)
         if (cs->mask[cy * G + x])
@@ -167,6 +168,16 @@ static sp_status trace_section(const sp_volume *smooth, const spine_curve *c,
     int G = CANAL_GRID;
     cs->grid_v0 = seed_v + G / 2 * CANAL_PIXEL_MM;
     int sx = G / 2, sy = G / 2;
+    /* a herniation can cover the seed (interpolated between the bodies):
+       the canal is then behind it */
+    for (int k = 0; k <= (int)(SEED_SHIFT_MM / CANAL_PIXEL_MM); k++) {
+        double g[3];
+        point(&pl, 0, seed_v - k * CANAL_PIXEL_MM, g);
+        if (spine_sample(smooth, g, 1e9) <= CANAL_MAX_HU) {
+            sy = G / 2 + k;
+            break;
+        }
+    }
     /* centre the ellipse half its AP size behind the seed, fill, then
        recentre on what was found and fill again */
     double cv = seed_v - HALF_AP_MM / 2, cu = 0;
@@ -344,6 +355,14 @@ sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,
             trace_section(&smooth, c, q, seed[q], &out->sec[q], stack,
                           &open[q]);
     bound_open_sections(out, open);
+    for (size_t q = 0; q < c->n; q++) {
+        plane pl = {c->p[q], c->a[q], {0}};
+        const double *t = c->t[q], *a = c->a[q];
+        pl.l[0] = t[1] * a[2] - t[2] * a[1];
+        pl.l[1] = t[2] * a[0] - t[0] * a[2];
+        pl.l[2] = t[0] * a[1] - t[1] * a[0];
+        canal_refine_section(&smooth, &pl, open[q], &out->sec[q]);
+    }
 done:
     sp_volume_free(&smooth);
     free(stack), free(seed), free(med), free(open);

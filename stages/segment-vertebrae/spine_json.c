@@ -186,9 +186,10 @@ json_t *canal_sections_to_json(const canal_result *r)
     for (size_t i = 0; a && i < r->n; i++) {
         const canal_section *s = &r->sec[i];
         json_array_append_new(
-            a, json_pack("[b,b,f,f,f,f,f,f]", s->found, s->seeded_from_body,
-                         s->centre_u, s->centre_v, s->area_mm2, s->ap_mm,
-                         s->width_mm, s->grid_v0));
+            a, json_pack("[b,b,f,f,f,f,f,f,f,f]", s->found,
+                         s->seeded_from_body, s->centre_u, s->centre_v,
+                         s->area_mm2, s->ap_mm, s->width_mm, s->grid_v0,
+                         s->ap_front_v, s->ap_back_v));
     }
     return a;
 }
@@ -213,16 +214,18 @@ sp_status canal_sections_from_json(const json_t *j, const sp_volume *masks,
         const json_t *e = json_array_get(j, i);
         canal_section *s = &r->sec[i];
         double *f[] = {&s->centre_u, &s->centre_v, &s->area_mm2, &s->ap_mm,
-                       &s->width_mm, &s->grid_v0};
-        int ok = json_array_size(e) == 8;
-        for (size_t k = 0; ok && k < 6; k++)
+                       &s->width_mm, &s->grid_v0, &s->ap_front_v,
+                       &s->ap_back_v};
+        int ok = json_array_size(e) == 10;
+        for (size_t k = 0; ok && k < 8; k++)
             ok = item(e, k + 2, f[k]);
         if (!ok) {
             free(r->sec);
             r->sec = NULL, r->n = 0;
             return sp_error_set(err, SP_FORMAT,
                                 "canal sections: entry %zu is not "
-                                "[found, seeded, u, v, area, ap, width, v0]",
+                                "[found, seeded, u, v, area, ap, width, v0, "
+                                "ap front v, ap back v]",
                                 i);
         }
         s->found = json_is_true(json_array_get(e, 0));

@@ -3,12 +3,18 @@
  * accuracy numbers in docs/accuracy.md come from this command:
  *
  *   build/tools/evaluate-ct/evaluate-ct [--data DIR] [--png DIR] [--bench]
+ *   build/tools/evaluate-ct/evaluate-ct --phantom-sweep [--quick]
+ *                                       [--auto-names] [--case N]
+ *                                       [--config FILE]
  *
  * --data: the shared data folder (default: ../shared/data beside the
  * source tree, as the tests use); --png: write a mid-sagittal picture of
  * each labelled series there; --bench: also time the whole chain on the
- * abdomen series resampled to 512x512x400. Exit status 0 when every
- * series ran (analysable or cleanly refused), 1 otherwise. */
+ * abdomen series resampled to 512x512x400. --phantom-sweep instead runs
+ * the CT pipeline (config/ct-lumbar.ini, or --config) on a grid of
+ * phantoms and compares every level with the truth (phantom_sweep.h).
+ * Exit status 0 when every series ran (analysable or cleanly refused),
+ * 1 otherwise. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +23,8 @@
 
 #include "analysis_tools.h"
 #include "ct_chain.h"
+#include "phantom_sweep.h"
+#include "spinepipe/dicom.h"
 #include "spinepipe/labels.h"
 
 static char *join(const char *a, const char *b)
@@ -296,10 +304,55 @@ static void bench(const char *data)
     sp_volume_free(&big), sp_volume_free(&ct);
 }
 
+static int phantom_sweep(const char *config, int quick, int auto_names,
+                         long only)
+{
+    sp_error err;
+    sweep_env *env = NULL;
+    if (sp_dicom_init(&err) != SP_OK ||
+        sweep_env_new(config, auto_names, &env, &err) != SP_OK) {
+        fprintf(stderr, "evaluate-ct: %s\n", err.message);
+        return 1;
+    }
+    size_t n;
+    const sweep_case *cases = sweep_grid(quick, &n);
+    sweep_result *res = calloc(n, sizeof *res);
+    int ok = res != NULL;
+    if (only > 0 && (size_t)only <= n) {
+        cases += only - 1;
+        n = 1;
+    }
+    for (size_t c = 0; ok && c < n; c++) {
+        char what[256];
+        sweep_case_describe(&cases[c], what, sizeof what);
+        printf("\n== phantom %zu of %zu: %s ==\n", c + 1, n, what);
+        fflush(stdout);
+        if (sweep_run(env, &cases[c], &res[c], &err) != SP_OK) {
+            printf("  FAILED: %s\n", err.message);
+            snprintf(res[c].why, sizeof res[c].why, "failed");
+            ok = 0;
+            continue;
+        }
+        sweep_print(stdout, "  ", &res[c]);
+    }
+    if (res) {
+        sweep_summary s;
+        sweep_summarise(res, n, &s);
+        printf("\n== summary over %zu phantoms ==\n", n);
+        sweep_print_summary(stdout, "  ", &s);
+    }
+    free(res);
+    sweep_env_free(env);
+    sp_dicom_cleanup();
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *data = NULL, *png = NULL;
-    int do_bench = 0;
+    const char *config = SPINEPIPE_SOURCE_ROOT "/config/ct-lumbar.ini";
+    int do_bench = 0, sweep = 0, quick = 0, auto_names = 0;
+    long only = 0;
     for (int a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--data") && a + 1 < argc)
             data = argv[++a];
@@ -307,14 +360,28 @@ int main(int argc, char **argv)
             png = argv[++a];
         else if (!strcmp(argv[a], "--bench"))
             do_bench = 1;
+        else if (!strcmp(argv[a], "--phantom-sweep"))
+            sweep = 1;
+        else if (!strcmp(argv[a], "--quick"))
+            quick = 1;
+        else if (!strcmp(argv[a], "--case") && a + 1 < argc)
+            only = strtol(argv[++a], NULL, 10);
+        else if (!strcmp(argv[a], "--auto-names"))
+            auto_names = 1;
+        else if (!strcmp(argv[a], "--config") && a + 1 < argc)
+            config = argv[++a];
         else if (!strcmp(argv[a], "--help")) {
-            printf("usage: evaluate-ct [--data DIR] [--png DIR] [--bench]\n");
+            printf("usage: evaluate-ct [--data DIR] [--png DIR] [--bench]\n"
+                   "       evaluate-ct --phantom-sweep [--quick] "
+                   "[--auto-names] [--case N] [--config FILE]\n");
             return 0;
         } else {
             fprintf(stderr, "evaluate-ct: unknown argument (see --help)\n");
             return 64;
         }
     }
+    if (sweep)
+        return phantom_sweep(config, quick, auto_names, only);
     if (!data)
         data = SPINEPIPE_DEFAULT_DATA;
     int pass = 1;
