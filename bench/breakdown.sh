@@ -8,19 +8,25 @@
 #              (a pipeline needs a stage; window is the cheapest)
 #   rwd        bench/window-denoise.ini: read + 3x3 median + window
 #   floor      bench/floor_bench (page-cache read + memcpy of the volume)
+#   touch      floor_bench's first write of a fresh float32 volume (page
+#              faults + kernel zeroing; each new volume of a run pays it)
+# With -B OTHER_BUILD the same spinepipe rows run for that build too, in
+# the same rounds (before/after comparisons under the same load).
 # and prints the median wall and CPU (user + system) seconds of each, the
 # difference to the row before it (the cost of what that row adds), and
 # the stages' own wall seconds from run.json.
 #
-#   bench/breakdown.sh [-n RUNS] [-b BUILD_DIR] DICOM_FOLDER
+#   bench/breakdown.sh [-n RUNS] [-b BUILD_DIR] [-B OTHER_BUILD] DICOM_FOLDER
 set -eu
 cd "$(dirname "$0")/.."
 runs=5
 build=build
-while getopts n:b: opt; do
+other=
+while getopts n:b:B: opt; do
     case $opt in
     n) runs=$OPTARG ;;
     b) build=$OPTARG ;;
+    B) other=$OPTARG ;;
     *) echo "usage: bench/breakdown.sh [-n RUNS] [-b BUILD_DIR] FOLDER" >&2; exit 64 ;;
     esac
 done
@@ -43,6 +49,7 @@ measure() { # NAME CMD...: append "wall cpu" to $tmp/NAME
 stage_seconds() { # STAGE: its seconds in the last run's run.json
     find "$tmp/out" -name run.json -exec cat {} + | tr -d ' \n' |
         sed -n "s/.*\"name\":\"$1\",\"version\":\"[^\"]*\",\"status\":\"ok\",\"seconds\":\([0-9.eE+-]*\).*/\1/p"
+    echo
 }
 median() { # FILE COLUMN
     cut -d' ' -f"$2" "$1" | sort -g | awk '{v[NR]=$1} END {
@@ -54,33 +61,46 @@ cols=$(echo "$info" | sed -n 's/.*"columns":\([0-9]*\).*/\1/p')
 rows=$(echo "$info" | sed -n 's/.*"rows":\([0-9]*\).*/\1/p')
 slices=$(echo "$info" | sed -n 's/.*"slices":\([0-9]*\).*/\1/p')
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); runs=$runs; $(nproc) CPUs; $cols x $rows x $slices"
+rows_for() { # SPINEPIPE PREFIX
+    measure "$2startup" "$1" --version
+    measure "$2scan" "$1" info "$dir"
+    measure "$2window" "$1" run "$dir" -o "$tmp/out" --config bench/window-only.ini
+    stage_seconds window >>"$tmp/$2window-stage"
+    measure "$2rwd" "$1" run "$dir" -o "$tmp/out" --config bench/window-denoise.ini
+    stage_seconds denoise >>"$tmp/$2rwd-denoise"
+    stage_seconds window >>"$tmp/$2rwd-window"
+}
 i=0
 while [ "$i" -le "$runs" ]; do
     [ "$i" -eq 0 ] && pre=warm- || pre=
-    measure "${pre}startup" "$spinepipe" --version
-    measure "${pre}scan" "$spinepipe" info "$dir"
-    measure "${pre}window" "$spinepipe" run "$dir" -o "$tmp/out" --config bench/window-only.ini
-    stage_seconds window >>"$tmp/${pre}window-stage"
-    measure "${pre}rwd" "$spinepipe" run "$dir" -o "$tmp/out" --config bench/window-denoise.ini
-    stage_seconds denoise >>"$tmp/${pre}rwd-denoise"
-    stage_seconds window >>"$tmp/${pre}rwd-window"
+    rows_for "$spinepipe" "$pre"
+    [ -z "$other" ] || rows_for "$other/pipeline/cli/spinepipe" "${pre}other-"
     "$floor" $((cols * rows * slices)) "$dir"/* 2>/dev/null |
-        sed -n 's/.*read_s=\([0-9.]*\).*memcpy_s=\([0-9.]*\).*/\1 \2/p' |
-        awk '{ printf "%.5f %.5f\n", $1 + $2, $1 + $2 }' >>"$tmp/${pre}floor"
+        sed -n 's/.*read_s=\([0-9.]*\).*memcpy_s=\([0-9.]*\).*touch_s=\([0-9.]*\) touch_cpu_s=\([0-9.]*\).*/\1 \2 \3 \4/p' >"$tmp/fl"
+    awk '{ printf "%.5f %.5f\n", $1 + $2, $1 + $2 }' "$tmp/fl" >>"$tmp/${pre}floor"
+    awk '{ printf "%.5f %.5f\n", $3, $4 }' "$tmp/fl" >>"$tmp/${pre}touch"
     i=$((i + 1))
 done
-printf '%-9s %8s %8s %10s %10s %9s %9s\n' step wall_s cpu_s +wall_s +cpu_s wall/floor cpu/floor
 fw=$(median "$tmp/floor" 1)
-pw=0; pc=0
-for s in startup scan window rwd floor; do
-    w=$(median "$tmp/$s" 1); c=$(median "$tmp/$s" 2)
-    awk -v s="$s" -v w="$w" -v c="$c" -v pw="$pw" -v pc="$pc" -v f="$fw" 'BEGIN {
-        printf "%-9s %8.3f %8.3f %10.3f %10.3f %9.1f %9.1f\n", s, w, c, w - pw, c - pc, w / f, c / f }'
-    pw=$w; pc=$c
-done
-for s in window-stage rwd-denoise rwd-window; do
-    printf '%-13s stage wall %.3f s (run.json)\n' "$s" "$(median "$tmp/$s" 1)"
+table() { # PREFIX
+    printf '%-15s %8s %8s %10s %10s %9s %9s\n' step wall_s cpu_s +wall_s +cpu_s wall/floor cpu/floor
+    pw=0; pc=0
+    for s in startup scan window rwd; do
+        w=$(median "$tmp/$1$s" 1); c=$(median "$tmp/$1$s" 2)
+        awk -v s="$1$s" -v w="$w" -v c="$c" -v pw="$pw" -v pc="$pc" -v f="$fw" 'BEGIN {
+            printf "%-15s %8.3f %8.3f %10.3f %10.3f %9.1f %9.1f\n", s, w, c, w - pw, c - pc, w / f, c / f }'
+        pw=$w; pc=$c
+    done
+    for s in window-stage rwd-denoise rwd-window; do
+        printf '  %-18s stage wall %.3f s (run.json)\n' "$1$s" "$(median "$tmp/$1$s" 1)"
+    done
+}
+table ""
+[ -z "$other" ] || { echo "$other:"; table other-; }
+for s in floor touch; do
+    printf '%-15s %8.3f %8.3f\n' "$s" "$(median "$tmp/$s" 1)" "$(median "$tmp/$s" 2)"
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "medians of $runs rounds after one warm-up; +: difference to the row above (window's: pixel"
-echo "decode, stage loading, window, run.json; rwd's: the median and its output volume; floor's: none)."
+echo "decode, stage loading, window, run.json; rwd's: the median and its output volume)."
+echo "touch: first write of one fresh float32 volume of the series' size (not part of the floor)."

@@ -105,6 +105,7 @@ now() { date +%s.%N; }
 stage_seconds() {
     find "$tmp/out/r" -name run.json -exec cat {} + | tr -d ' \n' |
         sed -n 's/.*"name":"denoise","version":"[^"]*","status":"ok","seconds":\([0-9.eE+-]*\).*/\1 \1 0/p'
+    echo
 }
 filter_seconds() { sed -n 's/.*filter_s=\([0-9.]*\).*/\1 \1 0/p' "$tmp/stdout"; }
 

@@ -24,6 +24,7 @@ typedef struct nlm_buffers {
     double *wsum, *vsum;
     float *wmax;
     float *shifted; /* one row of the offset plane */
+    float *row_a, *row_q; /* padded rows for add_diff */
 } nlm_buffers;
 
 static void buffers_free(nlm_buffers *b)
@@ -34,6 +35,8 @@ static void buffers_free(nlm_buffers *b)
     free(b->vsum);
     free(b->wmax);
     free(b->shifted);
+    free(b->row_a);
+    free(b->row_q);
 }
 
 static int buffers_alloc(nlm_buffers *b, size_t nx, size_t ny, int p)
@@ -45,33 +48,50 @@ static int buffers_alloc(nlm_buffers *b, size_t nx, size_t ny, int p)
     b->vsum = malloc(nx * ny * sizeof *b->vsum);
     b->wmax = malloc(nx * ny * sizeof *b->wmax);
     b->shifted = malloc(nx * sizeof *b->shifted);
-    if (b->diff && b->rows && b->wsum && b->vsum && b->wmax && b->shifted)
+    b->row_a = malloc(px * sizeof *b->row_a);
+    b->row_q = malloc(px * sizeof *b->row_q);
+    if (b->diff && b->rows && b->wsum && b->vsum && b->wmax && b->shifted &&
+        b->row_a && b->row_q)
         return 1;
     buffers_free(b);
     return 0;
 }
 
-/* Squared differences between plane kk and plane kk + dz shifted by
- * (dx, dy), over the plane padded by p on every side, added into diff
- * (set when `first`). Coordinates are clamped: edges replicate. */
+/* out[t] = row[clamp(first + t)] for t in [0, n): a row shifted by
+ * `first` with its border voxels replicated, as plain copies. */
+static void shifted_row(const float *row, size_t nx, ptrdiff_t first,
+                        size_t n, float *out)
+{
+    size_t t = 0;
+    for (; t < n && first + (ptrdiff_t)t < 0; t++)
+        out[t] = row[0];
+    for (; t < n && first + (ptrdiff_t)t < (ptrdiff_t)nx; t++)
+        out[t] = row[first + (ptrdiff_t)t];
+    for (; t < n; t++)
+        out[t] = row[nx - 1];
+}
+
+/* Squared differences between plane kk and plane kq shifted by (dx, dy),
+ * over the plane padded by p on every side, added into diff (set when
+ * `first`). Coordinates are clamped: edges replicate. */
 static void add_diff(const float *in, size_t nx, size_t ny, size_t kk,
                      size_t kq, int dx, int dy, int p, int first,
-                     float *diff)
+                     const nlm_buffers *b)
 {
     size_t px = nx + 2 * (size_t)p;
     const float *a = in + kk * nx * ny, *q = in + kq * nx * ny;
+    float *ra = b->row_a, *rq = b->row_q;
     for (ptrdiff_t j = -p; j < (ptrdiff_t)ny + p; j++) {
-        const float *ra = a + denoise_clamp_index(j, ny) * nx;
-        const float *rq = q + denoise_clamp_index(j + dy, ny) * nx;
-        float *d = diff + (size_t)(j + p) * px;
-        for (ptrdiff_t i = -p; i < (ptrdiff_t)nx + p; i++) {
-            float t = ra[denoise_clamp_index(i, nx)] -
-                      rq[denoise_clamp_index(i + dx, nx)];
-            if (first)
-                d[i + p] = t * t;
-            else
-                d[i + p] += t * t;
-        }
+        shifted_row(a + denoise_clamp_index(j, ny) * nx, nx, -p, px, ra);
+        shifted_row(q + denoise_clamp_index(j + dy, ny) * nx, nx, dx - p, px,
+                    rq);
+        float *d = b->diff + (size_t)(j + p) * px;
+        if (first)
+            for (size_t i = 0; i < px; i++)
+                d[i] = (ra[i] - rq[i]) * (ra[i] - rq[i]);
+        else
+            for (size_t i = 0; i < px; i++)
+                d[i] += (ra[i] - rq[i]) * (ra[i] - rq[i]);
     }
 }
 
@@ -147,7 +167,7 @@ static void nlm_slice(const sp_volume *src, sp_volume *dst,
                     ptrdiff_t kk = (ptrdiff_t)k + w;
                     add_diff(in, nx, ny, denoise_clamp_index(kk, nz),
                              denoise_clamp_index(kk + dz, nz), dx, dy, patch,
-                             w == -pz, b->diff);
+                             w == -pz, b);
                 }
                 box_sum(b->diff, nx, ny, patch, b->rows);
                 const float *q =
@@ -155,9 +175,7 @@ static void nlm_slice(const sp_volume *src, sp_volume *dst,
                 for (size_t j = 0; j < ny; j++) {
                     const float *rq =
                         q + denoise_clamp_index((ptrdiff_t)j + dy, ny) * nx;
-                    for (size_t i = 0; i < nx; i++)
-                        b->shifted[i] =
-                            rq[denoise_clamp_index((ptrdiff_t)i + dx, nx)];
+                    shifted_row(rq, nx, dx, nx, b->shifted);
                     accumulate(b, j * nx, nx, scale);
                 }
             }
