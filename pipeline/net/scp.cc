@@ -366,8 +366,11 @@ extern "C" sp_status spn_serve(const sp_listen_options *o, sp_spool *spool,
         DcmSharedSCPConfig config(make_config(o));
         while (!*o->stop) {
             reap(sessions);
+            // Series completion by the settle and quiet periods is checked
+            // here, whether or not a worker is free.
+            sp_spool_poll(spool);
             struct pollfd p = {fd, POLLIN, 0};
-            if (poll(&p, 1, 200) <= 0)
+            if (poll(&p, 1, 100) <= 0)
                 continue;
             int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
             if (c < 0)
