@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "engine/batch.h"
+#include "engine/engine.h"
 #include "engine/log.h"
 
 #define ANSWER_FD 3
@@ -261,6 +262,15 @@ int listen_job_server_main(const listen_jobs *conf)
                 ANSWER_FD);
         return 64;
     }
+    /* Every job loads the stage modules; holding them loaded here makes
+     * that a reference count instead of a fresh load and relocation. */
+    sp_registry *keep = NULL;
+    sp_error kerr;
+    if (sp_registry_new(&keep, &kerr) == SP_OK &&
+        sp_registry_load_default(keep, &kerr) != SP_OK) {
+        sp_registry_free(keep);
+        keep = NULL;
+    }
     char *series = NULL, *out = NULL, *dicom = NULL;
     size_t cap_series = 0, cap_out = 0;
     int rc = 0;
@@ -302,5 +312,6 @@ int listen_job_server_main(const listen_jobs *conf)
     free(out);
     free(dicom);
     fclose(answers);
+    sp_registry_free(keep);
     return rc;
 }

@@ -111,6 +111,8 @@ protected:
     void notifyAssociationAcknowledge() override
     {
         assoc_ = g_shared->next_assoc++;
+        sp_spool_assoc_begin(g_shared->spool, assoc_,
+                             trimmed(getPeerAETitle()).c_str());
     }
 
     void notifyAssociationTermination() override

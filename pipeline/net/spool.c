@@ -28,14 +28,23 @@ typedef struct open_series {
     double last;   /* monotonic time of the last instance */
     int active;    /* open associations that sent to it */
     int senders;   /* associations that sent to it since we started */
+    char aet[17];  /* the calling AE title of the first of them */
+    int mixed;     /* others had another one, or we lost track: no settle */
 } open_series;
 
-/* An association and a series: one it sent to (refs), or the series of
- * its latest instance (current). */
+/* An association and a series it sent to. */
 typedef struct assoc_ref {
     unsigned long assoc;
     char key[17];
 } assoc_ref;
+
+/* An open association: its calling AE title and the series of its latest
+ * instance ("" before the first). */
+typedef struct open_assoc {
+    unsigned long assoc;
+    char aet[17];
+    char key[17];
+} open_assoc;
 
 typedef struct ref_list {
     assoc_ref *v;
@@ -49,7 +58,9 @@ struct sp_spool {
     pthread_cond_t cond;
     open_series *open;
     size_t n_open, cap_open;
-    ref_list refs, current;
+    ref_list refs;
+    open_assoc *assocs;
+    size_t n_assocs, cap_assocs;
     unsigned long counter;
     int lock_fd; /* flock: one listener per spool */
 };
@@ -156,13 +167,20 @@ static open_series *add_open(sp_spool *s, const char *key)
     return o;
 }
 
+static int has_ref(const ref_list *l, unsigned long assoc, const char *key)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].assoc == assoc && strcmp(l->v[i].key, key) == 0)
+            return 1;
+    return 0;
+}
+
 /* Lock held. refs holds (assoc, key) at most once. Returns 0 when it
  * already did, 1 when added, -1 without memory. */
 static int ref_add(ref_list *l, unsigned long assoc, const char *key)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (l->v[i].assoc == assoc && strcmp(l->v[i].key, key) == 0)
-            return 0;
+    if (has_ref(l, assoc, key))
+        return 0;
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 16;
         assoc_ref *g = realloc(l->v, cap * sizeof *g);
@@ -177,14 +195,32 @@ static int ref_add(ref_list *l, unsigned long assoc, const char *key)
     return 1;
 }
 
-/* Lock held. Nonzero when an open association's latest instance belongs
- * to the series: it may still be sending it. */
-static int is_current(const sp_spool *s, const char *key)
+/* Lock held. The settle rule: one association sent the series and has
+ * moved on to another one (no open association's latest instance belongs
+ * to it), and no other association of the same sender (calling AE title)
+ * is open: parallel associations of one sender may split a series between
+ * them, and one that has not sent its part yet (or has not even connected)
+ * cannot be told from one that never will. */
+static int settled(const sp_spool *s, const open_series *o)
 {
-    for (size_t i = 0; i < s->current.n; i++)
-        if (strcmp(s->current.v[i].key, key) == 0)
-            return 1;
-    return 0;
+    if (o->senders != 1 || o->mixed)
+        return 0;
+    for (size_t i = 0; i < s->n_assocs; i++) {
+        const open_assoc *a = &s->assocs[i];
+        if (strcmp(a->key, o->key) == 0)
+            return 0;
+        if (strcmp(a->aet, o->aet) == 0 && !has_ref(&s->refs, a->assoc, o->key))
+            return 0;
+    }
+    return 1;
+}
+
+static open_assoc *find_assoc(sp_spool *s, unsigned long assoc)
+{
+    for (size_t i = 0; i < s->n_assocs; i++)
+        if (s->assocs[i].assoc == assoc)
+            return &s->assocs[i];
+    return NULL;
 }
 
 /* Lock held. The newest job of a series (job ids end with "-<key>" and
@@ -423,7 +459,7 @@ void sp_spool_close(sp_spool *s)
     close(s->lock_fd);
     free(s->open);
     free(s->refs.v);
-    free(s->current.v);
+    free(s->assocs);
     free(s);
 }
 
@@ -461,19 +497,21 @@ sp_status sp_spool_commit(sp_spool *s, const char *tmp_path,
     } else {
         fsync_dir(dir);
         o->last = mono_now();
+        open_assoc *a = find_assoc(s, assoc);
         /* Without room the series still completes by quiet period. */
-        if (ref_add(&s->refs, assoc, key) > 0) {
+        int added = ref_add(&s->refs, assoc, key);
+        if (added > 0) {
             o->active++;
+            if (a && o->senders == 0)
+                snprintf(o->aet, sizeof o->aet, "%s", a->aet);
+            else if (!a || strcmp(o->aet, a->aet) != 0)
+                o->mixed = 1;
             o->senders++;
         }
-        size_t i = 0;
-        while (i < s->current.n && s->current.v[i].assoc != assoc)
-            i++;
-        if (i < s->current.n)
-            snprintf(s->current.v[i].key, sizeof s->current.v[i].key, "%s",
-                     key);
-        else if (ref_add(&s->current, assoc, key) < 0)
-            o->senders = 0; /* cannot tell: wait for the quiet period */
+        if (a)
+            snprintf(a->key, sizeof a->key, "%s", key);
+        if (!a || added < 0)
+            o->mixed = 1; /* cannot tell: no settle rule */
     }
     pthread_mutex_unlock(&s->lock);
     if (st != SP_OK)
@@ -481,14 +519,34 @@ sp_status sp_spool_commit(sp_spool *s, const char *tmp_path,
     return st;
 }
 
+void sp_spool_assoc_begin(sp_spool *s, unsigned long assoc,
+                          const char *calling_aet)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->n_assocs == s->cap_assocs) {
+        size_t cap = s->cap_assocs ? 2 * s->cap_assocs : 16;
+        open_assoc *g = realloc(s->assocs, cap * sizeof *g);
+        if (g) {
+            s->assocs = g;
+            s->cap_assocs = cap;
+        }
+    }
+    /* Without room its series get no settle rule (sp_spool_commit). */
+    if (s->n_assocs < s->cap_assocs) {
+        open_assoc *a = &s->assocs[s->n_assocs++];
+        a->assoc = assoc;
+        snprintf(a->aet, sizeof a->aet, "%s", calling_aet);
+        a->key[0] = '\0';
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
 void sp_spool_assoc_end(sp_spool *s, unsigned long assoc)
 {
     pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < s->current.n; i++)
-        if (s->current.v[i].assoc == assoc) {
-            s->current.v[i] = s->current.v[--s->current.n];
-            break;
-        }
+    open_assoc *a = find_assoc(s, assoc);
+    if (a)
+        *a = s->assocs[--s->n_assocs];
     for (size_t i = 0; i < s->refs.n;) {
         if (s->refs.v[i].assoc != assoc) {
             i++;
@@ -512,12 +570,10 @@ void sp_spool_poll(sp_spool *s)
     for (size_t i = 0; i < s->n_open;) {
         open_series *o = &s->open[i];
         double idle = now - o->last;
-        /* Settled: every association that sent to it has ended or moved
-         * on to another series. Series recovered from an earlier run wait
-         * for the quiet period: their senders may come back. */
+        /* Series recovered from an earlier run wait for the quiet
+         * period: their senders may come back. */
         if (idle >= s->quiet ||
-            (s->settle > 0 && idle >= s->settle && o->senders > 0 &&
-             !is_current(s, o->key)))
+            (s->settle > 0 && idle >= s->settle && settled(s, o)))
             queue_series(s, o);
         else
             i++;

@@ -28,8 +28,9 @@ typedef struct sp_spool sp_spool;
  * queued, open series tracked again (complete after the quiet period).
  * A series is complete when every association that sent to it has ended,
  * or after quiet_seconds without a new instance, or after settle_seconds
- * (<= 0: never) without one when every association that sent to it has
- * ended or sent an instance of another series since. Instances of a
+ * (<= 0: never) without one when a single association sent it, that
+ * association has sent an instance of another series since, and no other
+ * association with the same calling AE title is open. Instances of a
  * series that arrive after its job was queued join that job while it is
  * pending; after it has started they make a new job that holds the whole
  * updated series (the earlier instances hard-linked). */
@@ -45,6 +46,9 @@ void sp_spool_tmp_path(sp_spool *s, char *buf, size_t size);
 sp_status sp_spool_commit(sp_spool *s, const char *tmp_path,
                           const char *series_uid, const char *sop_uid,
                           unsigned long assoc, sp_error *err);
+/* An association was accepted; calling_aet: its calling AE title. */
+void sp_spool_assoc_begin(sp_spool *s, unsigned long assoc,
+                          const char *calling_aet);
 /* An association ended: its series are complete unless another open
  * association is still sending to them. */
 void sp_spool_assoc_end(sp_spool *s, unsigned long assoc);
