@@ -209,7 +209,8 @@ static int settled(const sp_spool *s, const open_series *o)
         const open_assoc *a = &s->assocs[i];
         if (strcmp(a->key, o->key) == 0)
             return 0;
-        if (strcmp(a->aet, o->aet) == 0 && !has_ref(&s->refs, a->assoc, o->key))
+        if (strcmp(a->aet, o->aet) == 0 &&
+            !has_ref(&s->refs, a->assoc, o->key))
             return 0;
     }
     return 1;
