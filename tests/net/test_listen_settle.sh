@@ -49,10 +49,10 @@ apid=$!
 spids=$apid
 wait_for 60 held "$tmp/hold1.log"
 check "series sent before the association moved on is done while it is open" \
-    wait_for 300 is_state done 1
+    wait_for 300 is_state "done" 1
 check "the association is still open then" alive "$apid"
 check "the series it is still sending has not been queued" \
-    eq $(($(state pending) + $(state running) + $(state done))) 1
+    eq $(($(state pending) + $(state running) + $(state "done"))) 1
 check "that job holds the 66 instances sent so far" \
     [ "$(job_sizes "$x")" = 66 ]
 touch "$tmp/go1"
@@ -60,7 +60,7 @@ wait "$apid"
 check "the rest (a late instance of the done series) is accepted" eq $? 0
 spids=""
 check "the late instance makes a new job; both series are done" \
-    wait_for 300 is_state done 3
+    wait_for 300 is_state "done" 3
 check "the new job holds the whole updated series (66, then 67 instances)" \
     [ "$(job_sizes "$x")" = "66 67" ]
 check "the other series was processed once, whole (16 instances)" \
@@ -90,7 +90,7 @@ wait_for 60 is_state pending 2
 check "its late instance joined the pending job (one job, 38 instances)" \
     [ "$(job_sizes "$z")" = 38 ]
 kill -CONT $cpid
-check "all 6 jobs done, none failed" wait_for 300 is_state done 6
+check "all 6 jobs done, none failed" wait_for 300 is_state "done" 6
 check "every job's run.json says ok" \
     eq "$(grep -l '"status": "ok"' "$spool"/results/*/*/*/run.json | wc -l)" 6
 check "nothing left in incoming/" eq "$(count "$spool/incoming" '*.dcm')" 0
