@@ -3,8 +3,8 @@
  * series after another through the same batch runner as `spinepipe run`.
  * A crash takes down the child, never the listener, and fails only the job
  * it was running; the next job starts a new child. Keeping the child
- * between jobs saves the start-up and the fresh memory of one process per
- * series (bench/README.md, bench/listen.sh). */
+ * between jobs saves the start-up of one process per series (stage
+ * modules, DCMTK's SR context groups; bench/README.md). */
 #ifndef SPINEPIPE_CLI_LISTEN_JOBS_H
 #define SPINEPIPE_CLI_LISTEN_JOBS_H
 
