@@ -1,6 +1,7 @@
 /* spinepipe listen: a DICOM C-STORE receiver that runs each complete
- * series through `spinepipe run` (in a child process, so a crash in one
- * job never takes the listener down) and sends DICOM results onwards. */
+ * series as `spinepipe run` would (in a child process, so a crash in one
+ * job never takes the listener down; listen_jobs.h) and sends DICOM
+ * results onwards. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -8,17 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "engine/log.h"
+#include "listen_jobs.h"
 #include "net/net.h"
 
 #define MAX_LIST 64
-
-extern char **environ;
 
 static volatile sig_atomic_t stop_flag;
 
@@ -28,75 +26,6 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-typedef struct job_ctx {
-    char exe[PATH_MAX];
-    int send_seg;
-    const char *config;
-    const char *sets[MAX_LIST];
-    size_t n_sets;
-} job_ctx;
-
-static sp_status run_series(void *user, const char *id, const char *series_dir,
-                            const char *out_dir, sp_error *err)
-{
-    job_ctx *c = user;
-    const char *argv[12 + 2 * MAX_LIST];
-    char dicom_dir[PATH_MAX];
-    if (snprintf(dicom_dir, sizeof dicom_dir, "%s/dicom", out_dir) >=
-        (int)sizeof dicom_dir)
-        return sp_error_set(err, SP_CANTCREATE, "job %s: %s: path too long",
-                            id, out_dir);
-    size_t n = 0;
-    argv[n++] = c->exe;
-    argv[n++] = "run";
-    argv[n++] = series_dir;
-    argv[n++] = "-o";
-    argv[n++] = out_dir;
-    argv[n++] = "--force"; /* a resumed job reruns from the start */
-    argv[n++] = "--dicom-out";
-    argv[n++] = dicom_dir;
-    if (!c->send_seg)
-        argv[n++] = "--no-dicom-seg";
-    if (c->config) {
-        argv[n++] = "-c";
-        argv[n++] = c->config;
-    }
-    for (size_t i = 0; i < c->n_sets; i++) {
-        argv[n++] = "-s";
-        argv[n++] = c->sets[i];
-    }
-    argv[n] = NULL;
-    /* fork + exec rather than posix_spawn: the child must die with the
-     * listener (PR_SET_PDEATHSIG), or a SIGKILLed listener leaves orphaned
-     * runs writing the same outputs as the restarted listener's rerun.
-     * Only async-signal-safe calls between fork and exec. */
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0)
-        return sp_error_set(err, SP_INTERNAL, "job %s: cannot start %s: %s",
-                            id, c->exe, strerror(errno));
-    if (pid == 0) {
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-            _exit(127);
-        execve(c->exe, (char *const *)argv, environ);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return sp_error_set(err, SP_INTERNAL, "job %s: waitpid: %s", id,
-                                strerror(errno));
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return SP_OK;
-    if (WIFSIGNALED(status))
-        return sp_error_set(err, SP_STAGE, "job %s: 'spinepipe run' was "
-                            "killed by signal %d",
-                            id, WTERMSIG(status));
-    return sp_error_set(err, SP_STAGE, "job %s: 'spinepipe run' exited with "
-                        "code %d (see %s/*/*/run.json)",
-                        id, WEXITSTATUS(status), out_dir);
-}
-
 static void print_help(FILE *out)
 {
     fprintf(out,
@@ -104,6 +33,7 @@ static void print_help(FILE *out)
             "                        [--dest AET@HOST:PORT]\n"
             "                        (--allow AET... | --allow-any)\n"
             "                        [--bind ADDR] [--jobs N] [--quiet S]\n"
+            "                        [--settle S]\n"
             "                        [--max-associations N] "
             "[--idle-timeout S]\n"
             "                        [--max-dataset-mb N]\n"
@@ -141,6 +71,11 @@ static void print_help(FILE *out)
             "                            a new instance, or when its "
             "associations end\n"
             "                            (default 10)\n"
+            "      --settle S            or S seconds without one once "
+            "every association\n"
+            "                            that sent it has ended or sent "
+            "another series\n"
+            "                            (default 0.5; 0: off)\n"
             "      --max-associations N  concurrent associations "
             "(default 8)\n"
             "      --idle-timeout S      abort an association silent for "
@@ -188,7 +123,7 @@ int cmd_listen(int argc, char **argv)
 {
     enum { O_DEST = 256, O_ALLOW, O_BIND, O_QUIET, O_MAXASSOC, O_IDLE,
            O_ATTEMPTS, O_RETRY, O_LOG, O_ALLOW_ANY, O_MAXDS, O_TLS_KEY,
-           O_TLS_CERT, O_TLS_CA, O_SEG };
+           O_TLS_CERT, O_TLS_CA, O_SEG, O_SETTLE, O_JOB_SERVER };
     static const struct option opts[] = {
         {"port", required_argument, NULL, 'p'},
         {"spool", required_argument, NULL, 'd'},
@@ -203,6 +138,7 @@ int cmd_listen(int argc, char **argv)
         {"bind", required_argument, NULL, O_BIND},
         {"jobs", required_argument, NULL, 'j'},
         {"quiet", required_argument, NULL, O_QUIET},
+        {"settle", required_argument, NULL, O_SETTLE},
         {"max-associations", required_argument, NULL, O_MAXASSOC},
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"send-attempts", required_argument, NULL, O_ATTEMPTS},
@@ -211,15 +147,18 @@ int cmd_listen(int argc, char **argv)
         {"set", required_argument, NULL, 's'},
         {"log-level", required_argument, NULL, O_LOG},
         {"send-seg", no_argument, NULL, O_SEG},
+        {"job-server", no_argument, NULL, O_JOB_SERVER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     sp_listen_options o = {.aet = "SPINEPIPE", .quiet_seconds = 10,
+                           .settle_seconds = 0.5,
                            .max_associations = 8, .idle_timeout = 60,
                            .jobs = 2, .send_attempts = 3,
                            .retry_seconds = 10};
-    static job_ctx ctx;
+    static listen_jobs ctx;
     memset(&ctx, 0, sizeof ctx);
+    int job_server = 0;
     const char *allowed[MAX_LIST];
     size_t n_allowed = 0;
     sp_net_peer dest;
@@ -274,6 +213,11 @@ int cmd_listen(int argc, char **argv)
                 return 64;
             o.quiet_seconds = v;
             break;
+        case O_SETTLE:
+            if (parse_number(optarg, "settle", 0, 86400, &v))
+                return 64;
+            o.settle_seconds = v;
+            break;
         case O_MAXASSOC:
             if (parse_number(optarg, "max-associations", 1, 1000, &v))
                 return 64;
@@ -295,11 +239,12 @@ int cmd_listen(int argc, char **argv)
             o.retry_seconds = v;
             break;
         case O_SEG: ctx.send_seg = 1; break;
+        case O_JOB_SERVER: job_server = 1; break;
         case 'c': ctx.config = optarg; break;
         case 's':
-            if (ctx.n_sets == MAX_LIST)
+            if (ctx.n_sets == LISTEN_JOBS_MAX_SETS)
                 return cli_usage_error("listen", "more than %d --set",
-                                       MAX_LIST);
+                                       LISTEN_JOBS_MAX_SETS);
             ctx.sets[ctx.n_sets++] = optarg;
             break;
         case O_LOG:
@@ -313,6 +258,9 @@ int cmd_listen(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error("listen", "unexpected argument '%s'",
                                argv[optind]);
+    /* Internal: a worker's child process (listen_jobs.h). */
+    if (job_server)
+        return listen_job_server_main(&ctx);
     if (!have_port)
         return cli_usage_error("listen", "no port given (--port P)");
     if (!o.spool)
@@ -336,7 +284,7 @@ int cmd_listen(int argc, char **argv)
     o.allowed_aets = allowed;
     o.n_allowed_aets = n_allowed;
     o.dest = have_dest ? &dest : NULL;
-    o.run_job = run_series;
+    o.run_job = listen_run_job;
     o.user = &ctx;
     o.stop = &stop_flag;
     struct sigaction sa;
@@ -348,7 +296,11 @@ int cmd_listen(int argc, char **argv)
     fprintf(stderr, "spinepipe listen: %s on %s:%d%s, spool %s\n", o.aet,
             o.bind_addr ? o.bind_addr : "127.0.0.1", o.port,
             o.tls_key ? " (TLS)" : "", o.spool);
-    if (sp_listen(&o, &err) != SP_OK)
+    pthread_mutex_init(&ctx.lock, NULL);
+    sp_status st = sp_listen(&o, &err);
+    listen_jobs_close(&ctx);
+    pthread_mutex_destroy(&ctx.lock);
+    if (st != SP_OK)
         return cli_fail(&err);
     return SP_EXIT_OK;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "engine/log.h"
@@ -73,6 +74,13 @@ void spn_report_acks(size_t n, double median_ms, double p99_ms,
            n, median_ms, p99_ms, max_ms);
 }
 
+static double mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static void send_results(listener *l, const char *id, const char *out_dir)
 {
     const sp_listen_options *o = l->o;
@@ -104,7 +112,6 @@ static void *worker(void *arg)
     const sp_listen_options *o = l->o;
     const char *root = sp_spool_root(l->spool);
     while (!*o->stop) {
-        sp_spool_poll(l->spool);
         char id[128];
         if (!sp_spool_take(l->spool, 0.2, id, sizeof id))
             continue;
@@ -113,11 +120,14 @@ static void *worker(void *arg)
         snprintf(out_dir, sizeof out_dir, "%s/results/%s", root, id);
         sp_error err;
         sp_error_clear(&err);
+        double t0 = mono_seconds();
         sp_status st = o->run_job(o->user, id, series_dir, out_dir, &err);
+        double t1 = mono_seconds();
         if (st == SP_OK && o->dest)
             send_results(l, id, out_dir);
         if (st == SP_OK)
-            sp_log(SP_LOG_INFO, NULL, "job %s: done", id);
+            sp_log(SP_LOG_INFO, NULL, "job %s: done (run %.2f s, send "
+                   "%.2f s)", id, t1 - t0, mono_seconds() - t1);
         else
             sp_log(SP_LOG_ERROR, NULL, "job %s: failed: %s", id,
                    err.message);
@@ -134,13 +144,15 @@ sp_status sp_listen(const sp_listen_options *o, sp_error *err)
                             o->aet ? o->aet : "");
     if (o->port < 1 || o->port > 65535 || o->jobs < 1 ||
         o->max_associations < 1 || o->idle_timeout < 1 ||
-        o->quiet_seconds <= 0 || !o->run_job || !o->stop)
+        o->quiet_seconds <= 0 || o->settle_seconds < 0 || !o->run_job ||
+        !o->stop)
         return sp_error_set(err, SP_USAGE, "listener options out of range");
     sp_status st = sp_dicom_init(err);
     if (st != SP_OK)
         return st;
     listener l = {o, NULL};
-    st = sp_spool_open(o->spool, o->quiet_seconds, &l.spool, err);
+    st = sp_spool_open(o->spool, o->quiet_seconds, o->settle_seconds,
+                       &l.spool, err);
     if (st != SP_OK) {
         sp_dicom_cleanup();
         return st;
@@ -162,6 +174,13 @@ sp_status sp_listen(const sp_listen_options *o, sp_error *err)
     for (size_t t = 0; t < started; t++)
         pthread_join(threads[t], NULL);
     free(threads);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        sp_log(SP_LOG_INFO, NULL, "listener process (receiving, spooling, "
+               "queueing; jobs not included): user %.2f s, system %.2f s "
+               "CPU",
+               (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6,
+               (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6);
     sp_spool_close(l.spool);
     sp_dicom_cleanup();
     return st;

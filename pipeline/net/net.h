@@ -46,6 +46,9 @@ typedef struct sp_listen_options {
                                       only allowed_aets (none: refuse all) */
     const char *spool;             /* spool and queue root (created) */
     double quiet_seconds;          /* series complete after this silence */
+    double settle_seconds;         /* or after this one once its senders
+                                      have ended or moved on to another
+                                      series; 0: off (spool.h) */
     int max_associations;          /* concurrent associations */
     int idle_timeout;              /* seconds without a PDU, then abort */
     size_t max_dataset_bytes;      /* larger C-STORE data sets abort the

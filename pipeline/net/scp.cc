@@ -111,6 +111,8 @@ protected:
     void notifyAssociationAcknowledge() override
     {
         assoc_ = g_shared->next_assoc++;
+        sp_spool_assoc_begin(g_shared->spool, assoc_,
+                             trimmed(getPeerAETitle()).c_str());
     }
 
     void notifyAssociationTermination() override
@@ -366,8 +368,11 @@ extern "C" sp_status spn_serve(const sp_listen_options *o, sp_spool *spool,
         DcmSharedSCPConfig config(make_config(o));
         while (!*o->stop) {
             reap(sessions);
+            // Series completion by the settle and quiet periods is checked
+            // here, whether or not a worker is free.
+            sp_spool_poll(spool);
             struct pollfd p = {fd, POLLIN, 0};
-            if (poll(&p, 1, 200) <= 0)
+            if (poll(&p, 1, 100) <= 0)
                 continue;
             int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
             if (c < 0)

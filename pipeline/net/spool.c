@@ -27,22 +27,40 @@ typedef struct open_series {
     char key[17];
     double last;   /* monotonic time of the last instance */
     int active;    /* open associations that sent to it */
+    int senders;   /* associations that sent to it since we started */
+    char aet[17];  /* the calling AE title of the first of them */
+    int mixed;     /* others had another one, or we lost track: no settle */
 } open_series;
 
+/* An association and a series it sent to. */
 typedef struct assoc_ref {
     unsigned long assoc;
     char key[17];
 } assoc_ref;
 
+/* An open association: its calling AE title and the series of its latest
+ * instance ("" before the first). */
+typedef struct open_assoc {
+    unsigned long assoc;
+    char aet[17];
+    char key[17];
+} open_assoc;
+
+typedef struct ref_list {
+    assoc_ref *v;
+    size_t n, cap;
+} ref_list;
+
 struct sp_spool {
     char root[3072];
-    double quiet;
+    double quiet, settle;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     open_series *open;
     size_t n_open, cap_open;
-    assoc_ref *refs;
-    size_t n_refs, cap_refs;
+    ref_list refs;
+    open_assoc *assocs;
+    size_t n_assocs, cap_assocs;
     unsigned long counter;
     int lock_fd; /* flock: one listener per spool */
 };
@@ -149,6 +167,142 @@ static open_series *add_open(sp_spool *s, const char *key)
     return o;
 }
 
+static int has_ref(const ref_list *l, unsigned long assoc, const char *key)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].assoc == assoc && strcmp(l->v[i].key, key) == 0)
+            return 1;
+    return 0;
+}
+
+/* Lock held. refs holds (assoc, key) at most once. Returns 0 when it
+ * already did, 1 when added, -1 without memory. */
+static int ref_add(ref_list *l, unsigned long assoc, const char *key)
+{
+    if (has_ref(l, assoc, key))
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        assoc_ref *g = realloc(l->v, cap * sizeof *g);
+        if (!g)
+            return -1;
+        l->v = g;
+        l->cap = cap;
+    }
+    l->v[l->n].assoc = assoc;
+    snprintf(l->v[l->n].key, sizeof l->v[l->n].key, "%s", key);
+    l->n++;
+    return 1;
+}
+
+/* Lock held. The settle rule: one association sent the series and has
+ * moved on to another one (no open association's latest instance belongs
+ * to it), and no other association of the same sender (calling AE title)
+ * is open: parallel associations of one sender may split a series between
+ * them, and one that has not sent its part yet (or has not even connected)
+ * cannot be told from one that never will. */
+static int settled(const sp_spool *s, const open_series *o)
+{
+    if (o->senders != 1 || o->mixed)
+        return 0;
+    for (size_t i = 0; i < s->n_assocs; i++) {
+        const open_assoc *a = &s->assocs[i];
+        if (strcmp(a->key, o->key) == 0)
+            return 0;
+        if (strcmp(a->aet, o->aet) == 0 &&
+            !has_ref(&s->refs, a->assoc, o->key))
+            return 0;
+    }
+    return 1;
+}
+
+static open_assoc *find_assoc(sp_spool *s, unsigned long assoc)
+{
+    for (size_t i = 0; i < s->n_assocs; i++)
+        if (s->assocs[i].assoc == assoc)
+            return &s->assocs[i];
+    return NULL;
+}
+
+/* Lock held. The newest job of a series (job ids end with "-<key>" and
+ * sort in queueing order), "" when it has none. */
+static void latest_job(const sp_spool *s, const char *key, char *id,
+                       size_t size)
+{
+    char dir[3400];
+    snprintf(dir, sizeof dir, "%s/jobs", s->root);
+    id[0] = '\0';
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    size_t k = strlen(key);
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n > k + 1 && n < size && e->d_name[n - k - 1] == '-' &&
+            strcmp(e->d_name + n - k, key) == 0 && strcmp(e->d_name, id) > 0)
+            snprintf(id, size, "%s", e->d_name);
+    }
+    closedir(d);
+}
+
+/* Move (merge nonzero) or hard-link every instance of `from` into `to`;
+ * a link never replaces an instance that `to` already has (the newer
+ * copy). Returns the number of instances handled, -1 on an error. */
+static long transfer(const char *from, const char *to, int merge)
+{
+    DIR *d = opendir(from);
+    if (!d)
+        return -1;
+    long n = 0;
+    char a[PATH_MAX], b[PATH_MAX];
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(a, sizeof a, "%s/%s", from, e->d_name);
+        snprintf(b, sizeof b, "%s/%s", to, e->d_name);
+        if (merge ? rename(a, b) == 0 : link(a, b) == 0) {
+            n++;
+        } else if (merge || errno != EEXIST) {
+            sp_log(SP_LOG_ERROR, NULL, "queue: cannot %s %s to %s: %s",
+                   merge ? "move" : "link", a, b, strerror(errno));
+            n = -1;
+            break;
+        }
+    }
+    closedir(d);
+    fsync_dir(to);
+    return n;
+}
+
+/* Lock held. Instances of a series that already has a job. Its pending
+ * job takes them (the job has not started, so it simply becomes the
+ * updated series); returns 1. Otherwise the new job gets links to the
+ * earlier job's instances, so it holds the whole updated series; returns
+ * 0. */
+static int late_instances(sp_spool *s, const char *key, const char *prev)
+{
+    char incoming[3400], job[3400], path[PATH_MAX];
+    snprintf(incoming, sizeof incoming, "%s/incoming/%s", s->root, key);
+    snprintf(job, sizeof job, "%s/jobs/%s", s->root, prev);
+    snprintf(path, sizeof path, "%s/queue/pending/%s.json", s->root, prev);
+    if (access(path, F_OK) == 0) {
+        long n = transfer(incoming, job, 1);
+        if (n >= 0) {
+            rmdir(incoming);
+            write_pending(s, prev);
+            sp_log(SP_LOG_INFO, NULL, "series %s: %ld more instance(s) "
+                   "added to its pending job %s", key, n, prev);
+            return 1;
+        }
+    }
+    long n = transfer(job, incoming, 0);
+    sp_log(n >= 0 ? SP_LOG_INFO : SP_LOG_ERROR, NULL, "series %s: new "
+           "instance(s) after job %s started; the next job holds the "
+           "whole updated series (%ld earlier instance(s) linked)",
+           key, prev, n);
+    return 0;
+}
+
 /* Lock held. The series folder becomes a job and the job is queued;
  * names sort in queueing order. */
 static void queue_series(sp_spool *s, open_series *o)
@@ -156,11 +310,17 @@ static void queue_series(sp_spool *s, open_series *o)
     char key[17];
     snprintf(key, sizeof key, "%s", o->key);
     *o = s->open[--s->n_open];
-    for (size_t i = 0; i < s->n_refs;)
-        if (strcmp(s->refs[i].key, key) == 0)
-            s->refs[i] = s->refs[--s->n_refs];
+    for (size_t i = 0; i < s->refs.n;)
+        if (strcmp(s->refs.v[i].key, key) == 0)
+            s->refs.v[i] = s->refs.v[--s->refs.n];
         else
             i++;
+    char prev[128];
+    latest_job(s, key, prev, sizeof prev);
+    if (prev[0] && late_instances(s, key, prev)) {
+        pthread_cond_broadcast(&s->cond);
+        return;
+    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
@@ -237,7 +397,7 @@ static void recover(sp_spool *s)
 }
 
 sp_status sp_spool_open(const char *root, double quiet_seconds,
-                        sp_spool **out, sp_error *err)
+                        double settle_seconds, sp_spool **out, sp_error *err)
 {
     *out = NULL;
     sp_spool *s = calloc(1, sizeof *s);
@@ -250,6 +410,10 @@ sp_status sp_spool_open(const char *root, double quiet_seconds,
                             root);
     }
     s->quiet = quiet_seconds;
+    s->settle = settle_seconds < quiet_seconds ? settle_seconds
+                                               : quiet_seconds;
+    if (s->settle <= 0)
+        s->settle = -1; /* off */
     static const char *const dirs[] = {
         "tmp", "incoming", "jobs", "queue/pending", "queue/running",
         "queue/done", "queue/failed", "results", "dead-letter"};
@@ -295,7 +459,8 @@ void sp_spool_close(sp_spool *s)
     pthread_cond_destroy(&s->cond);
     close(s->lock_fd);
     free(s->open);
-    free(s->refs);
+    free(s->refs.v);
+    free(s->assocs);
     free(s);
 }
 
@@ -333,27 +498,21 @@ sp_status sp_spool_commit(sp_spool *s, const char *tmp_path,
     } else {
         fsync_dir(dir);
         o->last = mono_now();
-        int seen = 0;
-        for (size_t i = 0; i < s->n_refs && !seen; i++)
-            seen = s->refs[i].assoc == assoc &&
-                   strcmp(s->refs[i].key, key) == 0;
-        if (!seen) {
-            if (s->n_refs == s->cap_refs) {
-                size_t cap = s->cap_refs ? 2 * s->cap_refs : 16;
-                assoc_ref *g = realloc(s->refs, cap * sizeof *g);
-                if (g) {
-                    s->refs = g;
-                    s->cap_refs = cap;
-                }
-            }
-            /* Without room the series still completes by quiet period. */
-            if (s->n_refs < s->cap_refs) {
-                s->refs[s->n_refs].assoc = assoc;
-                snprintf(s->refs[s->n_refs].key, 17, "%s", key);
-                s->n_refs++;
-                o->active++;
-            }
+        open_assoc *a = find_assoc(s, assoc);
+        /* Without room the series still completes by quiet period. */
+        int added = ref_add(&s->refs, assoc, key);
+        if (added > 0) {
+            o->active++;
+            if (a && o->senders == 0)
+                snprintf(o->aet, sizeof o->aet, "%s", a->aet);
+            else if (!a || strcmp(o->aet, a->aet) != 0)
+                o->mixed = 1;
+            o->senders++;
         }
+        if (a)
+            snprintf(a->key, sizeof a->key, "%s", key);
+        if (!a || added < 0)
+            o->mixed = 1; /* cannot tell: no settle rule */
     }
     pthread_mutex_unlock(&s->lock);
     if (st != SP_OK)
@@ -361,17 +520,42 @@ sp_status sp_spool_commit(sp_spool *s, const char *tmp_path,
     return st;
 }
 
+void sp_spool_assoc_begin(sp_spool *s, unsigned long assoc,
+                          const char *calling_aet)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->n_assocs == s->cap_assocs) {
+        size_t cap = s->cap_assocs ? 2 * s->cap_assocs : 16;
+        open_assoc *g = realloc(s->assocs, cap * sizeof *g);
+        if (g) {
+            s->assocs = g;
+            s->cap_assocs = cap;
+        }
+    }
+    /* Without room its series get no settle rule (sp_spool_commit). */
+    if (s->n_assocs < s->cap_assocs) {
+        open_assoc *a = &s->assocs[s->n_assocs++];
+        a->assoc = assoc;
+        snprintf(a->aet, sizeof a->aet, "%s", calling_aet);
+        a->key[0] = '\0';
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
 void sp_spool_assoc_end(sp_spool *s, unsigned long assoc)
 {
     pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < s->n_refs;) {
-        if (s->refs[i].assoc != assoc) {
+    open_assoc *a = find_assoc(s, assoc);
+    if (a)
+        *a = s->assocs[--s->n_assocs];
+    for (size_t i = 0; i < s->refs.n;) {
+        if (s->refs.v[i].assoc != assoc) {
             i++;
             continue;
         }
         char key[17];
-        snprintf(key, sizeof key, "%s", s->refs[i].key);
-        s->refs[i] = s->refs[--s->n_refs];
+        snprintf(key, sizeof key, "%s", s->refs.v[i].key);
+        s->refs.v[i] = s->refs.v[--s->refs.n];
         open_series *o = find_open(s, key);
         if (o && --o->active <= 0)
             queue_series(s, o);
@@ -385,8 +569,13 @@ void sp_spool_poll(sp_spool *s)
     pthread_mutex_lock(&s->lock);
     double now = mono_now();
     for (size_t i = 0; i < s->n_open;) {
-        if (now - s->open[i].last >= s->quiet)
-            queue_series(s, &s->open[i]);
+        open_series *o = &s->open[i];
+        double idle = now - o->last;
+        /* Series recovered from an earlier run wait for the quiet
+         * period: their senders may come back. */
+        if (idle >= s->quiet ||
+            (s->settle > 0 && idle >= s->settle && settled(s, o)))
+            queue_series(s, o);
         else
             i++;
     }
