@@ -465,7 +465,8 @@ sp_status spd_prescan_buffer(const uint8_t *data, size_t size,
 
 sp_status spd_prescan_file(const char *path, sp_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Non-blocking: a FIFO swapped in for the file must not hang us. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return sp_error_set(err, SP_NOINPUT, "%s: cannot open: %s", path,
                             strerror(errno));
