@@ -17,8 +17,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -30,12 +30,18 @@
 
 enum { WALK_OK, WALK_STOP, WALK_REFUSE, WALK_FAIL };
 
-/* The bytes being walked: a buffer, or a raw deflate stream inflated on
- * demand (pos and total count inflated bytes). */
+/* The bytes being walked: a buffer; a file read through a window (values
+ * are skipped, not read: pread beats mapping the file several times
+ * over); or a raw deflate stream inflated on demand (pos and total count
+ * inflated bytes). */
 typedef struct reader {
     const uint8_t *data;
     size_t total, pos;
+    int fd;
+    size_t win_at, win_len;
+    uint8_t win[16384];
     z_stream *z;
+    struct reader *in; /* the compressed bytes */
     uint8_t scratch[4096];
 } reader;
 
@@ -47,12 +53,37 @@ typedef struct walk {
     int deflated;
 } walk;
 
+/* Give zlib more compressed input from `in`; 0 at its end. */
+static int refill(reader *in, z_stream *z)
+{
+    if (z->avail_in > 0)
+        return 1;
+    if (in->pos >= in->total)
+        return 0;
+    size_t n = in->total - in->pos;
+    if (in->data) {
+        z->next_in = (Bytef *)(in->data + in->pos);
+        n = n > UINT32_MAX ? UINT32_MAX : n;
+    } else {
+        ssize_t got = pread(in->fd, in->win, sizeof in->win, (off_t)in->pos);
+        if (got <= 0)
+            return 0;
+        in->win_len = 0; /* the window no longer holds what peek saw */
+        z->next_in = in->win;
+        n = (size_t)got;
+    }
+    z->avail_in = (uInt)n;
+    in->pos += n;
+    return 1;
+}
+
 static int zread(reader *r, uint8_t *out, size_t n)
 {
     while (n > 0) {
         size_t chunk = n < sizeof r->scratch ? n : sizeof r->scratch;
         r->z->next_out = out ? out : r->scratch;
         r->z->avail_out = (uInt)chunk;
+        refill(r->in, r->z);
         int rc = inflate(r->z, Z_NO_FLUSH);
         size_t got = chunk - r->z->avail_out;
         if (got == 0 && rc != Z_OK)
@@ -65,15 +96,37 @@ static int zread(reader *r, uint8_t *out, size_t n)
     return 0;
 }
 
+/* The n bytes at pos (n <= sizeof win), or NULL when they cannot be read.
+ * Not for deflate streams. */
+static const uint8_t *peek(reader *r, size_t n)
+{
+    if (n > r->total || r->pos > r->total - n)
+        return NULL;
+    if (r->data)
+        return r->data + r->pos;
+    if (r->pos >= r->win_at && r->pos + n <= r->win_at + r->win_len)
+        return r->win + (r->pos - r->win_at);
+    ssize_t got = pread(r->fd, r->win, sizeof r->win, (off_t)r->pos);
+    if (got < 0 || (size_t)got < n)
+        return NULL;
+    r->win_at = r->pos;
+    r->win_len = (size_t)got;
+    return r->win;
+}
+
 /* Read n bytes (out NULL: skip them). The caller checked they exist. */
 static int take(reader *r, uint8_t *out, size_t n)
 {
     if (r->z)
         return zread(r, out, n) == 0 ? WALK_OK : WALK_STOP;
-    if (out)
-        memcpy(out, r->data + r->pos, n);
+    if (out) {
+        const uint8_t *p = peek(r, n);
+        if (!p)
+            return WALK_STOP;
+        memcpy(out, p, n);
+    }
     r->pos += n;
-    return 0;
+    return WALK_OK;
 }
 
 static size_t left(const reader *r) { return r->total - r->pos; }
@@ -161,6 +214,14 @@ static int read_header(walk *w, header *h)
 
 static int walk_dataset(walk *w, size_t end, int depth);
 
+/* Whether the value at pos starts with an item tag (not asked of deflate
+ * streams, which are explicit VR). */
+static int starts_item(walk *w)
+{
+    const uint8_t *b = w->r->z ? NULL : peek(w->r, 4);
+    return b && u16(w, b) == 0xFFFE && u16(w, b + 2) == 0xE000;
+}
+
 /* Where a sequence or item of this length ends. DCMTK reserves nothing for
  * a container (only for the values inside), and tolerates one that claims
  * more than is left (pydicom's DICOMDIR-nooffset): not refused, walked to
@@ -231,9 +292,7 @@ static int walk_dataset(walk *w, size_t end, int depth)
             w->explicit_vr = saved_vr;
             w->big_endian = saved_be;
         } else if (sq || (!h.has_vr && h.group != 0xFFFE && h.length >= 8 &&
-                          left(w->r) >= 8 && !w->r->z &&
-                          u16(w, w->r->data + w->r->pos) == 0xFFFE &&
-                          u16(w, w->r->data + w->r->pos + 2) == 0xE000)) {
+                          left(w->r) >= 8 && starts_item(w))) {
             /* Explicit SQ; in implicit VR a value that starts with an
              * item is taken for a sequence, as DCMTK's dictionary would. */
             rc = walk_items(w, container_end(w, h.length), depth + 1, 0);
@@ -261,8 +320,8 @@ static int walk_meta(walk *w, meta *m)
         m->end = w->r->pos;
         if (left(w->r) < 8)
             return WALK_OK;
-        const uint8_t *b = w->r->data + w->r->pos;
-        if (b[0] != 0x02 || b[1] != 0x00)
+        const uint8_t *b = peek(w->r, 8);
+        if (!b || b[0] != 0x02 || b[1] != 0x00)
             return WALK_OK;
         /* A meta group written in implicit VR: DCMTK reads it so too. */
         w->explicit_vr = is_upper(b[4]) && is_upper(b[5]);
@@ -275,92 +334,102 @@ static int walk_meta(walk *w, meta *m)
         if (h.length > left(w->r))
             return refuse(w, h.group, h.element, h.length, h.at);
         if (h.element == 0x0010 && h.length < sizeof m->ts) {
-            memcpy(m->ts, w->r->data + w->r->pos, h.length);
+            if (take(w->r, (uint8_t *)m->ts, h.length) != WALK_OK)
+                return WALK_STOP;
             size_t n = h.length;
             while (n > 0 && (m->ts[n - 1] == '\0' || m->ts[n - 1] == ' '))
                 n--;
             m->ts[n] = '\0';
+        } else {
+            take(w->r, NULL, h.length);
         }
-        take(w->r, NULL, h.length);
     }
 }
 
 /* Byte order and VR encoding of a data set without a (known) transfer
  * syntax, from its first tag, as DCMTK guesses them. */
-static void guess_encoding(walk *w, const uint8_t *b, size_t n)
+static void guess_encoding(walk *w, reader *r)
 {
-    w->big_endian = n >= 2 && b[0] == 0 && b[1] != 0;
-    w->explicit_vr = n >= 6 && is_upper(b[4]) && is_upper(b[5]);
+    const uint8_t *b = peek(r, 6);
+    w->big_endian = b && b[0] == 0 && b[1] != 0;
+    w->explicit_vr = b && is_upper(b[4]) && is_upper(b[5]);
 }
 
-/* Size of a raw deflate stream once inflated, or SIZE_MAX when it is
- * corrupt. */
-static size_t inflated_size(const uint8_t *data, size_t size)
+/* Size of the raw deflate stream in `in` from its position once
+ * inflated, or SIZE_MAX when it is corrupt; `in` is left where it was. */
+static size_t inflated_size(reader *in)
 {
+    size_t start = in->pos;
     z_stream z;
     memset(&z, 0, sizeof z);
     if (inflateInit2(&z, -MAX_WBITS) != Z_OK)
         return SIZE_MAX;
-    z.next_in = (Bytef *)data;
-    z.avail_in = (uInt)(size > UINT32_MAX ? UINT32_MAX : size);
     uint8_t buf[16384];
     size_t total = 0;
     int rc;
     do {
+        int more = refill(in, &z);
         z.next_out = buf;
         z.avail_out = sizeof buf;
         rc = inflate(&z, Z_NO_FLUSH);
         total += sizeof buf - z.avail_out;
-    } while (rc == Z_OK && (z.avail_out == 0 || z.avail_in > 0));
+        if (!more && z.avail_out > 0)
+            break;
+    } while (rc == Z_OK);
     inflateEnd(&z);
+    in->pos = start;
     /* A stream cut short counts as far as it inflates. */
     return rc == Z_STREAM_END || rc == Z_OK || rc == Z_BUF_ERROR ? total
                                                                   : SIZE_MAX;
 }
 
-static int walk_deflated(walk *w, const uint8_t *data, size_t size)
+static int walk_deflated(walk *w)
 {
-    size_t total = inflated_size(data, size);
+    reader *in = w->r;
+    size_t total = inflated_size(in);
     if (total == SIZE_MAX)
         return WALK_STOP;
     z_stream z;
     memset(&z, 0, sizeof z);
     if (inflateInit2(&z, -MAX_WBITS) != Z_OK)
         return WALK_STOP;
-    z.next_in = (Bytef *)data;
-    z.avail_in = (uInt)(size > UINT32_MAX ? UINT32_MAX : size);
-    reader *outer = w->r;
-    reader r = {.data = NULL, .total = total, .pos = 0, .z = &z};
-    w->r = &r;
+    reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        inflateEnd(&z);
+        return WALK_STOP;
+    }
+    r->total = total;
+    r->z = &z;
+    r->in = in;
+    w->r = r;
     w->explicit_vr = 1;
     w->big_endian = 0;
     w->deflated = 1;
     int rc = walk_dataset(w, SIZE_MAX, 0);
-    w->r = outer;
+    w->r = in;
     inflateEnd(&z);
+    free(r);
     return rc;
 }
 
-sp_status spd_prescan_buffer(const uint8_t *data, size_t size,
-                             const char *name, sp_error *err)
+/* The walk from the start of the bytes in `r`. */
+static sp_status prescan(reader *r, const char *name, sp_error *err)
 {
-    reader r = {.data = data, .total = size, .pos = 0, .z = NULL};
-    walk w = {.r = &r, .name = name, .err = err};
+    walk w = {.r = r, .name = name, .err = err};
     int rc;
-    int preamble = size >= 132 && !memcmp(data + 128, "DICM", 4);
+    const uint8_t *head = peek(r, 132);
+    int preamble = head && !memcmp(head + 128, "DICM", 4);
+    head = peek(r, 8);
     /* DCMTK also reads a meta group that starts the file without one. */
-    if (preamble || (size >= 8 && data[0] == 0x02 && data[1] == 0x00)) {
-        r.pos = preamble ? 132 : 0;
+    if (preamble || (head && head[0] == 0x02 && head[1] == 0x00)) {
+        r->pos = preamble ? 132 : 0;
         meta m;
         rc = walk_meta(&w, &m);
         if (rc != WALK_OK)
             return rc == WALK_REFUSE ? SP_FORMAT : SP_OK;
-        r.pos = m.end;
+        r->pos = m.end;
         if (!strcmp(m.ts, "1.2.840.10008.1.2.1.99"))
-            return walk_deflated(&w, data + m.end, size - m.end) ==
-                           WALK_REFUSE
-                       ? SP_FORMAT
-                       : SP_OK;
+            return walk_deflated(&w) == WALK_REFUSE ? SP_FORMAT : SP_OK;
         if (!strcmp(m.ts, "1.2.840.10008.1.2")) {
             w.explicit_vr = 0;
             w.big_endian = 0;
@@ -371,18 +440,33 @@ sp_status spd_prescan_buffer(const uint8_t *data, size_t size,
             w.explicit_vr = 1;
             w.big_endian = 0;
         } else {
-            guess_encoding(&w, data + r.pos, left(&r));
+            guess_encoding(&w, r);
         }
     } else {
-        guess_encoding(&w, data, size);
+        guess_encoding(&w, r);
     }
     rc = walk_dataset(&w, SIZE_MAX, 0);
     return rc == WALK_REFUSE ? SP_FORMAT : SP_OK;
 }
 
+sp_status spd_prescan_buffer(const uint8_t *data, size_t size,
+                             const char *name, sp_error *err)
+{
+    static const uint8_t none[1];
+    reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return sp_error_set(err, SP_NOMEM, "%s: out of memory", name);
+    r->data = data ? data : none;
+    r->total = data ? size : 0;
+    sp_status s = prescan(r, name, err);
+    free(r);
+    return s;
+}
+
 sp_status spd_prescan_file(const char *path, sp_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Non-blocking: a FIFO swapped in for the file must not hang us. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return sp_error_set(err, SP_NOINPUT, "%s: cannot open: %s", path,
                             strerror(errno));
@@ -391,17 +475,15 @@ sp_status spd_prescan_file(const char *path, sp_error *err)
         close(fd);
         return sp_error_set(err, SP_NOINPUT, "%s: not a regular file", path);
     }
-    if (st.st_size == 0) {
+    reader *r = calloc(1, sizeof *r);
+    if (!r) {
         close(fd);
-        return SP_OK;
+        return sp_error_set(err, SP_NOMEM, "%s: out of memory", path);
     }
-    /* Only the pages holding element headers are read. */
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    r->fd = fd;
+    r->total = (size_t)st.st_size;
+    sp_status s = prescan(r, path, err);
+    free(r);
     close(fd);
-    if (map == MAP_FAILED)
-        return sp_error_set(err, SP_IO, "%s: cannot map: %s", path,
-                            strerror(errno));
-    sp_status s = spd_prescan_buffer(map, (size_t)st.st_size, path, err);
-    munmap(map, (size_t)st.st_size);
     return s;
 }

@@ -20,7 +20,8 @@ extern "C" {
  * in a deflated data set are those of the inflated bytes. */
 sp_status spd_prescan_buffer(const uint8_t *data, size_t size,
                              const char *name, sp_error *err);
-/* The same on a file (mapped, so only header pages are read). */
+/* The same on a file, read through a small window: values are skipped,
+ * not read. */
 sp_status spd_prescan_file(const char *path, sp_error *err);
 
 #ifdef __cplusplus

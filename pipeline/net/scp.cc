@@ -1,8 +1,10 @@
 // The C-STORE SCP: our own accept loop on a socket we bind ourselves (so
 // the address can be loopback), one thread per association up to
 // max_associations, each running a DCMTK DcmThreadSCP. Each instance is
-// written to a temporary file, fsynced and moved into the spool before the
-// success response goes out.
+// received into a temporary file as it arrives (DCMTK's parser, which
+// reserves every declared length up front, only reads it after the
+// declared lengths have been checked against the file), fsynced and moved
+// into the spool before the success response goes out.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -31,6 +33,10 @@
 #include "dcmtk/dcmnet/scpthrd.h"
 #include "dcmtk/dcmtls/tlslayer.h"
 
+#include "dicom/dicom_prescan.h"
+extern "C" {
+#include "engine/log.h"
+}
 #include "net_internal.h"
 #include "spool.h"
 
@@ -141,15 +147,18 @@ protected:
         if (msg->CommandField != DIMSE_C_STORE_RQ)
             return DcmThreadSCP::handleIncomingCommand(msg, pc);
         T_DIMSE_C_StoreRQ &req = msg->msg.CStoreRQ;
-        DcmDataset *ds = nullptr;
         T_ASC_PresentationContextID id = pc.presentationContextID;
-        OFCondition cond = receiveSTORERequest(req, id, ds);
+        char tmp[4096];
+        sp_spool_tmp_path(g_shared->spool, tmp, sizeof tmp);
+        OFCondition cond = receiveSTORERequest(req, id, OFString(tmp));
         if (cond.bad()) {
-            delete ds;
+            unlink(tmp);
             return cond;
         }
         auto t0 = std::chrono::steady_clock::now();
-        Uint16 status = store(req, ds);
+        Uint16 status = store(req, tmp);
+        if (status != kSuccess)
+            unlink(tmp);
         cond = sendSTOREResponse(id, req, status);
         std::chrono::duration<double, std::milli> dt =
             std::chrono::steady_clock::now() - t0;
@@ -159,12 +168,24 @@ protected:
     }
 
 private:
-    // Takes ownership of ds.
-    Uint16 store(const T_DIMSE_C_StoreRQ &req, DcmDataset *ds)
+    // Checks the received file `tmp` and moves it into the spool.
+    Uint16 store(const T_DIMSE_C_StoreRQ &req, const char *tmp)
     {
-        DcmFileFormat file(ds, OFFalse);
         if (!image_sop_class(req.AffectedSOPClassUID))
             return kSopClassNotSupported;
+        sp_error err;
+        if (spd_prescan_file(tmp, &err) != SP_OK) {
+            sp_log(SP_LOG_ERROR, NULL, "association from '%s': data set "
+                   "refused: %s", trimmed(getPeerAETitle()).c_str(),
+                   err.message);
+            return kCannotUnderstand;
+        }
+        DcmFileFormat file;
+        if (file.loadFile(tmp, EXS_Unknown, EGL_noChange, 4096,
+                          ERM_fileOnly)
+                .bad())
+            return kCannotUnderstand;
+        DcmDataset *ds = file.getDataset();
         OFString sop_class, sop, series;
         if (!get_uid(ds, DCM_SOPClassUID, sop_class) ||
             !get_uid(ds, DCM_SOPInstanceUID, sop) ||
@@ -173,25 +194,13 @@ private:
         if (sop_class != req.AffectedSOPClassUID ||
             sop != req.AffectedSOPInstanceUID)
             return kDataSetMismatch;
-        char tmp[4096];
-        sp_spool_tmp_path(g_shared->spool, tmp, sizeof tmp);
-        E_TransferSyntax xfer = ds->getOriginalXfer();
-        if (xfer == EXS_Unknown)
-            xfer = EXS_LittleEndianExplicit;
-        if (file.saveFile(tmp, xfer).bad()) {
-            unlink(tmp);
-            return kOutOfResources;
-        }
         int fd = open(tmp, O_RDONLY);
         bool synced = fd >= 0 && fsync(fd) == 0;
         if (fd >= 0)
             close(fd);
-        sp_error err;
         if (!synced || sp_spool_commit(g_shared->spool, tmp, series.c_str(),
-                                       sop.c_str(), assoc_, &err) != SP_OK) {
-            unlink(tmp);
+                                       sop.c_str(), assoc_, &err) != SP_OK)
             return kOutOfResources;
-        }
         return kSuccess;
     }
 

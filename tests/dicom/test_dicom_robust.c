@@ -226,6 +226,61 @@ static void truncated_pixel_data_fails_cleanly(void **state)
     free(dir);
 }
 
+/* Decompression bombs: compressed slices (RLE, JPEG-LS, JPEG 2000) whose
+ * header claims 65535 x 65535 pixels (16 GiB as float). The load refuses
+ * them against the memory budget, naming the file, before anything is
+ * decoded or allocated. */
+static void decompression_bomb_is_refused_by_the_budget(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"4.dcm", "7.dcm", "9.dcm"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char rel[128];
+        snprintf(rel, sizeof rel, "conformance/dcm_qa_ts/In/%s", names[i]);
+        char *src = test_data_path(rel);
+        FILE *in = fopen(src, "rb");
+        assert_non_null(in);
+        static unsigned char buf[1 << 20];
+        size_t size = fread(buf, 1, sizeof buf, in);
+        fclose(in);
+        assert_true(size > 0 && size < sizeof buf);
+        /* Rows and Columns, explicit VR little endian: 65535 each. */
+        for (unsigned el = 0x10; el <= 0x11; el++) {
+            const unsigned char tag[] = {0x28, 0x00, (unsigned char)el, 0x00,
+                                         'U',  'S',  0x02, 0x00};
+            unsigned char *hit = memmem(buf, size, tag, sizeof tag);
+            assert_non_null(hit);
+            hit[8] = 0xFF;
+            hit[9] = 0xFF;
+        }
+        char *tmp = test_make_temp_dir();
+        char dst[700];
+        snprintf(dst, sizeof dst, "%s/bomb-%s", tmp, names[i]);
+        FILE *out = fopen(dst, "wb");
+        assert_non_null(out);
+        assert_int_equal(fwrite(buf, 1, size, out), size);
+        fclose(out);
+
+        sp_dicom_scan *scan;
+        sp_error err = {0};
+        assert_int_equal(sp_dicom_scan_path(tmp, NULL, &scan, &err), SP_OK);
+        assert_int_equal(scan->n_series, 1);
+        assert_int_equal(scan->series[0].rows, 65535);
+        assert_int_equal(scan->series[0].columns, 65535);
+        sp_volume v;
+        sp_dicom_load_options opt = {.max_bytes = (size_t)1 << 30};
+        assert_int_equal(
+            sp_dicom_load_series(&scan->series[0], &opt, &v, &err), SP_LIMIT);
+        assert_non_null(strstr(err.message, dst));
+        assert_non_null(strstr(err.message, "memory budget of 1073741824"));
+        assert_null(v.data);
+        sp_dicom_scan_free(scan);
+        test_remove_tree(tmp);
+        free(tmp);
+        free(src);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +289,7 @@ int main(void)
         cmocka_unit_test(symlink_loops_are_detected),
         cmocka_unit_test(file_cap_stops_the_walk),
         cmocka_unit_test(truncated_pixel_data_fails_cleanly),
+        cmocka_unit_test(decompression_bomb_is_refused_by_the_budget),
     };
     return cmocka_run_group_tests(tests, dicom_test_setup,
                                   dicom_test_teardown);

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Security defaults of `spinepipe listen`: calling AE titles refused
-# unless allowed, the association limit, the idle timeout, the data set
-# size limit, and TLS (plaintext refused when TLS is on; client
+# Security defaults of `spinepipe listen`: bound to loopback, calling AE
+# titles refused unless allowed, the association limit, the idle timeout,
+# the data set size limit, and TLS (plaintext refused when TLS is on; client
 # certificates checked with --tls-ca). TAP.
 set -u
 exe=$1
@@ -29,7 +29,7 @@ stop() {
 contains() { grep -q -- "$2" "$1"; }
 ne() { [ "$1" -ne "$2" ]; }
 
-echo "1..18"
+echo "1..19"
 
 # --- calling AE titles ---
 "$exe" listen --port "$port" --spool "$tmp/x" 2>"$tmp/noallow.err"
@@ -38,6 +38,9 @@ check "... saying how to name the accepted AE titles" \
     contains "$tmp/noallow.err" "no --allow AET given"
 start "$tmp/s1" --allow TESTER --max-associations 1 --idle-timeout 2
 check "an allowed calling AE title is accepted" wait_for 20 echo_as TESTER
+check "by default the listener binds to loopback only (127.0.0.1:$port)" \
+    sh -c '[ "$1" = "$2" ]' _ \
+    "$(ss -ltnH "sport = :$port" | awk '{print $4}')" "127.0.0.1:$port"
 check "an unknown calling AE title is refused" sh -c "! echoscu -aet INTRUDER -aec SPINEPIPE 127.0.0.1 $port >/dev/null 2>&1"
 
 # --- association limit and idle timeout ---

@@ -3,8 +3,9 @@
 # each with a message naming the file and what is wrong, while the rest of
 # the batch goes on: zero/negative/NaN/inf spacing, NaN positions,
 # non-orthogonal orientation, pixel data longer than declared, the memory
-# budget (SPINEPIPE_MAX_MEMORY), hostile tag strings (../, /, NUL, %n,
-# very long, non-UTF-8) that must not reach paths or break report.json,
+# budget (SPINEPIPE_MAX_MEMORY), hostile tag strings in PatientID and
+# SeriesDescription (../, /, NUL, %n, 2000+ bytes, non-UTF-8) that must not
+# reach paths or break report.json,
 # 10^5 junk files in one folder, a symlink loop, an unreadable file, a full
 # disk and a read-only output folder (no partial output that looks
 # complete: run.json, the completion marker, must be absent). TAP.
@@ -56,7 +57,7 @@ one_file() {
     for m in "$@"; do dcmodify -nb -q -i "$m" "$f"; done
 }
 
-echo "1..40"
+echo "1..42"
 
 # --- numbers and geometry: each file skipped with a reason, the good
 # series (47 slices) intact ---
@@ -134,6 +135,15 @@ python3 -c "print('A' * 4000 + '%n' * 48, end='')" >"$tmp/long.bin"
 dcmodify -nb -if "(0008,103e)=$tmp/desc.bin" \
     -if "(0010,0020)=$tmp/pid.bin" -if "(0010,0010)=$tmp/long.bin" \
     "$hostile"/s/*.dcm
+# A second series: a very long description (2180 bytes of ../ and %n) and
+# patient ID (2002 bytes of /, %s%n and non-UTF-8).
+copy_series "$hostile/s2" >/dev/null
+python3 -c "import sys; sys.stdout.buffer.write(b'../' * 700 + b'%n' * 40)" \
+    >"$tmp/longdesc.bin"
+python3 -c "import sys; sys.stdout.buffer.write(b'/' * 1000 + b'%s%n' * 250 + b'\xfe\xff')" \
+    >"$tmp/longpid.bin"
+dcmodify -nb -if "(0008,103e)=$tmp/longdesc.bin" \
+    -if "(0010,0020)=$tmp/longpid.bin" "$hostile"/s2/*.dcm
 (cd "$tmp" && "$exe" run "$hostile" -o "$tmp/out2" >"$tmp/run2.log" 2>&1)
 check "run on hostile strings exits 0" eq $? 0
 check "nothing was written outside the output folder (no evil/)" \
@@ -142,12 +152,16 @@ check "every output path stays inside out2 (no .. component)" \
     eq "$(find "$tmp/out2" | grep -c '/\.\./\|/\.\.$')" 0
 check "output names are plain ASCII (no %, NUL, bytes >127)" \
     eq "$(find "$tmp/out2" | LC_ALL=C grep -c '[^-A-Za-z0-9_./#]')" 0
-rj=$(ls "$tmp"/out2/*/*/report.json | head -1)
+rj=$(grep -L '%s%n%s%n' "$tmp"/out2/*/*/report.json | head -1)
 check "report.json exists and is strict UTF-8 JSON" $json strict "$rj"
 check "run.json is strict UTF-8 JSON" \
     $json strict "$(ls "$tmp"/out2/*/*/run.json | head -1)"
 check "the patient ID reached report.json literally (%n not formatted)" \
     contains "$rj" '"../%n%n/id'
+check "the series with a 2180-byte description and 2002-byte patient ID ran too (2 report.json)" \
+    eq "$(ls "$tmp"/out2/*/*/report.json | wc -l)" 2
+check "... and its report.json is strict UTF-8 JSON" \
+    sh -c "for f in $tmp/out2/*/*/report.json; do $json strict \$f || exit 1; done"
 check "index.html escapes the description (no raw <b>)" \
     eq "$(grep -c '<b>' "$tmp/out2/index.html")" 0
 check "index.html links stay inside out2 (no .. in href/src)" \
