@@ -64,7 +64,12 @@ cluster_stop() {
     done
     [ -n "$pids" ] || return 0
     kill $pids 2>/dev/null
-    gone() { ! kill -0 $pids 2>/dev/null; }
-    wait_for 20 gone || kill -9 $pids 2>/dev/null
+    # every one gone: `kill -0 a b` fails as soon as one of them is gone
+    gone() {
+        for p in $pids; do ! kill -0 "$p" 2>/dev/null || return 1; done
+    }
+    wait_for 20 gone && return 0
+    kill -9 $pids 2>/dev/null
+    wait_for 10 gone
     return 0
 }

@@ -104,4 +104,4 @@ all_gone() {
     [ -n "$pids" ] || return 1
     for p in $pids; do ! kill -0 "$p" 2>/dev/null || return 1; done
 }
-check "the three daemons are stopped by PID ($pids )" all_gone
+check "the three daemons are stopped by PID ($pids )" wait_for 10 all_gone
