@@ -409,20 +409,6 @@ static void head_not_analysable(void **state)
     run_free(&r);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    sp_error err;
-    return sp_dicom_init(&err) == SP_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    sp_dicom_cleanup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,5 +418,6 @@ int main(void)
         cmocka_unit_test(real_crop_levels_not_invented),
         cmocka_unit_test(head_not_analysable),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dicom_setup,
+                                  test_dicom_teardown);
 }

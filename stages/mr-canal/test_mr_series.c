@@ -105,24 +105,12 @@ static void other_series_are_refused(void **state)
     sp_dicom_scan_free(sc);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return sp_dicom_init(NULL) == SP_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    sp_dicom_cleanup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(real_t2_series_are_accepted),
         cmocka_unit_test(other_series_are_refused),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dicom_setup,
+                                  test_dicom_teardown);
 }

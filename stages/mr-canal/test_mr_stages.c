@@ -297,19 +297,6 @@ static void cervical_config_only_on_request(void **state)
     assert_non_null(strstr(path, "mr-spine.ini"));
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return sp_dicom_init(NULL) == SP_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    sp_dicom_cleanup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,5 +306,6 @@ int main(void)
         cmocka_unit_test(cervical_crop_and_axial),
         cmocka_unit_test(cervical_config_only_on_request),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dicom_setup,
+                                  test_dicom_teardown);
 }

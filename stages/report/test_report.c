@@ -449,20 +449,6 @@ static void anonymize_leaves_identifiers_out(void **state)
     truth_run_free(&b);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    sp_error err;
-    return sp_dicom_init(&err) == SP_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    sp_dicom_cleanup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,5 +456,6 @@ int main(void)
         cmocka_unit_test(report_from_truth_labels_and_table),
         cmocka_unit_test(anonymize_leaves_identifiers_out),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dicom_setup,
+                                  test_dicom_teardown);
 }

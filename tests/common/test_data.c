@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+
+#include "spinepipe/dicom.h"
 #include <ftw.h>
 #include <unistd.h>
 
@@ -65,4 +67,22 @@ static int remove_entry(const char *path, const struct stat *st, int flag,
 void test_remove_tree(const char *path)
 {
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int test_dicom_setup(void **state)
+{
+    (void)state;
+    sp_error err;
+    if (sp_dicom_init(&err) != SP_OK) {
+        fprintf(stderr, "sp_dicom_init: %s\n", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+int test_dicom_teardown(void **state)
+{
+    (void)state;
+    sp_dicom_cleanup();
+    return 0;
 }

@@ -13,4 +13,9 @@ char *test_source_path(const char *relative);
 char *test_make_temp_dir(void);
 void test_remove_tree(const char *path);
 
+/* cmocka group setup and teardown for tests that read or write DICOM:
+ * sp_dicom_init and sp_dicom_cleanup. */
+int test_dicom_setup(void **state);
+int test_dicom_teardown(void **state);
+
 #endif

@@ -15,20 +15,6 @@
 #include "spinepipe/dicom.h"
 #include "test_data.h"
 
-static int setup(void **state)
-{
-    (void)state;
-    sp_error err;
-    return sp_dicom_init(&err) == SP_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    sp_dicom_cleanup();
-    return 0;
-}
-
 /* Scan `dir`, expect exactly one series, and load it; `slope` gets the
  * first slice's rescale slope when not NULL. */
 static void load_series_slope(const char *dir, sp_volume *vol,
@@ -406,5 +392,6 @@ int main(void)
         cmocka_unit_test(hostile_header_strings_are_sanitised),
         cmocka_unit_test(refuses_bad_input),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dicom_setup,
+                                  test_dicom_teardown);
 }

@@ -15,20 +15,6 @@
 #include "spinepipe/dicom.h"
 #include "test_data.h"
 
-static int setup(void **state)
-{
-    (void)state;
-    sp_error err;
-    return sp_dicom_init(&err) == SP_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    sp_dicom_cleanup();
-    return 0;
-}
-
 static char *path_in(const char *dir, const char *name)
 {
     size_t n = strlen(dir) + strlen(name) + 2;
@@ -203,5 +189,6 @@ int main(void)
         cmocka_unit_test(mr_sagittal_outputs),
         cmocka_unit_test(regeneration_is_byte_identical),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dicom_setup,
+                                  test_dicom_teardown);
 }

@@ -127,24 +127,11 @@ static void million_files_in_one_folder(void **state)
     free(tmp);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    sp_error err = {0};
-    return sp_dicom_init(&err) == SP_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    sp_dicom_cleanup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(million_files_in_one_folder),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dicom_setup,
+                                  test_dicom_teardown);
 }

@@ -66,24 +66,11 @@ static void quick_grid_within_tolerances(void **state)
     free(config);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    sp_error err;
-    return sp_dicom_init(&err) == SP_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    sp_dicom_cleanup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(quick_grid_within_tolerances),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dicom_setup,
+                                  test_dicom_teardown);
 }
