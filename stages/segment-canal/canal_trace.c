@@ -45,6 +45,17 @@ static int bone_at(const sp_volume *m, const double g[3])
 
 typedef canal_plane plane;
 
+/* The plane perpendicular to the curve at sample q; lateral = t x a. */
+static plane plane_at(const spine_curve *c, size_t q)
+{
+    plane pl = {c->p[q], c->a[q], {0}};
+    const double *t = c->t[q], *a = c->a[q];
+    pl.l[0] = t[1] * a[2] - t[2] * a[1];
+    pl.l[1] = t[2] * a[0] - t[0] * a[2];
+    pl.l[2] = t[0] * a[1] - t[1] * a[0];
+    return pl;
+}
+
 static void point(const plane *pl, double u, double v, double g[3])
 {
     for (int d = 0; d < 3; d++)
@@ -291,11 +302,7 @@ sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,
         goto done;
     /* seeds behind the body where there is one, interpolated between */
     for (size_t q = 0; q < c->n; q++) {
-        plane pl = {c->p[q], c->a[q], {0}};
-        const double *t = c->t[q], *a = c->a[q];
-        pl.l[0] = t[1] * a[2] - t[2] * a[1];
-        pl.l[1] = t[2] * a[0] - t[0] * a[2];
-        pl.l[2] = t[0] * a[1] - t[1] * a[0];
+        plane pl = plane_at(c, q);
         int v = -1;
         for (size_t w = 0; w < model->n_vert; w++)
             if ((double)q * c->step_mm >= model->vert[w].s_lo &&
@@ -356,11 +363,7 @@ sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,
                           &open[q]);
     bound_open_sections(out, open);
     for (size_t q = 0; q < c->n; q++) {
-        plane pl = {c->p[q], c->a[q], {0}};
-        const double *t = c->t[q], *a = c->a[q];
-        pl.l[0] = t[1] * a[2] - t[2] * a[1];
-        pl.l[1] = t[2] * a[0] - t[0] * a[2];
-        pl.l[2] = t[0] * a[1] - t[1] * a[0];
+        plane pl = plane_at(c, q);
         canal_refine_section(&smooth, &pl, open[q], &out->sec[q]);
     }
 done:
