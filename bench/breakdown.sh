@@ -19,24 +19,21 @@
 #   bench/breakdown.sh [-n RUNS] [-b BUILD_DIR] [-B OTHER_BUILD] DICOM_FOLDER
 set -eu
 cd "$(dirname "$0")/.."
+bench_name=bench/breakdown.sh
+bench_usage='[-n RUNS] [-b BUILD_DIR] [-B OTHER_BUILD] FOLDER'
 runs=5
-build=build
 other=
-while getopts n:b:B: opt; do
-    case $opt in
-    n) runs=$OPTARG ;;
-    b) build=$OPTARG ;;
-    B) other=$OPTARG ;;
-    *) echo "usage: bench/breakdown.sh [-n RUNS] [-b BUILD_DIR] FOLDER" >&2; exit 64 ;;
-    esac
-done
+. bench/lib.sh
+bench_opt() { [ "$1" = B ] && other=$2; }
+bench_parse 'B:' "$@"
 shift $((OPTIND - 1))
-[ $# -eq 1 ] || { echo "usage: bench/breakdown.sh [-n RUNS] [-b BUILD_DIR] FOLDER" >&2; exit 64; }
+[ $# -eq 1 ] || bench_usage
 dir=$1
-spinepipe=$build/pipeline/cli/spinepipe
 floor=$build/bench/floor_bench
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+bench_need "$spinepipe" "$floor"
+[ -z "$other" ] || bench_need "$other/pipeline/cli/spinepipe"
+bench_need_cmd /usr/bin/time "apt-get install time"
+bench_tmp
 
 measure() { # NAME CMD...: append "wall cpu" to $tmp/NAME
     name=$1; shift
@@ -50,10 +47,6 @@ stage_seconds() { # STAGE: its seconds in the last run's run.json
     find "$tmp/out" -name run.json -exec cat {} + | tr -d ' \n' |
         sed -n "s/.*\"name\":\"$1\",\"version\":\"[^\"]*\",\"status\":\"ok\",\"seconds\":\([0-9.eE+-]*\).*/\1/p"
     echo
-}
-median() { # FILE COLUMN
-    cut -d' ' -f"$2" "$1" | sort -g | awk '{v[NR]=$1} END {
-        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 info=$("$spinepipe" info --json "$dir" 2>/dev/null | tr -d ' \n')

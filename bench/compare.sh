@@ -41,28 +41,25 @@
 # (OpenMP) and as dcmj2pnm-P2 does.
 set -eu
 cd "$(dirname "$0")/.."
+bench_name=bench/compare.sh
+bench_usage='[-n RUNS] [-w WARMUP] [-b BUILD_DIR] [-g GROUPS] [FOLDER ...]'
 runs=3
 warmup=1
-build=build
 groups=png,median,gauss,floor,itk
-while getopts n:w:b:g: opt; do
-    case $opt in
-    n) runs=$OPTARG ;;
-    w) warmup=$OPTARG ;;
-    b) build=$OPTARG ;;
-    g) groups=$OPTARG ;;
-    *) echo "usage: bench/compare.sh [-n RUNS] [-w WARMUP] [-b BUILD_DIR] [-g GROUPS] [FOLDER ...]" >&2
-       exit 64 ;;
+. bench/lib.sh
+bench_opt() {
+    case $1 in
+    w) warmup=$2 ;;
+    g) groups=$2 ;;
+    *) return 1 ;;
     esac
-done
-want() { case ",$groups," in *,"$1",*) return 0 ;; esac; return 1; }
+}
+bench_parse 'w:g:' "$@"
 shift $((OPTIND - 1))
+want() { case ",$groups," in *,"$1",*) return 0 ;; esac; return 1; }
 
-spinepipe=$build/pipeline/cli/spinepipe
 floor=$build/bench/floor_bench
-for tool in "$spinepipe" "$floor"; do
-    [ -x "$tool" ] || { echo "bench/compare.sh: $tool missing; run: ninja -C $build" >&2; exit 66; }
-done
+bench_need "$spinepipe" "$floor"
 # The ImageMagick 6 binaries by their Debian names, so that no wrapper
 # earlier on PATH is timed instead.
 mogrify=$(command -v mogrify-im6.q16 || command -v mogrify || true)
@@ -95,10 +92,7 @@ if [ $# -eq 0 ]; then
     set -- ../shared/data/conformance/ct-head-phantom-512/dicom /tmp/p512/dicom
 fi
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-now() { date +%s.%N; }
+bench_tmp
 
 # The denoise stage's own seconds from the last run's run.json, and the
 # filter seconds itk_bench printed (as "s s 0" rows for median()).
@@ -124,11 +118,6 @@ measure() {
     t1=$(now)
     tail -n 1 "$tmp/rss" | awk -v a="$t0" -v b="$t1" \
         '{ printf "%.4f %.4f %d\n", b - a, $2 + $3, $1 }' >>"$tmp/$name"
-}
-
-median() { # FILE COLUMN
-    cut -d' ' -f"$2" "$1" | sort -g | awk '{v[NR]=$1} END {
-        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); runs=$runs; $(nproc) CPUs"

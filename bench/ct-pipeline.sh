@@ -21,29 +21,24 @@
 # /tmp/spinepipe-ct-bench-p512) when it is not there yet.
 set -eu
 cd "$(dirname "$0")/.."
+bench_name=bench/ct-pipeline.sh
+bench_usage='[-n RUNS] [-b BUILD_DIR] [-p PHANTOM_DIR]'
 runs=3
-build=build
 phantom=/tmp/spinepipe-ct-bench-p512
-while getopts n:b:p: opt; do
-    case $opt in
-    n) runs=$OPTARG ;;
-    b) build=$OPTARG ;;
-    p) phantom=$OPTARG ;;
-    *) echo "usage: bench/ct-pipeline.sh [-n RUNS] [-b BUILD_DIR] [-p PHANTOM_DIR]" >&2
-       exit 64 ;;
-    esac
-done
-spinepipe=$build/pipeline/cli/spinepipe
-[ -x "$spinepipe" ] || { echo "bench/ct-pipeline.sh: $spinepipe missing; run: ninja -C $build" >&2; exit 66; }
-[ -x /usr/bin/time ] || { echo "bench/ct-pipeline.sh: /usr/bin/time not found (apt-get install time)" >&2; exit 69; }
+. bench/lib.sh
+bench_opt() { [ "$1" = p ] && phantom=$2; }
+bench_parse 'p:' "$@"
+shift $((OPTIND - 1))
+[ $# -eq 0 ] || bench_usage
+bench_need "$spinepipe"
+bench_need_cmd /usr/bin/time "apt-get install time"
 if [ ! -f "$phantom/truth.json" ]; then
     echo "generating the phantom in $phantom ..." >&2
     "$spinepipe" phantom --output "$phantom" --matrix 512 --slices 400 \
         --pixel 0.5 --slice-thickness 0.8 >/dev/null
 fi
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+bench_tmp
 
 # measure NAME CONFIG: append "seconds peak_kb" to $tmp/NAME
 measure() {
@@ -58,8 +53,6 @@ measure() {
     fi
     tail -n 1 "$tmp/time" | awk '{print $1, $2, $3 + $4}' >>"$tmp/$1"
 }
-
-median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 names="baseline analysis shipped"
 config_of() {

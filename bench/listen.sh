@@ -44,22 +44,19 @@
 # /tmp/spinepipe-listen-bench) when it is not there yet.
 set -eu
 cd "$(dirname "$0")/.."
-build=build
+bench_name=bench/listen.sh
+bench_usage='[-b BUILD_DIR] [-p PUSH_DIR] [-n ROUNDS]'
+runs=3
 push=/tmp/spinepipe-listen-bench
-rounds=3
-while getopts b:p:n: opt; do
-    case $opt in
-    b) build=$OPTARG ;;
-    p) push=$OPTARG ;;
-    n) rounds=$OPTARG ;;
-    *) echo "usage: bench/listen.sh [-b BUILD_DIR] [-p PUSH_DIR] [-n ROUNDS]" >&2
-       exit 64 ;;
-    esac
-done
-spinepipe=$(pwd)/$build/pipeline/cli/spinepipe
-[ -x "$spinepipe" ] || { echo "bench/listen.sh: $spinepipe missing; run: ninja -C $build" >&2; exit 66; }
-command -v storescu >/dev/null || { echo "bench/listen.sh: storescu not found (apt-get install dcmtk)" >&2; exit 69; }
-[ -x /usr/bin/time ] || { echo "bench/listen.sh: /usr/bin/time not found (apt-get install time)" >&2; exit 69; }
+. bench/lib.sh
+bench_opt() { [ "$1" = p ] && push=$2; }
+bench_parse 'p:' "$@"
+shift $((OPTIND - 1))
+[ $# -eq 0 ] || bench_usage
+spinepipe=$(pwd)/$spinepipe
+bench_need "$spinepipe"
+bench_need_cmd storescu "apt-get install dcmtk"
+bench_need_cmd /usr/bin/time "apt-get install time"
 
 nseries=4
 slices=125
@@ -81,16 +78,11 @@ fi
 n=$(find "$push/dicom" -name '*.dcm' | wc -l)
 [ "$n" -eq "$total" ] || { echo "bench/listen.sh: $push/dicom has $n files, not $total" >&2; exit 65; }
 
-tmp=$(mktemp -d)
 pid=
-cleanup() {
+stop_listener() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-now() { date +%s.%N; }
+bench_tmp stop_listener
 fail() { echo "bench/listen.sh: $*" >&2; exit 70; }
 
 # timed_run NAME [ARGS...]: "WALL CPU" seconds of `spinepipe run` on the
@@ -185,7 +177,7 @@ PY
 printf '%-5s %-14s %-14s %-14s %-11s %-20s %-6s %s\n' round "run s (CPU)" \
     "run+do s (CPU)" "listen s (CPU)" "listen/run" "ack ms med/p99/max" "sent" \
     "load average"
-for r in $(seq "$rounds"); do
+for r in $(seq "$runs"); do
     set -- $(timed_run plain)
     run_s=$1 run_cpu=$2
     run_series=$(find "$tmp/run-out" -name run.json | wc -l)

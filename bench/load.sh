@@ -23,31 +23,19 @@
 # >= 1); loader peak memory <= 1.5 x the float32 volume.
 set -eu
 cd "$(dirname "$0")/.."
+bench_name=bench/load.sh
+bench_usage='[-n RUNS] [-b BUILD_DIR] [FOLDER ...]'
 runs=5
-build=build
-while getopts n:b: opt; do
-    case $opt in
-    n) runs=$OPTARG ;;
-    b) build=$OPTARG ;;
-    *) echo "usage: bench/load.sh [-n RUNS] [-b BUILD_DIR] [FOLDER ...]" >&2
-       exit 64 ;;
-    esac
-done
+. bench/lib.sh
+bench_parse '' "$@"
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || set -- ../shared/data/conformance/ct-head-phantom-512/dicom
 
 bench=$build/bench/load_bench
-spinepipe=$build/pipeline/cli/spinepipe
-for tool in "$bench" "$spinepipe"; do
-    [ -x "$tool" ] || { echo "bench/load.sh: $tool missing; run: ninja -C $build" >&2; exit 66; }
-done
-command -v dcm2niix >/dev/null || { echo "bench/load.sh: dcm2niix not found" >&2; exit 69; }
-[ -x /usr/bin/time ] || { echo "bench/load.sh: /usr/bin/time not found (apt-get install time)" >&2; exit 69; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-now() { date +%s.%N; }
+bench_need "$bench" "$spinepipe"
+bench_need_cmd dcm2niix "apt-get install dcm2niix"
+bench_need_cmd /usr/bin/time "apt-get install time"
+bench_tmp
 
 # measure NAME CMD...: append "seconds peak_kb" to $tmp/NAME
 measure() {
@@ -63,11 +51,6 @@ measure() {
     t1=$(now)
     awk -v a="$t0" -v b="$t1" -v kb="$(tail -n 1 "$tmp/rss")" \
         'BEGIN { printf "%.4f %d\n", b - a, kb }' >>"$tmp/$name"
-}
-
-median() { # column of file
-    cut -d' ' -f"$2" "$1" | sort -g | awk '{v[NR]=$1} END {
-        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 printf '%-34s %6s %-22s %8s %9s %9s %8s %8s %8s\n' folder slices tool \

@@ -16,23 +16,15 @@
 # start-up and the PNG/NIfTI outputs of the pipeline.
 set -eu
 cd "$(dirname "$0")/.."
+bench_name=bench/mr-pipeline.sh
+bench_usage='[-n RUNS] [-b BUILD_DIR] [FOLDER ...]'
 runs=5
-build=build
-while getopts n:b: opt; do
-    case $opt in
-    n) runs=$OPTARG ;;
-    b) build=$OPTARG ;;
-    *) echo "usage: bench/mr-pipeline.sh [-n RUNS] [-b BUILD_DIR] [FOLDER ...]" >&2
-       exit 64 ;;
-    esac
-done
+. bench/lib.sh
+bench_parse '' "$@"
 shift $((OPTIND - 1))
-spinepipe=$build/pipeline/cli/spinepipe
-[ -x "$spinepipe" ] || { echo "bench/mr-pipeline.sh: $spinepipe missing; run: ninja -C $build" >&2; exit 66; }
-[ -x /usr/bin/time ] || { echo "bench/mr-pipeline.sh: /usr/bin/time not found (apt-get install time)" >&2; exit 69; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+bench_need "$spinepipe"
+bench_need_cmd /usr/bin/time "apt-get install time"
+bench_tmp
 
 if [ $# -eq 0 ]; then
     data=../shared/data/spine
@@ -43,8 +35,6 @@ if [ $# -eq 0 ]; then
         "$data/mr-cervical-t2-sag/dicom" "$data/mr-cervical-t2-axial/dicom" \
         "$data/mr-cervical-c5-c7-sag-crop/dicom" "$tmp/phantom512/dicom"
 fi
-
-now() { date +%s.%N; }
 
 # run CONFIG FOLDER: one timed run, "wall_seconds cpu_seconds" on stdout
 # (cpu = user + sys: on a shared machine wall time depends on the others)
@@ -62,8 +52,6 @@ run() {
     fi
     echo "$t0 $t1 $(cat "$tmp/cpu")" | awk '{printf "%.4f %.4f\n", $2 - $1, $3 + $4}'
 }
-
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 # seconds of the analysis stages in the last run's run.json
 stages() {

@@ -63,6 +63,20 @@ typedef struct sp_dicom_slice {
     double along_normal;          /* position . slice normal, mm */
     double rescale_slope;
     double rescale_intercept;
+    /* Appended after ABI 1.2 (docs/writing-a-stage.md): where the scan
+     * found this frame's uncompressed little-endian samples, so the loader
+     * reads them without parsing the file again. pixel_bytes 0 means not
+     * known (compressed, big endian, unusual structure, or a slice made by
+     * other code): the loader then decodes the file with DCMTK, as it also
+     * does when the file's size or modification time is no longer what
+     * the scan saw. */
+    uint64_t pixel_offset;        /* byte offset of the frame in the file */
+    uint64_t pixel_bytes;         /* rows * columns * bits_allocated / 8 */
+    uint64_t file_size;           /* at the scan */
+    int64_t file_mtime_ns;        /* at the scan, ns since the epoch */
+    uint16_t bits_stored;
+    uint16_t high_bit;
+    uint16_t pixel_signed;        /* PixelRepresentation 1 */
 } sp_dicom_slice;
 
 /* One image volume: slices of one series that share orientation, matrix

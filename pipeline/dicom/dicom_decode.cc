@@ -232,44 +232,6 @@ inline int64_t stored_value(uint32_t raw, uint16_t shift, uint16_t stored,
     return (int64_t)v;
 }
 
-// Branch-free per pixel so the loop vectorises; the arithmetic right shift
-// of a negative int32 is what GCC and Clang do (and C++20 requires).
-template <typename T>
-void convert(const T *src, size_t n, const spd_pixels *px, double slope,
-             double intercept, float *out)
-{
-    const unsigned shift = px->shift, stored = px->stored;
-    const uint32_t mask = stored >= 32 ? 0xffffffffu : (1u << stored) - 1u;
-    if (px->is_signed) {
-        const unsigned up = 32 - stored;
-        for (size_t i = 0; i < n; i++) {
-            uint32_t u = ((uint32_t)src[i] >> shift) & mask;
-            int32_t v = (int32_t)(u << up) >> up;
-            out[i] = (float)((double)v * slope + intercept);
-        }
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            uint32_t u = ((uint32_t)src[i] >> shift) & mask;
-            out[i] = (float)((double)u * slope + intercept);
-        }
-    }
-}
-
-// The common case (16 bits, nothing to mask) without per-pixel bit work.
-void convert16_plain(const uint8_t *src, size_t n, bool is_signed,
-                     double slope, double intercept, float *out)
-{
-    if (is_signed) {
-        const int16_t *s = reinterpret_cast<const int16_t *>(src);
-        for (size_t i = 0; i < n; i++)
-            out[i] = (float)((double)s[i] * slope + intercept);
-    } else {
-        const uint16_t *s = reinterpret_cast<const uint16_t *>(src);
-        for (size_t i = 0; i < n; i++)
-            out[i] = (float)((double)s[i] * slope + intercept);
-    }
-}
-
 sp_status j2k_frame(spd_pixels *px, uint32_t frame, double slope,
                     double intercept, float *out, sp_error *err)
 {
@@ -359,16 +321,8 @@ extern "C" sp_status spd_pixels_frame(spd_pixels *px, uint32_t frame,
         size_t n = (size_t)px->rows * px->columns;
         size_t bytes = px->bits / 8;
         const uint8_t *src = px->raw + (size_t)frame * n * bytes;
-        if (px->bits == 16 && px->stored == 16 && px->shift == 0)
-            convert16_plain(src, n, px->is_signed, slope, intercept, out);
-        else if (px->bits == 8)
-            convert(src, n, px, slope, intercept, out);
-        else if (px->bits == 16)
-            convert(reinterpret_cast<const uint16_t *>(src), n, px, slope,
-                    intercept, out);
-        else
-            convert(reinterpret_cast<const uint32_t *>(src), n, px, slope,
-                    intercept, out);
+        spd_convert_samples(src, n, px->bits, px->stored, px->shift,
+                            px->is_signed, slope, intercept, out);
         return SP_OK;
     } catch (...) {
         return sp_error_set(err, SP_INTERNAL,

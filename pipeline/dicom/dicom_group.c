@@ -404,6 +404,15 @@ static sp_status build_series(grouping *g, group *gr, int part,
         sl->along_normal = along;
         sl->rescale_slope = r->rescale_slope;
         sl->rescale_intercept = r->rescale_intercept;
+        if (r->pixel_bytes) {
+            sl->pixel_offset = r->pixel_offset + r->frame * r->pixel_bytes;
+            sl->pixel_bytes = r->pixel_bytes;
+            sl->file_size = r->file_size;
+            sl->file_mtime_ns = r->file_mtime_ns;
+            sl->bits_stored = r->bits_stored;
+            sl->high_bit = r->high_bit;
+            sl->pixel_signed = r->pixel_signed;
+        }
         st = add_syntax(s, r->transfer_syntax);
     }
     if (st == SP_OK && dups)

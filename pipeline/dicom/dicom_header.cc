@@ -203,6 +203,55 @@ bool check_pixels(DcmDataset *ds, spd_record *rec, Skip *skip)
     return true;
 }
 
+// Where a direct read (dicom_direct.c) finds the samples. Only for what the
+// DCMTK decode (dicom_decode.cc, open_pixels) would read as they are, under
+// its checks: the walk and DCMTK must agree on the syntax and the element's
+// length; anything else leaves pixel_bytes 0 and the file to DCMTK.
+void locate_pixels(DcmDataset *ds, const spd_pixel_loc &loc, spd_record *rec)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (!loc.found)
+        return;
+    DcmXfer xfer(ds->getOriginalXfer());
+    if (xfer.isEncapsulated() || xfer.getByteOrder() != EBO_LittleEndian ||
+        xfer.getStreamCompression() != ESC_none ||
+        xfer.isImplicitVR() != (loc.implicit_vr != 0))
+        return;
+    DcmElement *elem = nullptr;
+    if (ds->findAndGetElement(DCM_PixelData, elem).bad() || !elem ||
+        elem->ident() != EVR_PixelData || elem->getLength() != loc.length)
+        return;
+    Uint16 stored = 0, high = 0, rep = 0;
+    unsigned bits = rec->bits_allocated;
+    ds->findAndGetUint16(DCM_BitsStored, stored);
+    if (ds->findAndGetUint16(DCM_HighBit, high).bad())
+        high = stored ? (Uint16)(stored - 1) : 0;
+    ds->findAndGetUint16(DCM_PixelRepresentation, rep);
+    if (stored == 0 || stored > bits || high >= bits || high + 1 < stored)
+        return;
+    Sint32 frames = 0;
+    if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).bad())
+        frames = 1;
+    else if (frames < 1)
+        return;
+    uint64_t frame = (uint64_t)rec->rows * rec->columns * (bits / 8), need;
+    if (__builtin_mul_overflow(frame, (uint64_t)frames, &need) ||
+        loc.length < need || loc.length - need >= frame)
+        return;
+    rec->pixel_offset = loc.offset;
+    rec->pixel_bytes = frame;
+    rec->file_size = loc.file_size;
+    rec->file_mtime_ns = loc.mtime_ns;
+    rec->bits_stored = stored;
+    rec->high_bit = high;
+    rec->pixel_signed = rep == 1;
+#else
+    (void)ds;
+    (void)loc;
+    (void)rec;
+#endif
+}
+
 bool read_rescale(DcmItem *item, spd_record *rec, Skip *skip)
 {
     rec->rescale_slope = 1.0;
@@ -312,7 +361,8 @@ bool read_file(const char *file, spd_collect *c, Skip *skip)
         return false;
     // The skip entry carries the path; its reason is the rest.
     sp_error pre;
-    if (spd_prescan_file(file, &pre) != SP_OK) {
+    spd_pixel_loc loc;
+    if (spd_prescan_file_loc(file, &loc, &pre) != SP_OK) {
         size_t n = std::strlen(file);
         const char *why = pre.message;
         if (!std::strncmp(why, file, n) && !std::strncmp(why + n, ": ", 2))
@@ -377,6 +427,7 @@ bool read_file(const char *file, spd_collect *c, Skip *skip)
     read_header_fields(ds, &rec.header);
     if (!check_pixels(ds, &rec, skip))
         return false;
+    locate_pixels(ds, loc, &rec);
     if (ds->tagExists(DCM_PerFrameFunctionalGroupsSequence))
         return read_enhanced(ds, file, &rec, c, skip);
     Sint32 frames = 0;

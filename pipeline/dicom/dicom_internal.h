@@ -37,6 +37,11 @@ typedef struct spd_record {
      * it sets only the direction of the stack, never the order. */
     int instance;
     char transfer_syntax[65];
+    /* Direct read of uncompressed pixels (sp_dicom_slice's fields of the
+     * same names; pixel_offset is that of frame 0). pixel_bytes 0: none. */
+    uint64_t pixel_offset, pixel_bytes, file_size;
+    int64_t file_mtime_ns;
+    uint16_t bits_stored, high_bit, pixel_signed;
 } spd_record;
 
 /* A growable list of records and skipped files being built by a scan. */
@@ -91,6 +96,22 @@ void spd_pixels_size(const spd_pixels *px, uint32_t *rows, uint32_t *columns,
 sp_status spd_pixels_frame(spd_pixels *px, uint32_t frame, double slope,
                            double intercept, float *out, sp_error *err);
 void spd_pixels_close(spd_pixels *px);
+
+/* Stored samples (`bits` 8, 16 or 32, little endian in local order) ->
+ * float: shift down by `shift`, keep `stored` bits, extend the sign when
+ * `is_signed`, then value * slope + intercept in double. */
+void spd_convert_samples(const uint8_t *src, size_t n, unsigned bits,
+                         unsigned stored, unsigned shift, int is_signed,
+                         double slope, double intercept, float *out);
+
+/* Decode one slice by reading its samples straight from the file, when
+ * the scan located them (pixel_bytes != 0) and the file still has the
+ * size and modification time the scan saw. `buf` is scratch of
+ * SPD_DIRECT_BUF bytes. Returns 1 when `out` was filled, 0 when the
+ * caller must decode the file with DCMTK instead. */
+#define SPD_DIRECT_BUF ((size_t)1 << 16)
+int spd_direct_frame(const sp_dicom_series *series, const sp_dicom_slice *sl,
+                     uint8_t *buf, float *out);
 
 /* JPEG 2000 (and HTJ2K) codestream -> int32 samples of one component.
  * `out` holds rows*columns values; *is_signed and *precision report what

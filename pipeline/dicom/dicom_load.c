@@ -106,8 +106,11 @@ static void load_chunk_run(const load_job *job, size_t c)
     spd_pixels *px = NULL;
     const char *open_path = NULL;
     sp_status st = SP_OK;
+    uint8_t *buf = malloc(SPD_DIRECT_BUF);
     for (size_t k = begin; k < end && st == SP_OK; k++) {
         const sp_dicom_slice *sl = &series->slices[k];
+        if (buf && spd_direct_frame(series, sl, buf, job->data + k * job->plane))
+            continue;
         if (!open_path || strcmp(open_path, sl->path) != 0) {
             spd_pixels_close(px);
             px = NULL;
@@ -123,6 +126,7 @@ static void load_chunk_run(const load_job *job, size_t c)
                               &me->err);
     }
     spd_pixels_close(px);
+    free(buf);
     me->status = st;
 }
 

@@ -51,6 +51,11 @@ typedef struct walk {
     const char *name;
     sp_error *err;
     int deflated;
+    /* Top-level PixelData elements seen, the last one's value, and
+     * whether it can be read directly (defined length, OB/OW or implicit). */
+    unsigned n_pixels;
+    int pixels_direct;
+    uint64_t pixels_at, pixels_len;
 } walk;
 
 /* Give zlib more compressed input from `in`; 0 at its end. */
@@ -282,6 +287,15 @@ static int walk_dataset(walk *w, size_t end, int depth)
             return WALK_STOP;
         int sq = h.has_vr && h.vr[0] == 'S' && h.vr[1] == 'Q';
         int un = h.has_vr && h.vr[0] == 'U' && h.vr[1] == 'N';
+        if (depth == 0 && h.group == 0x7FE0 && h.element == 0x0010) {
+            w->n_pixels++;
+            w->pixels_direct =
+                h.length != UNDEFINED &&
+                (!h.has_vr || (h.vr[0] == 'O' &&
+                               (h.vr[1] == 'B' || h.vr[1] == 'W')));
+            w->pixels_at = w->r->pos;
+            w->pixels_len = h.length;
+        }
         if (h.length == UNDEFINED) {
             int pixels = h.group == 0x7FE0 && h.element == 0x0010;
             /* An undefined-length UN holds implicit VR little endian. */
@@ -412,10 +426,13 @@ static int walk_deflated(walk *w)
     return rc;
 }
 
-/* The walk from the start of the bytes in `r`. */
-static sp_status prescan(reader *r, const char *name, sp_error *err)
+/* The walk from the start of the bytes in `r`; `loc` (may be NULL) learns
+ * where the pixel data lies. */
+static sp_status prescan(reader *r, const char *name, spd_pixel_loc *loc,
+                         sp_error *err)
 {
     walk w = {.r = r, .name = name, .err = err};
+    int plain_le = 0;
     int rc;
     const uint8_t *head = peek(r, 132);
     int preamble = head && !memcmp(head + 128, "DICM", 4);
@@ -433,12 +450,14 @@ static sp_status prescan(reader *r, const char *name, sp_error *err)
         if (!strcmp(m.ts, "1.2.840.10008.1.2")) {
             w.explicit_vr = 0;
             w.big_endian = 0;
+            plain_le = 1;
         } else if (!strcmp(m.ts, "1.2.840.10008.1.2.2")) {
             w.explicit_vr = 1;
             w.big_endian = 1;
         } else if (m.ts[0]) {
             w.explicit_vr = 1;
             w.big_endian = 0;
+            plain_le = !strcmp(m.ts, "1.2.840.10008.1.2.1");
         } else {
             guess_encoding(&w, r);
         }
@@ -446,6 +465,13 @@ static sp_status prescan(reader *r, const char *name, sp_error *err)
         guess_encoding(&w, r);
     }
     rc = walk_dataset(&w, SIZE_MAX, 0);
+    if (loc && rc == WALK_OK && r->pos == r->total && plain_le &&
+        w.n_pixels == 1 && w.pixels_direct) {
+        loc->found = 1;
+        loc->implicit_vr = !w.explicit_vr;
+        loc->offset = w.pixels_at;
+        loc->length = w.pixels_len;
+    }
     return rc == WALK_REFUSE ? SP_FORMAT : SP_OK;
 }
 
@@ -458,13 +484,21 @@ sp_status spd_prescan_buffer(const uint8_t *data, size_t size,
         return sp_error_set(err, SP_NOMEM, "%s: out of memory", name);
     r->data = data ? data : none;
     r->total = data ? size : 0;
-    sp_status s = prescan(r, name, err);
+    sp_status s = prescan(r, name, NULL, err);
     free(r);
     return s;
 }
 
 sp_status spd_prescan_file(const char *path, sp_error *err)
 {
+    return spd_prescan_file_loc(path, NULL, err);
+}
+
+sp_status spd_prescan_file_loc(const char *path, spd_pixel_loc *loc,
+                               sp_error *err)
+{
+    if (loc)
+        memset(loc, 0, sizeof *loc);
     /* Non-blocking: a FIFO swapped in for the file must not hang us. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
@@ -482,7 +516,12 @@ sp_status spd_prescan_file(const char *path, sp_error *err)
     }
     r->fd = fd;
     r->total = (size_t)st.st_size;
-    sp_status s = prescan(r, path, err);
+    sp_status s = prescan(r, path, loc, err);
+    if (loc && loc->found) {
+        loc->file_size = (uint64_t)st.st_size;
+        loc->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
+                        st.st_mtim.tv_nsec;
+    }
     free(r);
     close(fd);
     return s;

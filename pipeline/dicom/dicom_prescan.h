@@ -24,6 +24,25 @@ sp_status spd_prescan_buffer(const uint8_t *data, size_t size,
  * not read. */
 sp_status spd_prescan_file(const char *path, sp_error *err);
 
+/* Where the walk found the uncompressed pixel data, for a direct read that
+ * skips a second parse (docs/dicom-input.md). `found` is 1 only when the
+ * meta group names explicit or implicit VR little endian, the data set
+ * holds exactly one top-level PixelData of defined length (VR OB or OW
+ * when explicit), and the walk reached the end of the file without
+ * stopping on structure it does not follow. */
+typedef struct spd_pixel_loc {
+    int found;
+    int implicit_vr;
+    uint64_t offset;     /* of the value's first byte */
+    uint64_t length;     /* the value's declared length */
+    uint64_t file_size;  /* fstat of the walked file */
+    int64_t mtime_ns;
+} spd_pixel_loc;
+
+/* spd_prescan_file that also fills *loc (zeroed first). */
+sp_status spd_prescan_file_loc(const char *path, spd_pixel_loc *loc,
+                               sp_error *err);
+
 #ifdef __cplusplus
 }
 #endif
