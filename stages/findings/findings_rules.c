@@ -133,46 +133,89 @@ static json_t *finding(const findings_config *c, const char *code,
                      "source", source_of(c, t, buf, sizeof buf));
 }
 
-/* Canal AP: two cut-offs (relative, absolute) or one (MR lumbar). */
-static void canal_ap(json_t *out, const json_t *lv, const findings_config *c,
-                     int region)
-{
-    double ap;
-    if (!number(lv, "canal_ap_mm", &ap))
-        return;
-    findings_threshold rel, abs;
-    if (region == REGION_CERVICAL) {
-        rel = FT_CERVICAL_AP_RELATIVE, abs = FT_CERVICAL_AP_ABSOLUTE;
-    } else if (c->profile == FINDINGS_MR_LUMBAR) {
-        rel = abs = FT_MR_AP;
-    } else {
-        rel = FT_CT_AP_RELATIVE, abs = FT_CT_AP_ABSOLUTE;
-    }
-    const char *code = "canal_ap_stenosis";
-    if (ap < c->value[abs])
-        json_array_append_new(out, finding(c, code, "absolute", ap, abs));
-    else if (ap < c->value[rel])
-        json_array_append_new(out, finding(c, code, "relative", ap, rel));
-    else
-        json_array_append_new(out, finding(c, code, "normal", ap, rel));
-}
+/* Which levels a rule judges. Canal cut-offs exist only for the
+ * profile's region (none for the thoracic canal in CLINICAL.md); the AP
+ * cut-offs also depend on the modality. */
+typedef enum rule_scope {
+    SCOPE_ALL,
+    SCOPE_CANAL,         /* any canal in the profile's region */
+    SCOPE_CANAL_LUMBAR,  /* the lumbar canal (area: Schönström) */
+    SCOPE_CT_LUMBAR_AP,
+    SCOPE_MR_LUMBAR_AP,
+    SCOPE_CERVICAL_AP
+} rule_scope;
 
-static void canal_area(json_t *out, const json_t *lv,
-                       const findings_config *c)
+typedef enum rule_kind { RULE_THRESHOLD, RULE_COMPRESSION, RULE_DISPLACEMENT }
+    rule_kind;
+
+/* One flag from one measured number: the first tier whose cut-off the
+ * value passes (below it, or above it for `above` rules) gives the
+ * severity; otherwise "normal" against `normal_t`. */
+typedef struct rule {
+    rule_kind kind;
+    rule_scope scope;
+    const char *code, *key;
+    const char *side;     /* set as "side" when not NULL */
+    int above;            /* abnormal above the cut-off, not below */
+    int positive_only;    /* a value <= 0 means not measured */
+    int n_tiers;
+    struct {
+        findings_threshold t;
+        const char *severity;
+    } tier[2];
+    findings_threshold normal_t;
+} rule;
+
+/* In the order the findings appear in a level's `findings[]`. */
+static const rule rules[] = {
+    {RULE_THRESHOLD, SCOPE_CERVICAL_AP, "canal_ap_stenosis", "canal_ap_mm",
+     NULL, 0, 0, 2,
+     {{FT_CERVICAL_AP_ABSOLUTE, "absolute"},
+      {FT_CERVICAL_AP_RELATIVE, "relative"}},
+     FT_CERVICAL_AP_RELATIVE},
+    {RULE_THRESHOLD, SCOPE_MR_LUMBAR_AP, "canal_ap_stenosis", "canal_ap_mm",
+     NULL, 0, 0, 1, {{FT_MR_AP, "absolute"}}, FT_MR_AP},
+    {RULE_THRESHOLD, SCOPE_CT_LUMBAR_AP, "canal_ap_stenosis", "canal_ap_mm",
+     NULL, 0, 0, 2,
+     {{FT_CT_AP_ABSOLUTE, "absolute"}, {FT_CT_AP_RELATIVE, "relative"}},
+     FT_CT_AP_RELATIVE},
+    {RULE_THRESHOLD, SCOPE_CANAL_LUMBAR, "canal_area_stenosis",
+     "canal_area_mm2", NULL, 0, 0, 2,
+     {{FT_AREA_ABSOLUTE, "absolute"}, {FT_AREA_RELATIVE, "relative"}},
+     FT_AREA_RELATIVE},
+    {RULE_COMPRESSION, SCOPE_CANAL, "canal_compression", NULL, NULL, 0, 0, 0,
+     {{0}}, FT_COMPRESSION_MILD},
+    {RULE_THRESHOLD, SCOPE_ALL, "disc_height_reduced", "disc_height_index",
+     NULL, 0, 1, 1, {{FT_DHI_REDUCED, "mild"}}, FT_DHI_REDUCED},
+    {RULE_DISPLACEMENT, SCOPE_ALL, "disc_displacement",
+     "posterior_displacement_mm", NULL, 0, 0, 0, {{0}}, FT_DISPLACEMENT_MIN},
+    {RULE_THRESHOLD, SCOPE_ALL, "osteophyte", "osteophyte_mm", NULL, 1, 0, 1,
+     {{FT_OSTEOPHYTE, "mild"}}, FT_OSTEOPHYTE},
+    {RULE_THRESHOLD, SCOPE_ALL, "foraminal_narrowing", "foramen_left_mm",
+     "left", 0, 0, 1, {{FT_FORAMEN, "severe"}}, FT_FORAMEN},
+    {RULE_THRESHOLD, SCOPE_ALL, "foraminal_narrowing", "foramen_right_mm",
+     "right", 0, 0, 1, {{FT_FORAMEN, "severe"}}, FT_FORAMEN},
+};
+
+static void threshold_rule(json_t *out, const json_t *lv,
+                           const findings_config *c, const rule *r)
 {
-    double a;
-    if (!number(lv, "canal_area_mm2", &a))
+    double v;
+    if (!number(lv, r->key, &v) || (r->positive_only && v <= 0))
         return;
-    const char *code = "canal_area_stenosis";
-    if (a < c->value[FT_AREA_ABSOLUTE])
-        json_array_append_new(
-            out, finding(c, code, "absolute", a, FT_AREA_ABSOLUTE));
-    else if (a < c->value[FT_AREA_RELATIVE])
-        json_array_append_new(
-            out, finding(c, code, "relative", a, FT_AREA_RELATIVE));
-    else
-        json_array_append_new(
-            out, finding(c, code, "normal", a, FT_AREA_RELATIVE));
+    const char *severity = "normal";
+    findings_threshold t = r->normal_t;
+    for (int i = 0; i < r->n_tiers; i++) {
+        double cut = c->value[r->tier[i].t];
+        if (r->above ? v > cut : v < cut) {
+            severity = r->tier[i].severity, t = r->tier[i].t;
+            break;
+        }
+    }
+    json_t *f = finding(c, r->code, severity, v, t);
+    if (r->side)
+        json_object_set_new(f, "side", json_string(r->side));
+    json_array_append_new(out, f);
 }
 
 /* Compression ratio (1 - m / mean(m above, m below)) x 100 % with m the
@@ -216,18 +259,6 @@ static void compression(json_t *out, const json_t *levels, size_t i,
         json_array_append_new(out, f);
         return;
     }
-}
-
-static void disc_height(json_t *out, const json_t *lv,
-                        const findings_config *c)
-{
-    double dhi;
-    if (!number(lv, "disc_height_index", &dhi) || dhi <= 0)
-        return;
-    json_array_append_new(
-        out, finding(c, "disc_height_reduced",
-                     dhi < c->value[FT_DHI_REDUCED] ? "mild" : "normal", dhi,
-                     FT_DHI_REDUCED));
 }
 
 /* Fardon 2014: beyond the disc space over more than 25 % of the
@@ -280,37 +311,25 @@ static void displacement(json_t *out, const json_t *lv,
     json_array_append_new(out, f);
 }
 
-static void osteophyte(json_t *out, const json_t *lv,
-                       const findings_config *c)
-{
-    double mm;
-    if (!number(lv, "osteophyte_mm", &mm))
-        return;
-    json_array_append_new(
-        out, finding(c, "osteophyte",
-                     mm > c->value[FT_OSTEOPHYTE] ? "mild" : "normal", mm,
-                     FT_OSTEOPHYTE));
-}
-
-static void foramen(json_t *out, const json_t *lv, const findings_config *c)
-{
-    static const char *const keys[] = {"foramen_left_mm", "foramen_right_mm"};
-    static const char *const sides[] = {"left", "right"};
-    for (int s = 0; s < 2; s++) {
-        double mm;
-        if (!number(lv, keys[s], &mm))
-            continue;
-        json_t *f = finding(c, "foraminal_narrowing",
-                            mm < c->value[FT_FORAMEN] ? "severe" : "normal",
-                            mm, FT_FORAMEN);
-        json_object_set_new(f, "side", json_string(sides[s]));
-        json_array_append_new(out, f);
-    }
-}
-
 static int profile_region(findings_profile p)
 {
     return p == FINDINGS_MR_CERVICAL ? REGION_CERVICAL : REGION_LUMBAR;
+}
+
+static int in_scope(rule_scope scope, int region, findings_profile p)
+{
+    int canal = region == profile_region(p);
+    switch (scope) {
+    case SCOPE_ALL: return 1;
+    case SCOPE_CANAL: return canal;
+    case SCOPE_CANAL_LUMBAR: return canal && region == REGION_LUMBAR;
+    case SCOPE_CERVICAL_AP: return canal && region == REGION_CERVICAL;
+    case SCOPE_MR_LUMBAR_AP:
+        return canal && region != REGION_CERVICAL && p == FINDINGS_MR_LUMBAR;
+    case SCOPE_CT_LUMBAR_AP:
+        return canal && region != REGION_CERVICAL && p != FINDINGS_MR_LUMBAR;
+    }
+    return 0;
 }
 
 static int count_abnormal(const json_t *findings, size_t from)
@@ -346,18 +365,17 @@ int findings_apply(json_t *table, const findings_config *c, const char **why)
         }
         size_t before = json_array_size(out);
         int region = level_region(lv);
-        /* Canal cut-offs exist only for the profile's region (none for
-           the thoracic canal in CLINICAL.md). */
-        if (region == profile_region(c->profile)) {
-            canal_ap(out, lv, c, region);
-            if (region == REGION_LUMBAR)
-                canal_area(out, lv, c);
-            compression(out, levels, i, c);
+        for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++) {
+            const rule *r = &rules[k];
+            if (!in_scope(r->scope, region, c->profile))
+                continue;
+            if (r->kind == RULE_COMPRESSION)
+                compression(out, levels, i, c);
+            else if (r->kind == RULE_DISPLACEMENT)
+                displacement(out, lv, c);
+            else
+                threshold_rule(out, lv, c, r);
         }
-        disc_height(out, lv, c);
-        displacement(out, lv, c);
-        osteophyte(out, lv, c);
-        foramen(out, lv, c);
         abnormal += count_abnormal(out, before);
     }
     json_object_set_new(table, "findings_profile",
