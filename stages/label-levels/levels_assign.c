@@ -2,6 +2,7 @@
 #include "levels_kernels.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "spinepipe/labels.h"
@@ -12,6 +13,27 @@ void level_params_default(level_params *p)
 {
     memset(p, 0, sizeof *p);
     p->lumbar_count = 5;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Median endplate-to-endplate height of the pieces between two discs;
+ * 0 when there is none. */
+static double typical_body_height(const spine_model *m)
+{
+    double h[SPINE_MAX_VERTEBRAE];
+    size_t n = 0;
+    for (size_t v = 0; v < m->n_vert; v++)
+        if (m->vert[v].lo_is_disc && m->vert[v].hi_is_disc)
+            h[n++] = m->vert[v].body_hi - m->vert[v].body_lo;
+    if (n == 0)
+        return 0;
+    qsort(h, n, sizeof *h, cmp_double);
+    return h[n / 2];
 }
 
 /* Label of the vertebra `steps` above (positive) the one labelled `from`
@@ -130,10 +152,22 @@ sp_status levels_assign(spine_model *model, const level_cues *cues,
                                           p->lumbar_count);
     }
     /* the S1 label is the first sacral vertebra: its alae are cut where
-       the sacrum widens into the sacroiliac joints */
-    for (size_t v = 0; v < n; v++)
-        if (model->vert[v].label == SP_LABEL_SACRUM)
-            model->vert[v].lateral_limit_mm = S1_HALF_WIDTH_MM;
+       the sacrum widens into the sacroiliac joints, and its body, which
+       no disc bounds below, is as tall as the bodies above (the rest of
+       the sacrum is not S1) */
+    double h = typical_body_height(model);
+    for (size_t v = 0; v < n; v++) {
+        spine_vertebra *vv = &model->vert[v];
+        if (vv->label != SP_LABEL_SACRUM)
+            continue;
+        vv->lateral_limit_mm = S1_HALF_WIDTH_MM;
+        if (h <= 0)
+            continue;
+        if (dir > 0 && !vv->lo_is_disc && vv->body_hi - vv->body_lo > h)
+            vv->s_lo = vv->body_lo = vv->body_hi - h;
+        if (dir < 0 && !vv->hi_is_disc && vv->body_hi - vv->body_lo > h)
+            vv->s_hi = vv->body_hi = vv->body_lo + h;
+    }
     model->labels_confident = confident;
     snprintf(model->label_note, sizeof model->label_note, "%s", note);
     return SP_OK;

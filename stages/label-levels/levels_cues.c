@@ -2,8 +2,18 @@
 #include "levels_kernels.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #define SACRUM_MIN_TILT_DEG 25.0 /* S1 slopes forward; lumbar bodies less */
+/* ... or it widens into the alae: bone running on without a break from the
+ * body outwards, on both sides, this far beyond the half-width of the
+ * bodies above, over this share of the body levels of its upper part (a lumbar transverse
+ * process reaches as far but over a third to a half of its body height;
+ * the iliac crest beside L4-L5 is separated from the body by the psoas). */
+#define ALA_BEYOND_MM 15.0
+#define ALA_MIN_SHARE 0.6
+#define ALA_GAP_MM 4.0
+#define ALA_SPAN_MM 20.0
 /* Window where a rib neck lies beside a rib-bearing vertebra and a lumbar
  * transverse process does not reach: lateral and behind the body centre. */
 #define RIB_MIN_MM 45.0
@@ -51,6 +61,81 @@ static double rib_score(const sp_volume *bone, const spine_curve *c,
     return n > 0 ? hits / n : 0;
 }
 
+/* How far bone runs laterally on side `sd` at arc position s: for AP
+ * offsets from 10 mm behind the posterior wall to the body's middle, the
+ * farthest bone of a run that starts within `ref` mm of the centre line
+ * and has no gap longer than ALA_GAP_MM. */
+static double lateral_run(const sp_volume *bone, const spine_curve *c,
+                          const spine_vertebra *v, double s, int sd,
+                          double ref)
+{
+    size_t q = spine_curve_at(c, s);
+    const double *t = c->t[q], *a = c->a[q], *p = c->p[q];
+    double l[3] = {t[1] * a[2] - t[2] * a[1], t[2] * a[0] - t[0] * a[2],
+                   t[0] * a[1] - t[1] * a[0]};
+    double step = fmin(bone->spacing[0], bone->spacing[1]);
+    double best = 0;
+    for (double b = -(v->body_back_mm + 10); b <= 0.5 * v->body_depth_mm;
+         b += 2.0) {
+        double last = -1, u;
+        for (u = 0.5 * ref; u <= ref + 80; u += step) {
+            double g[3];
+            for (int d = 0; d < 3; d++)
+                g[d] = p[d] + (sd ? -u : u) * l[d] + b * a[d];
+            if (bone_at(bone, g))
+                last = u;
+            else if (last < 0 ? u > ref : u - last > ALA_GAP_MM)
+                break;
+        }
+        if (last > best)
+            best = last;
+    }
+    return best;
+}
+
+/* Share of the body levels of the piece's cranial ALA_SPAN_MM (the
+ * alae flank the first sacral segment, not the ones below it) where bone
+ * runs on both sides at least ALA_BEYOND_MM beyond `ref`, the half-width
+ * of the bodies above. */
+static double ala_share(const sp_volume *bone, const spine_curve *c,
+                        const spine_vertebra *v, double ref, int cranial)
+{
+    double lo = v->body_lo, hi = v->body_hi;
+    if (hi - lo > ALA_SPAN_MM) {
+        if (cranial >= 0)
+            lo = hi - ALA_SPAN_MM;
+        else
+            hi = lo + ALA_SPAN_MM;
+    }
+    double hits = 0, n = 0;
+    for (double s = lo; s <= hi; s += 1.0) {
+        hits += lateral_run(bone, c, v, s, 0, ref) >= ref + ALA_BEYOND_MM &&
+                lateral_run(bone, c, v, s, 1, ref) >= ref + ALA_BEYOND_MM;
+        n++;
+    }
+    return n > 0 ? hits / n : 0;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Median half-width of the pieces bounded by discs on both sides. */
+static double typical_half_width(const spine_model *m)
+{
+    double w[SPINE_MAX_VERTEBRAE];
+    size_t n = 0;
+    for (size_t v = 0; v < m->n_vert; v++)
+        if (m->vert[v].lo_is_disc && m->vert[v].hi_is_disc)
+            w[n++] = m->vert[v].lateral_mm;
+    if (n == 0)
+        return 0;
+    qsort(w, n, sizeof *w, cmp_double);
+    return w[n / 2];
+}
+
 sp_status levels_find_cues(const sp_volume *bone, const spine_model *model,
                            level_cues *cues, sp_error *err)
 {
@@ -60,6 +145,7 @@ sp_status levels_find_cues(const sp_volume *bone, const spine_model *model,
     const spine_curve *c = &model->curve;
     cues->sacrum = -1;
     cues->sacrum_tilt_deg = 0;
+    cues->sacrum_ala_share = 0;
     cues->last_rib = -1;
     if (model->n_vert == 0)
         return SP_OK;
@@ -75,8 +161,12 @@ sp_status levels_find_cues(const sp_volume *bone, const spine_model *model,
     }
     if (cnt > 0)
         cues->sacrum_tilt_deg = acos(fmin(1.0, tz / cnt)) * 180.0 / M_PI;
+    double ref = typical_half_width(model);
+    cues->sacrum_ala_share =
+        ref > 0 ? ala_share(bone, c, lv, ref, model->cranial_sign) : 0;
     if (!cut && !(low == 0 ? lv->lo_is_disc : lv->hi_is_disc) &&
-        cues->sacrum_tilt_deg >= SACRUM_MIN_TILT_DEG)
+        (cues->sacrum_tilt_deg >= SACRUM_MIN_TILT_DEG ||
+         cues->sacrum_ala_share >= ALA_MIN_SHARE))
         cues->sacrum = low;
     /* ribs: from caudal upwards, the first piece that has them and whose
        upper neighbour has them too (ribs come in a run to the top; the

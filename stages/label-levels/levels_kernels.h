@@ -3,7 +3,8 @@
  * confidence, and say so when the anatomy does not settle it.
  *
  * Cues: the sacrum (the lowest piece, where the column ends inside the
- * field of view, steeply inclined) and the ribs (bone lateral to the
+ * field of view with no disc below it, steeply inclined or widening into
+ * the alae) and the ribs (bone lateral to the
  * column on both sides behind the body: thoracic levels). Counting up from
  * the sacrum gives L5..L1 (or L6/L4 with a configured lumbar count); the
  * last rib-bearing vertebra should then be T12. When the two disagree
@@ -16,7 +17,9 @@
 
 typedef struct level_cues {
     int sacrum;             /* index of the sacral piece, -1 when none */
-    double sacrum_tilt_deg; /* inclination of its centre line from z */
+    double sacrum_tilt_deg; /* inclination of the lowest piece's centre
+                               line from z */
+    double sacrum_ala_share; /* share of its body levels with alae */
     int last_rib;           /* lowest index with ribs, -1 when none */
     double rib_score[SPINE_MAX_VERTEBRAE]; /* 0..1 per piece */
 } level_cues;

@@ -53,8 +53,9 @@ static sp_status levels_init(sp_stage_context *ctx, const void *options,
 
 static json_t *cue_table(const level_cues *c)
 {
-    return json_pack("{s:i, s:f, s:i}", "sacrum", c->sacrum,
-                     "sacrum_tilt_deg", c->sacrum_tilt_deg, "last_rib",
+    return json_pack("{s:i, s:f, s:f, s:i}", "sacrum", c->sacrum,
+                     "sacrum_tilt_deg", c->sacrum_tilt_deg,
+                     "sacrum_ala_share", c->sacrum_ala_share, "last_rib",
                      c->last_rib);
 }
 

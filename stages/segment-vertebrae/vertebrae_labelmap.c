@@ -22,11 +22,18 @@ static void lateral(const spine_curve *c, size_t q, double l[3])
     l[2] = t[0] * a[1] - t[1] * a[0];
 }
 
+/* The end pieces take what lies beyond them, unless their extent was
+ * set short of the curve's end (the S1 label: the sacrum below it is not
+ * S1). */
 static int vertebra_at(const spine_model *m, double s)
 {
+    double len = (double)(m->curve.n - 1) * m->curve.step_mm;
     for (size_t v = 0; v < m->n_vert; v++)
-        if (s < m->vert[v].s_hi || v + 1 == m->n_vert)
-            return s >= m->vert[v].s_lo || v == 0 ? (int)v : -1;
+        if (s < m->vert[v].s_hi ||
+            (v + 1 == m->n_vert && m->vert[v].s_hi >= len))
+            return s >= m->vert[v].s_lo || (v == 0 && m->vert[0].s_lo <= 0)
+                       ? (int)v
+                       : -1;
     return -1;
 }
 

@@ -3,13 +3,16 @@
  * accuracy numbers in docs/accuracy.md come from this command:
  *
  *   build/tools/evaluate-ct/evaluate-ct [--data DIR] [--png DIR] [--bench]
+ *                                       [--nifti DIR]
  *   build/tools/evaluate-ct/evaluate-ct --phantom-sweep [--quick]
- *                                       [--auto-names] [--case N]
+ *                                       [--case N]
  *                                       [--config FILE]
  *
  * --data: the shared data folder (default: ../shared/data beside the
  * source tree, as the tests use); --png: write a mid-sagittal picture of
- * each labelled series there; --bench: also time the whole chain on the
+ * each labelled series there; --nifti: write each series' label map
+ * (and the abdomen's body/disc map) there, to compare with the reference
+ * slice by slice; --bench: also time the whole chain on the
  * abdomen series resampled to 512x512x400. --phantom-sweep instead runs
  * the CT pipeline (config/ct-lumbar.ini, or --config) on a grid of
  * phantoms and compares every level with the truth (phantom_sweep.h).
@@ -92,8 +95,23 @@ static void write_png(const char *png_dir, const char *name,
         printf("  picture: %s\n", file);
 }
 
+static void write_nifti(const char *dir, const char *name,
+                        const sp_volume *v)
+{
+    if (!dir || !v->data)
+        return;
+    char file[512];
+    snprintf(file, sizeof file, "%s/%s.nii.gz", dir, name);
+    sp_error err;
+    if (sp_nifti_write(v, file, &err) == SP_OK)
+        printf("  label map: %s\n", file);
+    else
+        fprintf(stderr, "evaluate-ct: %s\n", err.message);
+}
+
 /* Abdomen T11-S1: naming, per-vertebra Dice by name, body/disc Dice. */
-static int eval_abdomen(const char *data, const char *png, int *pass)
+static int eval_abdomen(const char *data, const char *png,
+                        const char *nifti, int *pass)
 {
     printf("\n== ct-abdomen-t11-s1 (122x101x112, 3 mm) ==\n");
     char *dir = join(data, "spine/ct-abdomen-t11-s1/dicom");
@@ -143,6 +161,8 @@ static int eval_abdomen(const char *data, const char *png, int *pass)
     printf("  CPU time: %.2f s (working grid factor %dx%dx%d)\n", ch.seconds[5],
            ch.factor[0], ch.factor[1], ch.factor[2]);
     write_png(png, "ct-abdomen-t11-s1", &ct, &ch);
+    write_nifti(nifti, "ct-abdomen-t11-s1-labels", &ch.labels);
+    write_nifti(nifti, "ct-abdomen-t11-s1-body", &ch.body);
 out:
     ct_chain_free(&ch);
     sp_volume_free(&ct), sp_volume_free(&ts), sp_volume_free(&vb);
@@ -150,7 +170,8 @@ out:
 }
 
 /* L2-L4 crop: no naming cue; Dice of the pieces, then named by override. */
-static int eval_crop(const char *data, const char *png, int *pass)
+static int eval_crop(const char *data, const char *png, const char *nifti,
+                     int *pass)
 {
     printf("\n== ct-lumbar-l2-l4-crop (73x73x47, 1.5 mm) ==\n");
     char *dir = join(data, "spine/ct-lumbar-l2-l4-crop/dicom");
@@ -187,6 +208,7 @@ static int eval_crop(const char *data, const char *png, int *pass)
                        analysis_dice_labels(&ch.labels, l, &ref, l));
             print_measures(&ch);
             write_png(png, "ct-lumbar-l2-l4-crop", &ct, &ch);
+            write_nifti(nifti, "ct-lumbar-l2-l4-crop-labels", &ch.labels);
         }
         ct_chain_free(&ch);
     }
@@ -304,13 +326,12 @@ static void bench(const char *data)
     sp_volume_free(&big), sp_volume_free(&ct);
 }
 
-static int phantom_sweep(const char *config, int quick, int auto_names,
-                         long only)
+static int phantom_sweep(const char *config, int quick, long only)
 {
     sp_error err;
     sweep_env *env = NULL;
     if (sp_dicom_init(&err) != SP_OK ||
-        sweep_env_new(config, auto_names, &env, &err) != SP_OK) {
+        sweep_env_new(config, &env, &err) != SP_OK) {
         fprintf(stderr, "evaluate-ct: %s\n", err.message);
         return 1;
     }
@@ -349,15 +370,17 @@ static int phantom_sweep(const char *config, int quick, int auto_names,
 
 int main(int argc, char **argv)
 {
-    const char *data = NULL, *png = NULL;
+    const char *data = NULL, *png = NULL, *nifti = NULL;
     const char *config = SPINEPIPE_SOURCE_ROOT "/config/ct-lumbar.ini";
-    int do_bench = 0, sweep = 0, quick = 0, auto_names = 0;
+    int do_bench = 0, sweep = 0, quick = 0;
     long only = 0;
     for (int a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--data") && a + 1 < argc)
             data = argv[++a];
         else if (!strcmp(argv[a], "--png") && a + 1 < argc)
             png = argv[++a];
+        else if (!strcmp(argv[a], "--nifti") && a + 1 < argc)
+            nifti = argv[++a];
         else if (!strcmp(argv[a], "--bench"))
             do_bench = 1;
         else if (!strcmp(argv[a], "--phantom-sweep"))
@@ -366,14 +389,13 @@ int main(int argc, char **argv)
             quick = 1;
         else if (!strcmp(argv[a], "--case") && a + 1 < argc)
             only = strtol(argv[++a], NULL, 10);
-        else if (!strcmp(argv[a], "--auto-names"))
-            auto_names = 1;
         else if (!strcmp(argv[a], "--config") && a + 1 < argc)
             config = argv[++a];
         else if (!strcmp(argv[a], "--help")) {
-            printf("usage: evaluate-ct [--data DIR] [--png DIR] [--bench]\n"
+            printf("usage: evaluate-ct [--data DIR] [--png DIR] [--bench] "
+                   "[--nifti DIR]\n"
                    "       evaluate-ct --phantom-sweep [--quick] "
-                   "[--auto-names] [--case N] [--config FILE]\n");
+                   "[--case N] [--config FILE]\n");
             return 0;
         } else {
             fprintf(stderr, "evaluate-ct: unknown argument (see --help)\n");
@@ -381,12 +403,12 @@ int main(int argc, char **argv)
         }
     }
     if (sweep)
-        return phantom_sweep(config, quick, auto_names, only);
+        return phantom_sweep(config, quick, only);
     if (!data)
         data = SPINEPIPE_DEFAULT_DATA;
     int pass = 1;
-    eval_abdomen(data, png, &pass);
-    eval_crop(data, png, &pass);
+    eval_abdomen(data, png, nifti, &pass);
+    eval_crop(data, png, nifti, &pass);
     eval_refusals(data, &pass);
     if (do_bench)
         bench(data);

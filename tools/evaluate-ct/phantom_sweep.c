@@ -103,8 +103,8 @@ static void remove_tree(const char *path)
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-sp_status sweep_env_new(const char *config_path, int auto_names,
-                        sweep_env **out, sp_error *err)
+sp_status sweep_env_new(const char *config_path, sweep_env **out,
+                        sp_error *err)
 {
     sweep_env *e = calloc(1, sizeof *e);
     if (!e)
@@ -118,7 +118,6 @@ sp_status sweep_env_new(const char *config_path, int auto_names,
                             "ct_ap_absolute, area_relative, area_absolute and "
                             "displacement_min", config_path);
     }
-    static const char *const overrides[] = {"label_levels.lowest=S1"};
     char dir[4096], ini[4200];
     snprintf(dir, sizeof dir, "%s/evaluate-ct-XXXXXX", temp_base());
     sp_status st = SP_OK;
@@ -133,7 +132,7 @@ sp_status sweep_env_new(const char *config_path, int auto_names,
     if (st == SP_OK)
         st = sp_registry_load_default(e->reg, err);
     if (st == SP_OK)
-        st = sp_pipeline_load(ini, e->reg, overrides, auto_names ? 0 : 1,
+        st = sp_pipeline_load(ini, e->reg, NULL, 0,
                               &e->pipe, err);
     remove_tree(dir);
     if (st != SP_OK) {

@@ -46,13 +46,12 @@ typedef struct sweep_result {
 
 typedef struct sweep_env sweep_env;
 
-/* Load the stages and the config (path to ct-lumbar.ini). Unless
- * auto_names, the levels are named with label_levels.lowest = S1 (every
- * phantom ends with S1): the phantom's S1 slopes less than a real sacrum,
- * so the sacrum cue often misses it, and the measurements and flags are
- * what this compares. */
-sp_status sweep_env_new(const char *config_path, int auto_names,
-                        sweep_env **env, sp_error *err);
+/* Load the stages and the config (path to ct-lumbar.ini). The levels are
+ * named by label_levels from the anatomy, as on a patient (the phantom's
+ * sacrum is found by its alae; it has no ribs, so the naming is marked
+ * uncertain). */
+sp_status sweep_env_new(const char *config_path, sweep_env **env,
+                        sp_error *err);
 void sweep_env_free(sweep_env *env);
 
 /* Run one case in a temporary folder (removed afterwards). Returns SP_OK

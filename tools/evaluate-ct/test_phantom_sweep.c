@@ -35,7 +35,7 @@ static void quick_grid_within_tolerances(void **state)
     sp_error err;
     char *config = test_source_path("config/ct-lumbar.ini");
     sweep_env *env;
-    if (sweep_env_new(config, 0, &env, &err) != SP_OK)
+    if (sweep_env_new(config, &env, &err) != SP_OK)
         fail_msg("%s", err.message);
     size_t n;
     const sweep_case *cases = sweep_grid(1, &n);
