@@ -12,6 +12,7 @@
 
 #include "spinepipe/labels.h"
 #include "spinepipe/stage.h"
+#include "stage_input.h"
 #include "analysis.h"
 #include "bias_kernels.h"
 #include "mr_model.h"
@@ -174,11 +175,9 @@ static sp_status seg_process(sp_stage_context *ctx, void *state)
 {
     const seg_options *o = state;
     const sp_host_api *H = ctx->host;
-    const sp_volume *in = H->artifact_volume(ctx, o->input,
-                                             SP_ARTIFACT_VOLUME);
-    if (!in || in->type != SP_VOXEL_F32)
-        return H->fail(ctx, SP_STAGE, "%s is not a float32 volume",
-                       o->input);
+    const sp_volume *in;
+    if (stage_input_f32(ctx, o->input, &in) != SP_OK)
+        return SP_STAGE;
     char why[512] = "no DICOM header";
     mr_series_kind kind = MR_SERIES_NOT_ANALYSABLE;
     if (ctx->header)
