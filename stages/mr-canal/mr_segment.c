@@ -126,9 +126,11 @@ static void name_levels(const seg_options *o, const sp_volume *t2,
                  "counted up from %s (configured lowest vertebra)",
                  o->lowest);
     } else if (o->region == REGION_CERVICAL) {
-        m->labelled = mrdisc_label_cervical(t2, s, &e) == SP_OK;
-        snprintf(m->label_note, sizeof m->label_note, "%s",
-                 m->labelled ? "counted down from C2" : e.message);
+        m->labelled = mrdisc_label_cervical(t2, s, m->label_note,
+                                            sizeof m->label_note,
+                                            &e) == SP_OK;
+        if (!m->labelled)
+            snprintf(m->label_note, sizeof m->label_note, "%s", e.message);
     } else {
         m->labelled = mrdisc_label(s, NULL, &e) == SP_OK;
         snprintf(m->label_note, sizeof m->label_note, "%s",

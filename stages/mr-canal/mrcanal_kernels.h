@@ -95,10 +95,13 @@ sp_status mrdisc_label(mrspine *s, const char *lowest, sp_error *err);
 
 /* Name the levels of a cervical sagittal series down from C2: C2 is the
  * tallest body at the top of the column (body and dens: more than 1.3
- * levels without a disc above the top disc), so the disc below it is C2-C3.
- * SP_NOTANALYSABLE when no such body is seen. */
-sp_status mrdisc_label_cervical(const sp_volume *t2, mrspine *s,
-                                sp_error *err);
+ * levels without a disc above the top disc), or the vertebra below a top
+ * dip above which the column narrows to the dens (that dip, the dens's
+ * base, is then dropped from the discs); the disc below it is C2-C3.
+ * `note` says which. SP_NOTANALYSABLE ("uncertain") when neither is
+ * seen. */
+sp_status mrdisc_label_cervical(const sp_volume *t2, mrspine *s, char *note,
+                                size_t note_size, sp_error *err);
 
 /* Label map in the canonical layout: canal 201, discs 100 + vertebra
  * above, vertebral bodies their vertebra label (unlabelled discs and

@@ -290,13 +290,15 @@ static void cervical_levels_from_c2(void **state)
     s.n_disc = 3;
     for (size_t q = 0; q < 3; q++)
         s.disc[q].k = 3.0 + 18.0 * (double)q;
-    assert_int_equal(mrdisc_label_cervical(&img, &s, &err), SP_OK);
+    char note[SP_ERROR_MESSAGE_MAX];
+    assert_int_equal(mrdisc_label_cervical(&img, &s, note, sizeof note,
+                                           &err), SP_OK);
     assert_int_equal(s.disc[2].vert_above, SP_LABEL_C1 + 1);
     assert_int_equal(s.disc[0].vert_above, SP_LABEL_C1 + 3);
     for (size_t q = 0; q < 3; q++)
         s.disc[q].k = 28.0 + 18.0 * (double)q, s.disc[q].vert_above = 0;
-    assert_int_equal(mrdisc_label_cervical(&img, &s, &err),
-                     SP_NOTANALYSABLE);
+    assert_int_equal(mrdisc_label_cervical(&img, &s, note, sizeof note,
+                                           &err), SP_NOTANALYSABLE);
     print_message("# %s\n", err.message);
     assert_int_equal(s.disc[2].vert_above, 0);
     sp_volume_free(&img);

@@ -33,7 +33,8 @@ sp_status mr_chain_run(const sp_volume *raw, const char *lowest,
         sp_error lerr;
         c->spine.cervical = cervical;
         if ((cervical && !lowest
-                 ? mrdisc_label_cervical(&c->t2, &c->spine, &lerr)
+                 ? mrdisc_label_cervical(&c->t2, &c->spine, c->label_note,
+                                         sizeof c->label_note, &lerr)
                  : mrdisc_label(&c->spine, lowest, &lerr)) == SP_OK)
             c->labelled = 1;
         else
