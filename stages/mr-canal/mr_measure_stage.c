@@ -165,7 +165,8 @@ static sp_status sagittal(sp_stage_context *ctx, const sp_volume *canon,
 
 /* Axial: canal area and AP per slice. */
 static sp_status axial(sp_stage_context *ctx, const sp_volume *canon,
-                       const sp_volume *canal, json_t *table)
+                       const sp_volume *canal, const sp_volume *t2,
+                       double csf, json_t *table)
 {
     size_t nz = canal->dim[2];
     double *area = ctx->host->scratch_alloc(ctx, 2 * nz * sizeof *area);
@@ -173,7 +174,7 @@ static sp_status axial(sp_stage_context *ctx, const sp_volume *canon,
         return SP_NOMEM;
     double *ap = area + nz;
     sp_error err;
-    sp_status st = mr_canal_sections(canal, area, ap, &err);
+    sp_status st = mr_canal_sections(canal, t2, csf, area, ap, &err);
     if (st != SP_OK)
         return ctx->host->fail(ctx, st, "%s", err.message);
     json_t *sec = json_array();
@@ -261,7 +262,7 @@ static sp_status measure_process(sp_stage_context *ctx, void *state)
         uint8_t *c = canal.data;
         for (size_t t = 0; t < sp_volume_count(&canon); t++)
             c[t] = l[t] == SP_LABEL_CANAL || l[t] == SP_LABEL_CORD;
-        st = m.axial ? axial(ctx, &canon, &canal, table)
+        st = m.axial ? axial(ctx, &canon, &canal, &t2, m.csf_level, table)
                      : sagittal(ctx, &canon, &canal, &t2, &m,
                                 o->displacement_tolerance_mm, table);
     } else {

@@ -28,6 +28,7 @@ typedef struct seg_options {
     int region;
     const char *lowest;
     double threshold;
+    double axial_threshold;
     double radius_mm;
     int check_header;
 } seg_options;
@@ -47,6 +48,10 @@ static const sp_param params[] = {
     {"threshold", SP_PARAM_FLOAT, "0.25", 0.05, 0.95, NULL, NULL,
      "canal cut between tissue (0) and CSF (1) signal",
      offsetof(seg_options, threshold)},
+    {"axial_threshold", SP_PARAM_FLOAT, "0.6", 0.05, 0.95, NULL, NULL,
+     "the same cut for axial series (higher: their thick slices cross the "
+     "foraminal fat)",
+     offsetof(seg_options, axial_threshold)},
     {"radius", SP_PARAM_FLOAT, "16", 4, 40, "mm", NULL,
      "canal voxels lie at most this far from the traced CSF column",
      offsetof(seg_options, radius_mm)},
@@ -147,7 +152,7 @@ static sp_status analyse(const seg_options *o, const sp_volume *t2, int axial,
 {
     mrcanal_params cp;
     mrcanal_params_default(&cp);
-    cp.threshold = o->threshold;
+    cp.threshold = axial ? o->axial_threshold : o->threshold;
     cp.radius_mm = o->radius_mm;
     sp_volume canal = {0};
     mrcanal_info info;

@@ -19,6 +19,8 @@ typedef struct mrcanal_params {
     double air_gap_mm;    /* the back's skin is at least this far behind */
     double skin_max_mm;   /* and at most this far (when in the picture) */
     double threshold;     /* CSF cut: tissue + threshold * (CSF - tissue) */
+    double axial_threshold; /* the cut for axial series (set threshold
+                               to it for them) */
     double radius_mm;     /* canal voxels lie this close to the path */
     double min_contrast;  /* CSF at least this many times the tissue */
     double rim;           /* wall voxels above rim * tissue join */
@@ -153,8 +155,12 @@ sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
 /* Per axial plane k of the canonical layout: canal cross-sectional area
  * (mm2, in the plane) and AP diameter (longest AP run, mm); 0 where the
  * plane holds no canal. For axial T2 series the planes are the slices.
- * area_mm2 and ap_mm hold dim[2] values each. */
-sp_status mr_canal_sections(const sp_volume *canal, double *area_mm2,
-                            double *ap_mm, sp_error *err);
+ * With the normalised image t2 (may be NULL: whole mask voxels) the
+ * voxels on the mask's edge, inside and out, count by their share of CSF
+ * (signal between the local wall's and csf), as do the ends of the AP
+ * run. area_mm2 and ap_mm hold dim[2] values each. */
+sp_status mr_canal_sections(const sp_volume *canal, const sp_volume *t2,
+                            double csf, double *area_mm2, double *ap_mm,
+                            sp_error *err);
 
 #endif

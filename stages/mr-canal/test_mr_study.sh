@@ -7,7 +7,8 @@
 # within 3 mm of the mid-point between two discs to the vertebra between
 # them (the slice centre's patient z is up to 15 mm off the disc's), and every
 # disc level gets its narrowest axial canal section, the narrowest at the
-# stenosed L4-L5 (areas printed, not asserted: docs/accuracy.md).
+# stenosed L4-L5, its area within 15 % of the truth's (taken across the
+# canal) at every level but the herniated one (docs/accuracy.md).
 # `spinepipe mr-study` writes the same report again.
 # usage: test_mr_study.sh SPINEPIPE SOURCE_ROOT   (prints TAP)
 set -u
@@ -84,6 +85,8 @@ import json, sys
 rep, truth = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 area = {lv["level"]: lv["canal_area_mm2"] for lv in truth["levels"]}
 narrowest = min(truth["levels"], key=lambda lv: lv["canal_area_mm2"])["level"]
+herniated = [lv["level"] for lv in truth["levels"]
+             if lv["posterior_displacement_mm"] > 0]
 got = {}
 for lv in rep["levels"]:
     ax = lv.get("axial")
@@ -94,8 +97,14 @@ for lv in rep["levels"]:
     print("# %s: axial canal %.0f mm2 (truth %.0f), AP %.1f mm, %d slices" %
           (lv["level"], ax["canal_area_mm2"], area[lv["level"]],
            ax["canal_ap_mm"], ax["slices"]))
-ok = len(got) == len(area) and min(got, key=got.get) == narrowest
+# within 15 % of the truth's area across the canal, except at the
+# herniated level (the dome, darker than CSF, is half in the 4 mm slices)
+far = [l for l in got if l not in herniated and
+       abs(got[l] - area[l]) > 0.15 * area[l]]
+print("# levels off by more than 15 %%: %s" % far)
+ok = (len(got) == len(area) and min(got, key=got.get) == narrowest and
+      not far)
 sys.exit(0 if ok else 1)
 PY
-check "every disc level has axial sections, the narrowest at L4-L5" 0 $?
+check "every disc level has axial sections, the narrowest at L4-L5, areas within 15 %" 0 $?
 exit $failed

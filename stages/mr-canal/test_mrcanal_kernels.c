@@ -149,7 +149,8 @@ static void cord_lies_inside_canal(void **state)
     /* cervical dural sac: area about 100-300 mm2, AP 9-20 mm */
     size_t nz = canal.dim[2], plausible = 0;
     double *area = malloc(nz * sizeof *area), *ap = malloc(nz * sizeof *ap);
-    assert_int_equal(mr_canal_sections(&canal, area, ap, &err), SP_OK);
+    assert_int_equal(mr_canal_sections(&canal, &t2, info.csf_level, area, ap,
+                                       &err), SP_OK);
     for (size_t k = 0; k < nz; k++)
         plausible += area[k] >= 80 && area[k] <= 320 && ap[k] >= 8 &&
                      ap[k] <= 22;

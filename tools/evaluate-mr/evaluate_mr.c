@@ -95,7 +95,8 @@ static void sections(const mr_chain *c)
     size_t nz = c->canal.dim[2];
     double *area = malloc(nz * sizeof *area), *ap = malloc(nz * sizeof *ap);
     sp_error err;
-    if (!area || !ap || mr_canal_sections(&c->canal, area, ap, &err) != SP_OK) {
+    if (!area || !ap || mr_canal_sections(&c->canal, &c->t2, c->info.csf_level, area,
+                                       ap, &err) != SP_OK) {
         printf("  sections: failed\n");
     } else {
         printf("  per slice (feet to head): area mm2 / AP mm\n  ");
