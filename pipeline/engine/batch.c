@@ -1,5 +1,6 @@
 /* The batch runner behind `spinepipe run`. */
 #include "batch.h"
+#include "mr_study.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -374,6 +375,35 @@ static sp_status plan_jobs(batch *b, sp_dicom_scan **scans,
     return SP_OK;
 }
 
+/* After all series: each study folder of this run that holds a sagittal
+ * MR series with named levels and an axial one with sections gets its
+ * study_report.json (engine/mr_study.c). A study that cannot be combined
+ * is not a failure; a write error is logged and the run goes on. */
+static void write_study_reports(const batch *b)
+{
+    for (size_t i = 0; i < b->n_jobs; i++) {
+        const char *slash = strrchr(b->jobs[i].dir, '/');
+        size_t len = slash ? (size_t)(slash - b->jobs[i].dir) : 0;
+        int seen = 0;
+        for (size_t d = 0; d < i && !seen; d++)
+            seen = strncmp(b->jobs[d].dir, b->jobs[i].dir, len) == 0 &&
+                   b->jobs[d].dir[len] == '/' &&
+                   !strchr(b->jobs[d].dir + len + 1, '/');
+        if (seen || !len)
+            continue;
+        char study[PATH_MAX], why[256];
+        snprintf(study, sizeof study, "%.*s", (int)len, b->jobs[i].dir);
+        int written = 0;
+        sp_error e;
+        if (sp_mr_study_write(study, NULL, &written, why, sizeof why, &e) !=
+            SP_OK)
+            sp_log(SP_LOG_ERROR, NULL, "study report: %s", e.message);
+        else if (written)
+            sp_log(SP_LOG_INFO, NULL, "%s/study_report.json: sagittal and "
+                   "axial MR series combined", study);
+    }
+}
+
 /* index.html over every series of this run, done or skipped. */
 static sp_status write_index(const batch *b, sp_error *err)
 {
@@ -435,6 +465,7 @@ sp_status sp_batch_run(const sp_batch_options *o, sp_batch_result *result,
         free(threads);
         pthread_mutex_destroy(&b.lock);
         sp_log_status(NULL);
+        write_study_reports(&b);
         st = write_index(&b, err);
     }
     free(b.jobs);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "spinepipe/stage.h"
+#include "stage_input.h"
 #include "bias_kernels.h"
 
 typedef struct bias_options {
@@ -50,11 +51,9 @@ static sp_status bias_process(sp_stage_context *ctx, void *state)
 {
     const bias_options *o = state;
     const sp_host_api *H = ctx->host;
-    const sp_volume *in = H->artifact_volume(ctx, o->input,
-                                             SP_ARTIFACT_VOLUME);
-    if (!in || in->type != SP_VOXEL_F32)
-        return H->fail(ctx, SP_STAGE, "%s is not a float32 volume",
-                       o->input);
+    const sp_volume *in;
+    if (stage_input_f32(ctx, o->input, &in) != SP_OK)
+        return SP_STAGE;
     if (ctx->header && strcmp(ctx->header->modality, "MR") != 0)
         H->log(ctx, SP_LOG_WARN,
                "modality %s: shading correction is meant for MR",

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "spinepipe/stage.h"
+#include "stage_input.h"
 #include "denoise_kernels.h"
 
 enum { M_MEDIAN, M_GAUSSIAN, M_DIFFUSION, M_NLM };
@@ -218,11 +219,9 @@ static sp_status nlm(sp_stage_context *ctx, const denoise_options *o,
 static sp_status denoise_process(sp_stage_context *ctx, void *state)
 {
     const denoise_options *o = ((denoise_state *)state)->opt;
-    const sp_volume *in =
-        ctx->host->artifact_volume(ctx, o->input, SP_ARTIFACT_VOLUME);
-    if (!in || in->type != SP_VOXEL_F32)
-        return ctx->host->fail(ctx, SP_STAGE, "%s is not a float32 volume",
-                               o->input);
+    const sp_volume *in;
+    if (stage_input_f32(ctx, o->input, &in) != SP_OK)
+        return SP_STAGE;
     sp_volume out;
     sp_status st = ctx->host->volume_alloc_like(ctx, &out, in, SP_VOXEL_F32);
     if (st != SP_OK)

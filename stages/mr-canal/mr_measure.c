@@ -426,24 +426,144 @@ sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
     return SP_OK;
 }
 
-sp_status mr_canal_sections(const sp_volume *canal, double *area_mm2,
-                            double *ap_mm, sp_error *err)
+/* Share of CSF in voxel (i, j) of plane k at the canal's edge: its
+ * signal between the wall's (the darkest voxel outside the mask within 2
+ * voxels) and csf, clamped to [0, 1]. */
+static double edge_share(const sp_volume *canal, const sp_volume *t2,
+                         size_t i, size_t j, size_t k, double csf)
+{
+    const uint8_t *m = canal->data;
+    const float *im = t2->data;
+    double w = INFINITY;
+    for (long dj = -2; dj <= 2; dj++)
+        for (long di = -2; di <= 2; di++) {
+            long ii = (long)i + di, jj = (long)j + dj;
+            if (ii < 0 || jj < 0 || ii >= (long)canal->dim[0] ||
+                jj >= (long)canal->dim[1])
+                continue;
+            size_t q = sp_volume_index(canal, (size_t)ii, (size_t)jj, k);
+            if (!m[q] && im[q] < w)
+                w = im[q];
+        }
+    double v = im[sp_volume_index(t2, i, j, k)];
+    if (!isfinite(w) || csf <= w)
+        return 1;
+    double f = (v - w) / (csf - w);
+    return f < 0 ? 0 : f > 1 ? 1 : f;
+}
+
+/* Is (i, j) of plane k on the mask's edge: a mask voxel with a 4-neighbour
+ * outside, or a voxel outside with a 4-neighbour in the mask? */
+static int on_edge(const sp_volume *canal, size_t i, size_t j, size_t k)
+{
+    const uint8_t *m = canal->data;
+    int in = m[sp_volume_index(canal, i, j, k)] != 0;
+    static const int d[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+    for (int q = 0; q < 4; q++) {
+        long ii = (long)i + d[q][0], jj = (long)j + d[q][1];
+        if (ii < 0 || jj < 0 || ii >= (long)canal->dim[0] ||
+            jj >= (long)canal->dim[1])
+            continue;
+        if ((m[sp_volume_index(canal, (size_t)ii, (size_t)jj, k)] != 0) !=
+            in)
+            return 1;
+    }
+    return 0;
+}
+
+/* Centroid (mm, in-plane) of the canal in plane k; 0 when it holds none */
+static int plane_centroid(const sp_volume *canal, size_t k, double *x,
+                          double *y)
+{
+    const uint8_t *m = canal->data;
+    double si = 0, sj = 0;
+    size_t n = 0;
+    for (size_t j = 0; j < canal->dim[1]; j++)
+        for (size_t i = 0; i < canal->dim[0]; i++)
+            if (m[sp_volume_index(canal, i, j, k)])
+                si += (double)i, sj += (double)j, n++;
+    if (!n)
+        return 0;
+    *x = si / (double)n * canal->spacing[0];
+    *y = sj / (double)n * canal->spacing[1];
+    return 1;
+}
+
+/* The canal's slope across plane k (mm left-right and AP per mm along
+ * the slice normal): a line fitted to the centroids of the planes within
+ * TILT_PLANES; 0 with fewer than three. */
+#define TILT_PLANES 2
+static void canal_slope(const sp_volume *canal, size_t k, double *tx,
+                        double *ty)
+{
+    double sz = 0, sx = 0, sy = 0, szz = 0, szx = 0, szy = 0;
+    int n = 0;
+    *tx = *ty = 0;
+    for (long d = -TILT_PLANES; d <= TILT_PLANES; d++) {
+        long kk = (long)k + d;
+        double x, y;
+        if (kk < 0 || kk >= (long)canal->dim[2] ||
+            !plane_centroid(canal, (size_t)kk, &x, &y))
+            continue;
+        double z = (double)d * canal->spacing[2];
+        sz += z, sx += x, sy += y, szz += z * z, szx += z * x, szy += z * y;
+        n++;
+    }
+    double den = (double)n * szz - sz * sz;
+    if (n < 3 || !(den > 0))
+        return;
+    *tx = ((double)n * szx - sz * sx) / den;
+    *ty = ((double)n * szy - sz * sy) / den;
+}
+
+sp_status mr_canal_sections(const sp_volume *canal, const sp_volume *t2,
+                            double csf, double *area_mm2, double *ap_mm,
+                            sp_error *err)
 {
     const uint8_t *m = sp_volume_u8(canal);
     if (!m)
         return sp_error_set(err, SP_INTERNAL,
                             "mr sections: the canal is not a U8 mask");
+    if (t2 && (!sp_volume_f32(t2) ||
+               sp_volume_count(t2) != sp_volume_count(canal)))
+        return sp_error_set(err, SP_INTERNAL,
+                            "mr sections: image and canal do not match");
     size_t nx = canal->dim[0], ny = canal->dim[1];
     for (size_t k = 0; k < canal->dim[2]; k++) {
-        size_t n = 0, ap = 0;
+        double n = 0, ap = 0;
         for (size_t i = 0; i < nx; i++) {
-            size_t r = ap_run(canal, i, k, NULL);
-            ap = r > ap ? r : ap;
+            size_t j0;
+            size_t r = ap_run(canal, i, k, &j0);
+            double a = (double)r;
+            /* each end of the run: the share of CSF in its last voxel
+             * inside and first outside */
+            if (t2 && r > 0) {
+                a -= 2;
+                a += edge_share(canal, t2, i, j0, k, csf) +
+                     edge_share(canal, t2, i, j0 + r - 1, k, csf);
+                if (j0 > 0)
+                    a += edge_share(canal, t2, i, j0 - 1, k, csf);
+                if (j0 + r < ny)
+                    a += edge_share(canal, t2, i, j0 + r, k, csf);
+            }
+            ap = a > ap ? a : ap;
         }
-        for (size_t t = 0; t < nx * ny; t++)
-            n += m[k * nx * ny + t];
-        area_mm2[k] = (double)n * canal->spacing[0] * canal->spacing[1];
-        ap_mm[k] = (double)ap * canal->spacing[1];
+        for (size_t j = 0; j < ny; j++)
+            for (size_t i = 0; i < nx; i++) {
+                int in = m[sp_volume_index(canal, i, j, k)] != 0;
+                if (t2 && in && on_edge(canal, i, j, k))
+                    n += edge_share(canal, t2, i, j, k, csf);
+                else
+                    n += in;
+            }
+        /* across the canal, not along the slice: a slice tilted by a
+         * against the canal's axis cuts 1 / cos a more area, and its AP
+         * by the AP part of the tilt */
+        double tx, ty;
+        canal_slope(canal, k, &tx, &ty);
+        area_mm2[k] = n * canal->spacing[0] * canal->spacing[1] /
+                      sqrt(1 + tx * tx + ty * ty);
+        ap_mm[k] = ap * canal->spacing[1] / sqrt(1 + ty * ty);
     }
     return SP_OK;
 }

@@ -15,6 +15,7 @@
 
 #include "spinepipe/labels.h"
 #include "spinepipe/stage.h"
+#include "stage_input.h"
 #include "analysis.h"
 #include "mr_model.h"
 #include "mrcanal_kernels.h"
@@ -164,7 +165,8 @@ static sp_status sagittal(sp_stage_context *ctx, const sp_volume *canon,
 
 /* Axial: canal area and AP per slice. */
 static sp_status axial(sp_stage_context *ctx, const sp_volume *canon,
-                       const sp_volume *canal, json_t *table)
+                       const sp_volume *canal, const sp_volume *t2,
+                       double csf, json_t *table)
 {
     size_t nz = canal->dim[2];
     double *area = ctx->host->scratch_alloc(ctx, 2 * nz * sizeof *area);
@@ -172,16 +174,28 @@ static sp_status axial(sp_stage_context *ctx, const sp_volume *canon,
         return SP_NOMEM;
     double *ap = area + nz;
     sp_error err;
-    sp_status st = mr_canal_sections(canal, area, ap, &err);
+    sp_status st = mr_canal_sections(canal, t2, csf, area, ap, &err);
     if (st != SP_OK)
         return ctx->host->fail(ctx, st, "%s", err.message);
     json_t *sec = json_array();
+    /* the slice plane for the study report: its centre and its normal
+     * (the canonical head-wards axis) in patient space */
+    double o0[3], o1[3], nrm[3];
+    double ijk0[3] = {0, 0, 0}, ijk1[3] = {0, 0, 1};
+    sp_volume_voxel_to_patient(canon, ijk0, o0);
+    sp_volume_voxel_to_patient(canon, ijk1, o1);
+    double len = 0;
+    for (int c = 0; c < 3; c++)
+        nrm[c] = o1[c] - o0[c], len += nrm[c] * nrm[c];
+    len = len > 0 ? sqrt(len) : 1;
     for (size_t k = 0; k < nz; k++) {
         double ijk[3] = {0.5 * (double)(canon->dim[0] - 1),
                          0.5 * (double)(canon->dim[1] - 1), (double)k};
         double p[3];
         sp_volume_voxel_to_patient(canon, ijk, p);
-        json_t *o = json_pack("{s:f}", "z_mm", p[2]);
+        json_t *o = json_pack("{s:f, s:[f,f,f], s:[f,f,f]}", "z_mm", p[2],
+                              "centre_mm", p[0], p[1], p[2], "normal",
+                              nrm[0] / len, nrm[1] / len, nrm[2] / len);
         json_object_set_new(o, "canal_area_mm2",
                             area[k] > 0 ? json_real(area[k]) : json_null());
         json_object_set_new(o, "canal_ap_mm",
@@ -193,9 +207,10 @@ static sp_status axial(sp_stage_context *ctx, const sp_volume *canon,
     json_object_set_new(table, "levels", json_array());
     json_array_append_new(json_object_get(table, "warnings"),
                           json_string("axial series: canal area and AP per "
-                                      "slice in 'sections'; spinepipe "
-                                      "mr-study assigns them to the levels "
-                                      "of a sagittal series of the study"));
+                                      "slice in 'sections'; with a sagittal "
+                                      "series of the study, spinepipe run "
+                                      "assigns them to its levels in "
+                                      "study_report.json"));
     return SP_OK;
 }
 
@@ -203,16 +218,16 @@ static sp_status measure_process(sp_stage_context *ctx, void *state)
 {
     const measure_options *o = state;
     const sp_host_api *H = ctx->host;
-    const sp_volume *in = H->artifact_volume(ctx, o->input,
-                                             SP_ARTIFACT_VOLUME);
+    const sp_volume *in;
+    if (stage_input_f32(ctx, o->input, &in) != SP_OK)
+        return SP_STAGE;
     const sp_volume *lab = H->artifact_volume(ctx, "labels.spine",
                                               SP_ARTIFACT_LABELS);
     const json_t *spine = H->artifact_table(ctx, "mr.spine");
-    if (!in || in->type != SP_VOXEL_F32 || !lab ||
-        lab->type != SP_VOXEL_U16 || !spine)
+    if (!lab || lab->type != SP_VOXEL_U16 || !spine)
         return H->fail(ctx, SP_STAGE,
-                       "needs the float32 volume %s, the U16 labels.spine "
-                       "and mr.spine (stage mr_segment)", o->input);
+                       "needs the U16 labels.spine and mr.spine (stage "
+                       "mr_segment)");
     if (sp_volume_count(lab) != sp_volume_count(in))
         return H->fail(ctx, SP_STAGE,
                        "labels.spine is not on the grid of %s", o->input);
@@ -247,7 +262,7 @@ static sp_status measure_process(sp_stage_context *ctx, void *state)
         uint8_t *c = canal.data;
         for (size_t t = 0; t < sp_volume_count(&canon); t++)
             c[t] = l[t] == SP_LABEL_CANAL || l[t] == SP_LABEL_CORD;
-        st = m.axial ? axial(ctx, &canon, &canal, table)
+        st = m.axial ? axial(ctx, &canon, &canal, &t2, m.csf_level, table)
                      : sagittal(ctx, &canon, &canal, &t2, &m,
                                 o->displacement_tolerance_mm, table);
     } else {

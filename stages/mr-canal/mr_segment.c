@@ -12,6 +12,7 @@
 
 #include "spinepipe/labels.h"
 #include "spinepipe/stage.h"
+#include "stage_input.h"
 #include "analysis.h"
 #include "bias_kernels.h"
 #include "mr_model.h"
@@ -27,6 +28,7 @@ typedef struct seg_options {
     int region;
     const char *lowest;
     double threshold;
+    double axial_threshold;
     double radius_mm;
     int check_header;
 } seg_options;
@@ -46,6 +48,10 @@ static const sp_param params[] = {
     {"threshold", SP_PARAM_FLOAT, "0.25", 0.05, 0.95, NULL, NULL,
      "canal cut between tissue (0) and CSF (1) signal",
      offsetof(seg_options, threshold)},
+    {"axial_threshold", SP_PARAM_FLOAT, "0.6", 0.05, 0.95, NULL, NULL,
+     "the same cut for axial series (higher: their thick slices cross the "
+     "foraminal fat)",
+     offsetof(seg_options, axial_threshold)},
     {"radius", SP_PARAM_FLOAT, "16", 4, 40, "mm", NULL,
      "canal voxels lie at most this far from the traced CSF column",
      offsetof(seg_options, radius_mm)},
@@ -125,9 +131,11 @@ static void name_levels(const seg_options *o, const sp_volume *t2,
                  "counted up from %s (configured lowest vertebra)",
                  o->lowest);
     } else if (o->region == REGION_CERVICAL) {
-        m->labelled = mrdisc_label_cervical(t2, s, &e) == SP_OK;
-        snprintf(m->label_note, sizeof m->label_note, "%s",
-                 m->labelled ? "counted down from C2" : e.message);
+        m->labelled = mrdisc_label_cervical(t2, s, m->label_note,
+                                            sizeof m->label_note,
+                                            &e) == SP_OK;
+        if (!m->labelled)
+            snprintf(m->label_note, sizeof m->label_note, "%s", e.message);
     } else {
         m->labelled = mrdisc_label(s, NULL, &e) == SP_OK;
         snprintf(m->label_note, sizeof m->label_note, "%s",
@@ -144,7 +152,7 @@ static sp_status analyse(const seg_options *o, const sp_volume *t2, int axial,
 {
     mrcanal_params cp;
     mrcanal_params_default(&cp);
-    cp.threshold = o->threshold;
+    cp.threshold = axial ? o->axial_threshold : o->threshold;
     cp.radius_mm = o->radius_mm;
     sp_volume canal = {0};
     mrcanal_info info;
@@ -174,11 +182,9 @@ static sp_status seg_process(sp_stage_context *ctx, void *state)
 {
     const seg_options *o = state;
     const sp_host_api *H = ctx->host;
-    const sp_volume *in = H->artifact_volume(ctx, o->input,
-                                             SP_ARTIFACT_VOLUME);
-    if (!in || in->type != SP_VOXEL_F32)
-        return H->fail(ctx, SP_STAGE, "%s is not a float32 volume",
-                       o->input);
+    const sp_volume *in;
+    if (stage_input_f32(ctx, o->input, &in) != SP_OK)
+        return SP_STAGE;
     char why[512] = "no DICOM header";
     mr_series_kind kind = MR_SERIES_NOT_ANALYSABLE;
     if (ctx->header)

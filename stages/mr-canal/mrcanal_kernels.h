@@ -19,6 +19,8 @@ typedef struct mrcanal_params {
     double air_gap_mm;    /* the back's skin is at least this far behind */
     double skin_max_mm;   /* and at most this far (when in the picture) */
     double threshold;     /* CSF cut: tissue + threshold * (CSF - tissue) */
+    double axial_threshold; /* the cut for axial series (set threshold
+                               to it for them) */
     double radius_mm;     /* canal voxels lie this close to the path */
     double min_contrast;  /* CSF at least this many times the tissue */
     double rim;           /* wall voxels above rim * tissue join */
@@ -95,10 +97,13 @@ sp_status mrdisc_label(mrspine *s, const char *lowest, sp_error *err);
 
 /* Name the levels of a cervical sagittal series down from C2: C2 is the
  * tallest body at the top of the column (body and dens: more than 1.3
- * levels without a disc above the top disc), so the disc below it is C2-C3.
- * SP_NOTANALYSABLE when no such body is seen. */
-sp_status mrdisc_label_cervical(const sp_volume *t2, mrspine *s,
-                                sp_error *err);
+ * levels without a disc above the top disc), or the vertebra below a top
+ * dip above which the column narrows to the dens (that dip, the dens's
+ * base, is then dropped from the discs); the disc below it is C2-C3.
+ * `note` says which. SP_NOTANALYSABLE ("uncertain") when neither is
+ * seen. */
+sp_status mrdisc_label_cervical(const sp_volume *t2, mrspine *s, char *note,
+                                size_t note_size, sp_error *err);
 
 /* Label map in the canonical layout: canal 201, discs 100 + vertebra
  * above, vertebral bodies their vertebra label (unlabelled discs and
@@ -150,8 +155,12 @@ sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
 /* Per axial plane k of the canonical layout: canal cross-sectional area
  * (mm2, in the plane) and AP diameter (longest AP run, mm); 0 where the
  * plane holds no canal. For axial T2 series the planes are the slices.
- * area_mm2 and ap_mm hold dim[2] values each. */
-sp_status mr_canal_sections(const sp_volume *canal, double *area_mm2,
-                            double *ap_mm, sp_error *err);
+ * With the normalised image t2 (may be NULL: whole mask voxels) the
+ * voxels on the mask's edge, inside and out, count by their share of CSF
+ * (signal between the local wall's and csf), as do the ends of the AP
+ * run. area_mm2 and ap_mm hold dim[2] values each. */
+sp_status mr_canal_sections(const sp_volume *canal, const sp_volume *t2,
+                            double csf, double *area_mm2, double *ap_mm,
+                            sp_error *err);
 
 #endif

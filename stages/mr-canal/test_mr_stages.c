@@ -282,6 +282,65 @@ static void cervical_crop_and_axial(void **state)
     harness_free(&h);
 }
 
+/* Patient z (mm) of the boundary between cord levels v and v + 1 of a
+ * cord labelled by vertebral level: half way between the lowest voxel of
+ * v and the highest of v + 1. */
+static double cord_boundary_z(const sp_volume *cord, int v)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    const uint16_t *l = cord->data;
+    for (size_t t = 0; t < sp_volume_count(cord); t++) {
+        if (l[t] != v && l[t] != v + 1)
+            continue;
+        double ijk[3] = {(double)(t % cord->dim[0]),
+                         (double)(t / cord->dim[0] % cord->dim[1]),
+                         (double)(t / (cord->dim[0] * cord->dim[1]))};
+        double p[3];
+        sp_volume_voxel_to_patient(cord, ijk, p);
+        if (l[t] == v)
+            lo = p[2] < lo ? p[2] : lo;
+        else
+            hi = p[2] > hi ? p[2] : hi;
+    }
+    assert_true(isfinite(lo) && isfinite(hi));
+    return 0.5 * (lo + hi);
+}
+
+/* The shared cervical sagittal series shows only the lower part of C2:
+ * the C2 cue (the column narrowing to the dens above the top dip) names
+ * its discs C2-C3 and C3-C4, each within 5 mm of the boundary between
+ * those levels of the manually level-labelled cord (the labels are only
+ * read here, never by the stages). */
+static void cervical_counted_from_c2(void **state)
+{
+    (void)state;
+    sp_volume v, cord;
+    sp_dicom_header hdr;
+    sp_error err;
+    load(test_data_path("spine/mr-cervical-t2-sag/dicom"), &v, &hdr);
+    harness h;
+    const json_t *r = run(&h, "config/mr-cervical-t2.ini", "", &v, &hdr);
+    const json_t *levels = json_object_get(r, "levels");
+    assert_int_equal(json_array_size(levels), 2);
+    char *path = test_data_path(
+        "spine/mr-cervical-t2-sag/labels/t2_seg-manual_labeled.nii.gz");
+    assert_int_equal(sp_nifti_read(path, 1, &cord, &err), SP_OK);
+    free(path);
+    static const char *const names[] = {"C2-C3", "C3-C4"};
+    for (int q = 0; q < 2; q++) {
+        const json_t *l = level_named(r, names[q]);
+        assert_non_null(l);
+        double z = json_number_value(
+            json_array_get(json_object_get(l, "disc_centroid_mm"), 2));
+        double b = cord_boundary_z(&cord, 2 + q);
+        print_message("# %s: disc at z %.1f mm, labelled cord's level "
+                      "boundary %.1f mm\n", names[q], z, b);
+        assert_true(fabs(z - b) <= 5);
+    }
+    sp_volume_free(&cord);
+    harness_free(&h);
+}
+
 /* mr-cervical-t2.ini says `default = false`: sagittal MR still gets
  * mr-lumbar-t2 by default, axial MR mr-spine. */
 static void cervical_config_only_on_request(void **state)
@@ -304,6 +363,7 @@ int main(void)
         cmocka_unit_test(t1_header_is_not_analysable),
         cmocka_unit_test(lumbar_levels_named),
         cmocka_unit_test(cervical_crop_and_axial),
+        cmocka_unit_test(cervical_counted_from_c2),
         cmocka_unit_test(cervical_config_only_on_request),
     };
     return cmocka_run_group_tests(tests, test_dicom_setup,

@@ -149,7 +149,8 @@ static void cord_lies_inside_canal(void **state)
     /* cervical dural sac: area about 100-300 mm2, AP 9-20 mm */
     size_t nz = canal.dim[2], plausible = 0;
     double *area = malloc(nz * sizeof *area), *ap = malloc(nz * sizeof *ap);
-    assert_int_equal(mr_canal_sections(&canal, area, ap, &err), SP_OK);
+    assert_int_equal(mr_canal_sections(&canal, &t2, info.csf_level, area, ap,
+                                       &err), SP_OK);
     for (size_t k = 0; k < nz; k++)
         plausible += area[k] >= 80 && area[k] <= 320 && ap[k] >= 8 &&
                      ap[k] <= 22;
@@ -290,13 +291,15 @@ static void cervical_levels_from_c2(void **state)
     s.n_disc = 3;
     for (size_t q = 0; q < 3; q++)
         s.disc[q].k = 3.0 + 18.0 * (double)q;
-    assert_int_equal(mrdisc_label_cervical(&img, &s, &err), SP_OK);
+    char note[SP_ERROR_MESSAGE_MAX];
+    assert_int_equal(mrdisc_label_cervical(&img, &s, note, sizeof note,
+                                           &err), SP_OK);
     assert_int_equal(s.disc[2].vert_above, SP_LABEL_C1 + 1);
     assert_int_equal(s.disc[0].vert_above, SP_LABEL_C1 + 3);
     for (size_t q = 0; q < 3; q++)
         s.disc[q].k = 28.0 + 18.0 * (double)q, s.disc[q].vert_above = 0;
-    assert_int_equal(mrdisc_label_cervical(&img, &s, &err),
-                     SP_NOTANALYSABLE);
+    assert_int_equal(mrdisc_label_cervical(&img, &s, note, sizeof note,
+                                           &err), SP_NOTANALYSABLE);
     print_message("# %s\n", err.message);
     assert_int_equal(s.disc[2].vert_above, 0);
     sp_volume_free(&img);

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "spinepipe/stage.h"
+#include "stage_input.h"
 #include "resample_kernel.h"
 
 static const char *const method_names[] = {"linear", "nearest", NULL};
@@ -60,11 +61,9 @@ static sp_status resample_init(sp_stage_context *ctx, const void *options,
 static sp_status resample_process(sp_stage_context *ctx, void *state)
 {
     const resample_options *o = state;
-    const sp_volume *in =
-        ctx->host->artifact_volume(ctx, o->input, SP_ARTIFACT_VOLUME);
-    if (!in || in->type != SP_VOXEL_F32)
-        return ctx->host->fail(ctx, SP_STAGE, "%s is not a float32 volume",
-                               o->input);
+    const sp_volume *in;
+    if (stage_input_f32(ctx, o->input, &in) != SP_OK)
+        return SP_STAGE;
     double iso = o->spacing;
     if (!(iso > 0))
         iso = fmin(in->spacing[0], fmin(in->spacing[1], in->spacing[2]));

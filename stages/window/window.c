@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "spinepipe/stage.h"
+#include "stage_input.h"
 #include "window_map.h"
 
 enum { P_AUTO, P_BONE, P_SPINE, P_SOFT, P_HEADER, P_EXPLICIT, P_PERCENTILE };
@@ -164,11 +165,9 @@ static void window_slices(void *arg, size_t k0, size_t k1)
 static sp_status window_process(sp_stage_context *ctx, void *state)
 {
     const window_options *o = ((window_state *)state)->opt;
-    const sp_volume *in =
-        ctx->host->artifact_volume(ctx, o->input, SP_ARTIFACT_VOLUME);
-    if (!in || in->type != SP_VOXEL_F32)
-        return ctx->host->fail(ctx, SP_STAGE, "%s is not a float32 volume",
-                               o->input);
+    const sp_volume *in;
+    if (stage_input_f32(ctx, o->input, &in) != SP_OK)
+        return SP_STAGE;
     double c = 0, w = 1;
     const char *source;
     sp_status st = choose_window(ctx, o, in, &c, &w, &source);

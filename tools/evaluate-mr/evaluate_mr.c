@@ -95,7 +95,8 @@ static void sections(const mr_chain *c)
     size_t nz = c->canal.dim[2];
     double *area = malloc(nz * sizeof *area), *ap = malloc(nz * sizeof *ap);
     sp_error err;
-    if (!area || !ap || mr_canal_sections(&c->canal, area, ap, &err) != SP_OK) {
+    if (!area || !ap || mr_canal_sections(&c->canal, &c->t2, c->info.csf_level, area,
+                                       ap, &err) != SP_OK) {
         printf("  sections: failed\n");
     } else {
         printf("  per slice (feet to head): area mm2 / AP mm\n  ");
@@ -178,6 +179,17 @@ static int crop_c5_c7(const char *data, const char *png)
         reference_ap(&c, &sub);
         picture(&c, png, "c5-c7");
     }
+    /* the C2 cue must not name a crop that shows no C2 */
+    sp_volume raw2 = {0};
+    mr_chain c2;
+    if (ok && run(data, path, NULL, 1, &raw2, &c2)) {
+        printf("  without the lowest vertebra: %s\n",
+               c2.labelled ? "levels named (wrongly: no C2 in the crop)"
+                           : c2.label_note);
+        ok = !c2.labelled;
+        mr_chain_free(&c2);
+    }
+    sp_volume_free(&raw2);
     sp_volume_free(&raw), sp_volume_free(&sub), sp_volume_free(&vert);
     mr_chain_free(&c);
     return ok;
@@ -240,7 +252,7 @@ static int cord_series(const char *data, const char *png, const char *s,
             if (!c.labelled)
                 printf("  levels not named: %s\n", c.label_note);
             else
-                printf("  levels counted down from C2\n");
+                printf("  levels %s\n", c.label_note);
             levels_table(&c);
             snprintf(path, sizeof path, "%s/labels/t2_seg-manual_labeled.nii.gz",
                      s);

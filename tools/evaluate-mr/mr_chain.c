@@ -25,6 +25,8 @@ sp_status mr_chain_run(const sp_volume *raw, const char *lowest,
     sp_volume_free(&can), sp_volume_free(&fg);
     mrcanal_params cp;
     mrcanal_params_default(&cp);
+    if (sp_volume_orientation(raw) == SP_ORIENT_AXIAL)
+        cp.threshold = cp.axial_threshold;
     if (st == SP_OK)
         st = mrcanal_segment(&c->t2, &cp, &c->canal, &c->info, err);
     if (st == SP_OK)
@@ -33,7 +35,8 @@ sp_status mr_chain_run(const sp_volume *raw, const char *lowest,
         sp_error lerr;
         c->spine.cervical = cervical;
         if ((cervical && !lowest
-                 ? mrdisc_label_cervical(&c->t2, &c->spine, &lerr)
+                 ? mrdisc_label_cervical(&c->t2, &c->spine, c->label_note,
+                                         sizeof c->label_note, &lerr)
                  : mrdisc_label(&c->spine, lowest, &lerr)) == SP_OK)
             c->labelled = 1;
         else
