@@ -33,7 +33,8 @@
 # with the filter's own time beside (ours: the denoise stage's seconds in
 # run.json; ITK: around Update()).
 # -g picks row groups (comma list of png, median, gauss, floor, itk;
-# default all but a group whose tools are missing).
+# default all but a group whose tools are missing; itkmedian: only the
+# median rows of itk, for large series where ITK's diffusion takes long).
 # Wall time is measured around each process (start-up included); cpu_s is
 # user + system time; peak memory is the maximum resident set size
 # (/usr/bin/time %M; for the loops, the largest single process).
@@ -70,17 +71,17 @@ done
 
 # ITK (bench-only): build bench/itk when ITK and cmake are installed.
 itk_bench=build-itk/itk_bench
-if want itk && [ ! -x "$itk_bench" ]; then
+if { want itk || want itkmedian; } && [ ! -x "$itk_bench" ]; then
     if command -v cmake >/dev/null 2>&1 && [ -d /usr/lib/cmake/ITK-5.2 ]; then
         echo "bench/compare.sh: building bench/itk in build-itk" >&2
         cmake -S bench/itk -B build-itk -DCMAKE_BUILD_TYPE=Release >/dev/null &&
             cmake --build build-itk >/dev/null || true
     fi
 fi
-if want itk && [ ! -x "$itk_bench" ]; then
+if { want itk || want itkmedian; } && [ ! -x "$itk_bench" ]; then
     echo "bench/compare.sh: ITK rows skipped: ITK is not installed. It is a bench-only" >&2
     echo "  dependency: sudo apt-get install libinsighttoolkit5-dev cmake" >&2
-    groups=$(echo ",$groups," | sed 's/,itk,/,/; s/^,//; s/,$//')
+    groups=$(echo ",$groups," | sed 's/,itk,/,/; s/,itkmedian,/,/; s/^,//; s/,$//')
 fi
 
 if [ $# -eq 0 ]; then
@@ -186,11 +187,13 @@ for dir in "$@"; do
         sed -n 's/.*read_s=\([0-9.]*\).*memcpy_s=\([0-9.]*\).*/\1 \2/p' \
             "$tmp/floor_line" | awk '{ printf "%.5f %.5f 0\n", $1 + $2, $1 + $2 }' >>"$tmp/floor"
       fi
-      if want itk; then
+      if want itk || want itkmedian; then
         measure ours-mmed "$spinepipe" run "$dir" -o "$tmp/out/r" --config bench/median.ini
         stage_seconds >>"$tmp/ours-mmed-f"
         measure itk-median "$itk_bench" median "$dir"
         filter_seconds >>"$tmp/itk-median-f"
+      fi
+      if want itk; then
         measure ours-diff "$spinepipe" run "$dir" -o "$tmp/out/r" --config bench/diffusion.ini
         stage_seconds >>"$tmp/ours-diff-f"
         measure itk-gradient "$itk_bench" gradient "$dir" 5 3
@@ -233,11 +236,13 @@ for dir in "$@"; do
         row ours-rwd floor
         row floor floor
     fi
-    if want itk; then
+    if want itk || want itkmedian; then
         row ours-mmed itk-median
         row itk-median itk-median
         row ours-mmed-f itk-median-f
         row itk-median-f itk-median-f
+    fi
+    if want itk; then
         row ours-diff itk-gradient
         row ours-diff itk-curvature
         row itk-gradient itk-gradient
