@@ -10,8 +10,14 @@
 #define WALL_MM 3.0       /* the reference planes lie this far inside the
                              adjacent bodies: their posterior walls bound
                              the disc space (Fardon 2014) */
-#define INNER_FRACTION 0.6 /* columns compared: the inner part of the
-                              canal, where its front is not curving away */
+#define INNER_FRACTION 0.6 /* the canal's inner part; the columns beside
+                              it on either side give the undisplaced
+                              baseline (a central herniation can fill the
+                              whole inner part) */
+#define COMPARED_FRACTION 0.8 /* columns compared: beyond them the front
+                                 curves away into the lateral recesses,
+                                 where a small shift of the outline moves
+                                 it by millimetres */
 #define FRONT_ROWS 3
 #define BONE_HU 150.0     /* cortex, as segment-canal's wall */
 #define PLANES_FRACTION 0.45
@@ -79,6 +85,34 @@ static int front_is_bone(const sp_volume *ct, const spine_curve *c, size_t q,
     return spine_sample(ct, g, 0) >= BONE_HU;
 }
 
+/* The longest-displaced run of columns in [x0, x1] standing `tol` above
+ * `offset`, into best (the one holding the largest displacement). */
+static void find_run(const double *disp, int x0, int x1, double offset,
+                     double tol, plane_run *best)
+{
+    int run = 0, start = 0;
+    double run_max = 0;
+    for (int x = x0; x <= x1 + 1; x++) {
+        double dx = x <= x1 ? disp[x] - offset : NAN;
+        if (!isnan(dx) && dx >= tol) {
+            if (run++ == 0)
+                start = x, run_max = dx;
+            run_max = dx > run_max ? dx : run_max;
+            continue;
+        }
+        /* a run ends: keep the one holding the largest displacement */
+        if (run >= MIN_RUN && run_max > best->max_mm)
+            best->run = run, best->start = start, best->max_mm = run_max;
+        run = 0;
+    }
+}
+
+static double median_of(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
+
 static void scan_plane(const sp_volume *ct, const spine_curve *c,
                        const canal_result *r, size_t qd, size_t ql, size_t qh,
                        double tol, plane_run *best)
@@ -91,45 +125,58 @@ static void scan_plane(const sp_volume *ct, const spine_curve *c,
     for (int x = 0; x < CANAL_GRID; x++)
         if (!isnan(front(d, x)))
             lo_x = lo_x < 0 ? x : lo_x, hi_x = x;
+    if (lo_x < 0)
+        return;
     double trim = 0.5 * (1 - INNER_FRACTION) * (hi_x - lo_x + 1);
-    /* the disc front against the adjacent walls, column by column, less
-       the plane's median offset: what stands out is focal (herniation);
-       an even shift of the whole front is the mid-line displacement */
-    double disp[CANAL_GRID], sorted[CANAL_GRID];
-    int n = 0;
+    double outer = 0.5 * (1 - COMPARED_FRACTION) * (hi_x - lo_x + 1);
+    /* the disc front against the adjacent walls, column by column */
+    double disp[CANAL_GRID], inner[CANAL_GRID], side[2][CANAL_GRID];
+    int n_side[2] = {0, 0}, n = 0, n_compared = 0;
     for (int x = 0; x < CANAL_GRID; x++) {
         disp[x] = NAN;
-        if (x < lo_x + trim || x > hi_x - trim)
+        if (x < lo_x + outer || x > hi_x - outer)
             continue;
         double fd = front(d, x), fl = front(&r->sec[ql], x);
         double fh = front(&r->sec[qh], x);
         if (isnan(fd))
             continue;
-        best->n_canal++;
-        best->first = best->first < 0 ? x : best->first;
-        best->last = x;
-        if (!isnan(fl) && !isnan(fh) && !front_is_bone(ct, c, qd, x, fd))
-            disp[x] = sorted[n++] = 0.5 * (fl + fh) - fd;
+        int part = x < lo_x + trim ? 0 : x > hi_x - trim ? 1 : -1;
+        n_compared++;
+        if (part < 0) {
+            best->n_canal++;
+            best->first = best->first < 0 ? x : best->first;
+            best->last = x;
+        }
+        if (isnan(fl) || isnan(fh) || front_is_bone(ct, c, qd, x, fd))
+            continue;
+        disp[x] = 0.5 * (fl + fh) - fd;
+        if (part < 0)
+            inner[n++] = disp[x];
+        else
+            side[part][n_side[part]++] = disp[x];
     }
     if (n == 0)
         return;
-    qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
-    double offset = sorted[n / 2];
-    int run = 0, start = 0;
-    double run_max = 0;
-    for (int x = 0; x <= CANAL_GRID; x++) {
-        double dx = x < CANAL_GRID ? disp[x] - offset : NAN;
-        if (!isnan(dx) && dx >= tol) {
-            if (run++ == 0)
-                start = x, run_max = dx;
-            run_max = dx > run_max ? dx : run_max;
-            continue;
-        }
-        /* a run ends: keep the one holding the largest displacement */
-        if (run >= MIN_RUN && run_max > best->max_mm)
-            best->run = run, best->start = start, best->max_mm = run_max;
-        run = 0;
-    }
+    /* in the inner part, less its median: what stands out is focal
+       (herniation); an even shift of the whole front is the mid-line
+       displacement */
+    double offset = median_of(inner, n);
+    int x0 = (int)ceil(lo_x + trim), x1 = (int)floor(hi_x - trim);
+    find_run(disp, x0, x1, offset, tol, best);
+    if (best->run > 0 || offset < tol || n_side[0] < 2 || n_side[1] < 2)
+        return;
+    /* the whole inner part is displaced: a central herniation as wide as
+       it, or a bulge. Against the less displaced of the parts beside it
+       (a paracentral herniation reaches into one), a herniation stands
+       out and falls off within the canal; a bulge does not */
+    double base = fmin(median_of(side[0], n_side[0]),
+                       median_of(side[1], n_side[1]));
+    if (offset - base < tol)
+        return;
+    find_run(disp, (int)ceil(lo_x + outer), (int)floor(hi_x - outer), base,
+             tol, best);
+    if (best->run > 0)
+        best->n_canal = n_compared;
 }
 
 int measure_displacement_extent(const sp_volume *ct, const spine_model *m,

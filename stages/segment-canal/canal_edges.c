@@ -124,7 +124,19 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
                 sign = 1, k0 = j - BEFORE, k1 = j;
         }
         /* the edge is the steepest rise (fall) near here: the first wall,
-           not a brighter one (lamina) just behind a thin one (ligament) */
+           not a brighter one (lamina) just behind a thin one (ligament),
+           so not past the first wall's own peak (a fall of MIN_BUMP_HU
+           after it) */
+        double peak = sign * prof[i];
+        int at_peak = i;
+        for (int k = i + 1; k <= k1 && k < N + W; k++) {
+            if (sign * prof[k] > peak)
+                peak = sign * prof[k], at_peak = k;
+            else if (sign * prof[k] < peak - MIN_BUMP_HU) {
+                k1 = at_peak;
+                break;
+            }
+        }
         double best = -INFINITY;
         for (int k = k0 < 2 ? 2 : k0; k <= k1 && k + 2 < N + W; k++) {
             double g = sign * (prof[k + 2] - prof[k - 2]);
@@ -150,6 +162,11 @@ void canal_refine_section(const sp_volume *smooth, const canal_plane *pl,
                           int open, canal_section *cs)
 {
     if (!cs->found)
+        return;
+    /* the rays need a canal star-shaped about its centre; a crescent
+       round a central herniation has its centre in the disc, and keeps
+       the fill's outline */
+    if (!mask_at(cs, cs->centre_u, cs->centre_v))
         return;
     double level = canal_level(smooth, pl, cs);
     if (isnan(level))
