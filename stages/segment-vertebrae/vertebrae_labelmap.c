@@ -128,6 +128,14 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
                 /* the body cross-section between its endplates is body
                    even where marrow is too dark for the bone mask */
                 int is_body = e <= 1.0 && in_body && hu[idx] > FILL_MIN_HU;
+                /* an end body that the field of view cuts runs on to the
+                   image border (its bone; soft tissue there is not
+                   bounded by an endplate) */
+                if ((v == 0 && !vv->lo_is_disc && c->cut_lo &&
+                     s < vv->body_lo) ||
+                    (v + 1 == (int)model->n_vert && !vv->hi_is_disc &&
+                     c->cut_hi && s > vv->body_hi))
+                    in_body = m[idx] != 0;
                 if (vv->lateral_limit_mm > 0 &&
                     fabs(du) > vv->lateral_limit_mm)
                     continue;

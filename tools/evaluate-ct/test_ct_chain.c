@@ -87,8 +87,8 @@ static void abdomen_measures_are_plausible(void **state)
         assert_true(d >= min_dice[t]);
     }
     sp_volume_free(&ref);
-    /* bodies end at the canal's front: measured body .847, disc .798
-       (target .85 for bodies not reached) */
+    /* bodies end at the canal's front: measured body .855 (target .85),
+       disc .798 */
     path = test_data_path(
         "spine/ct-abdomen-t11-s1/labels/totalseg_vertebrae_body.nii.gz");
     assert_int_equal(sp_nifti_read(path, 1, &ref, NULL), SP_OK);
@@ -96,7 +96,7 @@ static void abdomen_measures_are_plausible(void **state)
     double body = analysis_dice_labels(&ch.body, 1, &ref, 1);
     double disc = analysis_dice_labels(&ch.body, 2, &ref, 2);
     print_message("# body Dice %.3f disc Dice %.3f\n", body, disc);
-    assert_true(body >= 0.84);
+    assert_true(body >= 0.85);
     assert_true(disc >= 0.79);
     sp_volume_free(&ref);
     ct_chain_free(&ch);
