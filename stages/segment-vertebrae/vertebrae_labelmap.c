@@ -9,7 +9,8 @@
 #define REACH_MM 45.0   /* disc voxels are looked for this close in-plane */
 #define ARCH_START_MM 15.0 /* behind the body: canal, then the arch */
 #define ARCH_SLOPE 0.3     /* mm of level shift per mm further back */
-#define FILL_MIN_HU -100.0 /* fatty marrow still counts as body */
+#define FILL_MIN_HU -60.0 /* fatty marrow still counts as body; epidural
+                             fat (about -100 HU) in the canal does not */
 #define END_MARGIN_MM 6.0  /* bone this far beyond the curve's ends is not
                               given to the end vertebrae */
 #define BODY_MARGIN 1.15 /* ellipse radius (squared) with partial volume */
