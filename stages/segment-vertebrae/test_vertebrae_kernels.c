@@ -95,8 +95,8 @@ static void abdomen_vertebrae_and_discs(void **state)
     sp_volume ts = read_ref("spine/ct-abdomen-t11-s1/labels/totalseg.nii.gz");
     sp_volume vb = read_ref(
         "spine/ct-abdomen-t11-s1/labels/totalseg_vertebrae_body.nii.gz");
-    /* measured: L5 .826 L4 .880 L3 .874 L2 .890 L1 .872 T12 .797 (the
-       canal is taken out later, by segment-canal) */
+    /* measured: L5 .827 L4 .880 L3 .875 L2 .888 L1 .884 T12 .798 (the
+       canal is taken out later, by segment-canal); body .831, disc .768 */
     static const int ref_labels[] = {27, 28, 29, 30, 31, 32};
     for (size_t t = 0; t < 6; t++) {
         double d = best_piece(&r, &ts, ref_labels[t]);
@@ -108,8 +108,8 @@ static void abdomen_vertebrae_and_discs(void **state)
     double disc = analysis_dice_labels(&r.body, 2, &vb, 2);
     print_message("# vertebral body Dice %.3f, disc Dice %.3f\n", body,
                   disc);
-    assert_true(body >= 0.77);
-    assert_true(disc >= 0.75);
+    assert_true(body >= 0.82);
+    assert_true(disc >= 0.76);
     sp_volume_free(&ts), sp_volume_free(&vb);
     run_free(&r);
 }
@@ -124,7 +124,7 @@ static void crop_splits_into_three(void **state)
     assert_int_equal(r.model.n_vert, 3);
     sp_volume ref = read_ref(
         "spine/ct-lumbar-l2-l4-crop/labels/sub-ct_seg-vert_label-22_msk.nii.gz");
-    /* measured: L2 .772, L3 .799, L4 .767 (target .85 not reached; see
+    /* measured: L2 .789, L3 .798, L4 .763 (target .85 not reached; see
        docs/accuracy.md) */
     for (int l = 21; l <= 23; l++) {
         double d = best_piece(&r, &ref, l);

@@ -9,7 +9,8 @@
 #define REACH_MM 45.0   /* disc voxels are looked for this close in-plane */
 #define ARCH_START_MM 15.0 /* behind the body: canal, then the arch */
 #define ARCH_SLOPE 0.3     /* mm of level shift per mm further back */
-#define FILL_MIN_HU -100.0 /* fatty marrow still counts as body */
+#define FILL_MIN_HU -60.0 /* fatty marrow still counts as body; epidural
+                             fat (about -100 HU) in the canal does not */
 #define END_MARGIN_MM 6.0  /* bone this far beyond the curve's ends is not
                               given to the end vertebrae */
 #define BODY_MARGIN 1.15 /* ellipse radius (squared) with partial volume */
@@ -128,6 +129,14 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
                 /* the body cross-section between its endplates is body
                    even where marrow is too dark for the bone mask */
                 int is_body = e <= 1.0 && in_body && hu[idx] > FILL_MIN_HU;
+                /* an end body that the field of view cuts runs on to the
+                   image border (its bone; soft tissue there is not
+                   bounded by an endplate) */
+                if ((v == 0 && !vv->lo_is_disc && c->cut_lo &&
+                     s < vv->body_lo) ||
+                    (v + 1 == (int)model->n_vert && !vv->hi_is_disc &&
+                     c->cut_hi && s > vv->body_hi))
+                    in_body = m[idx] != 0;
                 if (vv->lateral_limit_mm > 0 &&
                     fabs(du) > vv->lateral_limit_mm)
                     continue;

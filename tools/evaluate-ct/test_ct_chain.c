@@ -76,10 +76,10 @@ static void abdomen_measures_are_plausible(void **state)
     sp_volume ref = {0};
     assert_int_equal(sp_nifti_read(path, 1, &ref, NULL), SP_OK);
     free(path);
-    /* with the canal taken out, measured: S1 .736 L5 .833 L4 .899 L3 .887
+    /* with the canal taken out, measured: S1 .770 L5 .834 L4 .899 L3 .888
        L2 .892 L1 .900 T12 .845 (S1 target .80 not reached) */
     static const int ours[] = {26, 24, 23, 22, 21, 20, 19};
-    static const double min_dice[] = {0.72, 0.82, 0.88, 0.87, 0.88, 0.89,
+    static const double min_dice[] = {0.76, 0.82, 0.88, 0.87, 0.88, 0.89,
                                       0.83};
     for (int t = 0; t < 7; t++) {
         double d = analysis_dice_labels(&ch.labels, ours[t], &ref, 26 + t);
@@ -87,8 +87,8 @@ static void abdomen_measures_are_plausible(void **state)
         assert_true(d >= min_dice[t]);
     }
     sp_volume_free(&ref);
-    /* bodies end at the canal's front: measured body .847, disc .798
-       (target .85 for bodies not reached) */
+    /* bodies end at the canal's front: measured body .863 (target .85),
+       disc .798 */
     path = test_data_path(
         "spine/ct-abdomen-t11-s1/labels/totalseg_vertebrae_body.nii.gz");
     assert_int_equal(sp_nifti_read(path, 1, &ref, NULL), SP_OK);
@@ -96,7 +96,7 @@ static void abdomen_measures_are_plausible(void **state)
     double body = analysis_dice_labels(&ch.body, 1, &ref, 1);
     double disc = analysis_dice_labels(&ch.body, 2, &ref, 2);
     print_message("# body Dice %.3f disc Dice %.3f\n", body, disc);
-    assert_true(body >= 0.84);
+    assert_true(body >= 0.85);
     assert_true(disc >= 0.79);
     sp_volume_free(&ref);
     ct_chain_free(&ch);
@@ -123,7 +123,7 @@ static void crop_vertebrae_overlap_the_reference(void **state)
     sp_volume ref = {0};
     assert_int_equal(sp_nifti_read(path, 1, &ref, NULL), SP_OK);
     free(path);
-    /* measured: L2 .797, L3 .821, L4 .790 (target .85 not reached) */
+    /* measured: L2 .796, L3 .820, L4 .785 (target .85 not reached) */
     static const double min_dice[] = {0.79, 0.81, 0.78};
     for (int l = 21; l <= 23; l++) {
         double d = analysis_dice_labels(&ch.labels, l, &ref, l);
