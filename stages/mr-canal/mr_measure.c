@@ -167,9 +167,15 @@ static double wall(const sp_volume *t2, size_t i, size_t k, long edge,
     double mask_edge = (double)edge + 0.5 * dir;
     double in = -1e30, out = 1e30;
     long top = edge;
+    int inside = 1;
     for (long d = 0; d <= 2; d++) {
         double v = prof(t2, i, edge - dir * d, k);
-        if (v > in)
+        /* a voxel inside much darker than the one outside it is cord
+         * or roots, not the wall's partial volume: the CSF at the edge is
+         * a thin layer of its own (a compressed cervical sac) */
+        if (d > 0 && v < 0.5 * prof(t2, i, edge - dir * (d - 1), k))
+            inside = 0;
+        if (inside && v > in)
             in = v, top = edge - dir * d;
         double o = prof(t2, i, edge + dir * (d + 1), k);
         out = o < out ? o : out;
