@@ -164,7 +164,10 @@ static void levels_table(FILE *f, const json_t *levels)
         sp_html_escape(f, json_string_value(json_object_get(lv, "level")));
         fputs("</td>", f);
         cell_number(f, lv, "canal_ap_mm", 1);
-        cell_number(f, lv, "canal_area_mm2", 0);
+        /* MR: the area of the study's axial series at this level */
+        cell_number(f, json_object_get(lv, "canal_area_mm2")
+                           ? lv : json_object_get(lv, "axial"),
+                    "canal_area_mm2", 0);
         cell_number(f, lv, "disc_height_mm", 1);
         cell_number(f, lv, "posterior_displacement_mm", 1);
         fputs("<td class=\"l\">", f);
@@ -253,9 +256,30 @@ static void series_section(FILE *f, const char *out_dir, const char *rel)
         sp_html_escape(f, na);
         fputs("</p>\n", f);
     }
-    const json_t *levels = json_object_get(rep, "levels");
+    /* a sagittal MR series combined with the study's axial series
+     * (study_report.json, engine/mr_study.c): its levels with theirs */
+    char study[PATH_MAX];
+    const char *slash = strchr(rel, '/');
+    snprintf(study, sizeof study, "%.*s", slash ? (int)(slash - rel) : 0,
+             rel);
+    json_t *combined = slash ? load(out_dir, study, "study_report.json")
+                             : NULL;
+    if (!json_equal(json_object_get(combined, "series"),
+                    json_object_get(rep, "series"))) {
+        json_decref(combined);
+        combined = NULL;
+    }
+    const json_t *levels = json_object_get(combined ? combined : rep,
+                                           "levels");
     if (json_array_size(levels))
         levels_table(f, levels);
+    if (combined) {
+        fputs("<p>Canal areas from the study's axial series: <a href=\"",
+              f);
+        sp_html_escape(f, study);
+        fputs("/study_report.json\">study_report.json</a></p>\n", f);
+    }
+    json_decref(combined);
     size_t i;
     const json_t *w;
     json_array_foreach(json_object_get(rep, "warnings"), i, w) {

@@ -167,9 +167,15 @@ static double wall(const sp_volume *t2, size_t i, size_t k, long edge,
     double mask_edge = (double)edge + 0.5 * dir;
     double in = -1e30, out = 1e30;
     long top = edge;
+    int inside = 1;
     for (long d = 0; d <= 2; d++) {
         double v = prof(t2, i, edge - dir * d, k);
-        if (v > in)
+        /* a voxel inside much darker than the one outside it is cord
+         * or roots, not the wall's partial volume: the CSF at the edge is
+         * a thin layer of its own (a compressed cervical sac) */
+        if (d > 0 && v < 0.5 * prof(t2, i, edge - dir * (d - 1), k))
+            inside = 0;
+        if (inside && v > in)
             in = v, top = edge - dir * d;
         double o = prof(t2, i, edge + dir * (d + 1), k);
         out = o < out ? o : out;
@@ -225,20 +231,48 @@ static double slice_front(const sp_volume *canal, const sp_volume *t2,
                      (long)(st + run / 2), cut);
 }
 
+/* The vertebral body's posterior margin in column (i, k) in front of the
+ * CSF front `front` (voxels): the first position in front of it, within
+ * MARGIN_MM, where the profile falls below `dark` (cortex, posterior
+ * longitudinal ligament), between voxels; -1 when none is seen. */
+#define MARGIN_MM 6.0
+static double body_margin(const sp_volume *t2, size_t i, long k, double front,
+                          double dark)
+{
+    if (front < 0 || k < 0 || k >= (long)t2->dim[2])
+        return -1;
+    long j = (long)floor(front);
+    double prev = prof(t2, i, j, (size_t)k);
+    long reach = (long)ceil(MARGIN_MM / t2->spacing[1]);
+    for (long q = j - 1; q >= 0 && q >= j - reach; q--) {
+        double v = prof(t2, i, q, (size_t)k);
+        if (v < dark)
+            return (double)q + 1 - (prev - dark) / (prev - v);
+        prev = v;
+    }
+    return -1;
+}
+
 /* Displacement in slice i at the disc: for each plane between the disc's
  * edges kd -+ half, how far behind the line joining the CSF front at the
  * margins a and b the front lies (mm); the most two neighbouring planes
  * share (a herniation has height, noise in one plane does not). 0 (and
  * *found 0) when a front is missing. */
 static double slice_displacement(const sp_volume *canal, const sp_volume *t2,
-                                 size_t i, double cut, long a, long b,
-                                 double kd, double half, int *found)
+                                 size_t i, double cut, double dark,
+                                 double tol, long a, long b, double kd,
+                                 double half, int *found)
 {
     double wa = slice_front(canal, t2, i, a, cut),
            wb = slice_front(canal, t2, i, b, cut);
     *found = 0;
     if (wa < 0 || wb < 0)
         return 0;
+    /* the bodies' posterior margins: where the sac front lies behind them
+     * (laterally, epidural fat between), a disc that indents the sac
+     * reaches that much further beyond the margins */
+    double ma = body_margin(t2, i, a, wa, dark),
+           mb = body_margin(t2, i, b, wb, dark);
     long k0 = (long)ceil(kd - half), k1 = (long)floor(kd + half);
     k0 = k0 <= a ? a + 1 : k0;
     k1 = k1 >= b ? b - 1 : k1;
@@ -250,8 +284,13 @@ static double slice_displacement(const sp_volume *canal, const sp_volume *t2,
             have_prev = 0;
             continue;
         }
-        double line = wa + (wb - wa) * (double)(k - a) / (double)(b - a);
+        double f = (double)(k - a) / (double)(b - a);
+        double line = wa + (wb - wa) * f;
         double dk = (wk - line) * canal->spacing[1];
+        if (dk >= tol && ma >= 0 && mb >= 0) {
+            double reach = (wk - (ma + (mb - ma) * f)) * canal->spacing[1];
+            dk = reach > dk ? reach : dk;
+        }
         if (have_prev) {
             double m = dk < prev ? dk : prev;
             best = m > best ? m : best;
@@ -272,7 +311,8 @@ static double slice_displacement(const sp_volume *canal, const sp_volume *t2,
  * result is the most that MIN_WIDTH_MM of neighbouring slices share (one
  * thin slice alone is noise), with its width and where it lies. */
 static void displacement(const sp_volume *canal, const sp_volume *t2,
-                         double cut, double kd, double half, double ka,
+                         double cut, double dark, double kd, double half,
+                         double ka,
                          double kb, double tol, double *d, int *ok,
                          mrlevel_measure *o)
 {
@@ -295,7 +335,8 @@ static void displacement(const sp_volume *canal, const sp_volume *t2,
         if (deepest == 0 || 2 * ap_run(canal, i, (size_t)k, NULL) < deepest)
             continue;
         lo = i < lo ? i : lo, hi = i;
-        d[i] = slice_displacement(canal, t2, i, cut, a, b, kd, half, &ok[i]);
+        d[i] = slice_displacement(canal, t2, i, cut, dark, tol, a, b, kd,
+                                  half, &ok[i]);
     }
     if (lo == SIZE_MAX)
         return;
@@ -419,8 +460,9 @@ sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
          * lordotic canal: 2-3 mm at L5-S1 in the phantom) */
         double reach = (0.5 * d->height_mm + EDGE_MM) / k_spacing;
         if (signal)
-            displacement(canal, t2, cut, d->k, 0.5 * d->height_mm / k_spacing,
-                         d->k - reach, d->k + reach, tol_mm, disp, ok, o);
+            displacement(canal, t2, cut, DARK * ci->csf_level, d->k,
+                         0.5 * d->height_mm / k_spacing, d->k - reach,
+                         d->k + reach, tol_mm, disp, ok, o);
     }
     free(disp), free(ok);
     return SP_OK;

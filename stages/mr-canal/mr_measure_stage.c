@@ -20,7 +20,7 @@
 #include "mr_model.h"
 #include "mrcanal_kernels.h"
 
-#define SOURCE "mr_measure 1.0.0"
+#define SOURCE "mr_measure 1.1.0"
 
 typedef struct measure_options {
     const char *input;
@@ -283,7 +283,7 @@ static const sp_stage_descriptor descriptor = {
     .abi_major = SP_STAGE_ABI_MAJOR,
     .abi_minor = SP_STAGE_ABI_MINOR,
     .name = "mr_measure",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "MR T2 per level canal AP, disc height/DHI, disc signal "
                    "grade, displacement (sagittal) or canal area per slice "
                    "(axial): the table 'measures'",

@@ -242,7 +242,7 @@ static const sp_stage_descriptor descriptor = {
     .abi_major = SP_STAGE_ABI_MAJOR,
     .abi_minor = SP_STAGE_ABI_MINOR,
     .name = "mr_segment",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "MR T2 spine: canal, discs, levels and the label map "
                    "labels.spine; non-T2 series reported as not analysable",
     .params = params,

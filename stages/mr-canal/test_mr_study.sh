@@ -9,7 +9,8 @@
 # disc level gets its narrowest axial canal section, the narrowest at the
 # stenosed L4-L5, its area within 15 % of the truth's (taken across the
 # canal) at every level but the herniated one (docs/accuracy.md).
-# `spinepipe mr-study` writes the same report again.
+# index.html shows the sagittal levels with the axial areas; `spinepipe
+# mr-study` writes the same report again.
 # usage: test_mr_study.sh SPINEPIPE SOURCE_ROOT   (prints TAP)
 set -u
 exe=$1
@@ -23,7 +24,7 @@ check() { # check NAME EXPECTED ACTUAL
 }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..8"
+echo "1..9"
 common="--modality MR --canal-ap L4-L5=8 --herniation L5-S1:5:left --seed 7"
 "$exe" phantom $common --output "$tmp/sag" --matrix 192 --pixel 1.25 \
     >/dev/null 2>&1
@@ -36,6 +37,8 @@ check "both phantom series run" 0 $?
 study=$(ls -d "$tmp"/out/*/ | head -1)
 test -s "$study/study_report.json"
 check "run wrote the study report" 0 $?
+grep -q "href=\"[^\"]*/study_report.json\"" "$tmp/out/index.html"
+check "index.html shows the sagittal levels with the axial areas" 0 $?
 rm -f "$study/study_report.json"
 
 "$exe" mr-study >/dev/null 2>&1
