@@ -37,7 +37,7 @@ static void close_server(listen_job_server *s)
 
 static sp_status spawn(listen_jobs *j, listen_job_server *s, sp_error *err)
 {
-    const char *argv[10 + 2 * LISTEN_JOBS_MAX_SETS];
+    const char *argv[10 + 2 * CLI_MAX_SETS];
     size_t n = 0;
     argv[n++] = j->exe;
     argv[n++] = "listen";

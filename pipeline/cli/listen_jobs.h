@@ -13,9 +13,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "cli_options.h"
 #include "spinepipe/error.h"
-
-#define LISTEN_JOBS_MAX_SETS 64
 
 /* A child dies with the thread that started it (PR_SET_PDEATHSIG), so
  * only that thread uses it. */
@@ -29,7 +28,7 @@ typedef struct listen_jobs {
     char exe[PATH_MAX];
     int send_seg;
     const char *config;
-    const char *sets[LISTEN_JOBS_MAX_SETS];
+    const char *const *sets; /* at most CLI_MAX_SETS */
     size_t n_sets;
     pthread_mutex_t lock;
     listen_job_server *idle; /* servers between jobs */
