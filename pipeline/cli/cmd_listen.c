@@ -265,6 +265,7 @@ int cmd_listen(int argc, char **argv)
     o->n_allowed_aets = a.n_allowed;
     o->dest = a.have_dest ? &a.dest : NULL;
     o->run_job = listen_run_job;
+    o->worker_end = listen_jobs_thread_end;
     o->user = &ctx;
     o->stop = cli_stop_on_signals();
     signal(SIGPIPE, SIG_IGN);
