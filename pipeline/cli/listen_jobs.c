@@ -76,6 +76,8 @@ static void close_server(listen_job_server *s)
     } else if (WEXITSTATUS(status) != 0) {
         sp_log(SP_LOG_ERROR, NULL, "job server %d exited with code %d",
                (int)s->pid, WEXITSTATUS(status));
+    } else {
+        sp_log(SP_LOG_INFO, NULL, "job server %d exited", (int)s->pid);
     }
 }
 
