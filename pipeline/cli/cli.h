@@ -3,6 +3,8 @@
 #ifndef SPINEPIPE_CLI_H
 #define SPINEPIPE_CLI_H
 
+#include <signal.h>
+
 #include "spinepipe/error.h"
 
 /* Exit codes (docs/exit-codes.md). Failures use the sysexits band of their
@@ -31,6 +33,10 @@ int cli_fail(const sp_error *err);
  * return 64. */
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Catch SIGINT and SIGTERM from now on (without SA_RESTART, so blocking
+ * calls return); returns the flag they set, for the loop to poll. */
+volatile sig_atomic_t *cli_stop_on_signals(void);
 
 int cmd_batch(int argc, char **argv);
 int cmd_info(int argc, char **argv);

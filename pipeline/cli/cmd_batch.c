@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +12,8 @@
 #include "batch/slurm.h"
 #include "batch/summary.h"
 #include "cli.h"
-#include "engine/log.h"
+#include "cli_options.h"
 #include "output/output.h"
-
-#define MAX_SETS 64
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 static void print_help(FILE *out)
 {
@@ -81,10 +70,9 @@ static void print_help(FILE *out)
 }
 
 typedef struct args {
-    const char *out, *config, *shard, *partition, *mem;
-    const char *sets[MAX_SETS];
-    size_t n_sets;
-    int jobs, force, anonymize, slurm, status, summarize;
+    cli_common c;
+    const char *shard, *partition, *mem;
+    int slurm, status, summarize;
     int array_size, cpus;
 } args;
 
@@ -127,7 +115,7 @@ static void print_state(FILE *f, const sp_batch_state *s)
 static int do_status(const sp_manifest *m, const args *a)
 {
     sp_batch_state s;
-    sp_batch_state_read(m, a->out, &s, stdout);
+    sp_batch_state_read(m, a->c.out, &s, stdout);
     print_state(stdout, &s);
     return state_exit(&s);
 }
@@ -136,12 +124,12 @@ static int do_summarize(const sp_manifest *m, const args *a)
 {
     sp_batch_state s;
     sp_error err;
-    if (sp_mkdirs(a->out, &err) != SP_OK ||
-        sp_batch_summary_write(m, a->out, &s, &err) != SP_OK)
+    if (sp_mkdirs(a->c.out, &err) != SP_OK ||
+        sp_batch_summary_write(m, a->c.out, &s, &err) != SP_OK)
         return cli_fail(&err);
     print_state(stderr, &s);
     fprintf(stderr, "spinepipe batch: wrote %s/summary.json and "
-            "%s/summary.csv\n", a->out, a->out);
+            "%s/summary.csv\n", a->c.out, a->c.out);
     return state_exit(&s);
 }
 
@@ -152,14 +140,14 @@ static int do_slurm(const sp_manifest *m, const args *a)
     if (sp_study_runner_init(&r, &err) != SP_OK)
         return cli_fail(&err);
     char out[PATH_MAX], config[PATH_MAX];
-    if (sp_mkdirs(a->out, &err) != SP_OK)
+    if (sp_mkdirs(a->c.out, &err) != SP_OK)
         return cli_fail(&err);
-    if (!realpath(a->out, out)) {
-        sp_error_set(&err, SP_CANTCREATE, "%s: %s", a->out, strerror(errno));
+    if (!realpath(a->c.out, out)) {
+        sp_error_set(&err, SP_CANTCREATE, "%s: %s", a->c.out, strerror(errno));
         return cli_fail(&err);
     }
-    if (a->config && !realpath(a->config, config)) {
-        sp_error_set(&err, SP_CONFIG, "%s: %s", a->config, strerror(errno));
+    if (a->c.config && !realpath(a->c.config, config)) {
+        sp_error_set(&err, SP_CONFIG, "%s: %s", a->c.config, strerror(errno));
         return cli_fail(&err);
     }
     int size = a->array_size ? a->array_size : 100;
@@ -167,10 +155,10 @@ static int do_slurm(const sp_manifest *m, const args *a)
         size = (int)m->n;
     sp_slurm_options o = {
         .exe = r.exe, .manifest = m->path, .out_dir = out,
-        .config = a->config ? config : NULL, .sets = a->sets,
-        .n_sets = a->n_sets, .force = a->force, .anonymize = a->anonymize,
+        .config = a->c.config ? config : NULL, .sets = a->c.sets,
+        .n_sets = a->c.n_sets, .force = a->c.force, .anonymize = a->c.anonymize,
         .array_size = size,
-        .jobs = a->jobs ? a->jobs : (a->cpus ? a->cpus : 1),
+        .jobs = a->c.jobs ? a->c.jobs : (a->cpus ? a->cpus : 1),
         .partition = a->partition, .cpus_per_task = a->cpus, .mem = a->mem};
     char script[PATH_MAX], job[64];
     if (sp_slurm_submit(&o, script, sizeof script, job, sizeof job, &err) !=
@@ -188,24 +176,20 @@ static int do_slurm(const sp_manifest *m, const args *a)
 static int do_run(const sp_manifest *m, const args *a)
 {
     sp_error err;
-    sp_study_runner r = {.out_dir = a->out, .config = a->config,
-                         .sets = a->sets, .n_sets = a->n_sets,
-                         .force = a->force, .anonymize = a->anonymize,
+    sp_study_runner r = {.out_dir = a->c.out, .config = a->c.config,
+                         .sets = a->c.sets, .n_sets = a->c.n_sets,
+                         .force = a->c.force, .anonymize = a->c.anonymize,
                          .shard = a->shard};
     sp_shard shard = {0, 0};
     if (a->shard && sp_shard_parse(a->shard, &shard, &err) != SP_OK)
         return cli_usage_error("batch", "%s", err.message);
     if (sp_study_runner_init(&r, &err) != SP_OK)
         return cli_fail(&err);
-    sp_study_share_cpus(a->jobs ? a->jobs : 1);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART: waitpid must return */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    sp_study_share_cpus(a->c.jobs ? a->c.jobs : 1);
+    volatile sig_atomic_t *stop = cli_stop_on_signals();
     sp_batch_counts c;
-    if (sp_batch_manifest_run(m, &r, &shard, a->jobs ? a->jobs : 1,
-                              &stop_flag, &c, &err) != SP_OK)
+    if (sp_batch_manifest_run(m, &r, &shard, a->c.jobs ? a->c.jobs : 1,
+                              stop, &c, &err) != SP_OK)
         return cli_fail(&err);
     fprintf(stderr, "spinepipe batch: %zu studies%s: %zu ok, %zu failed, "
             "%zu already done, %zu interrupted, %zu taken by another "
@@ -213,7 +197,7 @@ static int do_run(const sp_manifest *m, const args *a)
             c.failed, c.done_before, c.interrupted, c.busy);
     if (!a->shard) {
         sp_batch_state s;
-        if (sp_batch_summary_write(m, a->out, &s, &err) != SP_OK)
+        if (sp_batch_summary_write(m, a->c.out, &s, &err) != SP_OK)
             return cli_fail(&err);
     }
     if (c.interrupted || c.busy)
@@ -225,17 +209,38 @@ static int do_run(const sp_manifest *m, const args *a)
     return c.first_exit ? c.first_exit : SP_EXIT_PARTIAL;
 }
 
+enum { O_SHARD = CLI_OPT_OWN, O_SLURM, O_ARRAY, O_PART, O_CPUS, O_MEM,
+       O_STATUS, O_SUMMARIZE };
+
+static int own_option(int opt, const char *arg, void *user)
+{
+    args *a = user;
+    switch (opt) {
+    case O_SHARD: a->shard = arg; return 0;
+    case O_SLURM: a->slurm = 1; return 0;
+    case O_ARRAY: return parse_int(arg, "array-size", 1, 100000,
+                                   &a->array_size);
+    case O_PART:
+        if (!slurm_word(arg))
+            return cli_usage_error("batch", "--partition '%s': letters, "
+                                   "digits and . _ - , only", arg);
+        a->partition = arg;
+        return 0;
+    case O_CPUS: return parse_int(arg, "cpus-per-task", 1, 4096, &a->cpus);
+    case O_MEM:
+        if (!slurm_word(arg))
+            return cli_usage_error("batch", "--mem '%s': a Slurm size such "
+                                   "as 4G or 4000M", arg);
+        a->mem = arg;
+        return 0;
+    case O_STATUS: a->status = 1; return 0;
+    default: a->summarize = 1; return 0;
+    }
+}
+
 static int parse_args(int argc, char **argv, args *a)
 {
-    enum { O_ANON = 256, O_SHARD, O_SLURM, O_ARRAY, O_PART, O_CPUS, O_MEM,
-           O_STATUS, O_SUMMARIZE, O_LOG };
     static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, 's'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"force", no_argument, NULL, 'f'},
-        {"anonymize", no_argument, NULL, O_ANON},
         {"shard", required_argument, NULL, O_SHARD},
         {"slurm", no_argument, NULL, O_SLURM},
         {"array-size", required_argument, NULL, O_ARRAY},
@@ -244,72 +249,19 @@ static int parse_args(int argc, char **argv, args *a)
         {"mem", required_argument, NULL, O_MEM},
         {"status", no_argument, NULL, O_STATUS},
         {"summarize", no_argument, NULL, O_SUMMARIZE},
-        {"log-level", required_argument, NULL, O_LOG},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    sp_error err;
-    optind = 1;
-    for (;;) {
-        int c = getopt_long(argc, argv, "o:c:s:j:fh", opts, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case 'o': a->out = optarg; break;
-        case 'c': a->config = optarg; break;
-        case 's':
-            if (a->n_sets == MAX_SETS)
-                return cli_usage_error("batch", "more than %d --set options",
-                                       MAX_SETS);
-            a->sets[a->n_sets++] = optarg;
-            break;
-        case 'j':
-            if (parse_int(optarg, "jobs", 1, 256, &a->jobs))
-                return 64;
-            break;
-        case 'f': a->force = 1; break;
-        case O_ANON: a->anonymize = 1; break;
-        case O_SHARD:
-            a->shard = optarg;
-            break;
-        case O_SLURM: a->slurm = 1; break;
-        case O_ARRAY:
-            if (parse_int(optarg, "array-size", 1, 100000, &a->array_size))
-                return 64;
-            break;
-        case O_PART:
-            if (!slurm_word(optarg))
-                return cli_usage_error("batch", "--partition '%s': letters, "
-                                       "digits and . _ - , only", optarg);
-            a->partition = optarg;
-            break;
-        case O_CPUS:
-            if (parse_int(optarg, "cpus-per-task", 1, 4096, &a->cpus))
-                return 64;
-            break;
-        case O_MEM:
-            if (!slurm_word(optarg))
-                return cli_usage_error("batch", "--mem '%s': a Slurm size "
-                                       "such as 4G or 4000M", optarg);
-            a->mem = optarg;
-            break;
-        case O_STATUS: a->status = 1; break;
-        case O_SUMMARIZE: a->summarize = 1; break;
-        case O_LOG:
-            if (sp_log_set_levels(optarg, &err) != SP_OK)
-                return cli_fail(&err);
-            break;
-        case 'h': print_help(stdout); return -1;
-        default: return cli_usage_error("batch", "unknown option");
-        }
-    }
-    if (optind >= argc)
-        return cli_usage_error("batch", "no manifest given");
-    if (optind + 1 < argc)
-        return cli_usage_error("batch", "one manifest only (got '%s' too)",
-                               argv[optind + 1]);
-    if (!a->out)
-        return cli_usage_error("batch", "no output folder given (-o OUT)");
+    const cli_spec spec = {
+        .command = "batch",
+        .options = CLI_OPT_OUTPUT | CLI_OPT_CONFIG | CLI_OPT_SET |
+                   CLI_OPT_JOBS | CLI_OPT_FORCE | CLI_OPT_ANONYMIZE |
+                   CLI_OPT_LOG_LEVEL,
+        .own_long = opts, .own = own_option, .user = a, .help = print_help,
+        .min_operands = 1, .max_operands = 1,
+        .missing = "no manifest given", .operand = "manifest"};
+    int rc = cli_parse(&spec, argc, argv, &a->c);
+    if (rc != CLI_CONTINUE)
+        return rc;
     if (a->status + a->summarize + a->slurm + (a->shard != NULL) > 1)
         return cli_usage_error("batch", "--status, --summarize, --slurm "
                                "and --shard exclude each other");
@@ -318,10 +270,11 @@ static int parse_args(int argc, char **argv, args *a)
                                "--cpus-per-task and --mem need --slurm");
     if (a->shard) {
         sp_shard s;
+        sp_error err;
         if (sp_shard_parse(a->shard, &s, &err) != SP_OK)
             return cli_usage_error("batch", "%s", err.message);
     }
-    return 0;
+    return CLI_CONTINUE;
 }
 
 int cmd_batch(int argc, char **argv)
@@ -329,8 +282,8 @@ int cmd_batch(int argc, char **argv)
     static args a;
     memset(&a, 0, sizeof a);
     int rc = parse_args(argc, argv, &a);
-    if (rc)
-        return rc < 0 ? SP_EXIT_OK : rc;
+    if (rc != CLI_CONTINUE)
+        return rc;
     sp_manifest *m;
     sp_error err;
     if (sp_manifest_load(argv[optind], &m, &err) != SP_OK)

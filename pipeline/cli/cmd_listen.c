@@ -12,19 +12,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "engine/log.h"
+#include "cli_options.h"
 #include "listen_jobs.h"
 #include "net/net.h"
 
 #define MAX_LIST 64
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 static void print_help(FILE *out)
 {
@@ -119,11 +111,87 @@ static int parse_number(const char *arg, const char *name, double lo,
     return 0;
 }
 
+enum { O_DEST = CLI_OPT_OWN, O_ALLOW, O_BIND, O_QUIET, O_MAXASSOC, O_IDLE,
+       O_ATTEMPTS, O_RETRY, O_ALLOW_ANY, O_MAXDS, O_TLS_KEY, O_TLS_CERT,
+       O_TLS_CA, O_SEG, O_SETTLE, O_JOB_SERVER };
+
+/* What listen's own options fill in. */
+typedef struct listen_args {
+    sp_listen_options o;
+    listen_jobs *ctx;
+    int job_server, have_dest, have_port;
+    sp_net_peer dest;
+    const char *allowed[MAX_LIST];
+    size_t n_allowed;
+} listen_args;
+
+static int own_option(int opt, const char *arg, void *user)
+{
+    listen_args *a = user;
+    sp_listen_options *o = &a->o;
+    sp_error err;
+    double v;
+    switch (opt) {
+    case 'p':
+        if (parse_number(arg, "port", 1, 65535, &v))
+            return 64;
+        o->port = (int)v;
+        a->have_port = v == (int)v;
+        return 0;
+    case 'd': o->spool = arg; return 0;
+    case 'a': o->aet = arg; return 0;
+    case O_DEST:
+        if (sp_net_parse_peer(arg, &a->dest, &err) != SP_OK)
+            return cli_usage_error("listen", "--dest %s", err.message);
+        a->have_dest = 1;
+        return 0;
+    case O_ALLOW:
+        if (a->n_allowed == MAX_LIST)
+            return cli_usage_error("listen", "more than %d --allow",
+                                   MAX_LIST);
+        if (!sp_net_valid_aet(arg))
+            return cli_usage_error("listen", "--allow '%s': invalid AE "
+                                   "title", arg);
+        a->allowed[a->n_allowed++] = arg;
+        return 0;
+    case O_ALLOW_ANY: o->allow_any = 1; return 0;
+    case O_MAXDS:
+        if (parse_number(arg, "max-dataset-mb", 0.01, 65536, &v))
+            return 64;
+        o->max_dataset_bytes = (size_t)(v * 1048576.0);
+        return 0;
+    case O_TLS_KEY: o->tls_key = arg; return 0;
+    case O_TLS_CERT: o->tls_cert = arg; return 0;
+    case O_TLS_CA: o->tls_ca = arg; return 0;
+    case O_BIND: o->bind_addr = arg; return 0;
+    case O_QUIET:
+        return parse_number(arg, "quiet", 0.1, 86400, &o->quiet_seconds);
+    case O_SETTLE:
+        return parse_number(arg, "settle", 0, 86400, &o->settle_seconds);
+    case O_MAXASSOC:
+        if (parse_number(arg, "max-associations", 1, 1000, &v))
+            return 64;
+        o->max_associations = (int)v;
+        return 0;
+    case O_IDLE:
+        if (parse_number(arg, "idle-timeout", 1, 86400, &v))
+            return 64;
+        o->idle_timeout = (int)v;
+        return 0;
+    case O_ATTEMPTS:
+        if (parse_number(arg, "send-attempts", 1, 100, &v))
+            return 64;
+        o->send_attempts = (int)v;
+        return 0;
+    case O_RETRY:
+        return parse_number(arg, "retry-delay", 0, 3600, &o->retry_seconds);
+    case O_SEG: a->ctx->send_seg = 1; return 0;
+    default: a->job_server = 1; return 0;
+    }
+}
+
 int cmd_listen(int argc, char **argv)
 {
-    enum { O_DEST = 256, O_ALLOW, O_BIND, O_QUIET, O_MAXASSOC, O_IDLE,
-           O_ATTEMPTS, O_RETRY, O_LOG, O_ALLOW_ANY, O_MAXDS, O_TLS_KEY,
-           O_TLS_CERT, O_TLS_CA, O_SEG, O_SETTLE, O_JOB_SERVER };
     static const struct option opts[] = {
         {"port", required_argument, NULL, 'p'},
         {"spool", required_argument, NULL, 'd'},
@@ -136,144 +204,56 @@ int cmd_listen(int argc, char **argv)
         {"tls-cert", required_argument, NULL, O_TLS_CERT},
         {"tls-ca", required_argument, NULL, O_TLS_CA},
         {"bind", required_argument, NULL, O_BIND},
-        {"jobs", required_argument, NULL, 'j'},
         {"quiet", required_argument, NULL, O_QUIET},
         {"settle", required_argument, NULL, O_SETTLE},
         {"max-associations", required_argument, NULL, O_MAXASSOC},
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"send-attempts", required_argument, NULL, O_ATTEMPTS},
         {"retry-delay", required_argument, NULL, O_RETRY},
-        {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, 's'},
-        {"log-level", required_argument, NULL, O_LOG},
         {"send-seg", no_argument, NULL, O_SEG},
         {"job-server", no_argument, NULL, O_JOB_SERVER},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    sp_listen_options o = {.aet = "SPINEPIPE", .quiet_seconds = 10,
-                           .settle_seconds = 0.5,
-                           .max_associations = 8, .idle_timeout = 60,
-                           .jobs = 2, .send_attempts = 3,
-                           .retry_seconds = 10};
     static listen_jobs ctx;
     memset(&ctx, 0, sizeof ctx);
-    int job_server = 0;
-    const char *allowed[MAX_LIST];
-    size_t n_allowed = 0;
-    sp_net_peer dest;
-    int have_dest = 0, have_port = 0;
-    sp_error err;
-    double v;
-    optind = 1;
-    for (;;) {
-        int c = getopt_long(argc, argv, "p:d:a:j:c:s:h", opts, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case 'p':
-            if (parse_number(optarg, "port", 1, 65535, &v))
-                return 64;
-            o.port = (int)v;
-            have_port = v == (int)v;
-            break;
-        case 'd': o.spool = optarg; break;
-        case 'a': o.aet = optarg; break;
-        case O_DEST:
-            if (sp_net_parse_peer(optarg, &dest, &err) != SP_OK)
-                return cli_usage_error("listen", "--dest %s", err.message);
-            have_dest = 1;
-            break;
-        case O_ALLOW:
-            if (n_allowed == MAX_LIST)
-                return cli_usage_error("listen", "more than %d --allow",
-                                       MAX_LIST);
-            if (!sp_net_valid_aet(optarg))
-                return cli_usage_error("listen", "--allow '%s': invalid AE "
-                                       "title", optarg);
-            allowed[n_allowed++] = optarg;
-            break;
-        case O_ALLOW_ANY: o.allow_any = 1; break;
-        case O_MAXDS:
-            if (parse_number(optarg, "max-dataset-mb", 0.01, 65536, &v))
-                return 64;
-            o.max_dataset_bytes = (size_t)(v * 1048576.0);
-            break;
-        case O_TLS_KEY: o.tls_key = optarg; break;
-        case O_TLS_CERT: o.tls_cert = optarg; break;
-        case O_TLS_CA: o.tls_ca = optarg; break;
-        case O_BIND: o.bind_addr = optarg; break;
-        case 'j':
-            if (parse_number(optarg, "jobs", 1, 256, &v))
-                return 64;
-            o.jobs = (int)v;
-            break;
-        case O_QUIET:
-            if (parse_number(optarg, "quiet", 0.1, 86400, &v))
-                return 64;
-            o.quiet_seconds = v;
-            break;
-        case O_SETTLE:
-            if (parse_number(optarg, "settle", 0, 86400, &v))
-                return 64;
-            o.settle_seconds = v;
-            break;
-        case O_MAXASSOC:
-            if (parse_number(optarg, "max-associations", 1, 1000, &v))
-                return 64;
-            o.max_associations = (int)v;
-            break;
-        case O_IDLE:
-            if (parse_number(optarg, "idle-timeout", 1, 86400, &v))
-                return 64;
-            o.idle_timeout = (int)v;
-            break;
-        case O_ATTEMPTS:
-            if (parse_number(optarg, "send-attempts", 1, 100, &v))
-                return 64;
-            o.send_attempts = (int)v;
-            break;
-        case O_RETRY:
-            if (parse_number(optarg, "retry-delay", 0, 3600, &v))
-                return 64;
-            o.retry_seconds = v;
-            break;
-        case O_SEG: ctx.send_seg = 1; break;
-        case O_JOB_SERVER: job_server = 1; break;
-        case 'c': ctx.config = optarg; break;
-        case 's':
-            if (ctx.n_sets == LISTEN_JOBS_MAX_SETS)
-                return cli_usage_error("listen", "more than %d --set",
-                                       LISTEN_JOBS_MAX_SETS);
-            ctx.sets[ctx.n_sets++] = optarg;
-            break;
-        case O_LOG:
-            if (sp_log_set_levels(optarg, &err) != SP_OK)
-                return cli_fail(&err);
-            break;
-        case 'h': print_help(stdout); return SP_EXIT_OK;
-        default: return cli_usage_error("listen", "unknown option");
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("listen", "unexpected argument '%s'",
-                               argv[optind]);
+    listen_args a = {0};
+    a.ctx = &ctx;
+    a.o = (sp_listen_options){.aet = "SPINEPIPE", .quiet_seconds = 10,
+                              .settle_seconds = 0.5, .max_associations = 8,
+                              .idle_timeout = 60, .jobs = 2,
+                              .send_attempts = 3, .retry_seconds = 10};
+    sp_listen_options *o = &a.o;
+    const cli_spec spec = {
+        .command = "listen",
+        .options = CLI_OPT_CONFIG | CLI_OPT_SET | CLI_OPT_JOBS |
+                   CLI_OPT_LOG_LEVEL,
+        .own_short = "p:d:a:", .own_long = opts, .own = own_option,
+        .user = &a, .help = print_help};
+    cli_common com = {0};
+    int rc = cli_parse(&spec, argc, argv, &com);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    if (com.jobs)
+        o->jobs = com.jobs;
+    ctx.config = com.config;
+    ctx.sets = com.sets;
+    ctx.n_sets = com.n_sets;
     /* Internal: a worker's child process (listen_jobs.h). */
-    if (job_server)
+    if (a.job_server)
         return listen_job_server_main(&ctx);
-    if (!have_port)
+    if (!a.have_port)
         return cli_usage_error("listen", "no port given (--port P)");
-    if (!o.spool)
+    if (!o->spool)
         return cli_usage_error("listen", "no spool folder given (--spool "
                                "DIR)");
-    if (!sp_net_valid_aet(o.aet))
+    if (!sp_net_valid_aet(o->aet))
         return cli_usage_error("listen", "--aet '%s': 1 to 16 printable "
-                               "characters", o.aet);
-    if (n_allowed == 0 && !o.allow_any)
+                               "characters", o->aet);
+    if (a.n_allowed == 0 && !o->allow_any)
         return cli_usage_error("listen", "no --allow AET given: name the "
                                "calling AE titles to accept, or --allow-any "
                                "to accept every one");
-    if (!o.tls_key != !o.tls_cert || (o.tls_ca && !o.tls_key))
+    if (!o->tls_key != !o->tls_cert || (o->tls_ca && !o->tls_key))
         return cli_usage_error("listen", "TLS needs both --tls-key and "
                                "--tls-cert (--tls-ca only with them)");
     ssize_t len = readlink("/proc/self/exe", ctx.exe, sizeof ctx.exe - 1);
@@ -281,23 +261,20 @@ int cmd_listen(int argc, char **argv)
         return cli_usage_error("listen", "cannot find the spinepipe "
                                "executable (/proc/self/exe)");
     ctx.exe[len] = '\0';
-    o.allowed_aets = allowed;
-    o.n_allowed_aets = n_allowed;
-    o.dest = have_dest ? &dest : NULL;
-    o.run_job = listen_run_job;
-    o.user = &ctx;
-    o.stop = &stop_flag;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    o->allowed_aets = a.allowed;
+    o->n_allowed_aets = a.n_allowed;
+    o->dest = a.have_dest ? &a.dest : NULL;
+    o->run_job = listen_run_job;
+    o->worker_end = listen_jobs_thread_end;
+    o->user = &ctx;
+    o->stop = cli_stop_on_signals();
     signal(SIGPIPE, SIG_IGN);
-    fprintf(stderr, "spinepipe listen: %s on %s:%d%s, spool %s\n", o.aet,
-            o.bind_addr ? o.bind_addr : "127.0.0.1", o.port,
-            o.tls_key ? " (TLS)" : "", o.spool);
+    fprintf(stderr, "spinepipe listen: %s on %s:%d%s, spool %s\n", o->aet,
+            o->bind_addr ? o->bind_addr : "127.0.0.1", o->port,
+            o->tls_key ? " (TLS)" : "", o->spool);
     pthread_mutex_init(&ctx.lock, NULL);
-    sp_status st = sp_listen(&o, &err);
+    sp_error err;
+    sp_status st = sp_listen(o, &err);
     listen_jobs_close(&ctx);
     pthread_mutex_destroy(&ctx.lock);
     if (st != SP_OK)

@@ -1,15 +1,10 @@
 /* spinepipe run: every image series under the inputs through a pipeline,
  * outputs in OUT/<study>/<series>/. */
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
+#include "cli_options.h"
 #include "engine/batch.h"
-#include "engine/log.h"
-
-#define MAX_SETS 64
 
 static void print_help(FILE *out)
 {
@@ -50,65 +45,43 @@ static void print_help(FILE *out)
             SP_EXIT_PARTIAL);
 }
 
+enum { O_DICOM_OUT = CLI_OPT_OWN, O_NO_DICOM_SEG };
+
+static int own_option(int opt, const char *arg, void *user)
+{
+    sp_batch_options *o = user;
+    if (opt == O_DICOM_OUT)
+        o->dicom_out = arg;
+    else
+        o->dicom_seg = 0;
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, 's'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"force", no_argument, NULL, 'f'},
-        {"anonymize", no_argument, NULL, 'a'},
-        {"log-level", required_argument, NULL, 'l'},
-        {"dicom-out", required_argument, NULL, 'D'},
-        {"no-dicom-seg", no_argument, NULL, 'N'},
-        {"help", no_argument, NULL, 'h'},
+        {"dicom-out", required_argument, NULL, O_DICOM_OUT},
+        {"no-dicom-seg", no_argument, NULL, O_NO_DICOM_SEG},
         {NULL, 0, NULL, 0},
     };
-    sp_batch_options o = {.jobs = 1, .dicom_seg = 1};
-    const char *sets[MAX_SETS];
-    size_t n_sets = 0;
-    sp_error err;
-    optind = 1;
-    for (;;) {
-        int c = getopt_long(argc, argv, "o:c:s:j:fh", opts, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case 'o': o.out_dir = optarg; break;
-        case 'c': o.config_path = optarg; break;
-        case 's':
-            if (n_sets == MAX_SETS)
-                return cli_usage_error("run", "more than %d --set options",
-                                       MAX_SETS);
-            sets[n_sets++] = optarg;
-            break;
-        case 'j': {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (end == optarg || *end || n < 1 || n > 256)
-                return cli_usage_error("run",
-                                       "--jobs '%s': expected 1 to 256",
-                                       optarg);
-            o.jobs = (int)n;
-            break;
-        }
-        case 'f': o.force = 1; break;
-        case 'a': o.anonymize = 1; break;
-        case 'D': o.dicom_out = optarg; break;
-        case 'N': o.dicom_seg = 0; break;
-        case 'l':
-            if (sp_log_set_levels(optarg, &err) != SP_OK)
-                return cli_fail(&err);
-            break;
-        case 'h': print_help(stdout); return SP_EXIT_OK;
-        default: return cli_usage_error("run", "unknown option");
-        }
-    }
-    if (optind >= argc)
-        return cli_usage_error("run", "no input folder given");
-    if (!o.out_dir)
-        return cli_usage_error("run", "no output folder given (-o OUT)");
+    sp_batch_options o = {.dicom_seg = 1};
+    const cli_spec spec = {
+        .command = "run",
+        .options = CLI_OPT_OUTPUT | CLI_OPT_CONFIG | CLI_OPT_SET |
+                   CLI_OPT_JOBS | CLI_OPT_FORCE | CLI_OPT_ANONYMIZE |
+                   CLI_OPT_LOG_LEVEL,
+        .own_long = opts, .own = own_option, .user = &o,
+        .help = print_help, .min_operands = 1, .max_operands = -1,
+        .missing = "no input folder given"};
+    cli_common com = {0};
+    int rc = cli_parse(&spec, argc, argv, &com);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    o.out_dir = com.out;
+    o.config_path = com.config;
+    o.jobs = com.jobs ? com.jobs : 1;
+    o.force = com.force;
+    o.anonymize = com.anonymize;
     /* DICOM results must carry the patient's identity to be filed. */
     if (o.dicom_out && o.anonymize)
         return cli_usage_error("run", "--dicom-out copies patient and study "
@@ -116,9 +89,10 @@ int cmd_run(int argc, char **argv)
                                "cannot be combined with --anonymize");
     o.inputs = (const char *const *)argv + optind;
     o.n_inputs = (size_t)(argc - optind);
-    o.overrides = sets;
-    o.n_overrides = n_sets;
+    o.overrides = com.sets;
+    o.n_overrides = com.n_sets;
     sp_batch_result r;
+    sp_error err;
     sp_status st = sp_batch_run(&o, &r, &err);
     if (st != SP_OK)
         return cli_fail(&err);

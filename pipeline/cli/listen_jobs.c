@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -26,18 +27,63 @@
 
 extern char **environ;
 
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* waitpid with a time limit: 1 and *status when the child ended, 0 when
+ * it is still running at the limit, -1 on an error. */
+static int wait_until(pid_t pid, double limit_s, int *status)
+{
+    double end = now_seconds() + limit_s;
+    for (;;) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid)
+            return 1;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (now_seconds() >= end)
+            return 0;
+        nanosleep(&(struct timespec){0, 20000000}, NULL);
+    }
+}
+
+/* Closing its request pipe tells a server to exit; it gets
+ * LISTEN_JOBS_QUIT_SECONDS (a sanitizer's leak check at exit takes a
+ * while) before SIGKILL. */
 static void close_server(listen_job_server *s)
 {
     close(s->to);
     close(s->from);
-    int status;
-    while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    int status = 0;
+    int ended = wait_until(s->pid, LISTEN_JOBS_QUIT_SECONDS, &status);
+    if (ended == 0) {
+        kill(s->pid, SIGKILL);
+        while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        sp_log(SP_LOG_ERROR, NULL, "job server %d did not exit within %d s "
+               "of its request pipe closing: killed", (int)s->pid,
+               LISTEN_JOBS_QUIT_SECONDS);
+    } else if (ended < 0) {
+        sp_log(SP_LOG_ERROR, NULL, "job server %d: waitpid: %s",
+               (int)s->pid, strerror(errno));
+    } else if (WIFSIGNALED(status)) {
+        sp_log(SP_LOG_ERROR, NULL, "job server %d ended by signal %d on "
+               "its way out", (int)s->pid, WTERMSIG(status));
+    } else if (WEXITSTATUS(status) != 0) {
+        sp_log(SP_LOG_ERROR, NULL, "job server %d exited with code %d",
+               (int)s->pid, WEXITSTATUS(status));
+    } else {
+        sp_log(SP_LOG_INFO, NULL, "job server %d exited", (int)s->pid);
+    }
 }
 
 static sp_status spawn(listen_jobs *j, listen_job_server *s, sp_error *err)
 {
-    const char *argv[10 + 2 * LISTEN_JOBS_MAX_SETS];
+    const char *argv[10 + 2 * CLI_MAX_SETS];
     size_t n = 0;
     argv[n++] = j->exe;
     argv[n++] = "listen";
@@ -223,6 +269,14 @@ sp_status listen_run_job(void *user, const char *id, const char *series_dir,
     return sp_error_set(err, SP_STAGE, "job %s: the run exited with code %d "
                         "(see %s/*/*/run.json)",
                         id, code, out_dir);
+}
+
+void listen_jobs_thread_end(void *user)
+{
+    listen_jobs *j = user;
+    listen_job_server s;
+    while (take_idle(j, &s))
+        close_server(&s);
 }
 
 void listen_jobs_close(listen_jobs *j)

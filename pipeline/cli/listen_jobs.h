@@ -13,9 +13,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "cli_options.h"
 #include "spinepipe/error.h"
-
-#define LISTEN_JOBS_MAX_SETS 64
 
 /* A child dies with the thread that started it (PR_SET_PDEATHSIG), so
  * only that thread uses it. */
@@ -29,7 +28,7 @@ typedef struct listen_jobs {
     char exe[PATH_MAX];
     int send_seg;
     const char *config;
-    const char *sets[LISTEN_JOBS_MAX_SETS];
+    const char *const *sets; /* at most CLI_MAX_SETS */
     size_t n_sets;
     pthread_mutex_t lock;
     listen_job_server *idle; /* servers between jobs */
@@ -40,7 +39,16 @@ typedef struct listen_jobs {
 sp_status listen_run_job(void *user, const char *id, const char *series_dir,
                          const char *out_dir, sp_error *err);
 
-/* Stop and reap the idle servers (after the workers have ended). */
+/* Stop the idle servers the calling thread started: close their request
+ * pipe, which makes them exit normally (so a sanitizer build checks them
+ * for leaks), wait for each at most LISTEN_JOBS_QUIT_SECONDS, then
+ * SIGKILL. A server that exits with a failure is logged as an error. An
+ * sp_listen_options.worker_end with a listen_jobs as user. */
+void listen_jobs_thread_end(void *user);
+
+#define LISTEN_JOBS_QUIT_SECONDS 20
+
+/* Stop and reap the idle servers left (after the workers have ended). */
 void listen_jobs_close(listen_jobs *j);
 
 /* The child's side: answer requests on stdin until it closes. Returns the

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "output/finding_text.h"
 #include "output/output.h"
 
 /* Length of a valid UTF-8 sequence at s, 0 if invalid. */
@@ -128,21 +129,6 @@ static void cell_number(FILE *f, const json_t *o, const char *key,
     fputs("</td>", f);
 }
 
-static int severity_rank(const char *s)
-{
-    if (!s)
-        return -1;
-    if (!strcmp(s, "normal"))
-        return 0;
-    if (!strcmp(s, "relative") || !strcmp(s, "mild"))
-        return 1;
-    if (!strcmp(s, "moderate"))
-        return 2;
-    if (!strcmp(s, "absolute") || !strcmp(s, "severe"))
-        return 3;
-    return -1;
-}
-
 static void levels_table(FILE *f, const json_t *levels)
 {
     fputs("<table><tr><th>Level</th><th>Canal AP (mm)</th>"
@@ -155,7 +141,7 @@ static void levels_table(FILE *f, const json_t *levels)
         size_t k;
         const json_t *fd;
         json_array_foreach(json_object_get(lv, "findings"), k, fd) {
-            int r = severity_rank(
+            int r = sp_severity_rank(
                 json_string_value(json_object_get(fd, "severity")));
             if (r > worst)
                 worst = r;
@@ -174,13 +160,16 @@ static void levels_table(FILE *f, const json_t *levels)
         int any = 0;
         json_array_foreach(json_object_get(lv, "findings"), k, fd) {
             const char *sev = json_string_value(json_object_get(fd, "severity"));
-            if (severity_rank(sev) <= 0)
+            if (sp_severity_rank(sev) <= 0)
                 continue;
             if (any++)
                 fputs("; ", f);
-            sp_html_escape(f, json_string_value(json_object_get(fd, "code")));
-            fputs(": ", f);
-            sp_html_escape(f, sev);
+            char words[160];
+            sp_finding_text(fd, words, sizeof words);
+            sp_html_escape(f, words);
+            fputs(" (", f);
+            sp_html_escape(f, sp_severity_words(sp_severity_rank(sev)));
+            fputc(')', f);
         }
         if (!any)
             fputs("none", f);

@@ -133,6 +133,8 @@ static void *worker(void *arg)
                    err.message);
         sp_spool_finish(l->spool, id, st == SP_OK ? NULL : err.message);
     }
+    if (o->worker_end)
+        o->worker_end(o->user);
     return NULL;
 }
 

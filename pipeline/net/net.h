@@ -63,6 +63,9 @@ typedef struct sp_listen_options {
     int jobs;                      /* worker threads */
     sp_job_fn run_job;
     void *user;
+    /* Called (may be NULL) by each worker thread as it ends, with user:
+     * what run_job kept per thread can be let go of there. */
+    void (*worker_end)(void *user);
     const sp_net_peer *dest;       /* results sent here; NULL: kept */
     int send_attempts;             /* >= 1 */
     double retry_seconds;          /* pause between attempts */

@@ -6,19 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "output/finding_text.h"
 #include "report.h"
-
-static int severity_of(const char *s)
-{
-    static const struct { const char *name; int level; } table[] = {
-        {"normal", 0}, {"relative", 1}, {"mild", 1}, {"moderate", 2},
-        {"absolute", 3}, {"severe", 3},
-    };
-    for (size_t i = 0; s && i < sizeof table / sizeof table[0]; i++)
-        if (strcmp(s, table[i].name) == 0)
-            return table[i].level;
-    return -1;
-}
 
 int level_severity(const json_t *level)
 {
@@ -26,7 +15,8 @@ int level_severity(const json_t *level)
     size_t i;
     const json_t *f;
     json_array_foreach(json_object_get(level, "findings"), i, f) {
-        int s = severity_of(json_string_value(json_object_get(f, "severity")));
+        int s = sp_severity_rank(
+            json_string_value(json_object_get(f, "severity")));
         if (s > worst)
             worst = s;
     }
@@ -44,45 +34,21 @@ uint32_t severity_colour(int severity)
     }
 }
 
-const char *severity_word(int severity)
-{
-    static const char *const w[] = {"normal", "relative / mild", "moderate",
-                                    "absolute / severe"};
-    return severity >= 0 && severity <= 3 ? w[severity] : "not assessed";
-}
-
 void level_flags(const json_t *level, char *out, size_t size)
 {
     size_t n = 0, i;
     const json_t *f;
     out[0] = 0;
     json_array_foreach(json_object_get(level, "findings"), i, f) {
-        const char *code = json_string_value(json_object_get(f, "code"));
-        if (!code || severity_of(json_string_value(
-                         json_object_get(f, "severity"))) <= 0)
+        char words[160];
+        sp_finding_text(f, words, sizeof words);
+        if (!words[0] || sp_severity_rank(json_string_value(
+                             json_object_get(f, "severity"))) <= 0)
             continue;
-        const char *extra[] = {
-            json_string_value(json_object_get(f, "type")),
-            json_string_value(json_object_get(f, "position")),
-            json_string_value(json_object_get(f, "side"))};
-        int w = snprintf(out + n, size - n, "%s%s", n ? "; " : "", code);
+        int w = snprintf(out + n, size - n, "%s%s", n ? "; " : "", words);
         if (w < 0 || (size_t)w >= size - n)
             return;
-        for (size_t k = n; out[k]; k++)
-            out[k] = out[k] == '_' ? ' ' : out[k];
-        char *ap = strstr(out + n, " ap ");
-        if (ap)
-            ap[1] = 'A', ap[2] = 'P';
         n += (size_t)w;
-        for (size_t e = 0; e < 3; e++) {
-            if (!extra[e] || !strcmp(extra[e], "undetermined") ||
-                !strcmp(extra[e], "unclassified"))
-                continue;
-            w = snprintf(out + n, size - n, " %s", extra[e]);
-            if (w < 0 || (size_t)w >= size - n)
-                return;
-            n += (size_t)w;
-        }
     }
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "output/finding_text.h"
 #include "report.h"
 
 static double num(const json_t *o, const char *key)
@@ -231,8 +232,8 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
     char flags[160];
     level_flags(lv, flags, sizeof flags);
     snprintf(what, sizeof what, "Key image %.16s: axial through the disc "
-             "(%s%s%.150s)", level, severity_word(sev), flags[0] ? ": " : "",
-             flags);
+             "(%s%s%.150s)", level, sp_severity_words(sev),
+             flags[0] ? ": " : "", flags);
     size_t n_lines = header_lines(ctx, in, what, values, buf, lines);
     double top = ceil(H->canvas_header_height(n_lines, font));
     int width = (int)fmax((double)g.width,
@@ -293,6 +294,8 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
         report_text_common(ctx, in, &t);
         report_text_add(&t, "Title", "spinepipe key image %.16s", level);
         report_text_add(&t, "spinepipe:level", "%.16s", level);
+        /* The header's findings in words, as index.html shows them. */
+        report_text_add(&t, "spinepipe:findings", "%s", flags);
         report_text_plane(&t, &g, n_mm, x0, top);
         st = H->write_canvas_png(ctx, file, c, t.items, t.n);
         if (st == SP_OK)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "output/finding_text.h"
 #include "report.h"
 
 /* Vertebra label of "L4", "T12", "C7", "S1" (CONTRACTS.md values). */
@@ -269,7 +270,7 @@ static void summary(const report_input *in, char *out, size_t size)
         if (s > 0 && name && n < size) {
             n += (size_t)snprintf(out + n, size - n, "%s%s %s",
                                   flagged ? ", " : "Flagged: ", name,
-                                  severity_word(s));
+                                  sp_severity_words(s));
             flagged++;
         }
     }
@@ -330,7 +331,7 @@ sp_status draw_overview(sp_stage_context *ctx, const report_options *o,
     if (margin > 0)
         for (int s = 0; s <= 3; s++)
             items[n++] = (sp_legend_item){severity_colour(s),
-                                          severity_word(s)};
+                                          sp_severity_words(s)};
     int shown[3] = {0, 0, 0}; /* vertebra, disc, canal */
     for (size_t i = 0; lab && i < npx; i++) {
         shown[0] |= lab[i] >= 1 && lab[i] <= 26;

@@ -42,9 +42,8 @@ uint32_t severity_colour(int severity);
 /* Label of the disc of a level like "L4-L5" (100 + upper vertebra), or 0
  * when the name is not a level. */
 int disc_label_of_level(const char *level);
-const char *severity_word(int severity);
-/* The level's abnormal findings in words ("disc herniation left
- * paracentral; canal ap stenosis"), "" when it has none. */
+/* The level's abnormal findings in words (sp_finding_text: "disc
+ * herniation left paracentral; canal AP stenosis"), "" when it has none. */
 void level_flags(const json_t *level, char *out, size_t size);
 
 /* The header strip's lines for an image (at most 4; the last one is the

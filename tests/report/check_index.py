@@ -2,10 +2,13 @@
 """Check a run's index.html with Python's own HTML parser: well formed
 (every non-void element closed in order), no script and no network link,
 every href and src a relative path to a file that exists, each series
-listed with its description. Usage: check_index.py OUT_DIR [DESCRIPTION...]
+listed with its description, and the findings of every key image in the
+same words as the image (its spinepipe:findings text chunk). Usage: check_index.py OUT_DIR [DESCRIPTION...]
 Prints TAP lines; exits non-zero on any failure."""
+import glob
 import html.parser
 import os
+import struct
 import sys
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
@@ -41,6 +44,37 @@ class Checker(html.parser.HTMLParser):
         self.text.append(data)
 
 
+def png_texts(path):
+    """The uncompressed tEXt and iTXt chunks of a PNG, as a dict."""
+    texts = {}
+    with open(path, "rb") as f:
+        data = f.read()
+    pos = 8
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"tEXt":
+            key, _, value = body.partition(b"\0")
+            texts[key.decode("latin-1")] = value.decode("latin-1")
+        elif kind == b"iTXt":
+            key, _, rest = body.partition(b"\0")
+            rest = rest[2:]  # compression flag and method: none
+            _, _, rest = rest.partition(b"\0")  # language
+            _, _, value = rest.partition(b"\0")  # translated keyword
+            texts[key.decode("latin-1")] = value.decode("utf-8")
+        pos += 12 + length
+    return texts
+
+
+def key_image_findings(out):
+    """Each finding of the key images in words, as the images say it."""
+    words = []
+    for png in sorted(glob.glob(os.path.join(out, "*", "*", "key_*.png"))):
+        flags = png_texts(png).get("spinepipe:findings", "")
+        words += [w for w in flags.split("; ") if w]
+    return words
+
+
 def main():
     out = sys.argv[1]
     wanted = sys.argv[2:]
@@ -68,6 +102,15 @@ def main():
                    "Research/triage aid. Not for diagnostic use." in text))
     for d in wanted:
         checks.append(("series '%s' listed" % d, d in text))
+    words = key_image_findings(out)
+    checks.append(("key images name findings (%d)" % len(words),
+                   len(words) > 0))
+    absent = [w for w in words if w not in text]
+    checks.append(("index.html names the key images' findings in their "
+                   "words %s" % absent, not absent))
+    codes = [c for c in ("_stenosis", "_herniation", "_displacement")
+             if c in text]
+    checks.append(("no finding codes in index.html %s" % codes, not codes))
     print("1..%d" % len(checks))
     for i, (name, ok) in enumerate(checks, 1):
         print("%s %d - %s" % ("ok" if ok else "not ok", i, name))

@@ -61,38 +61,38 @@ echo "1..42"
 
 # --- numbers and geometry: each file skipped with a reason, the good
 # series (47 slices) intact ---
+# The bad geometry cases, one a line: file name, the tag it changes, a word
+# the skip reason must hold, what is wrong.
+cat >"$tmp/geometry_cases" <<'EOF'
+zero-spacing|(0028,0030)=0\0|PixelSpacing|zero PixelSpacing
+negative-spacing|(0028,0030)=-1.5\-1.5|PixelSpacing|negative PixelSpacing
+nan-spacing|(0028,0030)=nan\1.5|PixelSpacing|NaN in PixelSpacing
+inf-spacing|(0028,0030)=inf\inf|PixelSpacing|inf in PixelSpacing
+nan-position|(0020,0032)=nan\0\0|ImagePositionPatient|NaN in ImagePositionPatient
+inf-position|(0020,0032)=1\-inf\0|ImagePositionPatient|-inf in ImagePositionPatient
+non-orthogonal|(0020,0037)=1\0\0\0.7071\0.7071\0|orthogonal|non-orthogonal ImageOrientationPatient
+not-unit|(0020,0037)=2\0\0\0\2\0|ImageOrientationPatient|orientation vectors of length 2
+nan-orientation|(0020,0037)=nan\0\0\0\1\0|ImageOrientationPatient|NaN in ImageOrientationPatient
+EOF
+# for_each_geometry_case FN: FN NAME TAG REASON WHAT for each line (not in
+# a pipe: check must count in this shell).
+for_each_geometry_case() {
+    while IFS='|' read -r name tag reason what; do
+        "$1" "$name" "$tag" "$reason" "$what" </dev/null
+    done <"$tmp/geometry_cases"
+}
+make_geometry_case() { one_file "$1" "$2"; }
+check_geometry_case() {
+    check "$4: skipped, named, reason given" \
+        $json skipped "$tmp/mixed.json" "$1.dcm" "$3"
+}
 good_uid=$(copy_series "$mixed/good")
-one_file zero-spacing '(0028,0030)=0\0'
-one_file negative-spacing '(0028,0030)=-1.5\-1.5'
-one_file nan-spacing '(0028,0030)=nan\1.5'
-one_file inf-spacing '(0028,0030)=inf\inf'
-one_file nan-position '(0020,0032)=nan\0\0'
-one_file inf-position '(0020,0032)=1\-inf\0'
-one_file non-orthogonal '(0020,0037)=1\0\0\0.7071\0.7071\0'
-one_file not-unit '(0020,0037)=2\0\0\0\2\0'
-one_file nan-orientation '(0020,0037)=nan\0\0\0\1\0'
+for_each_geometry_case make_geometry_case
 "$exe" info --json "$mixed" >"$tmp/mixed.json" 2>"$tmp/mixed.err"
 check "info on the mixed folder exits 3 (partial: files skipped)" eq $? 3
 check "the good series keeps its 47 slices" \
     eq "$($json slices "$tmp/mixed.json" "$good_uid")" 47
-check "zero PixelSpacing: skipped, named, reason given" \
-    $json skipped "$tmp/mixed.json" zero-spacing.dcm PixelSpacing
-check "negative PixelSpacing: skipped with the reason" \
-    $json skipped "$tmp/mixed.json" negative-spacing.dcm PixelSpacing
-check "NaN in PixelSpacing: skipped with the reason" \
-    $json skipped "$tmp/mixed.json" nan-spacing.dcm PixelSpacing
-check "inf in PixelSpacing: skipped with the reason" \
-    $json skipped "$tmp/mixed.json" inf-spacing.dcm PixelSpacing
-check "NaN in ImagePositionPatient: skipped with the reason" \
-    $json skipped "$tmp/mixed.json" nan-position.dcm ImagePositionPatient
-check "-inf in ImagePositionPatient: skipped with the reason" \
-    $json skipped "$tmp/mixed.json" inf-position.dcm ImagePositionPatient
-check "non-orthogonal ImageOrientationPatient: skipped with the reason" \
-    $json skipped "$tmp/mixed.json" non-orthogonal.dcm orthogonal
-check "orientation vectors of length 2: skipped with the reason" \
-    $json skipped "$tmp/mixed.json" not-unit.dcm ImageOrientationPatient
-check "NaN in ImageOrientationPatient: skipped with the reason" \
-    $json skipped "$tmp/mixed.json" nan-orientation.dcm ImageOrientationPatient
+for_each_geometry_case check_geometry_case
 
 # --- pixel data length and the memory budget, in one batch run ---
 batch=$tmp/batch
