@@ -11,6 +11,26 @@ void spine_curve_free(spine_curve *c)
     c->n = 0;
 }
 
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+double spine_inner_median(const spine_model *m,
+                          double (*value)(const spine_vertebra *v))
+{
+    double x[SPINE_MAX_VERTEBRAE];
+    size_t n = 0;
+    for (size_t v = 0; v < m->n_vert && v < SPINE_MAX_VERTEBRAE; v++)
+        if (m->vert[v].lo_is_disc && m->vert[v].hi_is_disc)
+            x[n++] = value(&m->vert[v]);
+    if (n == 0)
+        return 0;
+    qsort(x, n, sizeof *x, cmp_double);
+    return x[n / 2];
+}
+
 void spine_grid_mm_to_lps(const sp_volume *vol, const double g[3],
                           double lps[3])
 {

@@ -86,6 +86,10 @@ void spine_grid_mm_to_lps(const sp_volume *vol, const double g[3],
                           double lps[3]);
 /* Index of the curve sample nearest to arc position s (clamped). */
 size_t spine_curve_at(const spine_curve *c, double s);
+/* Median of value(v) over the vertebrae bounded by discs on both sides
+ * (whole pieces, not cut by the image or the sacrum); 0 when there is none. */
+double spine_inner_median(const spine_model *m,
+                          double (*value)(const spine_vertebra *v));
 /* Trilinear HU at grid-mm position g; `outside` beyond the grid. */
 double spine_sample(const sp_volume *ct, const double g[3], double outside);
 

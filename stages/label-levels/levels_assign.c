@@ -15,25 +15,9 @@ void level_params_default(level_params *p)
     p->lumbar_count = 5;
 }
 
-static int cmp_double(const void *x, const void *y)
+static double body_height(const spine_vertebra *v)
 {
-    double a = *(const double *)x, b = *(const double *)y;
-    return a < b ? -1 : a > b;
-}
-
-/* Median endplate-to-endplate height of the pieces between two discs;
- * 0 when there is none. */
-static double typical_body_height(const spine_model *m)
-{
-    double h[SPINE_MAX_VERTEBRAE];
-    size_t n = 0;
-    for (size_t v = 0; v < m->n_vert; v++)
-        if (m->vert[v].lo_is_disc && m->vert[v].hi_is_disc)
-            h[n++] = m->vert[v].body_hi - m->vert[v].body_lo;
-    if (n == 0)
-        return 0;
-    qsort(h, n, sizeof *h, cmp_double);
-    return h[n / 2];
+    return v->body_hi - v->body_lo;
 }
 
 /* Label of the vertebra `steps` above (positive) the one labelled `from`
@@ -155,7 +139,7 @@ sp_status levels_assign(spine_model *model, const level_cues *cues,
        the sacrum widens into the sacroiliac joints, and its body, which
        no disc bounds below, is as tall as the bodies above (the rest of
        the sacrum is not S1) */
-    double h = typical_body_height(model);
+    double h = spine_inner_median(model, body_height);
     for (size_t v = 0; v < n; v++) {
         spine_vertebra *vv = &model->vert[v];
         if (vv->label != SP_LABEL_SACRUM)

@@ -116,24 +116,9 @@ static double ala_share(const sp_volume *bone, const spine_curve *c,
     return n > 0 ? hits / n : 0;
 }
 
-static int cmp_double(const void *x, const void *y)
+static double half_width(const spine_vertebra *v)
 {
-    double a = *(const double *)x, b = *(const double *)y;
-    return a < b ? -1 : a > b;
-}
-
-/* Median half-width of the pieces bounded by discs on both sides. */
-static double typical_half_width(const spine_model *m)
-{
-    double w[SPINE_MAX_VERTEBRAE];
-    size_t n = 0;
-    for (size_t v = 0; v < m->n_vert; v++)
-        if (m->vert[v].lo_is_disc && m->vert[v].hi_is_disc)
-            w[n++] = m->vert[v].lateral_mm;
-    if (n == 0)
-        return 0;
-    qsort(w, n, sizeof *w, cmp_double);
-    return w[n / 2];
+    return v->lateral_mm;
 }
 
 sp_status levels_find_cues(const sp_volume *bone, const spine_model *model,
@@ -161,7 +146,7 @@ sp_status levels_find_cues(const sp_volume *bone, const spine_model *model,
     }
     if (cnt > 0)
         cues->sacrum_tilt_deg = acos(fmin(1.0, tz / cnt)) * 180.0 / M_PI;
-    double ref = typical_half_width(model);
+    double ref = spine_inner_median(model, half_width);
     cues->sacrum_ala_share =
         ref > 0 ? ala_share(bone, c, lv, ref, model->cranial_sign) : 0;
     if (!cut && !(low == 0 ? lv->lo_is_disc : lv->hi_is_disc) &&

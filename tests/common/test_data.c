@@ -86,3 +86,23 @@ int test_dicom_teardown(void **state)
     sp_dicom_cleanup();
     return 0;
 }
+
+void test_copy_file(const char *from, const char *to, long drop_tail)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    assert_int_equal(fseek(in, 0, SEEK_END), 0);
+    long size = ftell(in) - drop_tail;
+    assert_int_equal(fseek(in, 0, SEEK_SET), 0);
+    char buf[65536];
+    while (size > 0) {
+        size_t want = size < (long)sizeof buf ? (size_t)size : sizeof buf;
+        size_t n = fread(buf, 1, want, in);
+        assert_true(n > 0);
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+        size -= (long)n;
+    }
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}

@@ -13,6 +13,10 @@ char *test_source_path(const char *relative);
 char *test_make_temp_dir(void);
 void test_remove_tree(const char *path);
 
+/* Copy file `from` to `to` without its last `drop_tail` bytes (0: whole);
+ * fails the test on any error. */
+void test_copy_file(const char *from, const char *to, long drop_tail);
+
 /* cmocka group setup and teardown for tests that read or write DICOM:
  * sp_dicom_init and sp_dicom_cleanup. */
 int test_dicom_setup(void **state);

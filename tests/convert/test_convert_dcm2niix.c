@@ -271,26 +271,6 @@ static void several_series_to_a_folder(void **state)
     free(tmp);
 }
 
-static void copy_file(const char *from, const char *to, long cut)
-{
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    assert_non_null(in);
-    assert_non_null(out);
-    fseek(in, 0, SEEK_END);
-    long size = ftell(in) - cut;
-    fseek(in, 0, SEEK_SET);
-    char buf[65536];
-    while (size > 0) {
-        size_t n = fread(buf, 1, size < (long)sizeof buf ? (size_t)size
-                                                         : sizeof buf, in);
-        assert_true(n > 0);
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-        size -= (long)n;
-    }
-    fclose(in);
-    fclose(out);
-}
-
 static int log_contains(const char *log, const char *needle)
 {
     FILE *fp = fopen(log, "r");
@@ -324,7 +304,7 @@ static void truncated_slice_is_partial(void **state)
         int cut = strncmp(e->d_name, "image0004_", 10) == 0;
         if (cut)
             snprintf(broken, sizeof broken, "%s", to);
-        copy_file(from, to, cut ? 2000 : 0);
+        test_copy_file(from, to, cut ? 2000 : 0);
         free(from);
         free(to);
         n++;

@@ -135,19 +135,6 @@ static void test_head_ct_offsets(void **state)
     free(path);
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    assert_non_null(in);
-    assert_non_null(out);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    assert_int_equal(fclose(out), 0);
-}
-
 /* Three head CT slices in a temporary folder, scanned; then one file is
  * replaced by another slice (new contents and mtime) or cut short. The
  * load must give what DCMTK reads from the files as they are now. */
@@ -161,7 +148,7 @@ static void test_changed_after_scan(void **state)
     char names[3][300];
     for (int i = 0; i < 3; i++) {
         snprintf(names[i], sizeof names[i], "%s/%d.dcm", dir, i);
-        copy_file(all->series[0].slices[60 + i].path, names[i]);
+        test_copy_file(all->series[0].slices[60 + i].path, names[i], 0);
     }
     sp_dicom_scan *scan = scan_of(dir);
     assert_int_equal(scan->n_series, 1);
@@ -176,7 +163,7 @@ static void test_changed_after_scan(void **state)
     while (strcmp(s->slices[mid].path, names[1]) != 0)
         mid++;
     sleep(1);
-    copy_file(all->series[0].slices[100].path, names[1]);
+    test_copy_file(all->series[0].slices[100].path, names[1], 0);
     assert_int_equal(sp_dicom_load_series(s, NULL, &now, &err), SP_OK);
     assert_int_equal(load_dcmtk(s, &ref, &err), SP_OK);
     size_t plane = 512 * 512 * sizeof(float);

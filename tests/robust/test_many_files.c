@@ -30,20 +30,6 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static void copy_file(const char *src, const char *dst)
-{
-    FILE *in = fopen(src, "rb");
-    FILE *out = fopen(dst, "wb");
-    assert_non_null(in);
-    assert_non_null(out);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    assert_int_equal(fclose(out), 0);
-}
-
 /* `dir` filled with the real series plus empty files up to N_FILES. */
 static size_t fill(const char *dir)
 {
@@ -58,7 +44,7 @@ static size_t fill(const char *dir)
             continue;
         snprintf(src, sizeof src, "%s/%s", series, e->d_name);
         snprintf(dst, sizeof dst, "%s/%s", dir, e->d_name);
-        copy_file(src, dst);
+        test_copy_file(src, dst, 0);
         real++;
     }
     closedir(d);
