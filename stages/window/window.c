@@ -208,6 +208,7 @@ static const sp_stage_descriptor descriptor = {
     .init = window_init,
     .process = window_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)
