@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "spinepipe/dicom.h"
@@ -299,6 +300,86 @@ static void gaussian_on_real_ct_equals_direct_sum(void **state)
     sp_volume_free(&copy);
 }
 
+/* What run.json's artifact list says consumed `name`, or NULL. */
+static const char *consumed_by(const harness *h, const char *name)
+{
+    const json_t *list = json_object_get(h->report, "artifacts");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *a = json_array_get(list, i);
+        if (strcmp(json_string_value(json_object_get(a, "name")), name) == 0)
+            return json_string_value(json_object_get(a, "consumed_by"));
+    }
+    fail_msg("no artifact %s in run.json", name);
+    return NULL;
+}
+
+/* Stage ABI 1.3 on the real lumbar CT crop: the in-plane median and the
+ * Gaussian consume volume.hu and work in its buffer when no later stage
+ * reads it (alone, or before a window of volume.denoised); a later stage
+ * that names it (window of volume.hu) or that may read any volume (nifti,
+ * which names its inputs in a string and so declares nothing) keeps it
+ * untouched, and nifti still writes it. The denoised voxels are the same
+ * bits every way, at 1 and 3 threads. */
+static void in_place_only_when_nothing_reads_the_input_later(void **state)
+{
+    (void)state;
+    static const char *const methods[] = {
+        "[denoise]\nmethod = median\nin_plane = true\n",
+        "[denoise]\nmethod = gaussian\nsigma = 2\n",
+        "[denoise]\nmethod = gaussian\nsigma = 1\nin_plane = true\n",
+    };
+    static const struct {
+        const char *after;
+        int consumed;
+    } tails[] = {
+        {"", 1},
+        {"[window]\ninput = volume.denoised\npreset = bone\n", 1},
+        {"[window]\ninput = volume.hu\npreset = bone\n", 0},
+        {"[nifti]\nartifacts = volume.hu:input.nii\nmissing = fail\n", 0},
+    };
+    sp_volume original;
+    load_real("spine/ct-lumbar-l2-l4-crop/dicom", &original);
+    size_t bytes = sp_volume_count(&original) * sizeof(float);
+    for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+        float *first = NULL;
+        for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+            char cfg[512];
+            snprintf(cfg, sizeof cfg, "%s%s", methods[m], tails[t].after);
+            sp_volume v;
+            copy_volume(&original, &v);
+            harness h;
+            setenv("SPINEPIPE_THREADS", t % 2 ? "3" : "1", 1);
+            const sp_volume *out = run(&h, cfg, &v);
+            unsetenv("SPINEPIPE_THREADS");
+            const sp_volume *hu =
+                sp_store_volume(h.store, "volume.hu", SP_ARTIFACT_VOLUME);
+            if (tails[t].consumed) {
+                assert_null(hu);
+                assert_string_equal(consumed_by(&h, "volume.hu"), "denoise");
+            } else {
+                assert_non_null(hu);
+                assert_null(consumed_by(&h, "volume.hu"));
+                assert_memory_equal(hu->data, original.data, bytes);
+            }
+            if (strstr(tails[t].after, "nifti")) {
+                char path[4200];
+                snprintf(path, sizeof path, "%s/input.nii", h.out);
+                assert_int_equal(access(path, R_OK), 0);
+            }
+            if (!first) {
+                first = malloc(bytes);
+                assert_non_null(first);
+                memcpy(first, out->data, bytes);
+            } else {
+                assert_memory_equal(out->data, first, bytes);
+            }
+            harness_free(&h);
+        }
+        free(first);
+    }
+    sp_volume_free(&original);
+}
+
 /* The real lumbar T2 MR with 3 % of voxels set to salt (4x the maximum)
  * or pepper (0): the in-plane 3x3 median leaves no impulse behind in
  * 99.9 % of the voxels, and its mean error against the clean image is
@@ -449,6 +530,7 @@ int main(void)
         cmocka_unit_test(window_can_take_the_denoised_volume),
         cmocka_unit_test(diffusion_on_real_ct),
         cmocka_unit_test(gaussian_on_real_ct_equals_direct_sum),
+        cmocka_unit_test(in_place_only_when_nothing_reads_the_input_later),
         cmocka_unit_test(median_on_real_mr_removes_impulses),
         cmocka_unit_test(nlm_on_real_mr_removes_noise),
     };
