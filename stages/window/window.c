@@ -253,7 +253,7 @@ static const sp_stage_descriptor descriptor = {
     .abi_major = SP_STAGE_ABI_MAJOR,
     .abi_minor = SP_STAGE_ABI_MINOR,
     .name = "window",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "8-bit display view of the series: CT presets, explicit "
                    "centre/width, header VOI window, or MR percentiles",
     .params = params,
