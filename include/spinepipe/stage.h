@@ -82,7 +82,7 @@ extern "C" {
 #endif
 
 #define SP_STAGE_ABI_MAJOR 1
-#define SP_STAGE_ABI_MINOR 2
+#define SP_STAGE_ABI_MINOR 3
 
 #define SP_STAGE_EXPORT __attribute__((visibility("default")))
 #define SP_STAGE_SYMBOL "spinepipe_stage_descriptor"
@@ -299,12 +299,31 @@ typedef struct sp_host_api {
      * folder, atomically; `file` as for write_png. */
     sp_status (*write_json)(sp_stage_context *ctx, const char *file,
                             const void *json);
+
+    /* ---- Since 1.3: working in place ---- */
+
+    /* Move the volume artifact `name` out of the store into *vol, for a
+     * stage that overwrites its input instead of writing a new volume.
+     * Returns 1 when moved: the stage owns *vol (it hands it to
+     * artifact_put_volume under its output name, or frees it); the store
+     * keeps the name (run.json lists it as consumed by this stage), get
+     * returns NULL for it, and ctx->volume is NULL for later stages when
+     * `name` is "volume.hu". Returns 0, *vol zeroed and the stage not
+     * failed, when it must stay: this stage does not name it (requires or
+     * an SP_PARAM_ARTIFACT value), a later stage of the pipeline names it,
+     * or a later stage lacks SP_STAGE_VOLUME_READS_DECLARED (and may read
+     * anything). The stage then writes a new volume as before, so output
+     * never depends on which way it went. */
+    int (*artifact_take_volume)(sp_stage_context *ctx, const char *name,
+                                sp_artifact_kind kind, sp_volume *vol);
 } sp_host_api;
 
 /* What a stage sees while it runs. Read-only for the stage. */
 struct sp_stage_context {
     const sp_host_api *host;
-    const sp_volume *volume;       /* the series (artifact "volume.hu") */
+    const sp_volume *volume;       /* the series (artifact "volume.hu");
+                                      NULL once an earlier stage consumed
+                                      it (artifact_take_volume, 1.3) */
     const sp_dicom_header *header; /* header fields of the series */
     const char *output_dir;        /* OUT/<study>/<series>/, exists */
     const char *stage_name;
@@ -333,8 +352,20 @@ typedef struct sp_stage_descriptor {
     sp_stage_init_fn init;
     sp_stage_process_fn process;
     sp_stage_destroy_fn destroy; /* may be NULL */
-    void *reserved[8];        /* zero; room for minor-version growth */
+    uintptr_t flags;          /* since 1.3: SP_STAGE_* below; 0 before */
+    void *reserved[7];        /* zero; room for minor-version growth */
 } sp_stage_descriptor;
+
+/* Descriptor flags (since 1.3). */
+enum {
+    /* Every volume-kind artifact the stage reads (volume, mask, labels,
+     * image; tables do not count) is named in `requires` or by one of its
+     * SP_PARAM_ARTIFACT parameters, and it reads ctx->volume only when it
+     * names "volume.hu" there. A stage without this flag, and every module
+     * built for ABI 1.0-1.2, is taken to read any volume, so no earlier
+     * stage can consume one (artifact_take_volume). */
+    SP_STAGE_VOLUME_READS_DECLARED = 1u << 0
+};
 
 typedef const sp_stage_descriptor *(*sp_stage_entry_fn)(void);
 

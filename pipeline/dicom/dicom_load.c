@@ -13,8 +13,9 @@
 
 /* Most of the load time of a large series is the kernel handing out fresh
  * pages one fault at a time (slow under virtualisation). sp_volume_alloc
- * already asked for huge pages; fault the buffer in with one call. A hint:
- * failure only means the pages fault in later. */
+ * already asked for huge pages; each chunk faults its own slices in with
+ * one call, so the kernel's zeroing runs on all the decode threads. A
+ * hint: failure only means the pages fault in later. */
 static void prepare_pages(void *data, size_t bytes)
 {
 #ifdef MADV_POPULATE_WRITE
@@ -103,6 +104,8 @@ static void load_chunk_run(const load_job *job, size_t c)
     size_t n = series->n_slices;
     size_t begin = n * c / job->n_chunks, end = n * (c + 1) / job->n_chunks;
     load_chunk *me = &job->chunks[c];
+    prepare_pages(job->data + begin * job->plane,
+                  (end - begin) * job->plane * sizeof(float));
     spd_pixels *px = NULL;
     const char *open_path = NULL;
     sp_status st = SP_OK;
@@ -169,7 +172,6 @@ sp_status sp_dicom_load_series(const sp_dicom_series *series,
     if (st != SP_OK)
         return st;
     float *data = sp_volume_f32(vol);
-    prepare_pages(data, bytes);
     load_job job = {series, data, plane, NULL, 0};
     size_t threads = (size_t)sp_parallel_threads();
     /* A multi-frame file is decoded whole by each chunk that opens it. */

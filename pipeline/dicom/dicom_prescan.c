@@ -15,6 +15,7 @@
  * not two letters, a non-item inside a sequence) ends the walk without a
  * refusal: DCMTK then judges the file as before. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,11 +40,22 @@ typedef struct reader {
     size_t total, pos;
     int fd;
     size_t win_at, win_len;
-    uint8_t win[16384];
     z_stream *z;
     struct reader *in; /* the compressed bytes */
+    /* Buffers last: reader_new zeroes only the fields above them. */
+    uint8_t win[16384];
     uint8_t scratch[4096];
 } reader;
+
+/* A reader with its fields zeroed; the 20 KB of buffers are filled before
+ * they are read, and zeroing them was 5 % of a header scan's CPU. */
+static reader *reader_new(void)
+{
+    reader *r = malloc(sizeof *r);
+    if (r)
+        memset(r, 0, offsetof(reader, win));
+    return r;
+}
 
 typedef struct walk {
     reader *r;
@@ -407,7 +419,7 @@ static int walk_deflated(walk *w)
     memset(&z, 0, sizeof z);
     if (inflateInit2(&z, -MAX_WBITS) != Z_OK)
         return WALK_STOP;
-    reader *r = calloc(1, sizeof *r);
+    reader *r = reader_new();
     if (!r) {
         inflateEnd(&z);
         return WALK_STOP;
@@ -479,7 +491,7 @@ sp_status spd_prescan_buffer(const uint8_t *data, size_t size,
                              const char *name, sp_error *err)
 {
     static const uint8_t none[1];
-    reader *r = calloc(1, sizeof *r);
+    reader *r = reader_new();
     if (!r)
         return sp_error_set(err, SP_NOMEM, "%s: out of memory", name);
     r->data = data ? data : none;
@@ -509,7 +521,7 @@ sp_status spd_prescan_file_loc(const char *path, spd_pixel_loc *loc,
         close(fd);
         return sp_error_set(err, SP_NOINPUT, "%s: not a regular file", path);
     }
-    reader *r = calloc(1, sizeof *r);
+    reader *r = reader_new();
     if (!r) {
         close(fd);
         return sp_error_set(err, SP_NOMEM, "%s: out of memory", path);

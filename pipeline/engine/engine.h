@@ -109,6 +109,13 @@ sp_status sp_pipeline_load(const char *path, const sp_registry *reg,
 void sp_pipeline_free(sp_pipeline *p);
 json_t *sp_pipeline_json(const sp_pipeline *p);
 
+/* Who reads what (reads.c). Whether `inst` names artifact `name` in its
+ * requires or in an SP_PARAM_ARTIFACT value; whether any stage after
+ * index i may read volume artifact `name` (names it, or does not declare
+ * its volume reads: SP_STAGE_VOLUME_READS_DECLARED, stage.h). */
+int sp_stage_names_artifact(const sp_stage_instance *inst, const char *name);
+int sp_pipeline_read_after(const sp_pipeline *p, size_t i, const char *name);
+
 /* Directories searched for shipped pipelines: SPINEPIPE_CONFIG_PATH, then
  * the source tree's config/ when running from the build tree, then the
  * install data dir. Picks the file whose [pipeline] modality and
@@ -135,6 +142,12 @@ const sp_volume *sp_store_volume(const sp_store *s, const char *name,
                                  sp_artifact_kind kind);
 const json_t *sp_store_table(const sp_store *s, const char *name);
 int sp_store_has(const sp_store *s, const char *name);
+/* Move volume `name` out of the store into *out (1), or leave it (0, *out
+ * zeroed): absent, a table, or already taken. The entry stays, marked
+ * consumed by `by` (run.json), and sp_store_volume no longer finds it. */
+int sp_store_take_volume(sp_store *s, const char *name,
+                         sp_artifact_kind kind, const char *by,
+                         sp_volume *out);
 /* Names and kinds, as a JSON array of {name, kind, ...}. */
 json_t *sp_store_json(const sp_store *s);
 const char *sp_artifact_kind_name(sp_artifact_kind k);

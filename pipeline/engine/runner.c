@@ -25,6 +25,7 @@ typedef struct run_ctx {
     sp_stage_context pub;
     sp_store *store;
     const sp_run_hooks *hooks;
+    const sp_pipeline *pipe;
     size_t index;
     scratch_block *scratch;
     sp_error error;    /* the stage's reason, from host->fail */
@@ -140,6 +141,19 @@ static sp_status host_put_volume(sp_stage_context *ctx, const char *name,
     return st == SP_OK ? st : fail_with(host_of(ctx), &e);
 }
 
+/* In-place work (1.3): only an input this stage names, and only when no
+ * later stage may read it (reads.c). */
+static int host_take_volume(sp_stage_context *ctx, const char *name,
+                            sp_artifact_kind kind, sp_volume *vol)
+{
+    run_ctx *rc = host_of(ctx);
+    memset(vol, 0, sizeof *vol);
+    if (!name || !sp_stage_names_artifact(&rc->pipe->stages[rc->index], name) ||
+        sp_pipeline_read_after(rc->pipe, rc->index, name))
+        return 0;
+    return sp_store_take_volume(rc->store, name, kind, ctx->stage_name, vol);
+}
+
 static const void *host_artifact_table(sp_stage_context *ctx,
                                        const char *name)
 {
@@ -220,6 +234,7 @@ static const sp_host_api host_api = {
     .canvas_legend = sp_canvas_legend,
     .write_canvas_png = sp_host_write_canvas_png,
     .write_json = sp_host_write_json,
+    .artifact_take_volume = host_take_volume,
 };
 
 const sp_host_api *sp_host_api_get(void)
@@ -287,19 +302,20 @@ sp_status sp_pipeline_run(const sp_pipeline *p, sp_volume *volume,
     }
     st = sp_store_put_volume(store, "volume.hu", SP_ARTIFACT_VOLUME, volume,
                              err);
-    const sp_volume *series = sp_store_volume(store, "volume.hu",
-                                              SP_ARTIFACT_VOLUME);
     for (size_t i = 0; st == SP_OK && i < p->n_stages; i++) {
         const sp_stage_descriptor *d = p->stages[i].module->desc;
         run_ctx rc = {
             .pub = {.host = &host_api,
-                    .volume = series,
+                    /* NULL once an earlier stage consumed it. */
+                    .volume = sp_store_volume(store, "volume.hu",
+                                              SP_ARTIFACT_VOLUME),
                     .header = header,
                     .output_dir = output_dir,
                     .stage_name = d->name,
                     .run_flags = hooks ? hooks->flags : 0},
             .store = store,
             .hooks = hooks,
+            .pipe = p,
             .index = i,
         };
         rc.pub.host_private = &rc;

@@ -10,6 +10,7 @@ typedef struct entry {
     sp_artifact_kind kind;
     sp_volume vol;  /* volume kinds */
     json_t *table;  /* SP_ARTIFACT_TABLE */
+    char *consumed_by; /* the stage that took vol's buffer, or NULL */
 } entry;
 
 /* Entries are allocated one by one: stages hold pointers to stored
@@ -44,6 +45,7 @@ void sp_store_free(sp_store *s)
         return;
     for (size_t i = 0; i < s->n; i++) {
         free(s->items[i]->name);
+        free(s->items[i]->consumed_by);
         sp_volume_free(&s->items[i]->vol);
         json_decref(s->items[i]->table);
         free(s->items[i]);
@@ -84,6 +86,7 @@ static sp_status add(sp_store *s, const char *name, entry *e, sp_error *err)
     }
     *copy = *e;
     copy->name = name_copy;
+    copy->consumed_by = NULL;
     s->items[s->n++] = copy;
     return SP_OK;
 }
@@ -149,7 +152,28 @@ const sp_volume *sp_store_volume(const sp_store *s, const char *name,
                                  sp_artifact_kind kind)
 {
     const entry *e = find(s, name);
-    return e && e->kind == kind && kind != SP_ARTIFACT_TABLE ? &e->vol : NULL;
+    return e && e->kind == kind && kind != SP_ARTIFACT_TABLE &&
+                   !e->consumed_by
+               ? &e->vol
+               : NULL;
+}
+
+int sp_store_take_volume(sp_store *s, const char *name,
+                         sp_artifact_kind kind, const char *by,
+                         sp_volume *out)
+{
+    memset(out, 0, sizeof *out);
+    entry *e = (entry *)find(s, name);
+    if (!e || e->kind != kind || kind == SP_ARTIFACT_TABLE || e->consumed_by)
+        return 0;
+    char *by_copy = strdup(by ? by : "");
+    if (!by_copy)
+        return 0;
+    *out = e->vol;
+    /* The entry keeps the grid for run.json's artifact list. */
+    e->vol.data = NULL;
+    e->consumed_by = by_copy;
+    return 1;
 }
 
 const json_t *sp_store_table(const sp_store *s, const char *name)
@@ -172,6 +196,9 @@ json_t *sp_store_json(const sp_store *s)
                                 json_pack("[III]", (json_int_t)e->vol.dim[0],
                                           (json_int_t)e->vol.dim[1],
                                           (json_int_t)e->vol.dim[2]));
+        if (e->consumed_by)
+            json_object_set_new(o, "consumed_by",
+                                json_string(e->consumed_by));
         json_array_append_new(a, o);
     }
     return a;

@@ -1,9 +1,12 @@
 /* Stage `denoise`: 3D (or in-plane) median, separable Gaussian with sigma
  * in mm, edge-preserving gradient anisotropic diffusion, or non-local
  * means. Output
- * volume.denoised on the input's grid; the input stays untouched. Slices
- * are split over the host's threads; output does not depend on their
- * number. */
+ * volume.denoised on the input's grid. The input stays untouched, except
+ * that the in-plane 3x3 median and the Gaussian work in its own buffer
+ * when the host lets the stage consume it (no later stage reads it: stage
+ * ABI 1.3, artifact_take_volume); the voxels are the same either way.
+ * Slices are split over the host's threads; output does not depend on
+ * their number. */
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -89,6 +92,13 @@ static void run_median(void *arg, size_t k0, size_t k1)
 {
     const pass *p = arg;
     denoise_median(p->src, p->dst, p->opt->radius, p->opt->in_plane, k0, k1);
+}
+
+static void run_median_in_place(void *arg, size_t k0, size_t k1)
+{
+    pass *p = arg;
+    if (!denoise_median3x3_in_place(p->dst, k0, k1))
+        atomic_store(&p->out_of_memory, 1);
 }
 
 static void run_gaussian_plane(void *arg, size_t k0, size_t k1)
@@ -216,6 +226,44 @@ static sp_status nlm(sp_stage_context *ctx, const denoise_options *o,
     return SP_OK;
 }
 
+static int works_in_place(const denoise_options *o)
+{
+    return (o->method == M_MEDIAN && o->radius == 1 && o->in_plane) ||
+           o->method == M_GAUSSIAN;
+}
+
+/* The input's own buffer when the host gives it up, else a new volume.
+ * *in points at the one the kernels read. */
+static sp_status output_volume(sp_stage_context *ctx,
+                               const denoise_options *o,
+                               const sp_volume **in, sp_volume *out,
+                               int *in_place)
+{
+    const sp_host_api *H = ctx->host;
+    *in_place = works_in_place(o) &&
+                H->size > offsetof(sp_host_api, artifact_take_volume) &&
+                H->artifact_take_volume(ctx, o->input, SP_ARTIFACT_VOLUME,
+                                        out);
+    if (*in_place) {
+        *in = out;
+        return SP_OK;
+    }
+    return H->volume_alloc_like(ctx, out, *in, SP_VOXEL_F32);
+}
+
+static sp_status median_in_place(sp_stage_context *ctx, sp_volume *vol)
+{
+    pass p = {.dst = vol};
+    atomic_init(&p.out_of_memory, 0);
+    ctx->host->parallel_for(ctx, vol->dim[2], run_median_in_place, &p);
+    if (atomic_load(&p.out_of_memory))
+        return ctx->host->fail(ctx, SP_NOMEM,
+                               "median: no memory for the row buffers "
+                               "(%zu wide)",
+                               vol->dim[0]);
+    return SP_OK;
+}
+
 static sp_status denoise_process(sp_stage_context *ctx, void *state)
 {
     const denoise_options *o = ((denoise_state *)state)->opt;
@@ -223,10 +271,13 @@ static sp_status denoise_process(sp_stage_context *ctx, void *state)
     if (stage_input_f32(ctx, o->input, &in) != SP_OK)
         return SP_STAGE;
     sp_volume out;
-    sp_status st = ctx->host->volume_alloc_like(ctx, &out, in, SP_VOXEL_F32);
+    int in_place;
+    sp_status st = output_volume(ctx, o, &in, &out, &in_place);
     if (st != SP_OK)
         return st;
-    if (o->method == M_MEDIAN) {
+    if (in_place && o->method == M_MEDIAN) {
+        st = median_in_place(ctx, &out);
+    } else if (o->method == M_MEDIAN) {
         pass p = {.opt = o, .src = in, .dst = &out};
         ctx->host->parallel_for(ctx, in->dim[2], run_median, &p);
     } else if (o->method == M_GAUSSIAN) {
@@ -240,9 +291,9 @@ static sp_status denoise_process(sp_stage_context *ctx, void *state)
         ctx->host->volume_free(&out);
         return st;
     }
-    ctx->host->log(ctx, SP_LOG_INFO, "%s on %s (%zu x %zu x %zu)",
-                   method_names[o->method], o->input, in->dim[0], in->dim[1],
-                   in->dim[2]);
+    ctx->host->log(ctx, SP_LOG_INFO, "%s on %s (%zu x %zu x %zu)%s",
+                   method_names[o->method], o->input, out.dim[0], out.dim[1],
+                   out.dim[2], in_place ? ", in place" : "");
     return ctx->host->artifact_put_volume(ctx, "volume.denoised",
                                          SP_ARTIFACT_VOLUME, &out);
 }
@@ -251,7 +302,7 @@ static const sp_stage_descriptor descriptor = {
     .abi_major = SP_STAGE_ABI_MAJOR,
     .abi_minor = SP_STAGE_ABI_MINOR,
     .name = "denoise",
-    .version = "1.1.0",
+    .version = "1.2.0",
     .description = "3D or in-plane median, Gaussian (sigma in mm), "
                    "edge-preserving anisotropic diffusion or non-local "
                    "means",
@@ -263,6 +314,7 @@ static const sp_stage_descriptor descriptor = {
     .init = denoise_init,
     .process = denoise_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

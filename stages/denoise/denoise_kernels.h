@@ -27,6 +27,12 @@ static inline size_t denoise_clamp_index(ptrdiff_t x, size_t n)
 void denoise_median(const sp_volume *src, sp_volume *dst, int radius,
                     int in_plane, size_t k_begin, size_t k_end);
 
+/* The in-plane 3x3 median (radius 1) of slices [k_begin, k_end) written
+ * over its own input: the same values as denoise_median into a second
+ * volume. Returns 0, vol untouched, when its row buffers cannot be had. */
+int denoise_median3x3_in_place(sp_volume *vol, size_t k_begin,
+                               size_t k_end);
+
 /* A normalised sampled Gaussian: taps[0..2*radius], radius =
  * ceil(3 * sigma_vox). Returns the radius; taps must hold 2*radius+1
  * values (radius is at most DENOISE_GAUSS_MAX_RADIUS). sigma_vox <= 0 gives
@@ -39,7 +45,9 @@ int denoise_gaussian_taps(double sigma_vox, float *taps);
  * i then j into dst; denoise_gaussian_k then smooths dst along k in place,
  * for the rows j in [j_begin, j_end) (every k of them), so threads split
  * it by j. Each term is added in tap order in double precision, so cutting
- * the ranges differently gives the same bits. Both return 0 when out of
+ * the ranges differently gives the same bits. src and dst may be the same
+ * volume: a slice is read whole into the slice buffer before it is
+ * written. Both return 0 when out of
  * memory for their slice or row buffer (dst is then incomplete). */
 int denoise_gaussian_plane(const sp_volume *src, sp_volume *dst,
                            const float *taps_i, int radius_i,

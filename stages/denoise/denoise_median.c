@@ -126,6 +126,34 @@ static void median3x3_slice(const float *in, float *out, size_t nx,
     }
 }
 
+/* In place: row j is computed from the saved original of row j-1 and the
+ * still unwritten rows j and j+1, then saved before it is overwritten. */
+static void median3x3_slice_in_place(float *s, size_t nx, size_t ny,
+                                     float *buf)
+{
+    float *lo = buf, *mid = buf + nx, *hi = buf + 2 * nx, *above = buf + 3 * nx;
+    for (size_t j = 0; j < ny; j++) {
+        float *row = s + j * nx;
+        sort_columns(j > 0 ? above : row, row, j + 1 < ny ? row + nx : row,
+                     lo, mid, hi, nx);
+        memcpy(above, row, nx * sizeof *row);
+        median_row(lo, mid, hi, row, nx);
+    }
+}
+
+int denoise_median3x3_in_place(sp_volume *vol, size_t k_begin, size_t k_end)
+{
+    size_t nx = vol->dim[0], ny = vol->dim[1];
+    float *buf = malloc(4 * nx * sizeof *buf);
+    if (!buf)
+        return 0;
+    for (size_t k = k_begin; k < k_end; k++)
+        median3x3_slice_in_place(sp_volume_f32(vol) + k * nx * ny, nx, ny,
+                                 buf);
+    free(buf);
+    return 1;
+}
+
 /* The same with a 9-value network, when no row buffer can be had. */
 static void median3x3_slice_network(const float *in, float *out, size_t nx,
                                     size_t ny)

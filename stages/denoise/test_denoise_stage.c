@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "spinepipe/dicom.h"
@@ -42,6 +43,21 @@ static void impulse_volume(sp_volume *v)
             }
 }
 
+/* What run.json's artifact list says consumed `name`, or NULL. */
+static const char *consumed_by(const harness *h, const char *name)
+{
+    const json_t *list = json_object_get(h->report, "artifacts");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *a = json_array_get(list, i);
+        if (strcmp(json_string_value(json_object_get(a, "name")), name) == 0)
+            return json_string_value(json_object_get(a, "consumed_by"));
+    }
+    fail_msg("no artifact %s in run.json", name);
+    return NULL;
+}
+
+/* volume.denoised after the run; NULL when a window, the last stage,
+ * consumed it (stage ABI 1.3). */
 static const sp_volume *run(harness *h, const char *config, sp_volume *vol)
 {
     harness_init(h);
@@ -54,7 +70,10 @@ static const sp_volume *run(harness *h, const char *config, sp_volume *vol)
         fail_msg("run failed: %s", h->err.message);
     const sp_volume *out =
         sp_store_volume(h->store, "volume.denoised", SP_ARTIFACT_VOLUME);
-    assert_non_null(out);
+    if (!out) {
+        assert_string_equal(consumed_by(h, "volume.denoised"), "window");
+        return NULL;
+    }
     assert_int_equal(out->type, SP_VOXEL_F32);
     return out;
 }
@@ -299,6 +318,80 @@ static void gaussian_on_real_ct_equals_direct_sum(void **state)
     sp_volume_free(&copy);
 }
 
+/* Stage ABI 1.3 on the real lumbar CT crop: the in-plane median and the
+ * Gaussian consume volume.hu and work in its buffer when no later stage
+ * reads it (alone, or before a window of volume.denoised, which then
+ * consumes volume.denoised in turn); a later stage that names it (window
+ * of volume.hu, which then takes it itself) or that may read any volume
+ * (nifti, which names its inputs in a string and so declares nothing)
+ * keeps it from denoise, and nifti writes it unchanged. The denoised voxels are the same bits every way
+ * they can be seen, at 1 and 3 threads. */
+static void in_place_only_when_nothing_reads_the_input_later(void **state)
+{
+    (void)state;
+    static const char *const methods[] = {
+        "[denoise]\nmethod = median\nin_plane = true\n",
+        "[denoise]\nmethod = gaussian\nsigma = 2\n",
+        "[denoise]\nmethod = gaussian\nsigma = 1\nin_plane = true\n",
+    };
+    static const struct {
+        const char *after;
+        const char *hu_taken_by; /* NULL: still in the store */
+    } tails[] = {
+        {"", "denoise"},
+        {"[window]\ninput = volume.denoised\npreset = bone\n", "denoise"},
+        /* denoise leaves it; the window, last, may and does take it */
+        {"[window]\ninput = volume.hu\npreset = bone\n", "window"},
+        {"[nifti]\nartifacts = volume.hu:input.nii\nmissing = fail\n",
+         NULL},
+    };
+    sp_volume original;
+    load_real("spine/ct-lumbar-l2-l4-crop/dicom", &original);
+    size_t bytes = sp_volume_count(&original) * sizeof(float);
+    for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+        float *first = NULL;
+        for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+            char cfg[512];
+            snprintf(cfg, sizeof cfg, "%s%s", methods[m], tails[t].after);
+            sp_volume v;
+            copy_volume(&original, &v);
+            harness h;
+            setenv("SPINEPIPE_THREADS", t % 2 ? "3" : "1", 1);
+            const sp_volume *out = run(&h, cfg, &v);
+            unsetenv("SPINEPIPE_THREADS");
+            const sp_volume *hu =
+                sp_store_volume(h.store, "volume.hu", SP_ARTIFACT_VOLUME);
+            if (tails[t].hu_taken_by) {
+                assert_null(hu);
+                assert_string_equal(consumed_by(&h, "volume.hu"),
+                                    tails[t].hu_taken_by);
+            } else {
+                assert_non_null(hu);
+                assert_null(consumed_by(&h, "volume.hu"));
+                assert_memory_equal(hu->data, original.data, bytes);
+            }
+            if (strstr(tails[t].after, "nifti")) {
+                char path[4200];
+                snprintf(path, sizeof path, "%s/input.nii", h.out);
+                assert_int_equal(access(path, R_OK), 0);
+            }
+            if (!out) {
+                assert_non_null(sp_store_volume(h.store, "view.u8",
+                                                SP_ARTIFACT_VOLUME));
+            } else if (!first) {
+                first = malloc(bytes);
+                assert_non_null(first);
+                memcpy(first, out->data, bytes);
+            } else {
+                assert_memory_equal(out->data, first, bytes);
+            }
+            harness_free(&h);
+        }
+        free(first);
+    }
+    sp_volume_free(&original);
+}
+
 /* The real lumbar T2 MR with 3 % of voxels set to salt (4x the maximum)
  * or pepper (0): the in-plane 3x3 median leaves no impulse behind in
  * 99.9 % of the voxels, and its mean error against the clean image is
@@ -449,6 +542,7 @@ int main(void)
         cmocka_unit_test(window_can_take_the_denoised_volume),
         cmocka_unit_test(diffusion_on_real_ct),
         cmocka_unit_test(gaussian_on_real_ct_equals_direct_sum),
+        cmocka_unit_test(in_place_only_when_nothing_reads_the_input_later),
         cmocka_unit_test(median_on_real_mr_removes_impulses),
         cmocka_unit_test(nlm_on_real_mr_removes_noise),
     };

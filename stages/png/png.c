@@ -311,6 +311,7 @@ static const sp_stage_descriptor descriptor = {
     .init = png_init,
     .process = png_process,
     .destroy = png_destroy,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

@@ -1,6 +1,8 @@
 /* Stage `window`: map the series to an 8-bit display view with a CT
  * preset, an explicit centre/width, the header's VOI window, or (for MR) a
- * robust percentile window. The input volume.hu stays untouched.
+ * robust percentile window. The input stays untouched unless no later
+ * stage can read it: then the view is written into its buffer (stage ABI
+ * 1.3, artifact_take_volume), the same bytes, no second volume.
  *
  * Mapping: DICOM PS3.3 C.11.2.1.2.1 linear VOI function, output 0..255:
  *   x <= c - 0.5 - (w-1)/2  -> 0
@@ -149,17 +151,71 @@ static sp_status choose_window(sp_stage_context *ctx, const window_options *o,
 }
 
 typedef struct window_job {
+    const sp_window_map *map;
     const float *in;
     uint8_t *out;
     size_t slice;   /* voxels per slice */
-    double center, width;
 } window_job;
 
 static void window_slices(void *arg, size_t k0, size_t k1)
 {
     const window_job *j = arg;
-    sp_window_apply(j->in + k0 * j->slice, j->out + k0 * j->slice,
-                    (k1 - k0) * j->slice, j->center, j->width);
+    sp_window_map_apply(j->map, j->in + k0 * j->slice,
+                        j->out + k0 * j->slice, (k1 - k0) * j->slice);
+}
+
+/* In the input's own buffer: slice k's bytes go to the start of its own
+ * float32 span, a block at a time through a small buffer, so a write
+ * never reaches a float not yet read (block b writes bytes [b, b + n),
+ * its floats were at [4b, 4b + 4n)). Slices are independent, so any
+ * thread split gives the same bytes. */
+static void window_slices_in_place(void *arg, size_t k0, size_t k1)
+{
+    enum { BLOCK = 16384 };
+    const window_job *j = arg;
+    uint8_t tmp[BLOCK];
+    for (size_t k = k0; k < k1; k++) {
+        const float *in = j->in + k * j->slice;
+        uint8_t *to = (uint8_t *)(void *)(j->in + k * j->slice);
+        for (size_t b = 0; b < j->slice; b += BLOCK) {
+            size_t n = j->slice - b < BLOCK ? j->slice - b : BLOCK;
+            sp_window_map_apply(j->map, in + b, tmp, n);
+            memcpy(to + b, tmp, n);
+        }
+    }
+}
+
+/* Then, in slice order, each slice's bytes down to their place in a U8
+ * volume: slice k goes to [k s, (k + 1) s), below every later slice's
+ * bytes at 4 k' s >= 4 (k + 1) s. */
+static void compact_slices(uint8_t *base, size_t slice, size_t nz)
+{
+    for (size_t k = 1; k < nz; k++)
+        memmove(base + k * slice, base + 4 * k * slice, slice);
+}
+
+/* The view in the input's buffer when no later stage can read the input
+ * (stage ABI 1.3), else in a new volume; the same bytes either way. */
+static sp_status make_view(sp_stage_context *ctx, const char *input,
+                           const sp_volume *in, const sp_window_map *map,
+                           sp_volume *view)
+{
+    const sp_host_api *H = ctx->host;
+    window_job job = {map, sp_volume_f32(in), NULL, in->dim[0] * in->dim[1]};
+    if (H->size > offsetof(sp_host_api, artifact_take_volume) &&
+        H->artifact_take_volume(ctx, input, SP_ARTIFACT_VOLUME, view)) {
+        job.in = sp_volume_f32(view);
+        H->parallel_for(ctx, view->dim[2], window_slices_in_place, &job);
+        compact_slices(view->data, job.slice, view->dim[2]);
+        view->type = SP_VOXEL_U8;
+        return SP_OK;
+    }
+    sp_status st = H->volume_alloc_like(ctx, view, in, SP_VOXEL_U8);
+    if (st != SP_OK)
+        return st;
+    job.out = sp_volume_u8(view);
+    H->parallel_for(ctx, in->dim[2], window_slices, &job);
+    return SP_OK;
 }
 
 static sp_status window_process(sp_stage_context *ctx, void *state)
@@ -173,13 +229,13 @@ static sp_status window_process(sp_stage_context *ctx, void *state)
     sp_status st = choose_window(ctx, o, in, &c, &w, &source);
     if (st != SP_OK)
         return st;
+    sp_window_map map;
+    sp_window_map_init(&map, c, w, 1);
     sp_volume view;
-    st = ctx->host->volume_alloc_like(ctx, &view, in, SP_VOXEL_U8);
+    st = make_view(ctx, o->input, in, &map, &view);
+    sp_window_map_free(&map);
     if (st != SP_OK)
         return st;
-    window_job job = {sp_volume_f32(in), sp_volume_u8(&view),
-                      in->dim[0] * in->dim[1], c, w};
-    ctx->host->parallel_for(ctx, in->dim[2], window_slices, &job);
     ctx->host->log(ctx, SP_LOG_INFO, "window %s: centre %g, width %g",
                    source, c, w);
     st = ctx->host->artifact_put_volume(ctx, "view.u8", SP_ARTIFACT_VOLUME,
@@ -197,7 +253,7 @@ static const sp_stage_descriptor descriptor = {
     .abi_major = SP_STAGE_ABI_MAJOR,
     .abi_minor = SP_STAGE_ABI_MINOR,
     .name = "window",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "8-bit display view of the series: CT presets, explicit "
                    "centre/width, header VOI window, or MR percentiles",
     .params = params,
@@ -208,6 +264,7 @@ static const sp_stage_descriptor descriptor = {
     .init = window_init,
     .process = window_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

@@ -41,16 +41,24 @@ uint8_t sp_window_value(float x, double center, double width)
 #define LUT_MIN (-32768)
 #define LUT_SIZE 65536
 
-void sp_window_apply(const float *in, uint8_t *out, size_t n, double center,
-                     double width)
+void sp_window_map_init(sp_window_map *m, double center, double width,
+                        int with_table)
 {
-    const double lo = center - 0.5 - (width - 1) / 2;
-    const double hi = center - 0.5 + (width - 1) / 2;
-    uint8_t *lut = n >= 4 * (size_t)LUT_SIZE ? malloc(LUT_SIZE) : NULL;
-    if (lut)
+    m->lo = center - 0.5 - (width - 1) / 2;
+    m->hi = center - 0.5 + (width - 1) / 2;
+    m->c05 = center - 0.5;
+    m->w1 = width - 1;
+    m->lut = with_table ? malloc(LUT_SIZE) : NULL;
+    if (m->lut)
         for (int v = 0; v < LUT_SIZE; v++)
-            lut[v] = map_one((float)(v + LUT_MIN), lo, hi, center - 0.5,
-                             width - 1);
+            m->lut[v] = map_one((float)(v + LUT_MIN), m->lo, m->hi, m->c05,
+                                m->w1);
+}
+
+void sp_window_map_apply(const sp_window_map *m, const float *in,
+                         uint8_t *out, size_t n)
+{
+    const uint8_t *lut = m->lut;
     for (size_t i = 0; i < n; i++) {
         float x = in[i];
         if (lut && x >= (float)LUT_MIN && x < (float)(LUT_MIN + LUT_SIZE)) {
@@ -60,9 +68,23 @@ void sp_window_apply(const float *in, uint8_t *out, size_t n, double center,
                 continue;
             }
         }
-        out[i] = map_one(x, lo, hi, center - 0.5, width - 1);
+        out[i] = map_one(x, m->lo, m->hi, m->c05, m->w1);
     }
-    free(lut);
+}
+
+void sp_window_map_free(sp_window_map *m)
+{
+    free(m->lut);
+    m->lut = NULL;
+}
+
+void sp_window_apply(const float *in, uint8_t *out, size_t n, double center,
+                     double width)
+{
+    sp_window_map m;
+    sp_window_map_init(&m, center, width, n >= 4 * (size_t)LUT_SIZE);
+    sp_window_map_apply(&m, in, out, n);
+    sp_window_map_free(&m);
 }
 
 static void swap(float *a, float *b)

@@ -1,6 +1,7 @@
 /* The artifact store: kinds are enforced, names are unique, ownership moves
  * in on put (also on failure), and pointers handed out stay valid while
- * later artifacts are added (stages keep ctx->volume across puts). */
+ * later artifacts are added (stages keep ctx->volume across puts); a
+ * volume can be taken out once (in-place stages). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -34,6 +35,57 @@ static void pointers_stay_valid_as_the_store_grows(void **state)
     assert_ptr_equal(hu, sp_store_volume(s, "volume.hu", SP_ARTIFACT_VOLUME));
     assert_true(sp_volume_f32(hu)[5] == 42.0f);
     assert_int_equal(json_integer_value(sp_store_table(s, "table.n77")), 77);
+    sp_store_free(s);
+}
+
+/* Taking a volume (stage ABI 1.3): the buffer moves out once; the name
+ * stays (no second artifact of that name), get finds nothing, and the
+ * artifact list says who consumed it. Tables cannot be taken. */
+static void take_moves_the_buffer_out_once(void **state)
+{
+    (void)state;
+    sp_store *s;
+    sp_error err;
+    assert_int_equal(sp_store_new(&s, &err), SP_OK);
+    sp_volume v, got;
+    assert_int_equal(sp_volume_alloc(&v, SP_VOXEL_F32, 4, 3, 2, &err), SP_OK);
+    sp_volume_f32(&v)[7] = -5.0f;
+    void *buffer = v.data;
+    assert_int_equal(sp_store_put_volume(s, "volume.hu", SP_ARTIFACT_VOLUME,
+                                         &v, &err),
+                     SP_OK);
+    assert_int_equal(sp_store_put_table(s, "t", json_true(), &err), SP_OK);
+    assert_int_equal(sp_store_take_volume(s, "t", SP_ARTIFACT_TABLE, "x",
+                                          &got),
+                     0);
+    assert_int_equal(sp_store_take_volume(s, "volume.hu", SP_ARTIFACT_MASK,
+                                          "x", &got),
+                     0);
+    assert_null(got.data);
+    assert_int_equal(sp_store_take_volume(s, "volume.hu", SP_ARTIFACT_VOLUME,
+                                          "denoise", &got),
+                     1);
+    assert_ptr_equal(got.data, buffer);
+    assert_true(sp_volume_f32(&got)[7] == -5.0f);
+    assert_int_equal(got.dim[0], 4);
+    assert_int_equal(sp_store_take_volume(s, "volume.hu", SP_ARTIFACT_VOLUME,
+                                          "again", &v),
+                     0);
+    assert_null(sp_store_volume(s, "volume.hu", SP_ARTIFACT_VOLUME));
+    assert_true(sp_store_has(s, "volume.hu"));
+    assert_int_equal(sp_store_put_volume(s, "volume.hu", SP_ARTIFACT_VOLUME,
+                                         &got, &err),
+                     SP_STAGE);
+    assert_null(got.data);
+    json_t *j = sp_store_json(s);
+    json_t *hu = json_array_get(j, 0);
+    assert_string_equal(json_string_value(json_object_get(hu, "consumed_by")),
+                        "denoise");
+    assert_int_equal(json_integer_value(json_array_get(
+                         json_object_get(hu, "dim"), 1)),
+                     3);
+    assert_null(json_object_get(json_array_get(j, 1), "consumed_by"));
+    json_decref(j);
     sp_store_free(s);
 }
 
@@ -82,6 +134,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pointers_stay_valid_as_the_store_grows),
+        cmocka_unit_test(take_moves_the_buffer_out_once),
         cmocka_unit_test(kinds_and_duplicates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
