@@ -87,6 +87,15 @@ static void arch_range(const spine_model *m, int v, double *lo, double *hi)
     *hi = m->vert[v].s_hi + (m->cranial_sign >= 0 ? up : down);
 }
 
+int vert_arch_reaches(const spine_model *model, int v, double s)
+{
+    if (v < 0 || v >= (int)model->n_vert)
+        return 0;
+    double lo, hi;
+    arch_range(model, v, &lo, &hi);
+    return s >= lo && s <= hi;
+}
+
 sp_status vert_arch_flood(const uint8_t *zone, const float *arc,
                           const spine_model *model, sp_volume *labels,
                           sp_error *err)

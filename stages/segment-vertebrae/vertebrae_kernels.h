@@ -78,6 +78,9 @@ sp_status vert_arch_flood(const uint8_t *zone, const float *arc,
                           const spine_model *model, sp_volume *labels,
                           sp_error *err);
 
+/* Whether the arch of vertebra v (index) may reach arc position s. */
+int vert_arch_reaches(const spine_model *model, int v, double s);
+
 /* Fill the small regions (marrow of pedicles and processes) that one
  * vertebra's label encloses in an axial, coronal or sagittal plane. */
 sp_status vert_fill_marrow(sp_volume *labels, const spine_model *model,

@@ -184,18 +184,21 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
                 if (m[idx] || is_body) {
                     out[idx] = vv->label ? (uint16_t)vv->label
                                          : (uint16_t)(v + 1);
-                    /* the body seeds the arch flood; a vertebra whose
-                       cranial end (pedicles) the image cuts off keeps
-                       the rule here: its arch is not reached through
-                       them */
+                    /* body and pedicles (in front of the canal's back
+                       wall, between the endplates) seed the arch flood.
+                       A vertebra whose cranial end (pedicles) the image
+                       cuts off has its arch seeded where the arch below
+                       cannot reach */
                     int cut_top = model->cranial_sign >= 0 ? !vv->hi_is_disc
                                                            : !vv->lo_is_disc;
+                    int below = v - (model->cranial_sign >= 0 ? 1 : -1);
                     int pedicle = in_body && -dv <= vv->body_back_mm +
                                                          vv->canal_gap_mm;
                     arc[idx] = (float)s;
-                    zone[idx] = cut_top ? 0
-                                : is_body || (e <= BODY_MARGIN && in_body) ||
-                                          pedicle
+                    zone[idx] = is_body || (e <= BODY_MARGIN && in_body) ||
+                                        pedicle ||
+                                        (cut_top && !vert_arch_reaches(
+                                                        model, below, s))
                                     ? 1
                                     : 2;
                     if (bo && (is_body || (e <= BODY_MARGIN && in_body)))
