@@ -15,19 +15,20 @@
 
 typedef struct plane {
     int a0, a1, a2; /* in-plane axes, normal axis */
-    size_t w, h;
+    size_t w, h;    /* the label's bounding box in the plane ... */
+    size_t x0, y0;  /* ... from here */
     size_t stride[3];
 } plane;
 
 static size_t at(const plane *p, size_t c, size_t x, size_t y)
 {
-    return c * p->stride[p->a2] + x * p->stride[p->a0] +
-           y * p->stride[p->a1];
+    return c * p->stride[p->a2] + (p->x0 + x) * p->stride[p->a0] +
+           (p->y0 + y) * p->stride[p->a1];
 }
 
 /* In plane c: unlabelled 4-connected regions enclosed by label l alone
- * (not touching the border or another label), at most max_px pixels,
- * become l. */
+ * (not touching the border of l's bounding box or another label), at
+ * most max_px pixels, become l. */
 static void fill_plane(uint16_t *lab, const plane *p, size_t c, uint16_t l,
                        size_t max_px, uint8_t *seen, size_t *queue)
 {
@@ -61,6 +62,29 @@ static void fill_plane(uint16_t *lab, const plane *p, size_t c, uint16_t l,
         }
 }
 
+/* Bounding box of label l: lo[d], hi[d] (inclusive); 0 when absent. */
+static int label_box(const sp_volume *labels, uint16_t l, size_t lo[3],
+                     size_t hi[3])
+{
+    const uint16_t *lab = sp_volume_u16(labels);
+    int found = 0;
+    for (size_t k = 0; k < labels->dim[2]; k++)
+        for (size_t j = 0; j < labels->dim[1]; j++)
+            for (size_t i = 0; i < labels->dim[0]; i++) {
+                if (lab[sp_volume_index(labels, i, j, k)] != l)
+                    continue;
+                size_t c[3] = {i, j, k};
+                for (int d = 0; d < 3; d++) {
+                    if (!found || c[d] < lo[d])
+                        lo[d] = c[d];
+                    if (!found || c[d] > hi[d])
+                        hi[d] = c[d];
+                }
+                found = 1;
+            }
+    return found;
+}
+
 sp_status vert_fill_marrow(sp_volume *labels, const spine_model *model,
                            sp_error *err)
 {
@@ -80,14 +104,18 @@ sp_status vert_fill_marrow(sp_volume *labels, const spine_model *model,
     /* the three orthogonal planes: processes run obliquely, a hole open
        in one plane is closed in another */
     static const int axes[3][3] = {{0, 1, 2}, {1, 2, 0}, {0, 2, 1}};
-    for (int a = 0; a < 3; a++) {
-        plane p = {axes[a][0], axes[a][1], axes[a][2], dim[axes[a][0]],
-                   dim[axes[a][1]], {1, dim[0], dim[0] * dim[1]}};
-        double px_mm2 = labels->spacing[p.a0] * labels->spacing[p.a1];
-        size_t max_px = (size_t)(HOLE_MAX_MM2 / px_mm2);
-        for (size_t v = 0; v < model->n_vert; v++) {
-            int l = model->vert[v].label ? model->vert[v].label : (int)v + 1;
-            for (size_t c = 0; c < dim[p.a2]; c++)
+    for (size_t v = 0; v < model->n_vert; v++) {
+        int l = model->vert[v].label ? model->vert[v].label : (int)v + 1;
+        size_t lo[3], hi[3];
+        if (!label_box(labels, (uint16_t)l, lo, hi))
+            continue;
+        for (int a = 0; a < 3; a++) {
+            int a0 = axes[a][0], a1 = axes[a][1], a2 = axes[a][2];
+            plane p = {a0, a1, a2, hi[a0] - lo[a0] + 1, hi[a1] - lo[a1] + 1,
+                       lo[a0], lo[a1], {1, dim[0], dim[0] * dim[1]}};
+            double px_mm2 = labels->spacing[a0] * labels->spacing[a1];
+            size_t max_px = (size_t)(HOLE_MAX_MM2 / px_mm2);
+            for (size_t c = lo[a2]; c <= hi[a2]; c++)
                 fill_plane(lab, &p, c, (uint16_t)l, max_px, seen, queue);
         }
     }
