@@ -1,5 +1,8 @@
 /* Assign column voxels to vertebrae by their nearest centre-line point,
- * and mark vertebral bodies and discs inside the body cross-section. */
+ * and mark vertebral bodies and discs inside the body cross-section; the
+ * arches then go to the vertebra they are joined to along the bone
+ * (vert_arch_flood) and the marrow of pedicles and processes is filled
+ * (vert_fill_marrow). */
 #include "vertebrae_kernels.h"
 
 #include <math.h>
@@ -149,7 +152,9 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
                 }
                 /* the arch slopes caudally behind its body (spinous and
                    inferior articular processes reach the level below):
-                   behind the canal, look for the owner further up */
+                   behind the canal, look for the owner further up (the
+                   first guess; vert_arch_flood decides, and keeps it
+                   where no front reaches) */
                 int v0 = vertebra_at(model, s < 0 ? 0 : s);
                 double behind = v0 >= 0 ? -dv - model->vert[v0].body_depth_mm -
                                               ARCH_START_MM
