@@ -95,7 +95,7 @@ static void abdomen_vertebrae_and_discs(void **state)
     sp_volume ts = read_ref("spine/ct-abdomen-t11-s1/labels/totalseg.nii.gz");
     sp_volume vb = read_ref(
         "spine/ct-abdomen-t11-s1/labels/totalseg_vertebrae_body.nii.gz");
-    /* measured: L5 .827 L4 .880 L3 .875 L2 .888 L1 .884 T12 .798 (the
+    /* measured: L5 .845 L4 .899 L3 .890 L2 .901 L1 .894 T12 .795 (the
        canal is taken out later, by segment-canal); body .831, disc .768 */
     static const int ref_labels[] = {27, 28, 29, 30, 31, 32};
     for (size_t t = 0; t < 6; t++) {
@@ -124,14 +124,68 @@ static void crop_splits_into_three(void **state)
     assert_int_equal(r.model.n_vert, 3);
     sp_volume ref = read_ref(
         "spine/ct-lumbar-l2-l4-crop/labels/sub-ct_seg-vert_label-22_msk.nii.gz");
-    /* measured: L2 .789, L3 .798, L4 .763 (target .85 not reached; see
-       docs/accuracy.md) */
+    /* measured: L2 .846, L3 .833, L4 .839 (.789/.798/.763 before the
+       arch flood and marrow fill; the canal is taken out later, by
+       segment-canal; target .85, see docs/accuracy.md) */
     for (int l = 21; l <= 23; l++) {
         double d = best_piece(&r, &ref, l);
         print_message("# seg-vert label %d: best piece Dice %.3f\n", l, d);
-        assert_true(d >= 0.76);
+        assert_true(d >= 0.83);
     }
     sp_volume_free(&ref);
+    run_free(&r);
+}
+
+/* Fraction of the voxels of reference sub-region `sub` of reference
+ * vertebra `ref_label` that carry our label `ours`. */
+static double subregion_share(const sp_volume *labels, int ours,
+                              const sp_volume *vert, int ref_label,
+                              const sp_volume *subreg, int sub)
+{
+    size_t in = 0, hit = 0;
+    for (size_t q = 0; q < sp_volume_count(labels); q++) {
+        if (sp_volume_u16(vert)[q] != ref_label ||
+            sp_volume_u16(subreg)[q] != sub)
+            continue;
+        in++;
+        hit += sp_volume_u16(labels)[q] == ours;
+    }
+    return in ? (double)hit / (double)in : 0;
+}
+
+/* The arch of the crop's L3 (the middle piece) against seg-subreg: its
+ * laminae and spinous process reach down beside L4's arch and are given
+ * to L3 along the bone (vert_arch_flood), not to L4 by a slope rule
+ * (before: 80 % of the laminae, 52 % of the spinous process); the marrow
+ * of L3's pedicles, transverse processes and bodies is filled
+ * (vert_fill_marrow: the reference's L3 body 99.9 % ours). */
+static void crop_arch_goes_to_its_own_vertebra(void **state)
+{
+    (void)state;
+    run r;
+    sp_error err;
+    assert_int_equal(run_series("spine/ct-lumbar-l2-l4-crop/dicom", &r, &err),
+                     SP_OK);
+    assert_int_equal(r.model.n_vert, 3);
+    sp_volume vert = read_ref(
+        "spine/ct-lumbar-l2-l4-crop/labels/sub-ct_seg-vert_label-22_msk.nii.gz");
+    sp_volume sub = read_ref(
+        "spine/ct-lumbar-l2-l4-crop/labels/sub-ct_seg-subreg_label-22_msk.nii.gz");
+    /* seg-subreg: 41 arch, 42 spinous process, 50 vertebral body */
+    double lamina = subregion_share(&r.labels, 2, &vert, 22, &sub, 41);
+    double spinous = subregion_share(&r.labels, 2, &vert, 22, &sub, 42);
+    double body = subregion_share(&r.labels, 2, &vert, 22, &sub, 50);
+    print_message("# L3 arch %.3f, spinous process %.3f, body %.3f ours\n",
+                  lamina, spinous, body);
+    /* measured .955 / .948 / .999 */
+    assert_true(lamina >= 0.93);
+    assert_true(spinous >= 0.92);
+    assert_true(body >= 0.99);
+    /* and little of L3's arch is given to L4 (piece 1) */
+    double to_l4 = subregion_share(&r.labels, 1, &vert, 22, &sub, 42);
+    print_message("# L3 spinous process given to L4: %.3f\n", to_l4);
+    assert_true(to_l4 <= 0.05);
+    sp_volume_free(&vert), sp_volume_free(&sub);
     run_free(&r);
 }
 
@@ -153,6 +207,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(abdomen_vertebrae_and_discs),
         cmocka_unit_test(crop_splits_into_three),
+        cmocka_unit_test(crop_arch_goes_to_its_own_vertebra),
         cmocka_unit_test(head_phantom_is_not_analysable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

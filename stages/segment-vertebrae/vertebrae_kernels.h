@@ -67,4 +67,23 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
                          spine_model *model, sp_volume *labels,
                          sp_volume *body, sp_error *err);
 
+/* Re-assign the arch voxels (zone 2) of a label map to the vertebra
+ * whose body or pedicles (zone 1 voxels: they keep their labels and seed
+ * the fronts) are nearest along the column mask (zones 1-2, 26-connected,
+ * in mm), each front kept within its vertebra's arc range along the curve
+ * (`arc`: the arc position of every zone 1-2 voxel). Zone 0 voxels keep
+ * their labels and block the fronts; arch voxels no front reaches keep
+ * theirs. */
+sp_status vert_arch_flood(const uint8_t *zone, const float *arc,
+                          const spine_model *model, sp_volume *labels,
+                          sp_error *err);
+
+/* Whether the arch of vertebra v (index) may reach arc position s. */
+int vert_arch_reaches(const spine_model *model, int v, double s);
+
+/* Fill the small regions (marrow of pedicles and processes) that one
+ * vertebra's label encloses in an axial, coronal or sagittal plane. */
+sp_status vert_fill_marrow(sp_volume *labels, const spine_model *model,
+                           sp_error *err);
+
 #endif

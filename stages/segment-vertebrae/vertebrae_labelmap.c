@@ -1,5 +1,8 @@
 /* Assign column voxels to vertebrae by their nearest centre-line point,
- * and mark vertebral bodies and discs inside the body cross-section. */
+ * and mark vertebral bodies and discs inside the body cross-section; the
+ * arches then go to the vertebra they are joined to along the bone
+ * (vert_arch_flood) and the marrow of pedicles and processes is filled
+ * (vert_fill_marrow). */
 #include "vertebrae_kernels.h"
 
 #include <math.h>
@@ -38,6 +41,40 @@ static int vertebra_at(const spine_model *m, double s)
     return -1;
 }
 
+/* Each vertebra's voxels and centroid from the finished map. */
+static void count_voxels(const sp_volume *labels, spine_model *model)
+{
+    int of[100]; /* vertebra index of each label value (vertebrae < 100) */
+    for (int l = 0; l < 100; l++)
+        of[l] = -1;
+    for (size_t v = 0; v < model->n_vert; v++) {
+        spine_vertebra *vv = &model->vert[v];
+        int l = vv->label ? vv->label : (int)v + 1;
+        if (l > 0 && l < 100)
+            of[l] = (int)v;
+        vv->voxels = 0;
+        for (int d = 0; d < 3; d++)
+            vv->centroid[d] = 0;
+    }
+    const uint16_t *out = sp_volume_u16(labels);
+    for (size_t k = 0; k < labels->dim[2]; k++)
+        for (size_t j = 0; j < labels->dim[1]; j++)
+            for (size_t i = 0; i < labels->dim[0]; i++) {
+                uint16_t l = out[sp_volume_index(labels, i, j, k)];
+                if (l == 0 || l >= 100 || of[l] < 0)
+                    continue;
+                spine_vertebra *vv = &model->vert[of[l]];
+                vv->voxels++;
+                vv->centroid[0] += (double)i * labels->spacing[0];
+                vv->centroid[1] += (double)j * labels->spacing[1];
+                vv->centroid[2] += (double)k * labels->spacing[2];
+            }
+    for (size_t v = 0; v < model->n_vert; v++)
+        if (model->vert[v].voxels)
+            for (int d = 0; d < 3; d++)
+                model->vert[v].centroid[d] /= (double)model->vert[v].voxels;
+}
+
 sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
                          spine_model *model, sp_volume *labels,
                          sp_volume *body, sp_error *err)
@@ -51,10 +88,14 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
         sp_volume_free(labels);
         return st;
     }
-    for (size_t v = 0; v < model->n_vert; v++) {
-        model->vert[v].voxels = 0;
-        for (int d = 0; d < 3; d++)
-            model->vert[v].centroid[d] = 0;
+    uint8_t *zone = calloc(sp_volume_count(spine), 1);
+    float *arc = malloc(sp_volume_count(spine) * sizeof *arc);
+    if (!zone || !arc) {
+        free(zone), free(arc);
+        sp_volume_free(labels);
+        if (body)
+            sp_volume_free(body);
+        return sp_error_set(err, SP_NOMEM, "segment-vertebrae: out of memory");
     }
     const uint8_t *m = sp_volume_u8(spine);
     const float *hu = sp_volume_f32(ct);
@@ -111,7 +152,9 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
                 }
                 /* the arch slopes caudally behind its body (spinous and
                    inferior articular processes reach the level below):
-                   behind the canal, look for the owner further up */
+                   behind the canal, look for the owner further up (the
+                   first guess; vert_arch_flood decides, and keeps it
+                   where no front reaches) */
                 int v0 = vertebra_at(model, s < 0 ? 0 : s);
                 double behind = v0 >= 0 ? -dv - model->vert[v0].body_depth_mm -
                                               ARCH_START_MM
@@ -146,9 +189,23 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
                 if (m[idx] || is_body) {
                     out[idx] = vv->label ? (uint16_t)vv->label
                                          : (uint16_t)(v + 1);
-                    vv->voxels++;
-                    for (int d = 0; d < 3; d++)
-                        vv->centroid[d] += g[d];
+                    /* body and pedicles (in front of the canal's back
+                       wall, between the endplates) seed the arch flood.
+                       A vertebra whose cranial end (pedicles) the image
+                       cuts off has its arch seeded where the arch below
+                       cannot reach */
+                    int cut_top = model->cranial_sign >= 0 ? !vv->hi_is_disc
+                                                           : !vv->lo_is_disc;
+                    int below = v - (model->cranial_sign >= 0 ? 1 : -1);
+                    int pedicle = in_body && -dv <= vv->body_back_mm +
+                                                         vv->canal_gap_mm;
+                    arc[idx] = (float)s;
+                    zone[idx] = is_body || (e <= BODY_MARGIN && in_body) ||
+                                        pedicle ||
+                                        (cut_top && !vert_arch_reaches(
+                                                        model, below, s))
+                                    ? 1
+                                    : 2;
                     if (bo && (is_body || (e <= BODY_MARGIN && in_body)))
                         bo[idx] = 1;
                     continue;
@@ -168,9 +225,16 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
                     out[idx] = (uint16_t)(100 + model->vert[upper].label);
             }
     }
-    for (size_t v = 0; v < model->n_vert; v++)
-        if (model->vert[v].voxels)
-            for (int d = 0; d < 3; d++)
-                model->vert[v].centroid[d] /= (double)model->vert[v].voxels;
+    st = vert_arch_flood(zone, arc, model, labels, err);
+    if (st == SP_OK)
+        st = vert_fill_marrow(labels, model, err);
+    free(zone), free(arc);
+    if (st != SP_OK) {
+        sp_volume_free(labels);
+        if (body)
+            sp_volume_free(body);
+        return st;
+    }
+    count_voxels(labels, model);
     return SP_OK;
 }

@@ -76,11 +76,12 @@ static void abdomen_measures_are_plausible(void **state)
     sp_volume ref = {0};
     assert_int_equal(sp_nifti_read(path, 1, &ref, NULL), SP_OK);
     free(path);
-    /* with the canal taken out, measured: S1 .770 L5 .834 L4 .899 L3 .888
-       L2 .892 L1 .900 T12 .845 (S1 target .80 not reached) */
+    /* with the canal taken out, measured: S1 .775 L5 .853 L4 .917 L3 .903
+       L2 .906 L1 .911 T12 .843 (S1 target .80 not reached; before the
+       arch flood and marrow fill .770 .834 .899 .888 .892 .900 .845) */
     static const int ours[] = {26, 24, 23, 22, 21, 20, 19};
-    static const double min_dice[] = {0.76, 0.82, 0.88, 0.87, 0.88, 0.89,
-                                      0.83};
+    static const double min_dice[] = {0.77, 0.845, 0.91, 0.895, 0.90, 0.905,
+                                      0.835};
     for (int t = 0; t < 7; t++) {
         double d = analysis_dice_labels(&ch.labels, ours[t], &ref, 26 + t);
         print_message("# %s Dice %.3f\n", sp_label_vertebra_name(ours[t]), d);
@@ -123,8 +124,9 @@ static void crop_vertebrae_overlap_the_reference(void **state)
     sp_volume ref = {0};
     assert_int_equal(sp_nifti_read(path, 1, &ref, NULL), SP_OK);
     free(path);
-    /* measured: L2 .796, L3 .820, L4 .785 (target .85 not reached) */
-    static const double min_dice[] = {0.79, 0.81, 0.78};
+    /* measured: L2 .846, L3 .857, L4 .862 (target .85 not reached at L2;
+       .796/.820/.785 before the arch flood and marrow fill) */
+    static const double min_dice[] = {0.84, 0.85, 0.855};
     for (int l = 21; l <= 23; l++) {
         double d = analysis_dice_labels(&ch.labels, l, &ref, l);
         print_message("# crop %s Dice %.3f\n", sp_label_vertebra_name(l), d);
