@@ -163,4 +163,14 @@ sp_status mr_canal_sections(const sp_volume *canal, const sp_volume *t2,
                             double csf, double *area_mm2, double *ap_mm,
                             sp_error *err);
 
+/* Planes along k that are not linear interpolations of their two
+ * neighbours (residual from their mean below MR_INTERPOLATED_RESIDUAL
+ * times the change across the plane, summed over the plane): acquired[k]
+ * = 1 for acquired planes, 0 for interpolated ones; the end planes count
+ * as acquired. A series resampled from 5 mm to 1 mm slices has one
+ * acquired plane in five. */
+#define MR_INTERPOLATED_RESIDUAL 0.05
+sp_status mr_acquired_planes(const sp_volume *v, uint8_t *acquired,
+                             size_t *n_acquired, sp_error *err);
+
 #endif

@@ -342,7 +342,18 @@ static void cervical_crop_and_axial(void **state)
         double ap = json_number_value(json_object_get(s, "canal_ap_mm"));
         assert_true(area > 100 && area < 400);
         assert_true(ap > 8 && ap < 20);
+        /* 4 acquired slices 5 mm apart, resampled to 1 mm */
+        assert_true(json_is_boolean(json_object_get(s, "acquired")));
+        assert_int_equal(json_is_true(json_object_get(s, "acquired")),
+                         k % 5 == 0);
     }
+    size_t iw;
+    const json_t *wj;
+    int said = 0;
+    json_array_foreach(json_object_get(r, "warnings"), iw, wj)
+        said |= strstr(json_string_value(wj), "only 4 of its 16 slices "
+                                              "were acquired (5.0 mm") != NULL;
+    assert_true(said);
     harness_free(&h);
 }
 

@@ -327,6 +327,77 @@ static void flat_image_is_refused(void **state)
     sp_volume_free(&v);
 }
 
+/* The shared axial cervical series is 4 acquired slices 5 mm apart
+ * resampled to 16 slices of 1 mm; the sagittal series are acquired
+ * slice by slice; the lumbar series with its slices between every third
+ * one replaced by linear interpolation is found out. */
+static void acquired_planes_of_real_series(void **state)
+{
+    (void)state;
+    static const char *const sag[] = {
+        "spine/mr-cervical-c5-c7-sag-crop/dicom",
+        "spine/mr-cervical-t2-sag/dicom", "spine/mr-lumbar-t2-sag/dicom"};
+    sp_error err;
+    size_t n;
+    for (size_t q = 0; q < 3; q++) {
+        sp_volume raw = {0};
+        char *dir = test_data_path(sag[q]);
+        assert_int_equal(analysis_load_series(dir, &raw, &err), SP_OK);
+        free(dir);
+        uint8_t *acq = malloc(raw.dim[2]);
+        assert_non_null(acq);
+        assert_int_equal(mr_acquired_planes(&raw, acq, &n, &err), SP_OK);
+        print_message("# %s: %zu of %zu slices acquired\n", sag[q], n,
+                      raw.dim[2]);
+        assert_int_equal(n, raw.dim[2]);
+        if (q == 2) {
+            /* every third slice kept, the two between interpolated */
+            size_t nxy = raw.dim[0] * raw.dim[1], nz = raw.dim[2];
+            float *f = raw.data;
+            uint8_t *kept = malloc(nz);
+            assert_non_null(kept);
+            memset(kept, 1, nz);
+            for (size_t k = 0; k + 3 < nz; k += 3)
+                for (size_t d = 1; d < 3; d++) {
+                    kept[k + d] = 0;
+                    for (size_t t = 0; t < nxy; t++)
+                        f[(k + d) * nxy + t] =
+                            (float)((3.0 - (double)d) / 3.0 *
+                                        f[k * nxy + t] +
+                                    (double)d / 3.0 * f[(k + 3) * nxy + t]);
+                }
+            assert_int_equal(mr_acquired_planes(&raw, acq, &n, &err), SP_OK);
+            size_t want = 0;
+            for (size_t k = 0; k < nz; k++) {
+                want += kept[k];
+                assert_int_equal(acq[k], kept[k]);
+            }
+            assert_int_equal(n, want);
+            assert_int_equal(want, 14);
+            free(kept);
+        }
+        free(acq);
+        sp_volume_free(&raw);
+    }
+    sp_volume raw = {0};
+    char *dir = test_data_path("spine/mr-cervical-t2-axial/dicom");
+    assert_int_equal(analysis_load_series(dir, &raw, &err), SP_OK);
+    free(dir);
+    assert_int_equal(raw.dim[2], 16);
+    uint8_t acq[16];
+    assert_int_equal(mr_acquired_planes(&raw, acq, &n, &err), SP_OK);
+    assert_int_equal(n, 4);
+    for (size_t k = 0; k < 16; k++)
+        assert_int_equal(acq[k], k % 5 == 0);
+    /* not a float image: refused with a reason */
+    sp_volume u8 = {0};
+    assert_int_equal(sp_volume_alloc_like(&u8, &raw, SP_VOXEL_U8, &err),
+                     SP_OK);
+    assert_int_equal(mr_acquired_planes(&u8, acq, &n, &err), SP_INTERNAL);
+    assert_non_null(strstr(err.message, "float32"));
+    sp_volume_free(&u8), sp_volume_free(&raw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +408,7 @@ int main(void)
         cmocka_unit_test(lumbar_discs_counted_from_sacrum),
         cmocka_unit_test(cervical_levels_from_c2),
         cmocka_unit_test(flat_image_is_refused),
+        cmocka_unit_test(acquired_planes_of_real_series),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
