@@ -279,7 +279,7 @@ static sp_status measure_process(sp_stage_context *ctx, void *state)
         const uint16_t *l = canon.data;
         uint8_t *c = canal.data;
         for (size_t t = 0; t < sp_volume_count(&canon); t++)
-            c[t] = l[t] == SP_LABEL_CANAL || l[t] == SP_LABEL_CORD;
+            c[t] = l[t] == SP_LABEL_CANAL;
         st = m.axial ? axial(ctx, &canon, &canal, &t2, m.csf_level, table)
                      : sagittal(ctx, &canon, &canal, &t2, &m,
                                 o->displacement_tolerance_mm, table);

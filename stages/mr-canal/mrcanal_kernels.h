@@ -152,6 +152,15 @@ sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
                      double j_spacing, double tol_mm, mrlevel_measure *out,
                      sp_error *err);
 
+/* Paint into `labels` (canonical, U16, on the canal's grid) what the
+ * canal AP takes in behind the canal mask (the cord or roots behind the
+ * ventral CSF, and with dorsal_csf the CSF behind them; the rule of
+ * mr_measure, in every sagittal column of the mask) as SP_LABEL_CORD
+ * where labels is still 0, so the label map shows the sac as measured. */
+sp_status mr_sac_behind(const sp_volume *canal, const sp_volume *t2,
+                        const mrcanal_info *ci, int dorsal_csf,
+                        sp_volume *labels, sp_error *err);
+
 /* Per axial plane k of the canonical layout: canal cross-sectional area
  * (mm2, in the plane) and AP diameter (longest AP run, mm); 0 where the
  * plane holds no canal. For axial T2 series the planes are the slices.

@@ -240,6 +240,42 @@ static void axial_discs(const char *data, const char *s, const mr_chain *c)
     for (size_t q = 0; q < c->spine.n_disc; q++)
         printf(" plane %.1f", c->spine.disc[q].k);
     printf("%s\n", c->spine.n_disc ? "" : " none");
+    /* what an axial disc finder would have to go on: the signal 6-14 mm
+     * in front of the canal's front wall (mid-line +-4 mm) in each
+     * acquired slice */
+    size_t nz = c->t2.dim[2], n;
+    uint8_t *acq = malloc(nz);
+    sp_error err;
+    if (acq && mr_acquired_planes(&c->t2, acq, &n, &err) == SP_OK) {
+        const float *im = c->t2.data;
+        const uint8_t *m = c->canal.data;
+        long hs = lround(4.0 / c->t2.spacing[0]);
+        long j0 = lround(6.0 / c->t2.spacing[1]),
+             j1 = lround(14.0 / c->t2.spacing[1]);
+        printf("  signal 6-14 mm in front of the canal, acquired slices:");
+        for (size_t k = 0; k < nz; k++) {
+            long wall = -1;
+            for (size_t j = 0; j < c->t2.dim[1] && wall < 0; j++)
+                if (m[sp_volume_index(&c->canal, c->info.mid_i, j, k)])
+                    wall = (long)j;
+            if (!acq[k] || wall < 0)
+                continue;
+            double sum = 0;
+            int cnt = 0;
+            for (long di = -hs; di <= hs; di++)
+                for (long dj = j0; dj <= j1; dj++) {
+                    long i = (long)c->info.mid_i + di, j = wall - dj;
+                    if (i < 0 || j < 0 || i >= (long)c->t2.dim[0])
+                        continue;
+                    sum += im[sp_volume_index(&c->t2, (size_t)i, (size_t)j,
+                                              k)];
+                    cnt++;
+                }
+            printf(" %zu: %.0f", k, cnt ? sum / cnt : 0.0);
+        }
+        printf("\n");
+    }
+    free(acq);
     sp_volume_free(&ref);
 }
 
