@@ -172,6 +172,20 @@ static void reference_ap(const mr_chain *c, const sp_volume *sub)
     }
 }
 
+/* Dice of our sac (canal 201 and what the AP takes in behind it, 202)
+ * against the reference sac (seg-subreg: cord 60, canal CSF 61) */
+static double sac_dice(const sp_volume *ours, const sp_volume *sub)
+{
+    const uint16_t *a = ours->data, *b = sub->data;
+    size_t na = 0, nb = 0, both = 0;
+    for (size_t t = 0; t < sp_volume_count(ours); t++) {
+        int x = a[t] == SP_LABEL_CANAL || a[t] == SP_LABEL_CORD;
+        int y = b[t] == 60 || b[t] == 61;
+        na += (size_t)x, nb += (size_t)y, both += (size_t)(x && y);
+    }
+    return na + nb ? 2.0 * (double)both / (double)(na + nb) : 0;
+}
+
 static int crop_c5_c7(const char *data, const char *png)
 {
     const char *s = "spine/mr-cervical-c5-c7-sag-crop";
@@ -191,6 +205,8 @@ static int crop_c5_c7(const char *data, const char *png)
         double d = analysis_dice_labels(&c.labels, SP_LABEL_CANAL, &sub, 61);
         printf("  canal Dice vs label 61          %.3f   (target >= 0.80)\n",
                d);
+        printf("  sac (canal 201 + cord/roots behind it 202) Dice vs "
+               "labels 60 + 61  %.3f\n", sac_dice(&c.labels, &sub));
         static const int disc[2] = {105, 106};
         for (int q = 0; q < 2; q++)
             printf("  disc %s Dice vs seg-vert %d  %.3f   (target >= 0.70)\n",
