@@ -409,6 +409,23 @@ sp_status mr_sac_behind(const sp_volume *canal, const sp_volume *t2,
                     out[t] = SP_LABEL_CORD;
             }
         }
+    /* a column where the rule did not apply would leave a slit in the
+     * sac's axial outline: fill each row of each plane between its
+     * outermost sac voxels (as the canal mask is filled) */
+    size_t nx = labels->dim[0];
+    for (size_t k = 0; k < labels->dim[2]; k++)
+        for (size_t j = 0; j < labels->dim[1]; j++) {
+            uint16_t *row = out + sp_volume_index(labels, 0, j, k);
+            size_t a = SIZE_MAX, b = 0;
+            for (size_t i = 0; i < nx; i++)
+                if (row[i] == SP_LABEL_CANAL || row[i] == SP_LABEL_CORD) {
+                    a = a == SIZE_MAX ? i : a;
+                    b = i;
+                }
+            for (size_t i = a; a != SIZE_MAX && i <= b; i++)
+                if (row[i] == 0)
+                    row[i] = SP_LABEL_CORD;
+        }
     return SP_OK;
 }
 
