@@ -42,12 +42,16 @@ static const sp_param params[] = {
     {"area_absolute", SP_PARAM_FLOAT, "75", 0, 1000, "mm^2", NULL,
      "lumbar canal area below this: absolute stenosis (Schönström)",
      T(FT_AREA_ABSOLUTE)},
-    {"cervical_ap_relative", SP_PARAM_FLOAT, "13", 0, 50, "mm", NULL,
-     "cervical canal AP below this: relative stenosis (Pavlov et al. "
-     "1987, Radiology 164:771)", T(FT_CERVICAL_AP_RELATIVE)},
-    {"cervical_ap_absolute", SP_PARAM_FLOAT, "10", 0, 50, "mm", NULL,
-     "cervical canal AP below this: absolute stenosis (Pavlov et al. "
-     "1987)", T(FT_CERVICAL_AP_ABSOLUTE)},
+    {"cervical_ap_relative", SP_PARAM_FLOAT, "0", 0, 50, "mm", NULL,
+     "MR cervical dural sac AP below this: relative stenosis; 0: not "
+     "judged (the default: CLINICAL.md's only cervical AP cut-offs, "
+     "Pavlov et al. 1987, relative < 13 mm, are for the bony canal, "
+     "which the dural sac is smaller than; the compression ratio judges "
+     "the cervical canal instead)", T(FT_CERVICAL_AP_RELATIVE)},
+    {"cervical_ap_absolute", SP_PARAM_FLOAT, "0", 0, 50, "mm", NULL,
+     "MR cervical dural sac AP below this: absolute stenosis; 0: not "
+     "judged (the default; Pavlov's bony canal: < 10 mm)",
+     T(FT_CERVICAL_AP_ABSOLUTE)},
     {"compression_mild", SP_PARAM_FLOAT, "25", 0, 100, "%", NULL,
      "compression ratio (1 - m / mean(m above, m below)) x 100 with m the "
      "canal area (else AP), Miyanji et al. 2007, at or above this: mild "
@@ -87,7 +91,8 @@ static sp_status findings_init(sp_stage_context *ctx, const void *options,
     const findings_options *o = options;
     if (o->value[FT_CT_AP_ABSOLUTE] > o->value[FT_CT_AP_RELATIVE] ||
         o->value[FT_AREA_ABSOLUTE] > o->value[FT_AREA_RELATIVE] ||
-        o->value[FT_CERVICAL_AP_ABSOLUTE] > o->value[FT_CERVICAL_AP_RELATIVE])
+        (o->value[FT_CERVICAL_AP_RELATIVE] > 0 &&
+         o->value[FT_CERVICAL_AP_ABSOLUTE] > o->value[FT_CERVICAL_AP_RELATIVE]))
         return ctx->host->fail(ctx, SP_CONFIG,
                                "an absolute cut-off (ct_ap_absolute, "
                                "area_absolute, cervical_ap_absolute) is "

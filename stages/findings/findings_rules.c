@@ -21,9 +21,13 @@ const char *findings_source(findings_threshold t)
         [FT_AREA_ABSOLUTE] = "Schönström (dural sac area, absolute "
                              "stenosis; CLINICAL.md)",
         [FT_CERVICAL_AP_RELATIVE] = "Pavlov et al. 1987, Radiology 164:771 "
-                                    "(cervical canal AP, relative)",
+                                    "(cervical bony canal AP, relative "
+                                    "< 13 mm; not judged on the MR dural "
+                                    "sac unless set)",
         [FT_CERVICAL_AP_ABSOLUTE] = "Pavlov et al. 1987, Radiology 164:771 "
-                                    "(cervical canal AP, absolute)",
+                                    "(cervical bony canal AP, absolute "
+                                    "< 10 mm; not judged on the MR dural "
+                                    "sac unless set)",
         [FT_COMPRESSION_MILD] = "compression ratio of Miyanji et al. 2007 "
                                 "(as SCT sct_compute_compression); the "
                                 "cut-off for mild is spinepipe's default",
@@ -205,13 +209,20 @@ static void threshold_rule(json_t *out, const json_t *lv,
         return;
     const char *severity = "normal";
     findings_threshold t = r->normal_t;
+    int judged = r->above;
     for (int i = 0; i < r->n_tiers; i++) {
         double cut = c->value[r->tier[i].t];
+        if (!r->above && cut > 0 && c->value[t] <= 0)
+            t = r->tier[i].t;
+        judged |= cut > 0;
         if (r->above ? v > cut : v < cut) {
             severity = r->tier[i].severity, t = r->tier[i].t;
             break;
         }
     }
+    /* a "below" cut-off of 0 is off (never passed); all off: not judged */
+    if (!judged)
+        return;
     json_t *f = finding(c, r->code, severity, v, t);
     if (r->side)
         json_object_set_new(f, "side", json_string(r->side));

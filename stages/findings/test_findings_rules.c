@@ -19,8 +19,8 @@ static findings_config defaults(findings_profile p)
     c.value[FT_CT_AP_RELATIVE] = 12, c.value[FT_CT_AP_ABSOLUTE] = 10;
     c.value[FT_MR_AP] = 10;
     c.value[FT_AREA_RELATIVE] = 100, c.value[FT_AREA_ABSOLUTE] = 75;
-    c.value[FT_CERVICAL_AP_RELATIVE] = 13;
-    c.value[FT_CERVICAL_AP_ABSOLUTE] = 10;
+    c.value[FT_CERVICAL_AP_RELATIVE] = 0; /* off: not judged */
+    c.value[FT_CERVICAL_AP_ABSOLUTE] = 0;
     c.value[FT_COMPRESSION_MILD] = 25;
     c.value[FT_COMPRESSION_MODERATE] = 33.3;
     c.value[FT_COMPRESSION_SEVERE] = 66.7;
@@ -57,11 +57,11 @@ static const char *str(const json_t *f, const char *key)
 
 /* Severity of `code` for a one-level table, NULL when no such finding;
  * also checks value, threshold and that the source names `cite`. */
-static void expect(findings_profile p, const char *level, const char *key,
-                   double v, const char *code, const char *severity,
-                   double threshold, const char *cite)
+static void expect_with(findings_config c, const char *level,
+                        const char *key, double v, const char *code,
+                        const char *severity, double threshold,
+                        const char *cite)
 {
-    findings_config c = defaults(p);
     json_t *t = one(level, key, v);
     const char *why = NULL;
     int n = findings_apply(t, &c, &why);
@@ -85,6 +85,13 @@ static void expect(findings_profile p, const char *level, const char *key,
         fail_msg("source '%s' does not name %s", str(f, "source"), cite);
     assert_int_equal(n, strcmp(severity, "normal") != 0);
     json_decref(t);
+}
+
+static void expect(findings_profile p, const char *level, const char *key,
+                   double v, const char *code, const char *severity,
+                   double threshold, const char *cite)
+{
+    expect_with(defaults(p), level, key, v, code, severity, threshold, cite);
 }
 
 static void ct_canal_ap_cutoffs(void **state)
@@ -126,18 +133,30 @@ static void canal_area_cutoffs(void **state)
     expect(FINDINGS_MR_CERVICAL, "C5-C6", k, 50, c, NULL, 0, NULL);
 }
 
+/* The MR cervical dural sac AP is not judged by default (Pavlov's cut-offs
+ * are for the bony canal); set in config they apply as given. */
 static void cervical_canal_ap_cutoffs(void **state)
 {
     (void)state;
     const findings_profile p = FINDINGS_MR_CERVICAL;
     const char *k = "canal_ap_mm", *c = "canal_ap_stenosis", *s = "Pavlov";
-    expect(p, "C5-C6", k, 9.95, c, "absolute", 10, s);
-    expect(p, "C5-C6", k, 10.05, c, "relative", 13, s);
-    expect(p, "C5-C6", k, 12.95, c, "relative", 13, s);
-    expect(p, "C5-C6", k, 13.05, c, "normal", 13, s);
-    expect(p, "C7-T1", k, 9, c, "absolute", 10, s);
+    expect(p, "C2-C3", k, 11.4, c, NULL, 0, NULL);
+    expect(p, "C5-C6", k, 5, c, NULL, 0, NULL);
+    findings_config pavlov = defaults(p);
+    pavlov.value[FT_CERVICAL_AP_RELATIVE] = 13;
+    pavlov.value[FT_CERVICAL_AP_ABSOLUTE] = 10;
+    expect_with(pavlov, "C5-C6", k, 9.95, c, "absolute", 10, s);
+    expect_with(pavlov, "C5-C6", k, 10.05, c, "relative", 13, s);
+    expect_with(pavlov, "C5-C6", k, 12.95, c, "relative", 13, s);
+    expect_with(pavlov, "C5-C6", k, 13.05, c, "normal", 13, s);
+    expect_with(pavlov, "C7-T1", k, 9, c, "absolute", 10, s);
     /* a lumbar level is outside a cervical profile */
-    expect(p, "L4-L5", k, 5, c, NULL, 0, NULL);
+    expect_with(pavlov, "L4-L5", k, 5, c, NULL, 0, NULL);
+    /* only the absolute cut-off set: judged against it alone */
+    findings_config absolute = defaults(p);
+    absolute.value[FT_CERVICAL_AP_ABSOLUTE] = 10;
+    expect_with(absolute, "C5-C6", k, 9.95, c, "absolute", 10, s);
+    expect_with(absolute, "C5-C6", k, 11.4, c, "normal", 10, s);
 }
 
 /* Three levels with canal area (and AP) around a middle value. */

@@ -1,6 +1,7 @@
 /* Per level measurements on sagittal T2 from the canal mask and the
  * discs. */
 #include "mrcanal_kernels.h"
+#include "spinepipe/labels.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -379,6 +380,53 @@ static void displacement(const sp_volume *canal, const sp_volume *t2,
 static int grade(double r)
 {
     return r > 0.80 ? 1 : r > 0.55 ? 2 : r > 0.35 ? 3 : r > 0.20 ? 4 : 5;
+}
+
+sp_status mr_sac_behind(const sp_volume *canal, const sp_volume *t2,
+                        const mrcanal_info *ci, int dorsal_csf,
+                        sp_volume *labels, sp_error *err)
+{
+    uint16_t *out = sp_volume_u16(labels);
+    if (!sp_volume_u8(canal) || !sp_volume_f32(t2) || !out ||
+        sp_volume_count(t2) != sp_volume_count(canal) ||
+        sp_volume_count(labels) != sp_volume_count(canal) ||
+        !(ci->csf_level > 0))
+        return sp_error_set(err, SP_INTERNAL,
+                            "mr sac: canal, image and labels do not match");
+    double cut = ci->tissue_level + 0.5 * (ci->csf_level - ci->tissue_level);
+    long max = (long)ceil(DORSAL_MM / t2->spacing[1]);
+    for (size_t k = 0; k < canal->dim[2]; k++)
+        for (size_t i = 0; i < canal->dim[0]; i++) {
+            size_t st, run = ap_run(canal, i, k, &st);
+            if (run == 0)
+                continue;
+            long last = (long)(st + run) - 1;
+            long end = dorsal_end(t2, i, k, last, cut, DARK * ci->csf_level,
+                                  max, dorsal_csf);
+            for (long j = last + 1; j <= end; j++) {
+                size_t t = sp_volume_index(labels, i, (size_t)j, k);
+                if (out[t] == 0)
+                    out[t] = SP_LABEL_CORD;
+            }
+        }
+    /* a column where the rule did not apply would leave a slit in the
+     * sac's axial outline: fill each row of each plane between its
+     * outermost sac voxels (as the canal mask is filled) */
+    size_t nx = labels->dim[0];
+    for (size_t k = 0; k < labels->dim[2]; k++)
+        for (size_t j = 0; j < labels->dim[1]; j++) {
+            uint16_t *row = out + sp_volume_index(labels, 0, j, k);
+            size_t a = SIZE_MAX, b = 0;
+            for (size_t i = 0; i < nx; i++)
+                if (row[i] == SP_LABEL_CANAL || row[i] == SP_LABEL_CORD) {
+                    a = a == SIZE_MAX ? i : a;
+                    b = i;
+                }
+            for (size_t i = a; a != SIZE_MAX && i <= b; i++)
+                if (row[i] == 0)
+                    row[i] = SP_LABEL_CORD;
+        }
+    return SP_OK;
 }
 
 sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,

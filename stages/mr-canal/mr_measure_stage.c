@@ -173,8 +173,14 @@ static sp_status axial(sp_stage_context *ctx, const sp_volume *canon,
     if (!area)
         return SP_NOMEM;
     double *ap = area + nz;
+    uint8_t *acq = ctx->host->scratch_alloc(ctx, nz);
+    if (!acq)
+        return SP_NOMEM;
     sp_error err;
+    size_t n_acq;
     sp_status st = mr_canal_sections(canal, t2, csf, area, ap, &err);
+    if (st == SP_OK)
+        st = mr_acquired_planes(t2, acq, &n_acq, &err);
     if (st != SP_OK)
         return ctx->host->fail(ctx, st, "%s", err.message);
     json_t *sec = json_array();
@@ -200,9 +206,21 @@ static sp_status axial(sp_stage_context *ctx, const sp_volume *canon,
                             area[k] > 0 ? json_real(area[k]) : json_null());
         json_object_set_new(o, "canal_ap_mm",
                             ap[k] > 0 ? json_real(ap[k]) : json_null());
+        json_object_set_new(o, "acquired", json_boolean(acq[k]));
         json_array_append_new(sec, o);
     }
     json_object_set_new(table, "sections", sec);
+    if (n_acq < nz)
+        json_array_append_new(
+            json_object_get(table, "warnings"),
+            json_sprintf("axial series: only %zu of its %zu slices were "
+                         "acquired (%.1f mm apart on average); the others "
+                         "are linear interpolations between them "
+                         "(\"acquired\": false in 'sections'), not "
+                         "independent measurements", n_acq, nz,
+                         n_acq > 1 ? (double)(nz - 1) * t2->spacing[2] /
+                                         (double)(n_acq - 1)
+                                   : 0.0));
     json_object_set_new(table, "vertebrae", json_array());
     json_object_set_new(table, "levels", json_array());
     json_array_append_new(json_object_get(table, "warnings"),
@@ -261,7 +279,7 @@ static sp_status measure_process(sp_stage_context *ctx, void *state)
         const uint16_t *l = canon.data;
         uint8_t *c = canal.data;
         for (size_t t = 0; t < sp_volume_count(&canon); t++)
-            c[t] = l[t] == SP_LABEL_CANAL || l[t] == SP_LABEL_CORD;
+            c[t] = l[t] == SP_LABEL_CANAL;
         st = m.axial ? axial(ctx, &canon, &canal, &t2, m.csf_level, table)
                      : sagittal(ctx, &canon, &canal, &t2, &m,
                                 o->displacement_tolerance_mm, table);

@@ -173,6 +173,9 @@ static sp_status analyse(const seg_options *o, const sp_volume *t2, int axial,
     }
     if (st == SP_OK)
         st = mrdisc_label_map(t2, &canal, &m->spine, labels, err);
+    if (st == SP_OK && !axial)
+        st = mr_sac_behind(&canal, t2, &info, m->spine.cervical, labels,
+                           err);
     sp_volume_free(&canal);
     mrcanal_info_free(&info);
     return st;

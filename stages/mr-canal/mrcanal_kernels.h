@@ -152,6 +152,15 @@ sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
                      double j_spacing, double tol_mm, mrlevel_measure *out,
                      sp_error *err);
 
+/* Paint into `labels` (canonical, U16, on the canal's grid) what the
+ * canal AP takes in behind the canal mask (the cord or roots behind the
+ * ventral CSF, and with dorsal_csf the CSF behind them; the rule of
+ * mr_measure, in every sagittal column of the mask) as SP_LABEL_CORD
+ * where labels is still 0, so the label map shows the sac as measured. */
+sp_status mr_sac_behind(const sp_volume *canal, const sp_volume *t2,
+                        const mrcanal_info *ci, int dorsal_csf,
+                        sp_volume *labels, sp_error *err);
+
 /* Per axial plane k of the canonical layout: canal cross-sectional area
  * (mm2, in the plane) and AP diameter (longest AP run, mm); 0 where the
  * plane holds no canal. For axial T2 series the planes are the slices.
@@ -162,5 +171,15 @@ sp_status mr_measure(const sp_volume *canal, const sp_volume *t2,
 sp_status mr_canal_sections(const sp_volume *canal, const sp_volume *t2,
                             double csf, double *area_mm2, double *ap_mm,
                             sp_error *err);
+
+/* Planes along k that are not linear interpolations of their two
+ * neighbours (residual from their mean below MR_INTERPOLATED_RESIDUAL
+ * times the change across the plane, summed over the plane): acquired[k]
+ * = 1 for acquired planes, 0 for interpolated ones; the end planes count
+ * as acquired. A series resampled from 5 mm to 1 mm slices has one
+ * acquired plane in five. */
+#define MR_INTERPOLATED_RESIDUAL 0.05
+sp_status mr_acquired_planes(const sp_volume *v, uint8_t *acquired,
+                             size_t *n_acquired, sp_error *err);
 
 #endif

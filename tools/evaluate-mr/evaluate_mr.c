@@ -61,6 +61,29 @@ static int reference(const char *data, const char *rel, const mr_chain *c,
     return ok;
 }
 
+/* The series' slices (file layout, k) that were acquired rather than
+ * interpolated between their neighbours */
+static void acquired_planes(const sp_volume *raw)
+{
+    size_t nz = raw->dim[2], n = 0;
+    uint8_t *acq = malloc(nz ? nz : 1);
+    sp_error err;
+    if (!acq || mr_acquired_planes(raw, acq, &n, &err) != SP_OK) {
+        printf("  acquired planes: failed\n");
+        free(acq);
+        return;
+    }
+    printf("  acquired slices %zu of %zu", n, nz);
+    if (n < nz) {
+        printf(" (the others linear interpolations):");
+        for (size_t k = 0; k < nz; k++)
+            if (acq[k])
+                printf(" %zu", k);
+    }
+    printf("\n");
+    free(acq);
+}
+
 static void picture(const mr_chain *c, const char *png, const char *name)
 {
     char path[1024];
@@ -149,6 +172,20 @@ static void reference_ap(const mr_chain *c, const sp_volume *sub)
     }
 }
 
+/* Dice of our sac (canal 201 and what the AP takes in behind it, 202)
+ * against the reference sac (seg-subreg: cord 60, canal CSF 61) */
+static double sac_dice(const sp_volume *ours, const sp_volume *sub)
+{
+    const uint16_t *a = ours->data, *b = sub->data;
+    size_t na = 0, nb = 0, both = 0;
+    for (size_t t = 0; t < sp_volume_count(ours); t++) {
+        int x = a[t] == SP_LABEL_CANAL || a[t] == SP_LABEL_CORD;
+        int y = b[t] == 60 || b[t] == 61;
+        na += (size_t)x, nb += (size_t)y, both += (size_t)(x && y);
+    }
+    return na + nb ? 2.0 * (double)both / (double)(na + nb) : 0;
+}
+
 static int crop_c5_c7(const char *data, const char *png)
 {
     const char *s = "spine/mr-cervical-c5-c7-sag-crop";
@@ -159,6 +196,7 @@ static int crop_c5_c7(const char *data, const char *png)
     if (!run(data, path, "C6", 1, &raw, &c))
         return 0;
     printf("%s (lowest vertebra given: C6)\n", s);
+    acquired_planes(&raw);
     int ok = reference(data, "spine/mr-cervical-c5-c7-sag-crop/labels/"
                        "sub-mri_seg-subreg_label-6_msk.nii.gz", &c, &sub) &&
              reference(data, "spine/mr-cervical-c5-c7-sag-crop/labels/"
@@ -167,6 +205,8 @@ static int crop_c5_c7(const char *data, const char *png)
         double d = analysis_dice_labels(&c.labels, SP_LABEL_CANAL, &sub, 61);
         printf("  canal Dice vs label 61          %.3f   (target >= 0.80)\n",
                d);
+        printf("  sac (canal 201 + cord/roots behind it 202) Dice vs "
+               "labels 60 + 61  %.3f\n", sac_dice(&c.labels, &sub));
         static const int disc[2] = {105, 106};
         for (int q = 0; q < 2; q++)
             printf("  disc %s Dice vs seg-vert %d  %.3f   (target >= 0.70)\n",
@@ -193,6 +233,66 @@ static int crop_c5_c7(const char *data, const char *png)
     sp_volume_free(&raw), sp_volume_free(&sub), sp_volume_free(&vert);
     mr_chain_free(&c);
     return ok;
+}
+
+/* Axial series: the discs our sagittal disc finder sees along the slab
+ * against the manual disc points (labels-disc-manual: value 3 is the
+ * C2-C3 disc, the Spinal Cord Toolbox convention) */
+static void axial_discs(const char *data, const char *s, const mr_chain *c)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/labels/sub-unf01_T2w_labels-disc-manual"
+             ".nii.gz", s);
+    sp_volume ref = {0};
+    if (!reference(data, path, c, &ref))
+        return;
+    const uint16_t *r = ref.data;
+    for (size_t t = 0; t < sp_volume_count(&ref); t++)
+        if (r[t])
+            printf("  reference disc point %u at plane %zu of %zu\n", r[t],
+                   t / (ref.dim[0] * ref.dim[1]), ref.dim[2]);
+    printf("  our discs along the slab (level spacing %.0f mm):",
+           c->spine.level_mm);
+    for (size_t q = 0; q < c->spine.n_disc; q++)
+        printf(" plane %.1f", c->spine.disc[q].k);
+    printf("%s\n", c->spine.n_disc ? "" : " none");
+    /* what an axial disc finder would have to go on: the signal 6-14 mm
+     * in front of the canal's front wall (mid-line +-4 mm) in each
+     * acquired slice */
+    size_t nz = c->t2.dim[2], n;
+    uint8_t *acq = malloc(nz);
+    sp_error err;
+    if (acq && mr_acquired_planes(&c->t2, acq, &n, &err) == SP_OK) {
+        const float *im = c->t2.data;
+        const uint8_t *m = c->canal.data;
+        long hs = lround(4.0 / c->t2.spacing[0]);
+        long j0 = lround(6.0 / c->t2.spacing[1]),
+             j1 = lround(14.0 / c->t2.spacing[1]);
+        printf("  signal 6-14 mm in front of the canal, acquired slices:");
+        for (size_t k = 0; k < nz; k++) {
+            long wall = -1;
+            for (size_t j = 0; j < c->t2.dim[1] && wall < 0; j++)
+                if (m[sp_volume_index(&c->canal, c->info.mid_i, j, k)])
+                    wall = (long)j;
+            if (!acq[k] || wall < 0)
+                continue;
+            double sum = 0;
+            int cnt = 0;
+            for (long di = -hs; di <= hs; di++)
+                for (long dj = j0; dj <= j1; dj++) {
+                    long i = (long)c->info.mid_i + di, j = wall - dj;
+                    if (i < 0 || j < 0 || i >= (long)c->t2.dim[0])
+                        continue;
+                    sum += im[sp_volume_index(&c->t2, (size_t)i, (size_t)j,
+                                              k)];
+                    cnt++;
+                }
+            printf(" %zu: %.0f", k, cnt ? sum / cnt : 0.0);
+        }
+        printf("\n");
+    }
+    free(acq);
+    sp_volume_free(&ref);
 }
 
 /* Cord labelled by vertebral level (value = vertebra, C2 = 2): the
@@ -239,6 +339,7 @@ static int cord_series(const char *data, const char *png, const char *s,
     if (!run(data, path, NULL, 1, &raw, &c))
         return 0;
     printf("%s (%s)\n", s, sp_orientation_name(sp_volume_orientation(&raw)));
+    acquired_planes(&raw);
     snprintf(path, sizeof path, "%s/labels/%s", s, cord);
     int ok = reference(data, path, &c, &ref);
     if (ok) {
@@ -248,6 +349,7 @@ static int cord_series(const char *data, const char *png, const char *s,
                "(target >= 0.95)\n", f, n);
         if (sp_volume_orientation(&raw) == SP_ORIENT_AXIAL) {
             sections(&c);
+            axial_discs(data, s, &c);
         } else {
             if (!c.labelled)
                 printf("  levels not named: %s\n", c.label_note);
@@ -274,6 +376,7 @@ static int lumbar(const char *data, const char *png)
     if (!run(data, s, NULL, 0, &raw, &c))
         return 0;
     printf("spine/mr-lumbar-t2-sag (no reference: check the picture)\n");
+    acquired_planes(&raw);
     printf("  %zu discs, level spacing %.0f mm, %s\n", c.spine.n_disc,
            c.spine.level_mm,
            c.labelled ? "counted up from the sacrum" : c.label_note);

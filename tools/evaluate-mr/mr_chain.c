@@ -46,6 +46,9 @@ sp_status mr_chain_run(const sp_volume *raw, const char *lowest,
     if (st == SP_OK)
         st = mrdisc_label_map(&c->t2, &c->canal, &c->spine, &c->labels,
                               err);
+    if (st == SP_OK && sp_volume_orientation(raw) != SP_ORIENT_AXIAL)
+        st = mr_sac_behind(&c->canal, &c->t2, &c->info, cervical,
+                           &c->labels, err);
     if (st == SP_OK)
         st = mr_measure(&c->canal, &c->t2, &c->spine, &c->info, c->t2.spacing[2],
                         c->t2.spacing[1], 1.5, c->level, err);
