@@ -302,14 +302,18 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
             shown = displaced[i];
     }
     /* The legend is a band under the image, never over the anatomy. A
-     * displacement measured elsewhere than this plane is said so, not
-     * left for the reader to look for. */
+     * displacement that is not outlined here is said so, not left for the
+     * reader to look for: measure outlines only a focal run (the
+     * mid-line value has no extent to draw); a label map's displaced
+     * part may lie outside this plane. */
     const sp_legend_item items[] = {
         {COL_CANAL_LINE, "canal outline"},
         {COL_DISC_LINE, "disc"},
-        {0xff7a00ffu, shown || !(num(lv, "posterior_displacement_mm") > 0.5)
-                          ? "posterior displacement"
-                          : "posterior displacement (not in this plane)"},
+        {0xff7a00ffu,
+         shown || !(num(lv, "posterior_displacement_mm") > 0.5)
+             ? "posterior displacement"
+         : measured ? "posterior displacement (mid-line value, not outlined)"
+                    : "posterior displacement (not in this plane)"},
         {COL_CALIPER, "AP caliper"},
     };
     double lsize = font * 0.9;
