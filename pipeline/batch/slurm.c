@@ -1,5 +1,6 @@
 /* The sbatch script and its submission. */
 #include "slurm.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -109,10 +110,8 @@ static sp_status run_sbatch(const char *const *argv, char *buf, size_t size,
     buf[n] = '\0';
     close(fds[0]);
     int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return sp_error_set(err, SP_INTERNAL, "waitpid: %s",
-                                strerror(errno));
+    if (sp_wait_child(pid, &status) != 0)
+        return sp_error_set(err, SP_INTERNAL, "waitpid: %s", strerror(errno));
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
         return sp_error_set(err, SP_NETWORK, "cannot run sbatch (is Slurm's "
                             "client installed and on PATH?)");

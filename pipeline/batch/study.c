@@ -9,27 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/clock.h"
 #include "output/output.h"
+#include "spawn.h"
 #include "results.h"
 #include "spinepipe/version.h"
 
 #define MAX_ARGS 16
 #define MAX_SETS 64
-
-extern char **environ;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void iso_now(char *buf, size_t size)
 {
@@ -176,24 +168,13 @@ static sp_status spawn(const sp_study_runner *r, const sp_study *s,
         argv[n++] = r->sets[i];
     }
     argv[n] = NULL;
-    /* fork + exec: the child dies with us (PR_SET_PDEATHSIG) so a killed
-     * batch leaves no run writing outputs behind a resumed one. Only
-     * async-signal-safe calls between fork and exec. */
-    pid_t parent = getpid();
-    pid_t p = fork();
+    /* the child dies with us, so a killed batch leaves no run writing
+     * outputs behind a resumed one */
+    const sp_spawn_fd fds[] = {{-1, 0}, {log_fd, 1}, {log_fd, 2}};
+    pid_t p = sp_spawn(r->exe, argv, fds, 3, 0);
     if (p < 0)
         return sp_error_set(err, SP_INTERNAL, "%s: cannot start %s: %s",
                             s->path, r->exe, strerror(errno));
-    if (p == 0) {
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-            _exit(127);
-        int null_fd = open("/dev/null", O_RDONLY);
-        if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 ||
-            dup2(log_fd, 2) < 0)
-            _exit(127);
-        execve(r->exe, (char *const *)argv, environ);
-        _exit(127);
-    }
     *pid = p;
     return SP_OK;
 }
@@ -236,7 +217,7 @@ sp_status sp_study_start(const sp_study_runner *r, const sp_study *s,
     gethostname(host, sizeof host - 1);
     dprintf(log_fd, "== spinepipe batch: start %s host %s pid %ld shard %s\n",
             job->started, host, (long)getpid(), r->shard ? r->shard : "-");
-    job->t0 = now_seconds();
+    job->t0 = sp_now_seconds();
     sp_status st = spawn(r, s, log_fd, &job->pid, err);
     close(log_fd);
     if (st != SP_OK) {
@@ -320,7 +301,7 @@ sp_status sp_study_finish(const sp_study_runner *r, sp_study_job *job,
             last_log_line(r->out_dir, s->key, why, sizeof why);
         json_object_set_new(o, "error", json_string(why));
     }
-    json_object_set_new(o, "seconds", json_real(now_seconds() - job->t0));
+    json_object_set_new(o, "seconds", json_real(sp_now_seconds() - job->t0));
     /* CPU time and peak memory: what capacity planning and --mem need. */
     double cpu = (double)usage->ru_utime.tv_sec +
                  (double)usage->ru_stime.tv_sec +
@@ -354,8 +335,7 @@ void sp_study_abandon(sp_study_job *job)
 {
     if (job->pid > 0) {
         kill(job->pid, SIGTERM);
-        while (waitpid(job->pid, NULL, 0) < 0 && errno == EINTR)
-            ;
+        sp_wait_child(job->pid, NULL);
     }
     if (job->lock_fd >= 0)
         close(job->lock_fd);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/clock.h"
 #include "engine/log.h"
 #include "summary.h"
 
@@ -52,13 +53,6 @@ typedef struct watcher {
     int summary_due;     /* a study finished since the last summary */
     double last_summary; /* monotonic */
 } watcher;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int valid_name(const char *name)
 {
@@ -194,7 +188,7 @@ static void add_study(watcher *w, const char *name)
     /* Quiet since its newest file: a study left from before a restart
      * need not wait the whole period again. */
     double age = difftime(time(NULL), newest);
-    s->last = now_seconds() - (age > 0 ? age : 0);
+    s->last = sp_now_seconds() - (age > 0 ? age : 0);
     sp_log(SP_LOG_INFO, NULL, "%s: new study", path);
 }
 
@@ -256,7 +250,7 @@ static void reap(watcher *w)
                 sp_log(SP_LOG_ERROR, NULL, "%s", err.message);
             w->running--;
             s->state = recorded ? FINISHED : WAITING;
-            s->last = now_seconds();
+            s->last = sp_now_seconds();
             fprintf(stderr, "spinepipe watch: %s %s (logs/%s.log)\n",
                     !recorded ? "interrupted" : ok ? "ok" : "FAILED",
                     s->s.path, s->s.key);
@@ -267,7 +261,7 @@ static void reap(watcher *w)
 
 static void start_ready(watcher *w)
 {
-    double now = now_seconds();
+    double now = sp_now_seconds();
     for (size_t i = 0; i < w->n && w->running < w->o->jobs; i++) {
         wstudy *s = &w->st[i];
         if (s->state != WAITING ||
@@ -299,7 +293,7 @@ static void on_event(watcher *w, const struct inotify_event *ev)
         /* Events were lost: every waiting study starts its quiet period
          * again, and new folders are picked up by a rescan. */
         for (size_t i = 0; i < w->n; i++)
-            w->st[i].last = now_seconds();
+            w->st[i].last = sp_now_seconds();
         scan_root(w);
         return;
     }
@@ -321,7 +315,7 @@ static void on_event(watcher *w, const struct inotify_event *ev)
     if (i < 0)
         return;
     wstudy *s = &w->st[i];
-    s->last = now_seconds();
+    s->last = sp_now_seconds();
     if (s->state == FINISHED && ev->len && (ev->mask & IN_CREATE))
         sp_log(SP_LOG_WARN, NULL, "%s: %s arrived after the study was "
                "processed; not processed again", s->s.path, ev->name);
@@ -392,7 +386,7 @@ sp_status sp_watch(const sp_watch_options *o, sp_error *err)
         reap(&w);
         /* The summary reads every outcome: at most every 10 s while
          * studies run, at once when the watcher falls idle. */
-        double now = now_seconds();
+        double now = sp_now_seconds();
         if (w.summary_due && (w.running == 0 || now - w.last_summary >= 10)) {
             write_summary(&w);
             w.summary_due = 0;

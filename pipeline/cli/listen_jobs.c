@@ -12,44 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "batch/spawn.h"
 #include "engine/batch.h"
 #include "engine/engine.h"
 #include "engine/log.h"
 
 #define ANSWER_FD 3
-
-extern char **environ;
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-/* waitpid with a time limit: 1 and *status when the child ended, 0 when
- * it is still running at the limit, -1 on an error. */
-static int wait_until(pid_t pid, double limit_s, int *status)
-{
-    double end = now_seconds() + limit_s;
-    for (;;) {
-        pid_t r = waitpid(pid, status, WNOHANG);
-        if (r == pid)
-            return 1;
-        if (r < 0 && errno != EINTR)
-            return -1;
-        if (now_seconds() >= end)
-            return 0;
-        nanosleep(&(struct timespec){0, 20000000}, NULL);
-    }
-}
 
 /* Closing its request pipe tells a server to exit; it gets
  * LISTEN_JOBS_QUIT_SECONDS (a sanitizer's leak check at exit takes a
@@ -59,11 +32,10 @@ static void close_server(listen_job_server *s)
     close(s->to);
     close(s->from);
     int status = 0;
-    int ended = wait_until(s->pid, LISTEN_JOBS_QUIT_SECONDS, &status);
+    int ended = sp_wait_child_until(s->pid, LISTEN_JOBS_QUIT_SECONDS, &status);
     if (ended == 0) {
         kill(s->pid, SIGKILL);
-        while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
-            ;
+        sp_wait_child(s->pid, &status);
         sp_log(SP_LOG_ERROR, NULL, "job server %d did not exit within %d s "
                "of its request pipe closing: killed", (int)s->pid,
                LISTEN_JOBS_QUIT_SECONDS);
@@ -110,24 +82,12 @@ static sp_status spawn(listen_jobs *j, listen_job_server *s, sp_error *err)
         return sp_error_set(err, SP_INTERNAL, "job server: pipe: %s",
                             strerror(e));
     }
-    /* fork + exec: the child must die with the listener
-     * (PR_SET_PDEATHSIG), or a SIGKILLed listener leaves orphaned runs
-     * writing the same outputs as the restarted listener's rerun. Only
-     * async-signal-safe calls between fork and exec. */
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-            _exit(127);
-        /* A terminal's Ctrl-C stops the listener, which lets the running
-         * job finish (docs/listen.md). */
-        signal(SIGINT, SIG_IGN);
-        if (dup2(req[0], 0) < 0 || dup2(ans[1], ANSWER_FD) < 0 ||
-            fcntl(0, F_SETFD, 0) != 0 || fcntl(ANSWER_FD, F_SETFD, 0) != 0)
-            _exit(127);
-        execve(j->exe, (char *const *)argv, environ);
-        _exit(127);
-    }
+    /* The child must die with the listener, or a SIGKILLed listener
+     * leaves orphaned runs writing the same outputs as the restarted
+     * listener's rerun; a terminal's Ctrl-C stops the listener, which lets
+     * the running job finish (docs/listen.md). */
+    const sp_spawn_fd fds[] = {{req[0], 0}, {ans[1], ANSWER_FD}};
+    pid_t pid = sp_spawn(j->exe, argv, fds, 2, 1);
     int e = errno;
     close(req[0]);
     close(ans[1]);
@@ -248,10 +208,9 @@ sp_status listen_run_job(void *user, const char *id, const char *series_dir,
         close(s.to);
         close(s.from);
         int status = 0;
-        while (waitpid(s.pid, &status, 0) < 0)
-            if (errno != EINTR)
-                return sp_error_set(err, SP_INTERNAL, "job %s: waitpid: %s",
-                                    id, strerror(errno));
+        if (sp_wait_child(s.pid, &status) != 0)
+            return sp_error_set(err, SP_INTERNAL, "job %s: waitpid: %s", id,
+                                strerror(errno));
         if (WIFSIGNALED(status))
             return sp_error_set(err, SP_STAGE, "job %s: the job server "
                                 "running it was killed by signal %d",

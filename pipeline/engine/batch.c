@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dicom/dicom_out.h"
 #include "log.h"
 #include "run_index.h"
@@ -41,13 +41,6 @@ typedef struct batch {
     double t0;
     double last_status; /* when the status line was last drawn */
 } batch;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static uint32_t fnv1a(const char *s, uint32_t h)
 {
@@ -113,7 +106,7 @@ static void on_stage(void *user, size_t index, const char *stage,
 {
     progress *p = user;
     (void)index;
-    double now = now_seconds();
+    double now = sp_now_seconds();
     /* At most ten redraws a second, but always at a stage's start. */
     pthread_mutex_lock(&p->b->lock);
     int draw = fraction == 0 || now - p->b->last_status >= 0.1;
@@ -174,7 +167,7 @@ static sp_status write_dicom(const batch *b, const job *jb, json_t *report,
 /* Load, run, write run.json last. Returns the series' status. */
 static sp_status run_job(batch *b, job *jb, size_t number, sp_error *err)
 {
-    double t0 = now_seconds();
+    double t0 = sp_now_seconds();
     char marker[PATH_MAX + 16];
     snprintf(marker, sizeof marker, "%s/" MARKER, jb->dir);
     sp_status st = sp_mkdirs(jb->dir, err);
@@ -210,7 +203,7 @@ static sp_status run_job(batch *b, job *jb, size_t number, sp_error *err)
     json_object_set_new(report, "series", series_json(jb->series, b->opt->anonymize));
     json_object_set_new(report, "pipeline_settings",
                         sp_pipeline_json(jb->pipe));
-    json_object_set_new(report, "seconds", json_real(now_seconds() - t0));
+    json_object_set_new(report, "seconds", json_real(sp_now_seconds() - t0));
     sp_error werr;
     sp_status ws = sp_json_write_file(report, marker, &werr);
     json_decref(report);
@@ -424,7 +417,7 @@ sp_status sp_batch_run(const sp_batch_options *o, sp_batch_result *result,
     sp_registry *reg = NULL;
     sp_dicom_scan **scans = NULL;
     pipe_cache cache = {NULL, 0};
-    batch b = {.opt = o, .result = result, .t0 = now_seconds()};
+    batch b = {.opt = o, .result = result, .t0 = sp_now_seconds()};
     size_t n_series = 0;
     sp_status st = sp_dicom_init(err);
     if (st != SP_OK)

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "draw/draw.h"
 #include "host_io.h"
 #include "log.h"
@@ -242,13 +242,6 @@ const sp_host_api *sp_host_api_get(void)
     return &host_api;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void free_scratch(run_ctx *rc)
 {
     while (rc->scratch) {
@@ -322,9 +315,9 @@ sp_status sp_pipeline_run(const sp_pipeline *p, sp_volume *volume,
         if (hooks && hooks->on_stage)
             hooks->on_stage(hooks->user, i, d->name, 0.0);
         sp_log(SP_LOG_DEBUG, d->name, "start");
-        double t0 = now_seconds();
+        double t0 = sp_now_seconds();
         st = run_stage(&rc, &p->stages[i]);
-        double seconds = now_seconds() - t0;
+        double seconds = sp_now_seconds() - t0;
         json_t *row = json_pack("{s:s, s:s, s:s, s:f}", "name", d->name,
                                 "version", d->version, "status",
                                 st == SP_OK ? "ok" : "failed", "seconds",

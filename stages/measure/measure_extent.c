@@ -1,5 +1,6 @@
 /* Extent of the posterior disc displacement across the canal front. */
 #include "measure_extent.h"
+#include "measure_outline.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -68,7 +69,7 @@ static int cmp_double(const void *a, const void *b)
 /* The most displaced run of canal-front columns in plane qd. */
 typedef struct plane_run {
     int n_canal, first, last, run, start;
-    double max_mm;
+    double max_mm, offset;
 } plane_run;
 
 /* Tissue just in front of the canal front at column x of plane q: bone
@@ -102,7 +103,8 @@ static void find_run(const double *disp, int x0, int x1, double offset,
         }
         /* a run ends: keep the one holding the largest displacement */
         if (run >= MIN_RUN && run_max > best->max_mm)
-            best->run = run, best->start = start, best->max_mm = run_max;
+            best->run = run, best->start = start, best->max_mm = run_max,
+        best->offset = offset;
         run = 0;
     }
 }
@@ -230,6 +232,8 @@ int measure_displacement_extent(const sp_volume *ct, const spine_model *m,
     if (best.run == 0)
         return 1;
     e->max_mm = best.max_mm;
+    e->q = q_best, e->ql = ql, e->qh = qh;
+    e->start = best.start, e->run = best.run, e->baseline_mm = best.offset;
     e->base_mm = best.run * CANAL_PIXEL_MM;
     e->spans_canal = best.run >= SPAN_FRACTION * best.n_canal;
     double a = 0.5 * (lo->lateral_mm + hi->lateral_mm);
@@ -251,4 +255,38 @@ int measure_displacement_extent(const sp_volume *ct, const spine_model *m,
                  left ? "left" : "right");
     }
     return 1;
+}
+
+json_t *measure_extent_outline(const sp_volume *ct, const spine_model *m,
+                               const canal_result *r,
+                               const measure_extent *e)
+{
+    if (e->run <= 0 || e->q >= r->n)
+        return NULL;
+    const spine_curve *c = &m->curve;
+    json_t *front_side = json_array(), *base_side = json_array();
+    for (int x = e->start; x < e->start + e->run; x++) {
+        double fd = front(&r->sec[e->q], x);
+        double ref = 0.5 * (front(&r->sec[e->ql], x) +
+                            front(&r->sec[e->qh], x));
+        if (isnan(fd) || isnan(ref))
+            continue;
+        /* the column's two edges, at the front and at the baseline */
+        for (int k = 0; k < 2; k++) {
+            double u = (x - CANAL_GRID / 2 + (k ? 0.5 : -0.5)) *
+                       CANAL_PIXEL_MM;
+            json_array_append_new(front_side,
+                                  measure_plane_point(ct, c, e->q, u, fd));
+            json_array_insert_new(base_side, 0,
+                                  measure_plane_point(ct, c, e->q, u,
+                                                      ref - e->baseline_mm));
+        }
+    }
+    json_array_extend(front_side, base_side);
+    json_decref(base_side);
+    if (json_array_size(front_side) < 4) {
+        json_decref(front_side);
+        return NULL;
+    }
+    return front_side;
 }

@@ -6,6 +6,8 @@
 #ifndef SPINEPIPE_MEASURE_EXTENT_H
 #define SPINEPIPE_MEASURE_EXTENT_H
 
+#include <jansson.h>
+
 #include "spine_model.h"
 
 typedef struct measure_extent {
@@ -15,6 +17,11 @@ typedef struct measure_extent {
     int spans_canal;    /* the run covers (nearly) the whole canal front,
                            so its extent beyond the canal is unknown */
     char position[24];  /* "central", "left paracentral", ... or "" */
+    /* where the run was found: plane q, columns start..start+run-1 of
+       its canal mask, reference planes ql/qh, baseline subtracted */
+    size_t q, ql, qh;
+    int start, run;
+    double baseline_mm;
 } measure_extent;
 
 /* For the disc between model->vert[v] and vert[v + 1], over the planes
@@ -27,5 +34,12 @@ int measure_displacement_extent(const sp_volume *ct,
                                 const spine_model *m, const canal_result *r,
                                 size_t v, double tolerance_mm,
                                 measure_extent *e);
+
+/* The displaced run of *e as a closed LPS polygon in its plane: the
+ * disc's front across the run's columns and the baseline it stands
+ * behind; NULL when nothing was displaced. */
+json_t *measure_extent_outline(const sp_volume *ct, const spine_model *m,
+                               const canal_result *r,
+                               const measure_extent *e);
 
 #endif

@@ -18,6 +18,7 @@
 #include "spinepipe/stage.h"
 #include "measure_extent.h"
 #include "measure_kernels.h"
+#include "measure_outline.h"
 #include "spine_json.h"
 
 typedef struct measure_options {
@@ -119,6 +120,11 @@ static json_t *level(const sp_volume *grid, const spine_model *m,
     json_t *ends = caliper(grid, c, q, &canal->sec[q]);
     if (ends)
         json_object_set_new(o, "canal_ap_endpoints_mm", ends);
+    /* the plane and section measured, for the key image */
+    json_object_set_new(o, "canal_plane", measure_plane_json(grid, c, q));
+    json_t *outline = measure_canal_outline(grid, c, q, &canal->sec[q]);
+    if (outline)
+        json_object_set_new(o, "canal_outline_mm", outline);
     measure_extent e;
     if (measure_displacement_extent(grid, m, canal, v, tolerance, &e) &&
         e.base_mm > 0) {
@@ -135,6 +141,9 @@ static json_t *level(const sp_volume *grid, const spine_model *m,
         if (e.position[0])
             json_object_set_new(o, "displacement_position",
                                 json_string(e.position));
+        json_t *run = measure_extent_outline(grid, m, canal, &e);
+        if (run)
+            json_object_set_new(o, "displacement_outline_mm", run);
         if (e.spans_canal)
             json_object_set_new(o, "displacement_note",
                                 json_string("displaced across the whole "

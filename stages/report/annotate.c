@@ -282,7 +282,13 @@ void report_text_plane(report_text *t, const plane_grid *g, double n_mm,
     double o[3];
     for (int r = 0; r < 3; r++)
         o[r] = g->origin[r] + n_mm * g->normal[r];
-    report_text_add(t, "spinepipe:plane", "%s", plane_name(g->kind));
+    /* a key image in the measured plane is tilted off its kind's axes */
+    double r0[3], d0[3], n0[3], off = 0;
+    plane_axes(g->kind, r0, d0, n0);
+    for (int r = 0; r < 3; r++)
+        off += fabs(g->right[r] - r0[r]) + fabs(g->down[r] - d0[r]);
+    report_text_add(t, "spinepipe:plane", "%s",
+                    off > 1e-9 ? "oblique" : plane_name(g->kind));
     report_text_add(t, "spinepipe:pixel_mm", "%.17g", g->pixel_mm);
     report_text_add(t, "spinepipe:origin_lps", "%.17g %.17g %.17g", o[0], o[1],
                     o[2]);

@@ -178,23 +178,68 @@ static void draw_caliper(sp_stage_context *ctx, sp_canvas *c,
 }
 
 /* The canal, the disc (none for an unnamed level) and the displaced part
- * when a displacement was measured, on the key image's plane. */
+ * on the key image's plane. A table from measure carries the outlines it
+ * measured (canal_outline_mm, displacement_outline_mm): those are drawn,
+ * so the picture is of the numbers. Other tables (imported, MR) get the
+ * canal of the label map and the displaced part estimated from it. */
 static sp_status key_masks(sp_stage_context *ctx, const report_input *in,
                            const json_t *lv, const char *level,
-                           const plane_grid *g, uint8_t *disc_m,
-                           uint8_t *displaced, uint8_t *canal)
+                           const plane_grid *g, int measured,
+                           uint8_t *disc_m, uint8_t *displaced,
+                           uint8_t *canal)
 {
     size_t npx = g->width * g->height;
-    int disc = disc_label_of_level(level);
+    int disc = disc_label_of_level(level), drawn;
     memset(disc_m, 0, npx);
     memset(displaced, 0, npx);
-    sp_status st = label_mask(ctx, in->labels, g, 0, 201, 202, canal);
+    const json_t *outline = json_object_get(lv, "canal_outline_mm");
+    sp_status st =
+        measured && outline
+            ? polygon_mask(ctx, g, 0, outline, canal, &drawn)
+            : label_mask(ctx, in->labels, g, 0, 201, 202, canal);
     if (st == SP_OK && disc)
         st = label_mask(ctx, in->labels, g, 0, disc, disc, disc_m);
-    if (st == SP_OK && disc && num(lv, "posterior_displacement_mm") > 0.5)
+    if (st != SP_OK || !(num(lv, "posterior_displacement_mm") > 0.5))
+        return st;
+    if (measured)
+        return polygon_mask(ctx, g, 0,
+                            json_object_get(lv, "displacement_outline_mm"),
+                            displaced, &drawn);
+    if (disc)
         st = displaced_part(ctx, in->labels, g, num(lv, "disc_height_mm"),
                             disc_m, canal, displaced);
     return st;
+}
+
+/* The plane measure measured the level in (canal_plane: lateral and
+ * anterior unit vectors), in radiological display: image right towards
+ * the patient's left, anterior up. 0 when the table has none. */
+static int measured_plane(const json_t *lv, plane_grid *g)
+{
+    const json_t *pl = json_object_get(lv, "canal_plane");
+    double lat[3], ant[3];
+    if (!json_point(json_object_get(pl, "lateral"), lat) ||
+        !json_point(json_object_get(pl, "anterior"), ant))
+        return 0;
+    double s = lat[0] < 0 ? -1 : 1, dot = 0, n = 0, m = 0;
+    for (int r = 0; r < 3; r++)
+        g->right[r] = s * lat[r], n += lat[r] * lat[r];
+    n = sqrt(n);
+    if (!(n > 1e-6))
+        return 0;
+    for (int r = 0; r < 3; r++)
+        g->right[r] /= n, dot -= ant[r] * g->right[r];
+    for (int r = 0; r < 3; r++)
+        g->down[r] = -ant[r] - dot * g->right[r], m += g->down[r] * g->down[r];
+    m = sqrt(m);
+    if (!(m > 1e-6))
+        return 0;
+    for (int r = 0; r < 3; r++)
+        g->down[r] /= m;
+    g->normal[0] = g->right[1] * g->down[2] - g->right[2] * g->down[1];
+    g->normal[1] = g->right[2] * g->down[0] - g->right[0] * g->down[2];
+    g->normal[2] = g->right[0] * g->down[1] - g->right[1] * g->down[0];
+    return 1;
 }
 
 static sp_status key_image(sp_stage_context *ctx, const report_options *o,
@@ -212,6 +257,7 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
     plane_grid_make(in->view, PLANE_AXIAL, 0, (size_t)o->min_size, 1400, &g);
     g.width = g.height = (size_t)o->min_size;
     g.pixel_mm = o->key_fov_mm / (double)o->min_size;
+    int measured = measured_plane(lv, &g);
     double half = ((double)g.width - 1) / 2 * g.pixel_mm;
     for (int r = 0; r < 3; r++)
         g.origin[r] = centre[r] - half * g.right[r] - half * g.down[r];
@@ -231,9 +277,10 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
     int sev = level_severity(lv);
     char flags[160];
     level_flags(lv, flags, sizeof flags);
-    snprintf(what, sizeof what, "Key image %.16s: axial through the disc "
-             "(%s%s%.150s)", level, sp_severity_words(sev),
-             flags[0] ? ": " : "", flags);
+    snprintf(what, sizeof what, "Key image %.16s: %s (%s%s%.150s)", level,
+             measured ? "through the disc, perpendicular to the canal"
+                      : "axial through the disc",
+             sp_severity_words(sev), flags[0] ? ": " : "", flags);
     size_t n_lines = header_lines(ctx, in, what, values, buf, lines);
     double top = ceil(H->canvas_header_height(n_lines, font));
     int width = (int)fmax((double)g.width,
@@ -247,21 +294,26 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
         canal = H->scratch_alloc(ctx, npx);
         if (!disc_m || !displaced || !canal)
             return SP_NOMEM;
-        st = key_masks(ctx, in, lv, level, &g, disc_m, displaced, canal);
+        st = key_masks(ctx, in, lv, level, &g, measured, disc_m, displaced,
+                       canal);
         if (st != SP_OK)
             return st;
         for (size_t i = 0; i < npx && !shown; i++)
             shown = displaced[i];
     }
     /* The legend is a band under the image, never over the anatomy. A
-     * displacement measured elsewhere than this plane is said so, not
-     * left for the reader to look for. */
+     * displacement that is not outlined here is said so, not left for the
+     * reader to look for: measure outlines only a focal run (the
+     * mid-line value has no extent to draw); a label map's displaced
+     * part may lie outside this plane. */
     const sp_legend_item items[] = {
         {COL_CANAL_LINE, "canal outline"},
         {COL_DISC_LINE, "disc"},
-        {0xff7a00ffu, shown || !(num(lv, "posterior_displacement_mm") > 0.5)
-                          ? "posterior displacement"
-                          : "posterior displacement (not in this plane)"},
+        {0xff7a00ffu,
+         shown || !(num(lv, "posterior_displacement_mm") > 0.5)
+             ? "posterior displacement"
+         : measured ? "posterior displacement (mid-line value, not outlined)"
+                    : "posterior displacement (not in this plane)"},
         {COL_CALIPER, "AP caliper"},
     };
     double lsize = font * 0.9;

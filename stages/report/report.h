@@ -75,6 +75,13 @@ sp_status label_mask(sp_stage_context *ctx, const sp_volume *labels,
 sp_status mask_despeckle(sp_stage_context *ctx, uint8_t *mask,
                          const plane_grid *g, double min_mm2);
 
+/* 1 in `out` inside the closed polygon of LPS points `points` projected
+ * onto the plane at offset n_mm; *drawn says whether any pixel is. An
+ * array of fewer than 3 points, or not of points, gives an empty mask. */
+sp_status polygon_mask(sp_stage_context *ctx, const plane_grid *g,
+                       double n_mm, const json_t *points, uint8_t *out,
+                       int *drawn);
+
 /* LPS point -> pixel coordinates (x, y, in pixel units with (0,0) the top
  * left corner of pixel 0) on the plane at offset n_mm; returns the
  * distance from the plane in mm. */

@@ -4,7 +4,12 @@
  * measurements table built here from its truth.json (through the import
  * stage), report.json carries the truth values, the key image has the
  * expected size and its AP caliper ends are drawn on the canal boundary;
- * --anonymize leaves identifiers out of pixels, text chunks and JSON. */
+ * --anonymize leaves identifiers out of pixels, text chunks and JSON.
+ * Through the whole CT pipeline on generated phantoms with a herniation
+ * of known side (axial and tilted acquisitions): report.json names the
+ * side, the key image highlights it on that side of the canal (patient
+ * left on the image's right), and the canal outline drawn is the section
+ * measured (its area is canal_area_mm2, its points on the outline). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,6 +21,7 @@
 #include <cmocka.h>
 
 #include "spinepipe/dicom.h"
+#include "phantom/phantom.h"
 #include "stage_harness.h"
 #include "test_data.h"
 
@@ -449,12 +455,200 @@ static void anonymize_leaves_identifiers_out(void **state)
     truth_run_free(&b);
 }
 
+/* Mean LPS point of a level's canal_outline_mm. */
+static void outline_centre(const json_t *outline, double c[3])
+{
+    size_t n = json_array_size(outline), i;
+    const json_t *pt;
+    c[0] = c[1] = c[2] = 0;
+    json_array_foreach(outline, i, pt)
+        for (size_t k = 0; k < 3; k++)
+            c[k] += json_number_value(json_array_get(pt, k)) / (double)n;
+}
+
+/* Area of the outline in the plane of canal_plane (shoelace). */
+static double outline_area(const json_t *lv)
+{
+    const json_t *outline = json_object_get(lv, "canal_outline_mm");
+    const json_t *plane = json_object_get(lv, "canal_plane");
+    double ax[2][3], c[3], area = 0;
+    const char *keys[2] = {"lateral", "anterior"};
+    for (size_t a = 0; a < 2; a++)
+        for (size_t k = 0; k < 3; k++)
+            ax[a][k] = json_number_value(
+                json_array_get(json_object_get(plane, keys[a]), k));
+    outline_centre(outline, c);
+    size_t n = json_array_size(outline);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = json_array_get(outline, i);
+        const json_t *q = json_array_get(outline, (i + 1) % n);
+        double pu = 0, pv = 0, qu = 0, qv = 0;
+        for (size_t k = 0; k < 3; k++) {
+            double dp = json_number_value(json_array_get(p, k)) - c[k];
+            double dq = json_number_value(json_array_get(q, k)) - c[k];
+            pu += dp * ax[0][k], pv += dp * ax[1][k];
+            qu += dq * ax[0][k], qv += dq * ax[1][k];
+        }
+        area += 0.5 * (pu * qv - qu * pv);
+    }
+    return fabs(area);
+}
+
+/* Whether a pixel of the canal outline colour lies within 2 pixels. */
+static int near_canal_line(const harness_png *p, double x, double y)
+{
+    for (long dy = -2; dy <= 2; dy++)
+        for (long dx = -2; dx <= 2; dx++) {
+            long px = lrint(x - 0.5) + dx, py = lrint(y - 0.5) + dy;
+            if (px < 0 || py < 0 || px >= (long)p->width ||
+                py >= (long)p->height)
+                continue;
+            const uint8_t *c = p->pixels + ((size_t)py * p->width +
+                                            (size_t)px) * 3;
+            if (abs(c[0] - 0xa7) <= 40 && abs(c[1] - 0x7b) <= 40 &&
+                abs(c[2] - 0xff) <= 40)
+                return 1;
+        }
+    return 0;
+}
+
+/* The CT pipeline on a phantom with one 5 mm herniation at `level` on
+ * `side`, written as DICOM and read back (its geometry from
+ * ImageOrientationPatient, as any series). */
+static void herniation_side_case(const char *level, sp_phantom_side side,
+                                 double tilt_deg)
+{
+    sp_phantom_params p;
+    sp_phantom_defaults(&p, SP_PHANTOM_CT);
+    p.matrix = 128;
+    p.pixel_mm = 1.5;
+    p.slice_mm = 3;
+    p.slices = 81;
+    if (tilt_deg != 0)
+        p.plane = SP_PHANTOM_OBLIQUE, p.tilt_deg = tilt_deg;
+    int l = sp_phantom_level_index(level);
+    assert_true(l >= 0);
+    p.herniation_mm[l] = 5;
+    p.herniation_side[l] = side;
+    sp_error err;
+    char *dir = test_make_temp_dir();
+    if (sp_phantom_write(&p, dir, &err) != SP_OK)
+        fail_msg("%s", err.message);
+    char dicom[4200];
+    snprintf(dicom, sizeof dicom, "%s/dicom", dir);
+    sp_dicom_scan *scan;
+    if (sp_dicom_scan_path(dicom, NULL, &scan, &err) != SP_OK)
+        fail_msg("%s", err.message);
+    series s;
+    if (sp_dicom_load_series(&scan->series[0], NULL, &s.vol, &err) != SP_OK)
+        fail_msg("%s", err.message);
+    s.hdr = scan->series[0].header;
+    sp_dicom_scan_free(scan);
+    char *ini = test_source_path("config/ct-lumbar.ini");
+    FILE *f = fopen(ini, "rb");
+    assert_non_null(f);
+    char config[16384];
+    size_t n = fread(config, 1, sizeof config - 1, f);
+    fclose(f);
+    config[n] = 0;
+    harness h;
+    harness_init(&h);
+    if (harness_load(&h, config) != SP_OK)
+        fail_msg("%s", h.err.message);
+    if (harness_run(&h, &s.vol, &s.hdr) != SP_OK)
+        fail_msg("%s", h.err.message);
+    json_t *r = report_json(&h);
+    const json_t *lv = NULL, *x;
+    size_t i;
+    json_array_foreach(json_object_get(r, "levels"), i, x)
+        if (!strcmp(json_string_value(json_object_get(x, "level")), level))
+            lv = x;
+    assert_non_null(lv);
+    const char *want = side == SP_PHANTOM_LEFT ? "left paracentral"
+                                               : "right paracentral";
+    const json_t *hern = NULL;
+    json_array_foreach(json_object_get(lv, "findings"), i, x)
+        if (!strcmp(json_string_value(json_object_get(x, "code")),
+                    "disc_herniation"))
+            hern = x;
+    assert_non_null(hern);
+    printf("# %s %s (tilt %g): report says '%s'\n", level, want, tilt_deg,
+           json_string_value(json_object_get(hern, "position")));
+    assert_string_equal(json_string_value(json_object_get(hern, "position")),
+                        want);
+
+    /* The outline drawn is the section measured: its area is the
+     * reported one, and each of its points is on the drawn line. */
+    const json_t *outline = json_object_get(lv, "canal_outline_mm");
+    double area = outline_area(lv);
+    double measured = json_number_value(json_object_get(lv, "canal_area_mm2"));
+    printf("# outline area %.1f mm2, canal_area_mm2 %.1f\n", area, measured);
+    assert_true(json_array_size(outline) >= 30);
+    assert_true(fabs(area / measured - 1) <= 0.08);
+    char file[64];
+    snprintf(file, sizeof file, "key_%s.png", level);
+    harness_png png;
+    read_png(&h, file, &png);
+    size_t on_line = 0;
+    const json_t *pt;
+    json_array_foreach(outline, i, pt) {
+        double lps[3], px, py;
+        for (size_t k = 0; k < 3; k++)
+            lps[k] = json_number_value(json_array_get(pt, k));
+        to_pixel(&png, lps, &px, &py);
+        on_line += near_canal_line(&png, px, py);
+    }
+    printf("# %zu of %zu outline points on the drawn canal line\n", on_line,
+           json_array_size(outline));
+    assert_true(on_line * 10 >= json_array_size(outline) * 9);
+
+    /* The highlight on the herniation's side of the canal centre. */
+    double c[3], cx, cy, ox, oy, mean_x;
+    unsigned iw, ih;
+    outline_centre(outline, c);
+    to_pixel(&png, c, &cx, &cy);
+    assert_int_equal(sscanf(harness_png_text(&png, "spinepipe:image_offset_px"),
+                            "%lf %lf", &ox, &oy), 2);
+    assert_int_equal(sscanf(harness_png_text(&png, "spinepipe:image_size_px"),
+                            "%u %u", &iw, &ih), 2);
+    size_t orange = colour_mean_x(&png, 0xff, 0x7a, 0x00, 12, (size_t)oy,
+                                  (size_t)oy + ih, &mean_x);
+    printf("# %zu highlight pixels, mean x %.1f, canal centre x %.1f\n",
+           orange, mean_x, cx);
+    assert_true(orange >= 8);
+    if (side == SP_PHANTOM_LEFT)
+        assert_true(mean_x > cx + 5);
+    else
+        assert_true(mean_x < cx - 5);
+    harness_png_free(&png);
+    json_decref(r);
+    harness_free(&h);
+    sp_volume_free(&s.vol);
+    free(ini);
+    test_remove_tree(dir);
+    free(dir);
+}
+
+static void herniation_side_axial_right(void **state)
+{
+    (void)state;
+    herniation_side_case("L4-L5", SP_PHANTOM_RIGHT, 0);
+}
+
+static void herniation_side_tilted_left(void **state)
+{
+    (void)state;
+    herniation_side_case("L3-L4", SP_PHANTOM_LEFT, 15);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(window_only_pipeline_gets_a_report),
         cmocka_unit_test(report_from_truth_labels_and_table),
         cmocka_unit_test(anonymize_leaves_identifiers_out),
+        cmocka_unit_test(herniation_side_axial_right),
+        cmocka_unit_test(herniation_side_tilted_left),
     };
     return cmocka_run_group_tests(tests, test_dicom_setup,
                                   test_dicom_teardown);

@@ -12,13 +12,7 @@ src=$2
 here=$(dirname "$0")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-check() { # check DESCRIPTION COMMAND...
-    desc=$1
-    shift
-    n=$((n + 1))
-    if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; fi
-}
+. "$(dirname "$0")/../common/tap.sh"
 tag() { dcmdump -q -Un +P "$2" "$1" | sed 's/^[^[]*\[\(.*\)\].*/\1/' | head -1; }
 echo "1..17"
 

@@ -12,14 +12,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-n=0
-# check DESCRIPTION COMMAND...: one TAP line.
-check() {
-    desc=$1
-    shift
-    n=$((n + 1))
-    if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; fi
-}
+. "$(dirname "$0")/../common/tap.sh"
 # wait_for SECONDS COMMAND...: poll every 0.1 s.
 wait_for() {
     limit=$(($1 * 10))

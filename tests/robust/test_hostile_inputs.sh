@@ -24,17 +24,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-n=0
-check() {
-    desc=$1
-    shift
-    n=$((n + 1))
-    if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; fi
-}
-skip() {
-    n=$((n + 1))
-    echo "ok $n - $1 # SKIP $2"
-}
+. "$here/../common/tap.sh"
 eq() { [ "$1" = "$2" ]; }
 contains() { grep -q -- "$2" "$1"; }
 # copy_series DEST: the real 47-slice CT series with a new series UID.
