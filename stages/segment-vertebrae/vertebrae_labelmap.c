@@ -14,6 +14,11 @@
 #define ARCH_SLOPE 0.3     /* mm of level shift per mm further back */
 #define FILL_MIN_HU -60.0 /* fatty marrow still counts as body; epidural
                              fat (about -100 HU) in the canal does not */
+#define CANAL_FILL_HU 0.0 /* column voxels darker than water outside the
+                             body are CSF or epidural fat that segment-bone
+                             filled where bone encloses the canal in a
+                             slice (the lumbosacral canal, over 450 mm2 at
+                             3 mm: the body marrow rule), not bone */
 #define END_MARGIN_MM 6.0  /* bone this far beyond the curve's ends is not
                               given to the end vertebrae */
 #define BODY_MARGIN 1.15 /* ellipse radius (squared) with partial volume */
@@ -185,6 +190,9 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
                     continue;
                 if ((s >= len_end + END_MARGIN_MM && !c->cut_hi) ||
                     (s <= -END_MARGIN_MM && !c->cut_lo))
+                    continue;
+                if (m[idx] && hu[idx] < CANAL_FILL_HU &&
+                    !(e <= BODY_MARGIN && in_body))
                     continue;
                 if (m[idx] || is_body) {
                     out[idx] = vv->label ? (uint16_t)vv->label

@@ -76,12 +76,13 @@ static void abdomen_measures_are_plausible(void **state)
     sp_volume ref = {0};
     assert_int_equal(sp_nifti_read(path, 1, &ref, NULL), SP_OK);
     free(path);
-    /* with the canal taken out, measured: S1 .775 L5 .853 L4 .917 L3 .903
-       L2 .906 L1 .911 T12 .843 (S1 target .80 not reached; before the
-       arch flood and marrow fill .770 .834 .899 .888 .892 .900 .845) */
+    /* with the canal taken out, measured: S1 .802 L5 .853 L4 .917 L3 .903
+       L2 .906 L1 .911 T12 .843 (S1 .775 while the filled lumbosacral
+       canal was labelled; before the arch flood and marrow fill .770 .834
+       .899 .888 .892 .900 .845) */
     static const int ours[] = {26, 24, 23, 22, 21, 20, 19};
-    static const double min_dice[] = {0.77, 0.845, 0.91, 0.895, 0.90, 0.905,
-                                      0.835};
+    static const double min_dice[] = {0.80, 0.85, 0.915, 0.90, 0.905, 0.91,
+                                      0.84};
     for (int t = 0; t < 7; t++) {
         double d = analysis_dice_labels(&ch.labels, ours[t], &ref, 26 + t);
         print_message("# %s Dice %.3f\n", sp_label_vertebra_name(ours[t]), d);
