@@ -81,9 +81,11 @@ static void canal_along_the_lumbar_column(void **state)
     double after = analysis_dice_labels(&labels, 22, &ref, 22);
     print_message("# L3 Dice %.3f without the canal, %.3f before\n", after,
                   before);
-    /* measured: .799 -> .818 (before the rim of partial-volume voxels
-       was peeled in segment-bone: .721 -> .763) */
-    assert_true(after > before + 0.015);
+    /* measured: .856 -> .861 (segment-vertebrae leaves most filled canal
+       voxels out of the map itself since 2026-11-26; .799 -> .818 before
+       that, .721 -> .763 before the rim was peeled in segment-bone) */
+    assert_true(after > before);
+    assert_true(after >= 0.86);
     canal_result_free(&cr);
     spine_curve_free(&m.curve);
     sp_volume_free(&ct), sp_volume_free(&bone), sp_volume_free(&spine);

@@ -5,6 +5,8 @@
  * (vert_fill_marrow). */
 #include "vertebrae_kernels.h"
 
+#include "analysis.h"
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -19,6 +21,9 @@
                              filled where bone encloses the canal in a
                              slice (the lumbosacral canal, over 450 mm2 at
                              3 mm: the body marrow rule), not bone */
+#define BONE_SMOOTH_MM 0.75 /* segment-bone's threshold on its smoothing: */
+#define BONE_GROW_HU 140.0  /* column voxels below it were filled in, not
+                               grown as bone */
 #define END_MARGIN_MM 6.0  /* bone this far beyond the curve's ends is not
                               given to the end vertebrae */
 #define BODY_MARGIN 1.15 /* ellipse radius (squared) with partial volume */
@@ -44,6 +49,38 @@ static int vertebra_at(const spine_model *m, double s)
                        ? (int)v
                        : -1;
     return -1;
+}
+
+/* Filled column voxels outside the bodies (`filled`) that do not touch
+ * bone in their axial plane leave the map after the arch flood (they
+ * still carried the fronts): the canal, the foramina and the space
+ * between arches that segment-bone filled where bone enclosed them in a
+ * slice, mostly beyond the canal segment-canal traces. The marrow of
+ * pedicles and processes that this takes out comes back in
+ * vert_fill_marrow when its cortex encloses it. */
+static void drop_filled(const uint8_t *filled, const uint8_t *spine,
+                        const float *smooth, const size_t dim[3],
+                        uint16_t *out)
+{
+    size_t nx = dim[0], ny = dim[1];
+    for (size_t k = 0; k < dim[2]; k++)
+        for (size_t j = 1; j + 1 < ny; j++)
+            for (size_t i = 1; i + 1 < nx; i++) {
+                size_t q = i + nx * (j + ny * k);
+                if (!filled[q] || out[q] >= 100)
+                    continue;
+                int touches = 0;
+                for (size_t b = j - 1; b <= j + 1 && !touches; b++)
+                    for (size_t a = i - 1; a <= i + 1; a++) {
+                        size_t r = a + nx * (b + ny * k);
+                        if (spine[r] && smooth[r] >= BONE_GROW_HU) {
+                            touches = 1;
+                            break;
+                        }
+                    }
+                if (!touches)
+                    out[q] = 0;
+            }
 }
 
 /* Each vertebra's voxels and centroid from the finished map. */
@@ -94,16 +131,21 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
         return st;
     }
     uint8_t *zone = calloc(sp_volume_count(spine), 1);
+    uint8_t *filled = calloc(sp_volume_count(spine), 1);
     float *arc = malloc(sp_volume_count(spine) * sizeof *arc);
-    if (!zone || !arc) {
-        free(zone), free(arc);
+    sp_volume smooth = {0};
+    st = zone && filled && arc
+             ? analysis_gaussian(ct, BONE_SMOOTH_MM, &smooth, err)
+             : sp_error_set(err, SP_NOMEM, "segment-vertebrae: out of memory");
+    if (st != SP_OK) {
+        free(zone), free(filled), free(arc);
         sp_volume_free(labels);
         if (body)
             sp_volume_free(body);
-        return sp_error_set(err, SP_NOMEM, "segment-vertebrae: out of memory");
+        return st;
     }
     const uint8_t *m = sp_volume_u8(spine);
-    const float *hu = sp_volume_f32(ct);
+    const float *hu = sp_volume_f32(ct), *shu = sp_volume_f32(&smooth);
     double len_end = (double)(c->n - 1) * c->step_mm;
     uint16_t *out = sp_volume_u16(labels), *bo = body ? sp_volume_u16(body)
                                                       : NULL;
@@ -208,6 +250,8 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
                     int pedicle = in_body && -dv <= vv->body_back_mm +
                                                          vv->canal_gap_mm;
                     arc[idx] = (float)s;
+                    filled[idx] = shu[idx] < BONE_GROW_HU &&
+                                  !(e <= BODY_MARGIN && in_body);
                     zone[idx] = is_body || (e <= BODY_MARGIN && in_body) ||
                                         pedicle ||
                                         (cut_top && !vert_arch_reaches(
@@ -235,8 +279,11 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
     }
     st = vert_arch_flood(zone, arc, model, labels, err);
     if (st == SP_OK)
+        drop_filled(filled, m, shu, spine->dim, out);
+    if (st == SP_OK)
         st = vert_fill_marrow(labels, model, err);
-    free(zone), free(arc);
+    free(zone), free(filled), free(arc);
+    sp_volume_free(&smooth);
     if (st != SP_OK) {
         sp_volume_free(labels);
         if (body)

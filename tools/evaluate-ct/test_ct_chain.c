@@ -76,12 +76,13 @@ static void abdomen_measures_are_plausible(void **state)
     sp_volume ref = {0};
     assert_int_equal(sp_nifti_read(path, 1, &ref, NULL), SP_OK);
     free(path);
-    /* with the canal taken out, measured: S1 .802 L5 .853 L4 .917 L3 .903
-       L2 .906 L1 .911 T12 .843 (S1 .775 while the filled lumbosacral
-       canal was labelled; before the arch flood and marrow fill .770 .834
-       .899 .888 .892 .900 .845) */
+    /* with the canal taken out, measured: S1 .804 L5 .861 L4 .918 L3 .903
+       L2 .906 L1 .911 T12 .843 (S1 .775, L5 .853, L4 .917 while the
+       filled lumbosacral canal and the filled voxels beyond the traced
+       canal were labelled; before the arch flood and marrow fill .770
+       .834 .899 .888 .892 .900 .845) */
     static const int ours[] = {26, 24, 23, 22, 21, 20, 19};
-    static const double min_dice[] = {0.80, 0.85, 0.915, 0.90, 0.905, 0.91,
+    static const double min_dice[] = {0.80, 0.86, 0.915, 0.90, 0.905, 0.91,
                                       0.84};
     for (int t = 0; t < 7; t++) {
         double d = analysis_dice_labels(&ch.labels, ours[t], &ref, 26 + t);
@@ -106,7 +107,7 @@ static void abdomen_measures_are_plausible(void **state)
 }
 
 /* The L2-L4 crop named by the configured lowest level: each vertebra
- * against seg-vert (target .85 not reached: see docs/accuracy.md). */
+ * against seg-vert (target .85, docs/accuracy.md). */
 static void crop_vertebrae_overlap_the_reference(void **state)
 {
     (void)state;
@@ -125,9 +126,10 @@ static void crop_vertebrae_overlap_the_reference(void **state)
     sp_volume ref = {0};
     assert_int_equal(sp_nifti_read(path, 1, &ref, NULL), SP_OK);
     free(path);
-    /* measured: L2 .846, L3 .857, L4 .862 (target .85 not reached at L2;
+    /* measured: L2 .851, L3 .861, L4 .862 (target .85; .846/.857/.862
+       while the filled voxels beyond the traced canal were labelled,
        .796/.820/.785 before the arch flood and marrow fill) */
-    static const double min_dice[] = {0.84, 0.85, 0.855};
+    static const double min_dice[] = {0.85, 0.86, 0.86};
     for (int l = 21; l <= 23; l++) {
         double d = analysis_dice_labels(&ch.labels, l, &ref, l);
         print_message("# crop %s Dice %.3f\n", sp_label_vertebra_name(l), d);
