@@ -168,6 +168,7 @@ static const sp_stage_descriptor descriptor = {
     .init = findings_init,
     .process = findings_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

@@ -68,6 +68,22 @@ static void read_png(const harness *h, const char *file, harness_png *p)
     harness_png_read(path, p);
 }
 
+/* What run.json's artifact list says consumed `name`, or NULL. */
+static const char *consumed_by(const harness *h, const char *name)
+{
+    const json_t *list = json_object_get(h->report, "artifacts");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *a = json_array_get(list, i);
+        if (strcmp(json_string_value(json_object_get(a, "name")), name) == 0)
+            return json_string_value(json_object_get(a, "consumed_by"));
+    }
+    fail_msg("no artifact %s in run.json", name);
+    return NULL;
+}
+
+/* The report declares its volume reads (ABI 1.4): view.u8 in `requires`,
+ * the label map through reads_volume, nothing else; so a window before
+ * it works in the series' buffer. */
 static void window_only_pipeline_gets_a_report(void **state)
 {
     (void)state;
@@ -76,8 +92,14 @@ static void window_only_pipeline_gets_a_report(void **state)
     assert_int_equal(harness_load(&h, "[window]\n[report]\n"), SP_OK);
     series s;
     load_phantom(&s);
+    const sp_stage_instance *report = &h.pipe->stages[1];
+    assert_true(sp_stage_names_artifact(report, "view.u8"));
+    assert_true(sp_stage_names_artifact(report, "labels.spine"));
+    assert_false(sp_stage_names_artifact(report, "volume.hu"));
+    assert_false(sp_stage_names_artifact(report, "labels"));
     if (harness_run(&h, &s.vol, &s.hdr) != SP_OK)
         fail_msg("%s", h.err.message);
+    assert_string_equal(consumed_by(&h, "volume.hu"), "window");
     json_t *r = report_json(&h);
     const char *why = json_string_value(json_object_get(r, "not_analysable"));
     assert_non_null(why);
