@@ -33,6 +33,7 @@ typedef struct report_input {
 #define COL_CANAL_LINE 0xa77bffffu
 #define COL_CALIPER 0xff00ffffu
 #define COL_DISPLACED 0xff7a00a0u
+#define COL_DISP_CALIPER 0xffd000ffu
 #define COL_TEXT 0xffffffffu
 
 /* Worst severity of a level's findings: 0 normal, 1 relative / mild,
