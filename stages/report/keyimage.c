@@ -432,6 +432,7 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
         /* The header's findings in words, as index.html shows them. */
         report_text_add(&t, "spinepipe:findings", "%s", flags);
         report_text_plane(&t, &g, n_mm, x0, top);
+        report_text_layout(&t, &used);
         st = H->write_canvas_png(ctx, file, c, t.items, t.n);
         if (st == SP_OK)
             json_array_append_new(images, json_string(file));

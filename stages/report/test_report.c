@@ -68,6 +68,55 @@ static void read_png(const harness *h, const char *file, harness_png *p)
     harness_png_read(path, p);
 }
 
+/* The layout a report image records (spinepipe:layout, "KIND X0 Y0 X1
+ * Y1;..."): no two text boxes (labels 't', orientation letters 'o', the
+ * scale bar 's') overlap, and every orientation letter keeps at least
+ * `clear` pixels from everything else drawn. Returns the letters' least
+ * clearance. */
+static double check_layout(const harness_png *png, const char *file,
+                           double clear)
+{
+    const char *text = harness_png_text(png, "spinepipe:layout");
+    assert_non_null(text);
+    struct { char kind; double b[4]; } box[128];
+    size_t n = 0;
+    for (const char *p = text; *p && n < 128;) {
+        int used = 0;
+        if (sscanf(p, " %c %lf %lf %lf %lf%n", &box[n].kind, &box[n].b[0],
+                   &box[n].b[1], &box[n].b[2], &box[n].b[3], &used) != 5)
+            fail_msg("%s: layout '%s' does not parse", file, p);
+        n++;
+        p += used;
+        p += *p == ';';
+    }
+    double least = INFINITY;
+    size_t letters = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            if (i == j)
+                continue;
+            const double *a = box[i].b, *b = box[j].b;
+            double dx = fmax(0, fmax(b[0] - a[2], a[0] - b[2]));
+            double dy = fmax(0, fmax(b[1] - a[3], a[1] - b[3]));
+            double d = hypot(dx, dy);
+            if (strchr("tos", box[i].kind) && strchr("tos", box[j].kind) &&
+                d == 0)
+                fail_msg("%s: %c box %.0f %.0f %.0f %.0f overlaps %c box "
+                         "%.0f %.0f %.0f %.0f", file, box[i].kind, a[0],
+                         a[1], a[2], a[3], box[j].kind, b[0], b[1], b[2],
+                         b[3]);
+            if (box[i].kind == 'o')
+                least = fmin(least, d);
+        }
+    for (size_t i = 0; i < n; i++)
+        letters += box[i].kind == 'o';
+    printf("# %s: %zu boxes, 4 letters, least letter clearance %.1f px\n",
+           file, n, least);
+    assert_int_equal(letters, 4);
+    assert_true(least >= clear);
+    return least;
+}
+
 /* What run.json's artifact list says consumed `name`, or NULL. */
 static const char *consumed_by(const harness *h, const char *name)
 {
@@ -112,6 +161,7 @@ static void window_only_pipeline_gets_a_report(void **state)
     harness_png p;
     read_png(&h, "overview.png", &p);
     assert_int_equal(p.channels, 3);
+    check_layout(&p, "overview.png (window only)", 1.5 * 15 * 1.3 - 0.1);
     /* Mid-sagittal of 192 mm (AP) x 243 mm (SI): the longer side is
      * min_size = 512 pixels, below the header strip. */
     double top = atof(strchr(harness_png_text(&p, "spinepipe:image_offset_px"),
@@ -618,7 +668,8 @@ static double check_displacement_drawn(const harness_png *png,
 
 /* The real abdomen CT (T11-S1): L4-L5's displacement is the mid-line
  * value (5.0 mm, its run 3.4 mm), drawn as the caliper it was measured
- * with. */
+ * with; on the overview and every key image the orientation letters
+ * stand clear of the labels (S and I were beside T12 and the scale bar). */
 static void displacement_drawn_as_measured_on_real_ct(void **state)
 {
     (void)state;
@@ -648,17 +699,25 @@ static void displacement_drawn_as_measured_on_real_ct(void **state)
     if (harness_run(&h, &s.vol, &s.hdr) != SP_OK)
         fail_msg("%s", h.err.message);
     json_t *r = report_json(&h);
+    /* the orientation letters keep one and a half letter heights (font 15
+     * x 1.3) clear of the vertebra labels, level markers and calipers */
+    harness_png png;
+    read_png(&h, "overview.png", &png);
+    check_layout(&png, "overview.png", 1.5 * 15 * 1.3 - 0.1);
+    harness_png_free(&png);
     size_t i, drawn = 0;
     const json_t *lv;
     json_array_foreach(json_object_get(r, "levels"), i, lv) {
         const char *level = json_string_value(json_object_get(lv, "level"));
-        if (!(json_number_value(json_object_get(
-                  lv, "posterior_displacement_mm")) > 0.5))
-            continue;
         char file[64];
         snprintf(file, sizeof file, "key_%s.png", level);
-        harness_png png;
         read_png(&h, file, &png);
+        check_layout(&png, file, 1.5 * 15 * 1.3 - 0.1);
+        if (!(json_number_value(json_object_get(
+                  lv, "posterior_displacement_mm")) > 0.5)) {
+            harness_png_free(&png);
+            continue;
+        }
         double disp = check_displacement_drawn(&png, lv);
         if (!strcmp(level, "L4-L5")) {
             assert_true(disp >= 4.5 && disp <= 5.5);
