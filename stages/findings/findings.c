@@ -156,7 +156,7 @@ static const sp_stage_descriptor descriptor = {
     .abi_major = SP_STAGE_ABI_MAJOR,
     .abi_minor = SP_STAGE_ABI_MINOR,
     .name = "findings",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "flags per disc level (stenosis, bulge/herniation, disc "
                    "height, osteophytes, foramina) from the measures table, "
                    "each with its value, threshold and source",
