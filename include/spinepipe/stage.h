@@ -82,7 +82,7 @@ extern "C" {
 #endif
 
 #define SP_STAGE_ABI_MAJOR 1
-#define SP_STAGE_ABI_MINOR 3
+#define SP_STAGE_ABI_MINOR 4
 
 #define SP_STAGE_EXPORT __attribute__((visibility("default")))
 #define SP_STAGE_SYMBOL "spinepipe_stage_descriptor"
@@ -353,15 +353,22 @@ typedef struct sp_stage_descriptor {
     sp_stage_process_fn process;
     sp_stage_destroy_fn destroy; /* may be NULL */
     uintptr_t flags;          /* since 1.3: SP_STAGE_* below; 0 before */
-    void *reserved[7];        /* zero; room for minor-version growth */
+    /* Since 1.4, may be NULL: with SP_STAGE_VOLUME_READS_DECLARED, the
+     * volume artifacts the stage may read besides `requires` and its
+     * SP_PARAM_ARTIFACT values: 1 when, with these options, it may read
+     * `name` (one it reads when present, or one its string parameters
+     * list). Called by the host before the run, on any thread; pure. */
+    int (*reads_volume)(const void *options, const char *name);
+    void *reserved[6];        /* zero; room for minor-version growth */
 } sp_stage_descriptor;
 
 /* Descriptor flags (since 1.3). */
 enum {
     /* Every volume-kind artifact the stage reads (volume, mask, labels,
      * image; tables do not count) is named in `requires` or by one of its
-     * SP_PARAM_ARTIFACT parameters, and it reads ctx->volume only when it
-     * names "volume.hu" there. A stage without this flag, and every module
+     * SP_PARAM_ARTIFACT parameters or accepted by its `reads_volume`
+     * (1.4), and it reads ctx->volume only when it names "volume.hu"
+     * there. A stage without this flag, and every module
      * built for ABI 1.0-1.2, is taken to read any volume, so no earlier
      * stage can consume one (artifact_take_volume). */
     SP_STAGE_VOLUME_READS_DECLARED = 1u << 0

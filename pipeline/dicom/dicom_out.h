@@ -39,6 +39,19 @@ typedef struct sp_sr_finding {
     const char *source;     /* may be NULL */
 } sp_sr_finding;
 
+/* A key image written as Secondary Capture, in the plane a level was
+ * measured in (docs/report-json.md, canal_plane): the SR places that
+ * level's coordinates on it. Pixel (column, row) of an LPS point p, with
+ * (0, 0) the top left corner of the top left pixel:
+ * offset + ((p - origin) . right, (p - origin) . down) / pixel_mm + 0.5. */
+typedef struct sp_sr_plane_image {
+    char sop_class[65], sop_uid[65], series_uid[65];
+    double origin[3];       /* LPS centre of the image area's first pixel */
+    double right[3], down[3];
+    double pixel_mm;
+    double offset[2];       /* the image area's corner in the picture */
+} sp_sr_plane_image;
+
 /* One disc level; values are NAN when not measured. */
 typedef struct sp_sr_level {
     const char *level;      /* "L4-L5" */
@@ -50,6 +63,11 @@ typedef struct sp_sr_level {
     size_t n_findings;
     int has_caliper;        /* canal_ap_endpoints_mm given */
     double caliper_mm[2][3]; /* ends of the canal AP caliper, LPS mm */
+    const sp_sr_plane_image *key_image; /* the level's, or NULL */
+    const double (*outline_mm)[3]; /* canal_outline_mm, n_outline points */
+    size_t n_outline;
+    int has_displacement;   /* displacement_caliper_mm given */
+    double displacement_mm[2][3];
 } sp_sr_level;
 
 typedef struct sp_sr_content {
@@ -61,9 +79,12 @@ typedef struct sp_sr_content {
 } sp_sr_content;
 
 /* Write the measurement report of `src` (whose instances are read for the
- * image library and evidence) to out_path. A level's caliper becomes a
- * POLYLINE on the source slice it lies in (within half a slice spacing);
- * a caliper off every slice plane is left out. */
+ * image library and evidence) to out_path. A level with a key image gets
+ * its canal AP caliper, canal outline (closed) and displacement caliper
+ * as POLYLINEs on it, the plane they were measured in; without one the
+ * caliper goes on the source slice it lies in (within half a slice
+ * spacing), or is left out. Key images referenced are listed as other
+ * evidence. */
 sp_status sp_dicom_write_sr(const sp_dicom_series *src,
                             const sp_sr_content *content,
                             const char *series_uid, const char *out_path,
@@ -82,10 +103,11 @@ sp_status sp_dicom_write_seg(const sp_dicom_series *src,
 
 /* Write one Secondary Capture instance (8-bit, 1 or 3 samples) into the
  * study of `source_file`, in series `series_uid`, referencing the source
- * series. */
+ * series; its SOP Instance UID is `sop_uid`, or a new one when NULL. */
 sp_status sp_dicom_write_sc(const char *source_file, const char *series_uid,
-                            int number, const unsigned char *pixels,
-                            unsigned width, unsigned height, int samples,
+                            const char *sop_uid, int number,
+                            const unsigned char *pixels, unsigned width,
+                            unsigned height, int samples,
                             const char *description, const char *out_path,
                             sp_error *err);
 

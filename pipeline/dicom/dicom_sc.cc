@@ -1,5 +1,6 @@
 // One Secondary Capture instance from an 8-bit image: patient and study of
 // a source instance, a new series that references the source series.
+#include <cstdio>
 #include <string>
 
 #include "dcmtk/config/osconfig.h"
@@ -12,7 +13,8 @@
 #include "dicom_out_common.h"
 
 extern "C" sp_status sp_dicom_write_sc(const char *source_file,
-                                       const char *series_uid, int number,
+                                       const char *series_uid,
+                                       const char *sop_uid, int number,
                                        const unsigned char *pixels,
                                        unsigned width, unsigned height,
                                        int samples, const char *description,
@@ -38,7 +40,10 @@ extern "C" sp_status sp_dicom_write_sc(const char *source_file,
         DcmFileFormat ff;
         DcmDataset *ds = ff.getDataset();
         char sop[65];
-        sp_dicom_new_uid(sop);
+        if (sop_uid)
+            std::snprintf(sop, sizeof sop, "%s", sop_uid);
+        else
+            sp_dicom_new_uid(sop);
         bool ok = spd_out::copy_patient_study(*in, *ds) &&
                   spd_out::set_series(*ds, series_uid, sop,
                                       SP_DICOM_SC_SERIES, number,

@@ -157,9 +157,58 @@ bool caliper_on_slice(const sp_dicom_series *s, const sp_sr_level &lv,
     return true;
 }
 
-OFCondition add_caliper(Group &g, const sp_dicom_series *s,
-                        const sp_sr_level &lv)
+// Whether all points lie in the key image's plane (within half a pixel):
+// the image of a table from measure is the plane measured in; another
+// table's key image is an axial slice its points need not lie in.
+bool on_key_plane(const sp_sr_plane_image *k, const double (*pts)[3],
+                  size_t n)
 {
+    if (!k || n == 0)
+        return false;
+    const double *r = k->right, *d = k->down;
+    double nrm[3] = {r[1] * d[2] - r[2] * d[1], r[2] * d[0] - r[0] * d[2],
+                     r[0] * d[1] - r[1] * d[0]};
+    for (size_t i = 0; i < n; i++) {
+        double dist = 0;
+        for (int a = 0; a < 3; a++)
+            dist += (pts[i][a] - k->origin[a]) * nrm[a];
+        if (!(std::fabs(dist) <= k->pixel_mm / 2))
+            return false;
+    }
+    return true;
+}
+
+// Points on the level's key image (the plane they were measured in) as a
+// POLYLINE, closed when `closed`, the source of the group's last NUM.
+OFCondition add_on_key_image(Group &g, const sp_sr_plane_image &k,
+                             const double (*pts)[3], size_t n, bool closed)
+{
+    DSRSpatialCoordinatesValue line(DSRTypes::GT_Polyline);
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n && !closed)
+            break;
+        const double *p = pts[i % n];
+        double u = 0, v = 0;
+        for (int a = 0; a < 3; a++) {
+            u += (p[a] - k.origin[a]) * k.right[a];
+            v += (p[a] - k.origin[a]) * k.down[a];
+        }
+        line.getGraphicDataList().addItem(
+            (float)(k.offset[0] + u / k.pixel_mm + 0.5),
+            (float)(k.offset[1] + v / k.pixel_mm + 0.5));
+    }
+    DSRImageReferenceValue image(k.sop_class, k.sop_uid);
+    return g.getMeasurement().addSpatialCoordinates(
+        CODE_DCM_SourceOfMeasurement, line, image);
+}
+
+OFCondition add_caliper(Group &g, const sp_dicom_series *s,
+                        const sp_sr_level &lv, bool &on_key)
+{
+    if (lv.has_caliper && on_key_plane(lv.key_image, lv.caliper_mm, 2)) {
+        on_key = true;
+        return add_on_key_image(g, *lv.key_image, lv.caliper_mm, 2, false);
+    }
     Caliper cal{};
     if (!caliper_on_slice(s, lv, cal))
         return EC_Normal;
@@ -186,8 +235,11 @@ OFCondition add_caliper(Group &g, const sp_dicom_series *s,
         CODE_DCM_SourceOfMeasurement, line, image);
 }
 
+// One measurement group; on_key says whether a coordinate went on the
+// level's key image.
 OFCondition add_level(TID1500_MeasurementReport &report,
-                      const sp_dicom_series *src, const sp_sr_level &lv)
+                      const sp_dicom_series *src, const sp_sr_level &lv,
+                      bool &on_key)
 {
     OFCondition c = report.addIndividualMeasurements(OFFalse);
     if (c.bad())
@@ -208,13 +260,25 @@ OFCondition add_level(TID1500_MeasurementReport &report,
     if (c.good())
         c = add_measurement(g, kCanalAp, lv.canal_ap_mm);
     if (c.good() && std::isfinite(lv.canal_ap_mm))
-        c = add_caliper(g, src, lv);
+        c = add_caliper(g, src, lv, on_key);
     if (c.good())
         c = add_measurement(g, kCanalArea, lv.canal_area_mm2);
+    if (c.good() && std::isfinite(lv.canal_area_mm2) && lv.n_outline >= 3 &&
+        on_key_plane(lv.key_image, lv.outline_mm, lv.n_outline)) {
+        on_key = true;
+        c = add_on_key_image(g, *lv.key_image, lv.outline_mm, lv.n_outline,
+                             true);
+    }
     if (c.good())
         c = add_measurement(g, kDiscHeight, lv.disc_height_mm);
     if (c.good())
         c = add_measurement(g, kDisplacement, lv.posterior_displacement_mm);
+    if (c.good() && std::isfinite(lv.posterior_displacement_mm) &&
+        lv.has_displacement &&
+        on_key_plane(lv.key_image, lv.displacement_mm, 2)) {
+        on_key = true;
+        c = add_on_key_image(g, *lv.key_image, lv.displacement_mm, 2, false);
+    }
     for (size_t i = 0; c.good() && i < lv.n_findings; i++) {
         const sp_sr_finding &f = lv.findings[i];
         std::string code = spd_out::clean_text(f.code, 64);
@@ -291,8 +355,16 @@ extern "C" sp_status sp_dicom_write_sr(const sp_dicom_series *src,
             if (i == 0)
                 first = ff;
         }
-        for (size_t i = 0; c.good() && i < content->n_levels; i++)
-            c = add_level(report, src, content->levels[i]);
+        for (size_t i = 0; c.good() && i < content->n_levels; i++) {
+            const sp_sr_level &lv = content->levels[i];
+            bool on_key = false;
+            c = add_level(report, src, lv, on_key);
+            // The key images coordinates are placed on are evidence too.
+            if (c.good() && on_key)
+                c = doc.getPertinentOtherEvidence().addItem(
+                    src->header.study_uid, lv.key_image->series_uid,
+                    lv.key_image->sop_class, lv.key_image->sop_uid);
+        }
         if (c.good())
             c = report.addQualitativeEvaluation(
                 ours("disclaimer", "Disclaimer"), spd_out::kDisclaimer);

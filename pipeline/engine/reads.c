@@ -19,7 +19,8 @@ int sp_stage_names_artifact(const sp_stage_instance *inst, const char *name)
         if (value && strcmp(value, name) == 0)
             return 1;
     }
-    return 0;
+    return d->abi_minor >= 4 && d->reads_volume &&
+           d->reads_volume(inst->options, name);
 }
 
 /* A module built before 1.3 has no flags: it may read anything, through

@@ -98,6 +98,7 @@ static const sp_stage_descriptor descriptor = {
     .init = bias_init,
     .process = bias_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

@@ -322,10 +322,11 @@ static void gaussian_on_real_ct_equals_direct_sum(void **state)
  * Gaussian consume volume.hu and work in its buffer when no later stage
  * reads it (alone, or before a window of volume.denoised, which then
  * consumes volume.denoised in turn); a later stage that names it (window
- * of volume.hu, which then takes it itself) or that may read any volume
- * (nifti, which names its inputs in a string and so declares nothing)
- * keeps it from denoise, and nifti writes it unchanged. The denoised voxels are the same bits every way
- * they can be seen, at 1 and 3 threads. */
+ * of volume.hu, which then takes it itself, or nifti listing it in its
+ * `artifacts`, ABI 1.4) keeps it from denoise, and nifti writes it
+ * unchanged; nifti listing only volume.denoised lets denoise take it.
+ * The denoised voxels are the same bits every way they can be seen, at 1
+ * and 3 threads. */
 static void in_place_only_when_nothing_reads_the_input_later(void **state)
 {
     (void)state;
@@ -344,6 +345,8 @@ static void in_place_only_when_nothing_reads_the_input_later(void **state)
         {"[window]\ninput = volume.hu\npreset = bone\n", "window"},
         {"[nifti]\nartifacts = volume.hu:input.nii\nmissing = fail\n",
          NULL},
+        {"[nifti]\nartifacts = labels.x volume.denoised:input.nii\n",
+         "denoise"},
     };
     sp_volume original;
     load_real("spine/ct-lumbar-l2-l4-crop/dicom", &original);

@@ -156,7 +156,7 @@ static const sp_stage_descriptor descriptor = {
     .abi_major = SP_STAGE_ABI_MAJOR,
     .abi_minor = SP_STAGE_ABI_MINOR,
     .name = "findings",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "flags per disc level (stenosis, bulge/herniation, disc "
                    "height, osteophytes, foramina) from the measures table, "
                    "each with its value, threshold and source",
@@ -168,6 +168,7 @@ static const sp_stage_descriptor descriptor = {
     .init = findings_init,
     .process = findings_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

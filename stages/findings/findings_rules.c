@@ -229,14 +229,20 @@ static void threshold_rule(json_t *out, const json_t *lv,
     json_array_append_new(out, f);
 }
 
-/* Compression ratio (1 - m / mean(m above, m below)) x 100 % with m the
- * canal area when this level and its neighbours all have one, else the
- * AP; at the ends of the table the one neighbour stands for the mean. */
+/* Compression ratio (1 - m / mean(m above, m below)) x 100 % (Miyanji
+ * et al. 2007) with m the canal area when this level and both neighbours
+ * have one, else the AP. The reference is defined by a level on each
+ * side: their mean cancels the canal's steady change along the spine
+ * (it narrows into the sacrum), which one neighbour alone cannot, so the
+ * end entries of the table are not judged by the ratio (their absolute
+ * AP and area cut-offs still apply). */
 static void compression(json_t *out, const json_t *levels, size_t i,
                         const findings_config *c)
 {
+    if (i == 0 || i + 1 >= json_array_size(levels))
+        return;
     const json_t *lv = json_array_get(levels, i);
-    const json_t *nb[2] = {i > 0 ? json_array_get(levels, i - 1) : NULL,
+    const json_t *nb[2] = {json_array_get(levels, i - 1),
                            json_array_get(levels, i + 1)};
     static const char *const keys[] = {"canal_area_mm2", "canal_ap_mm"};
     for (int k = 0; k < 2; k++) {
@@ -244,18 +250,12 @@ static void compression(json_t *out, const json_t *levels, size_t i,
         int n = 0;
         if (!number(lv, keys[k], &m))
             continue;
-        int missing = 0;
-        for (int s = 0; s < 2; s++) {
-            if (!nb[s])
-                continue;
+        for (int s = 0; s < 2; s++)
             if (number(nb[s], keys[k], &v) && v > 0)
                 sum += v, n++;
-            else
-                missing = 1;
-        }
-        if (n == 0 || missing)
+        if (n < 2)
             continue;
-        double ratio = (1.0 - m / (sum / n)) * 100.0;
+        double ratio = (1.0 - m / (sum / 2)) * 100.0;
         findings_threshold t = FT_COMPRESSION_MILD;
         const char *sev = "normal";
         if (ratio >= c->value[FT_COMPRESSION_SEVERE])

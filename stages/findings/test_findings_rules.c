@@ -194,14 +194,69 @@ static void compression_ratio_thirds(void **state)
         assert_non_null(strstr(str(f, "source"), "Miyanji"));
         json_decref(t);
     }
-    /* AP when there is no area; the end level uses its one neighbour */
+    /* AP when there is no area; the end levels have one neighbour and
+     * are not judged by the ratio */
     json_t *t;
     const json_t *f = compression_of(&t, 15, 8, 14, "canal_ap_mm");
     assert_string_equal(str(f, "measure"), "ap");
     assert_string_equal(str(f, "severity"), "moderate");
-    f = find(t, 0, "canal_compression");
     assert_float_equal(json_number_value(json_object_get(f, "value")),
-                       (1 - 15.0 / 8.0) * 100, 1e-9);
+                       (1 - 8.0 / 14.5) * 100, 1e-9);
+    assert_null(find(t, 0, "canal_compression"));
+    assert_null(find(t, 2, "canal_compression"));
+    json_decref(t);
+}
+
+/* The abdomen CT's pattern: the lowest level (the canal narrowing into
+ * the sacrum) below a wide one. Miyanji's reference is the mean of the
+ * levels above and below; the lowest level has no level below, so the
+ * ratio leaves it alone (its area, 155 mm^2, is judged by Schönström's
+ * cut-off), and a middle level beside the wide one is judged against
+ * the mean of both neighbours. */
+static void compression_needs_a_level_on_each_side(void **state)
+{
+    (void)state;
+    json_t *t = json_pack(
+        "{s:[{s:s, s:f}, {s:s, s:f}, {s:s, s:f}, {s:s, s:f}, {s:s, s:f}]}",
+        "levels", "level", "L5-S1", "canal_area_mm2", 155.0, "level",
+        "L4-L5", "canal_area_mm2", 254.0, "level", "L3-L4",
+        "canal_area_mm2", 150.0, "level", "L2-L3", "canal_area_mm2", 206.0,
+        "level", "L1-L2", "canal_area_mm2", 208.0);
+    findings_config c = defaults(FINDINGS_CT_LUMBAR);
+    const char *why;
+    assert_true(findings_apply(t, &c, &why) >= 0);
+    assert_null(find(t, 0, "canal_compression"));
+    assert_null(find(t, 4, "canal_compression"));
+    assert_string_equal(str(find(t, 0, "canal_area_stenosis"), "severity"),
+                        "normal");
+    /* L4-L5: 1 - 254 / ((155 + 150) / 2) = -66.6 %: wider, normal */
+    const json_t *f = find(t, 1, "canal_compression");
+    assert_string_equal(str(f, "severity"), "normal");
+    assert_float_equal(json_number_value(json_object_get(f, "value")),
+                       (1 - 254.0 / 152.5) * 100, 1e-9);
+    /* L3-L4 beside the wide L4-L5: 1 - 150 / 230 = 34.8 %, moderate */
+    f = find(t, 2, "canal_compression");
+    assert_string_equal(str(f, "severity"), "moderate");
+    assert_float_equal(json_number_value(json_object_get(f, "value")),
+                       (1 - 150.0 / 230.0) * 100, 1e-9);
+    /* L2-L3: 1 - 206 / 179 = -15.1 %, normal */
+    f = find(t, 3, "canal_compression");
+    assert_string_equal(str(f, "severity"), "normal");
+    assert_float_equal(json_number_value(json_object_get(f, "value")),
+                       (1 - 206.0 / 179.0) * 100, 1e-9);
+    json_decref(t);
+    /* a neighbour without the measure: not judged on it (here AP) */
+    t = json_pack("{s:[{s:s, s:f}, {s:s, s:f, s:f}, {s:s, s:f, s:f}]}",
+                  "levels", "level", "L3-L4", "canal_ap_mm", 15.0, "level",
+                  "L4-L5", "canal_ap_mm", 10.0, "canal_area_mm2", 100.0,
+                  "level", "L5-S1", "canal_ap_mm", 13.0, "canal_area_mm2",
+                  160.0);
+    assert_true(findings_apply(t, &c, &why) >= 0);
+    f = find(t, 1, "canal_compression");
+    assert_string_equal(str(f, "measure"), "ap");
+    assert_float_equal(json_number_value(json_object_get(f, "value")),
+                       (1 - 10.0 / 14.0) * 100, 1e-9);
+    assert_string_equal(str(f, "severity"), "mild");
     json_decref(t);
 }
 
@@ -385,6 +440,7 @@ int main(void)
         cmocka_unit_test(canal_area_cutoffs),
         cmocka_unit_test(cervical_canal_ap_cutoffs),
         cmocka_unit_test(compression_ratio_thirds),
+        cmocka_unit_test(compression_needs_a_level_on_each_side),
         cmocka_unit_test(disc_height_index_cutoff),
         cmocka_unit_test(bulge_or_herniation),
         cmocka_unit_test(osteophyte_and_foramen),

@@ -86,6 +86,7 @@ static const sp_stage_descriptor descriptor = {
     .init = import_init,
     .process = import_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

@@ -121,6 +121,7 @@ static const sp_stage_descriptor descriptor = {
     .init = levels_init,
     .process = levels_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

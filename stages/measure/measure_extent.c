@@ -290,3 +290,25 @@ json_t *measure_extent_outline(const sp_volume *ct, const spine_model *m,
     }
     return front_side;
 }
+
+json_t *measure_extent_caliper(const sp_volume *ct, const spine_model *m,
+                               const canal_result *r,
+                               const measure_extent *e)
+{
+    if (e->run <= 0 || e->q >= r->n)
+        return NULL;
+    double best = -INFINITY, u = 0, v_front = 0, v_base = 0;
+    for (int x = e->start; x < e->start + e->run; x++) {
+        double fd = front(&r->sec[e->q], x);
+        double base = 0.5 * (front(&r->sec[e->ql], x) +
+                             front(&r->sec[e->qh], x)) - e->baseline_mm;
+        if (!isnan(fd) && !isnan(base) && base - fd > best)
+            best = base - fd, u = (x - CANAL_GRID / 2) * CANAL_PIXEL_MM,
+            v_front = fd, v_base = base;
+    }
+    if (!isfinite(best))
+        return NULL;
+    return json_pack("[o, o]",
+                     measure_plane_point(ct, &m->curve, e->q, u, v_base),
+                     measure_plane_point(ct, &m->curve, e->q, u, v_front));
+}

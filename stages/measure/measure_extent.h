@@ -42,4 +42,11 @@ json_t *measure_extent_outline(const sp_volume *ct, const spine_model *m,
                                const canal_result *r,
                                const measure_extent *e);
 
+/* The run's most displaced column as [baseline point, disc front point]
+ * (LPS, in its plane): the two ends of e->max_mm; NULL when nothing was
+ * displaced. */
+json_t *measure_extent_caliper(const sp_volume *ct, const spine_model *m,
+                               const canal_result *r,
+                               const measure_extent *e);
+
 #endif

@@ -27,6 +27,10 @@ typedef struct measure_level {
     double posterior_displacement_mm; /* disc margin in front of the line
                                          of the posterior body walls; > 0
                                          bulges into the canal */
+    /* where that was measured, for the key image: the canal-mask column
+       u (mm, lateral) of the disc plane and the canal front (v, mm,
+       anterior) on the walls' line and at the disc */
+    double displacement_u_mm, displacement_wall_v, displacement_disc_v;
 } measure_level;
 
 typedef struct measure_result {

@@ -112,9 +112,15 @@ sp_status measure_spine(const sp_volume *grid, const sp_volume *spine,
             double wall_hi = canal_front(canal, c,
                                          0.5 * (hi->body_lo + hi->body_hi));
             double disc = canal_front(canal, c, s_disc);
-            if (!isnan(wall_lo) && !isnan(wall_hi) && !isnan(disc))
+            if (!isnan(wall_lo) && !isnan(wall_hi) && !isnan(disc)) {
                 ml->posterior_displacement_mm =
                     0.5 * (wall_lo + wall_hi) - disc;
+                ml->displacement_u_mm =
+                    (double)lround(canal->sec[q].centre_u / CANAL_PIXEL_MM) *
+                    CANAL_PIXEL_MM;
+                ml->displacement_wall_v = 0.5 * (wall_lo + wall_hi);
+                ml->displacement_disc_v = disc;
+            }
         }
     }
     return SP_OK;

@@ -126,13 +126,16 @@ static json_t *level(const sp_volume *grid, const spine_model *m,
     if (outline)
         json_object_set_new(o, "canal_outline_mm", outline);
     measure_extent e;
+    int focal = 0;
     if (measure_displacement_extent(grid, m, canal, v, tolerance, &e) &&
         e.base_mm > 0) {
         /* the largest displacement across the canal front, so a
            paracentral herniation is not missed on the mid-line column */
-        if (e.max_mm > ml->posterior_displacement_mm)
+        focal = e.max_mm > ml->posterior_displacement_mm;
+        if (focal)
             json_object_set_new(o, "posterior_displacement_mm",
                                 json_real(e.max_mm));
+        json_object_set_new(o, "displacement_run_mm", json_real(e.max_mm));
         json_object_set_new(o, "displacement_extent_deg",
                             e.spans_canal ? json_null()
                                           : json_real(e.extent_deg));
@@ -149,6 +152,23 @@ static json_t *level(const sp_volume *grid, const spine_model *m,
                                 json_string("displaced across the whole "
                                             "canal front: its extent beyond "
                                             "the canal is not measured"));
+    }
+    /* the two ends of posterior_displacement_mm, so the key image can
+       draw the value it reports */
+    json_t *disp_ends = NULL;
+    if (focal)
+        disp_ends = measure_extent_caliper(grid, m, canal, &e);
+    else if (ml->posterior_displacement_mm > 0)
+        disp_ends = json_pack(
+            "[o, o]",
+            measure_plane_point(grid, c, q, ml->displacement_u_mm,
+                                ml->displacement_wall_v),
+            measure_plane_point(grid, c, q, ml->displacement_u_mm,
+                                ml->displacement_disc_v));
+    if (disp_ends) {
+        json_object_set_new(o, "displacement_caliper_mm", disp_ends);
+        json_object_set_new(o, "displacement_measured",
+                            json_string(focal ? "focal run" : "mid-line"));
     }
     return o;
 }
@@ -255,6 +275,7 @@ static const sp_stage_descriptor descriptor = {
     .init = measure_init,
     .process = measure_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

@@ -313,6 +313,7 @@ static const sp_stage_descriptor descriptor = {
     .init = measure_init,
     .process = measure_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

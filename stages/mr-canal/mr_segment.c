@@ -256,6 +256,7 @@ static const sp_stage_descriptor descriptor = {
     .init = seg_init,
     .process = seg_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

@@ -93,6 +93,25 @@ static sp_status write_item(sp_stage_context *ctx, const nifti_options *o,
     return ctx->host->nifti_write(ctx, file, v);
 }
 
+/* The names `artifacts` lists are the only volumes the stage reads
+ * (stage ABI 1.4), so an earlier stage may work in place on any other. */
+static int nifti_reads_volume(const void *options, const char *name)
+{
+    const nifti_options *o = options;
+    const char *p = o->artifacts ? o->artifacts : "";
+    size_t want = strlen(name);
+    while (*p) {
+        p += strspn(p, " \t,");
+        size_t len = strcspn(p, " \t,");
+        const char *colon = memchr(p, ':', len);
+        size_t nlen = colon ? (size_t)(colon - p) : len;
+        if (len > 0 && nlen == want && memcmp(p, name, want) == 0)
+            return 1;
+        p += len;
+    }
+    return 0;
+}
+
 static sp_status nifti_process(sp_stage_context *ctx, void *state)
 {
     const nifti_options *o = state;
@@ -114,7 +133,7 @@ static const sp_stage_descriptor descriptor = {
     .abi_major = SP_STAGE_ABI_MAJOR,
     .abi_minor = SP_STAGE_ABI_MINOR,
     .name = "nifti",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "named volume, mask or label artifacts (e.g. the "
                    "segmentation) as NIfTI-1 files",
     .params = params,
@@ -125,6 +144,8 @@ static const sp_stage_descriptor descriptor = {
     .init = nifti_init,
     .process = nifti_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
+    .reads_volume = nifti_reads_volume,
 };
 
 SP_STAGE_ENTRY(descriptor)

@@ -123,13 +123,20 @@ int json_point(const json_t *a, double p[3])
     return 1;
 }
 
-void occupied_add(occupied *o, double x0, double y0, double x1, double y1)
+void occupied_add_kind(occupied *o, char kind, double x0, double y0,
+                       double x1, double y1)
 {
     if (o->n < sizeof o->box / sizeof o->box[0]) {
+        o->kind[o->n] = kind;
         double *b = o->box[o->n++];
         b[0] = fmin(x0, x1), b[1] = fmin(y0, y1);
         b[2] = fmax(x0, x1), b[3] = fmax(y0, y1);
     }
+}
+
+void occupied_add(occupied *o, double x0, double y0, double x1, double y1)
+{
+    occupied_add_kind(o, 'm', x0, y0, x1, y1);
 }
 
 void occupied_add_text(occupied *o, sp_stage_context *ctx, sp_canvas *c,
@@ -140,65 +147,66 @@ void occupied_add_text(occupied *o, sp_stage_context *ctx, sp_canvas *c,
     double left = align == SP_ALIGN_RIGHT    ? x - w
                   : align == SP_ALIGN_CENTER ? x - w / 2
                                              : x;
-    occupied_add(o, left, y - size, left + w, y + size * 0.3);
+    occupied_add_kind(o, 't', left, y - size, left + w, y + size * 0.3);
 }
 
-static int overlaps(const occupied *o, const double b[4])
+/* Distance between box b and the nearest box of `o` (0 when they
+ * overlap). */
+static double clearance(const occupied *o, const double b[4])
 {
-    for (size_t i = 0; o && i < o->n; i++)
-        if (b[0] < o->box[i][2] && o->box[i][0] < b[2] &&
-            b[1] < o->box[i][3] && o->box[i][1] < b[3])
-            return 1;
-    return 0;
+    double best = INFINITY;
+    for (size_t i = 0; i < o->n; i++) {
+        const double *q = o->box[i];
+        double dx = fmax(0, fmax(q[0] - b[2], b[0] - q[2]));
+        double dy = fmax(0, fmax(q[1] - b[3], b[1] - q[3]));
+        best = fmin(best, hypot(dx, dy));
+    }
+    return best;
 }
 
-/* One letter at its edge's middle, or the nearest free place along the
- * edge (dx, dy: the edge's direction; the letter stays inside lo..hi of
- * that coordinate). */
+/* One letter at its edge's middle, or the place along the edge nearest
+ * to it that keeps one and a half letter heights clear of `used`, else
+ * the clearest one (dx, dy: the edge's direction; the letter stays inside
+ * lo..hi of that coordinate). */
 static void place_letter(sp_stage_context *ctx, sp_canvas *c, double x,
                          double y, int align, double s, double dx, double dy,
                          double lo, double hi, const char *letter,
-                         const occupied *avoid)
+                         occupied *used)
 {
     double w = ctx->host->canvas_text_width(c, s, letter);
-    double step = s * 0.8, px = x, py = y;
-    for (int k = 0; k <= 24; k++) {
+    double step = s * 0.4, px = x, py = y, best = -1, box[4] = {0};
+    for (int k = 0; k <= 120; k++) {
         double off = (k % 2 ? 1 : -1) * ((k + 1) / 2) * step;
         double cx = x + dx * off, cy = y + dy * off;
         double left = align == SP_ALIGN_RIGHT    ? cx - w
                       : align == SP_ALIGN_CENTER ? cx - w / 2
                                                  : cx;
-        double b[4] = {left - 2, cy - s - 2, left + w + 2, cy + 2};
-        double along = dx != 0 ? cx : cy;
+        double b[4] = {left, cy - s * 0.75, left + w, cy};
+        double along = dx != 0 ? cx : cy - s / 2;
         if (along - s < lo || along + s > hi)
             continue;
-        if (!overlaps(avoid, b)) {
-            px = cx, py = cy;
-            break;
+        double clear = clearance(used, b);
+        if (clear > best + 1e-9) {
+            best = clear, px = cx, py = cy;
+            memcpy(box, b, sizeof box);
         }
+        if (clear >= 1.5 * s)
+            break;
     }
     ctx->host->canvas_text(c, px, py, s, align, COL_TEXT, 1, letter);
+    occupied_add_kind(used, 'o', box[0], box[1], box[2], box[3]);
 }
 
 void draw_orientation(sp_stage_context *ctx, sp_canvas *c, double x0,
                       double y0, double w, double h, const char *letters,
-                      double pixel_mm, double font_size,
-                      const occupied *avoid)
+                      double pixel_mm, double font_size, occupied *used)
 {
     const sp_host_api *H = ctx->host;
     char l[2] = {letters[0], 0}, r[2] = {letters[1], 0};
     char t[2] = {letters[2], 0}, b[2] = {letters[3], 0};
     double s = font_size * 1.3, m = font_size * 0.5;
-    place_letter(ctx, c, x0 + m, y0 + h / 2 + s / 2, SP_ALIGN_LEFT, s, 0, 1,
-                 y0, y0 + h, l, avoid);
-    place_letter(ctx, c, x0 + w - m, y0 + h / 2 + s / 2, SP_ALIGN_RIGHT, s,
-                 0, 1, y0, y0 + h, r, avoid);
-    place_letter(ctx, c, x0 + w / 2, y0 + m + s, SP_ALIGN_CENTER, s, 1, 0,
-                 x0, x0 + w, t, avoid);
-    place_letter(ctx, c, x0 + w / 2, y0 + h - m, SP_ALIGN_CENTER, s, 1, 0,
-                 x0, x0 + w, b, avoid);
     /* Scale bar: the longest of 100, 50, 20, 10 mm that fits in a third
-     * of the width. */
+     * of the width; placed first, so the letters keep clear of it. */
     double mm = 10;
     for (double cand = 100; cand > 10; cand /= cand == 100 ? 2 : 2.5)
         if (cand <= w * pixel_mm / 3) {
@@ -207,12 +215,25 @@ void draw_orientation(sp_stage_context *ctx, sp_canvas *c, double x0,
         }
     double len = mm / pixel_mm, bx = x0 + font_size * 2.5,
            by = y0 + h - m * 2;
+    char label[16];
+    snprintf(label, sizeof label, "%g mm", mm);
+    double lw = H->canvas_text_width(c, font_size, label);
+    occupied_add_kind(used, 's', fmin(bx, bx + len / 2 - lw / 2),
+                      by - 8 - font_size * 0.75, fmax(bx + len,
+                                                      bx + len / 2 + lw / 2),
+                      by + 5);
+    place_letter(ctx, c, x0 + m, y0 + h / 2 + s / 2, SP_ALIGN_LEFT, s, 0, 1,
+                 y0, y0 + h, l, used);
+    place_letter(ctx, c, x0 + w - m, y0 + h / 2 + s / 2, SP_ALIGN_RIGHT, s,
+                 0, 1, y0, y0 + h, r, used);
+    place_letter(ctx, c, x0 + w / 2, y0 + m + s, SP_ALIGN_CENTER, s, 1, 0,
+                 x0, x0 + w, t, used);
+    place_letter(ctx, c, x0 + w / 2, y0 + h - m, SP_ALIGN_CENTER, s, 1, 0,
+                 x0, x0 + w, b, used);
     H->canvas_line(c, bx, by, bx + len, by, 5, 0x000000c0);
     H->canvas_line(c, bx, by, bx + len, by, 3, COL_TEXT);
     H->canvas_line(c, bx, by - 5, bx, by + 5, 2, COL_TEXT);
     H->canvas_line(c, bx + len, by - 5, bx + len, by + 5, 2, COL_TEXT);
-    char label[16];
-    snprintf(label, sizeof label, "%g mm", mm);
     H->canvas_text(c, bx + len / 2, by - 8, font_size, SP_ALIGN_CENTER,
                    COL_TEXT, 1, label);
     H->canvas_rect(c, x0 + 0.5, y0 + 0.5, w - 1, h - 1, 0, 0x505050ffu);
@@ -300,4 +321,26 @@ void report_text_plane(report_text *t, const plane_grid *g, double n_mm,
                     image_y);
     report_text_add(t, "spinepipe:image_size_px", "%zu %zu", g->width,
                     g->height);
+}
+
+void report_text_layout(report_text *t, const occupied *used)
+{
+    if (t->n == sizeof t->items / sizeof t->items[0])
+        return;
+    size_t len = 0;
+    t->layout[0] = 0;
+    for (size_t i = 0; i < used->n; i++) {
+        const double *b = used->box[i];
+        int n = snprintf(t->layout + len, sizeof t->layout - len,
+                         "%s%c %.1f %.1f %.1f %.1f", i ? ";" : "",
+                         used->kind[i], b[0], b[1], b[2], b[3]);
+        if (n < 0 || (size_t)n >= sizeof t->layout - len) {
+            t->layout[len] = 0;
+            break;
+        }
+        len += (size_t)n;
+    }
+    t->items[t->n].key = "spinepipe:layout";
+    t->items[t->n].value = t->layout;
+    t->n++;
 }

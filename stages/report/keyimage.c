@@ -134,29 +134,80 @@ static sp_status displaced_part(sp_stage_context *ctx,
     return SP_OK;
 }
 
+/* A line with end ticks between the two LPS points of `ends` projected
+ * onto the image; its canvas ends into a, b. 0 when `ends` is not two
+ * points or they fall together. */
+static int draw_ends(sp_stage_context *ctx, sp_canvas *c, const json_t *ends,
+                     const plane_grid *g, double n_mm, double x0, double top,
+                     uint32_t colour, double width, double a[2],
+                     double b[2])
+{
+    const sp_host_api *H = ctx->host;
+    double pa[3], pb[3];
+    if (!json_point(json_array_get(ends, 0), pa) ||
+        !json_point(json_array_get(ends, 1), pb))
+        return 0;
+    plane_project(g, n_mm, pa, &a[0], &a[1]);
+    plane_project(g, n_mm, pb, &b[0], &b[1]);
+    a[0] += x0, b[0] += x0, a[1] += top, b[1] += top;
+    double dx = b[0] - a[0], dy = b[1] - a[1], len = hypot(dx, dy);
+    if (len < 1e-6)
+        return 0;
+    double px = -dy / len * 5, py = dx / len * 5; /* end ticks */
+    H->canvas_line(c, a[0], a[1], b[0], b[1], width, colour);
+    H->canvas_line(c, a[0] - px, a[1] - py, a[0] + px, a[1] + py, width,
+                   colour);
+    H->canvas_line(c, b[0] - px, b[1] - py, b[0] + px, b[1] + py, width,
+                   colour);
+    return 1;
+}
+
+/* The posterior displacement where measure measured it (mid-line: the
+ * canal front on the line of the posterior walls to the disc's; focal
+ * run: its most displaced column), so the number in the header is the
+ * line in the picture: the line (under the outlines, which stay whole),
+ * then with `label` the reported value beside it (over them). */
+static void draw_displacement(sp_stage_context *ctx, sp_canvas *c,
+                              const json_t *lv, const plane_grid *g,
+                              double n_mm, double x0, double top,
+                              double font, int label, occupied *used)
+{
+    double disp = num(lv, "posterior_displacement_mm"), a[2], b[2];
+    const json_t *ends = json_object_get(lv, "displacement_caliper_mm");
+    double pa[3], pb[3];
+    if (!label) {
+        draw_ends(ctx, c, ends, g, n_mm, x0, top, COL_DISP_CALIPER, 1.5, a,
+                  b);
+        return;
+    }
+    if (!json_point(json_array_get(ends, 0), pa) ||
+        !json_point(json_array_get(ends, 1), pb))
+        return;
+    plane_project(g, n_mm, pa, &a[0], &a[1]);
+    plane_project(g, n_mm, pb, &b[0], &b[1]);
+    a[0] += x0, b[0] += x0, a[1] += top, b[1] += top;
+    char text[32];
+    snprintf(text, sizeof text, "%.1f mm", disp);
+    double tx = fmin(a[0], b[0]) - font * 0.8, ty = (a[1] + b[1]) / 2 +
+                                                   font * 0.35;
+    ctx->host->canvas_text(c, tx, ty, font, SP_ALIGN_RIGHT, COL_DISP_CALIPER,
+                           1, text);
+    occupied_add_text(used, ctx, c, tx, ty, font, SP_ALIGN_RIGHT, text);
+    occupied_add(used, fmin(a[0], b[0]) - 6, fmin(a[1], b[1]) - 6,
+                 fmax(a[0], b[0]) + 6, fmax(a[1], b[1]) + 6);
+}
+
 static void draw_caliper(sp_stage_context *ctx, sp_canvas *c,
                          const json_t *lv, const plane_grid *g, double n_mm,
                          double x0, double top, double font, occupied *used)
 {
     const sp_host_api *H = ctx->host;
-    const json_t *ends = json_object_get(lv, "canal_ap_endpoints_mm");
-    double a[3], b[3], ax, ay, bx, by;
-    if (!json_point(json_array_get(ends, 0), a) ||
-        !json_point(json_array_get(ends, 1), b))
+    double a[2], b[2];
+    if (!draw_ends(ctx, c, json_object_get(lv, "canal_ap_endpoints_mm"), g,
+                   n_mm, x0, top, COL_CALIPER, 2, a, b))
         return;
-    plane_project(g, n_mm, a, &ax, &ay);
-    plane_project(g, n_mm, b, &bx, &by);
-    ax += x0;
-    bx += x0;
-    ay += top;
-    by += top;
-    double dx = bx - ax, dy = by - ay, len = hypot(dx, dy);
-    if (len < 1e-6)
-        return;
-    double px = -dy / len * 5, py = dx / len * 5; /* end ticks */
-    H->canvas_line(c, ax, ay, bx, by, 2, COL_CALIPER);
-    H->canvas_line(c, ax - px, ay - py, ax + px, ay + py, 2, COL_CALIPER);
-    H->canvas_line(c, bx - px, by - py, bx + px, by + py, 2, COL_CALIPER);
+    double ax = a[0], ay = a[1], bx = b[0], by = b[1];
+    double len = hypot(bx - ax, by - ay);
     char text[64];
     double ap = num(lv, "canal_ap_mm");
     if (!isfinite(ap))
@@ -301,29 +352,60 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
         for (size_t i = 0; i < npx && !shown; i++)
             shown = displaced[i];
     }
-    /* The legend is a band under the image, never over the anatomy. A
-     * displacement that is not outlined here is said so, not left for the
-     * reader to look for: measure outlines only a focal run (the
-     * mid-line value has no extent to draw); a label map's displaced
-     * part may lie outside this plane. */
-    const sp_legend_item items[] = {
-        {COL_CANAL_LINE, "canal outline"},
-        {COL_DISC_LINE, "disc"},
-        {0xff7a00ffu,
-         shown || !(num(lv, "posterior_displacement_mm") > 0.5)
-             ? "posterior displacement"
-         : measured ? "posterior displacement (mid-line value, not outlined)"
-                    : "posterior displacement (not in this plane)"},
-        {COL_CALIPER, "AP caliper"},
-    };
+    /* The legend is a band under the image, never over the anatomy. It
+     * says what each orange mark is: the reported displacement as a
+     * caliper where measure measured it, the displaced run (the focal
+     * part that decided herniation or bulge and its position) with its
+     * own height when that is not the reported value; a displacement
+     * drawn nowhere is said so (a label map's displaced part may lie
+     * outside this plane). */
+    sp_legend_item items[5] = {{COL_CANAL_LINE, "canal outline"},
+                               {COL_DISC_LINE, "disc"}};
+    size_t n_items = 2;
+    char run_text[96], disp_text[96];
+    double disp = num(lv, "posterior_displacement_mm"),
+           run = num(lv, "displacement_run_mm");
+    const char *how = json_string_value(
+        json_object_get(lv, "displacement_measured"));
+    const json_t *dc = json_object_get(lv, "displacement_caliper_mm");
+    double p[3];
+    int caliper = disp > 0.5 && json_point(json_array_get(dc, 0), p) &&
+                  json_point(json_array_get(dc, 1), p);
+    if (shown && isfinite(run) && fabs(run - disp) >= 0.05)
+        snprintf(run_text, sizeof run_text,
+                 "displaced run (%.1f mm beyond the disc's median margin)",
+                 run);
+    else if (shown && caliper)
+        snprintf(run_text, sizeof run_text, "displaced run");
+    else
+        snprintf(run_text, sizeof run_text, "%s",
+                 shown || !(disp > 0.5) || caliper
+                     ? "posterior displacement"
+                 : measured ? "posterior displacement (mid-line value, not "
+                              "outlined)"
+                            : "posterior displacement (not in this plane)");
+    if (shown || !caliper)
+        items[n_items++] = (sp_legend_item){0xff7a00ffu, run_text};
+    if (caliper) {
+        snprintf(disp_text, sizeof disp_text,
+                 "posterior displacement %.1f mm%s%s%s", disp,
+                 how ? " (" : "", how ? how : "", how ? ")" : "");
+        items[n_items++] = (sp_legend_item){COL_DISP_CALIPER, disp_text};
+    }
+    items[n_items++] = (sp_legend_item){COL_CALIPER, "AP caliper"};
     double lsize = font * 0.9;
-    double footer = ceil(legend_height(ctx, width, lsize, items, 4));
+    double footer = ceil(legend_height(ctx, width, lsize, items, n_items));
     sp_canvas *c = H->canvas_new(ctx, width,
                                  (int)(top + (double)g.height + footer),
                                  0x000000ff);
     if (!c)
         return SP_STAGE;
     H->canvas_gray(c, gray, (int)g.width, (int)g.height, x0, top, 1, 0);
+    /* under the outlines, so a caliper inside the displaced run leaves
+       its outline whole */
+    occupied used = {.n = 0};
+    if (caliper)
+        draw_displacement(ctx, c, lv, &g, n_mm, x0, top, font, 0, &used);
     if (in->labels) {
         int w = (int)g.width, h = (int)g.height;
         H->canvas_mask(c, disc_m, w, h, x0, top, 1, COL_DISC_FILL,
@@ -333,12 +415,13 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
         H->canvas_mask(c, canal, w, h, x0, top, 1, 0, COL_CANAL_LINE, 1.5);
     }
     if (st == SP_OK) {
-        occupied used = {.n = 0};
         draw_caliper(ctx, c, lv, &g, n_mm, x0, top, font, &used);
+        if (caliper)
+            draw_displacement(ctx, c, lv, &g, n_mm, x0, top, font, 1, &used);
         draw_orientation(ctx, c, x0, top, (double)g.width, (double)g.height,
                          "RLAP", g.pixel_mm, font, &used);
         H->canvas_legend(c, 0, top + (double)g.height, width, lsize,
-                         "Legend:", items, 4, 0);
+                         "Legend:", items, n_items, 0);
         H->canvas_header(c, lines, n_lines, font);
         char file[48];
         key_file(level, file, sizeof file);
@@ -349,6 +432,7 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
         /* The header's findings in words, as index.html shows them. */
         report_text_add(&t, "spinepipe:findings", "%s", flags);
         report_text_plane(&t, &g, n_mm, x0, top);
+        report_text_layout(&t, &used);
         st = H->write_canvas_png(ctx, file, c, t.items, t.n);
         if (st == SP_OK)
             json_array_append_new(images, json_string(file));

@@ -373,6 +373,7 @@ sp_status draw_overview(sp_stage_context *ctx, const report_options *o,
     report_text_add(&t, "Title", "spinepipe overview (mid-%s)",
                     axial ? "axial" : "sagittal");
     report_text_plane(&t, &g, n_mm, x0, top);
+    report_text_layout(&t, &used);
     st = H->write_canvas_png(ctx, "overview.png", c, t.items, t.n);
     H->canvas_free(c);
     if (st == SP_OK)

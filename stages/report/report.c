@@ -97,6 +97,14 @@ static json_t *build_report(sp_stage_context *ctx, const report_input *in,
     return r;
 }
 
+/* Besides `view.u8` (required) the stage reads the label map when the
+ * pipeline made one (stage ABI 1.4). */
+static int report_reads_volume(const void *options, const char *name)
+{
+    (void)options;
+    return strcmp(name, "labels.spine") == 0;
+}
+
 static sp_status report_process(sp_stage_context *ctx, void *state)
 {
     const report_options *o = state;
@@ -136,7 +144,7 @@ static const sp_stage_descriptor descriptor = {
     .abi_major = SP_STAGE_ABI_MAJOR,
     .abi_minor = SP_STAGE_ABI_MINOR,
     .name = "report",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "annotated overview and key-image PNGs and report.json "
                    "from whatever the pipeline produced",
     .params = params,
@@ -147,6 +155,8 @@ static const sp_stage_descriptor descriptor = {
     .init = report_init,
     .process = report_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
+    .reads_volume = report_reads_volume,
 };
 
 SP_STAGE_ENTRY(descriptor)

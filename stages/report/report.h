@@ -33,6 +33,7 @@ typedef struct report_input {
 #define COL_CANAL_LINE 0xa77bffffu
 #define COL_CALIPER 0xff00ffffu
 #define COL_DISPLACED 0xff7a00a0u
+#define COL_DISP_CALIPER 0xffd000ffu
 #define COL_TEXT 0xffffffffu
 
 /* Worst severity of a level's findings: 0 normal, 1 relative / mild,
@@ -91,30 +92,37 @@ double plane_project(const plane_grid *g, double n_mm, const double p[3],
 /* Read a [x, y, z] array; 0 when it is not three numbers. */
 int json_point(const json_t *a, double p[3]);
 
-/* Canvas areas already drawn on (labels, marker lines), which the
- * orientation letters step aside from. */
+/* Canvas areas already drawn on, which the orientation letters keep
+ * clear of; each with its kind: 't' a label, 'm' a marker line or
+ * caliper, 'o' an orientation letter, 's' the scale bar and its label. */
 typedef struct occupied {
-    double box[64][4]; /* x0, y0, x1, y1 */
+    double box[96][4]; /* x0, y0, x1, y1 */
+    char kind[96];
     size_t n;
 } occupied;
 void occupied_add(occupied *o, double x0, double y0, double x1, double y1);
-/* The box of text drawn at baseline (x, y) with `align`. */
+void occupied_add_kind(occupied *o, char kind, double x0, double y0,
+                       double x1, double y1);
+/* The box of text drawn at baseline (x, y) with `align` (kind 't'). */
 void occupied_add_text(occupied *o, sp_stage_context *ctx, sp_canvas *c,
                        double x, double y, double size, int align,
                        const char *text);
 
-/* Orientation letters on the four edges of an image area, each moved
- * along its edge off what `avoid` holds (may be NULL), and a scale bar in
- * the lower left corner. */
+/* Orientation letters on the four edges of an image area, each at the
+ * place along its edge nearest the middle that keeps a clearance of one
+ * and a half letter heights from everything in `used` (labels, markers, the scale bar, the
+ * letters placed before it), or the clearest place when none does; and a
+ * scale bar in the lower left corner. The letters and the bar are added
+ * to `used`. */
 void draw_orientation(sp_stage_context *ctx, sp_canvas *c, double x0,
                       double y0, double w, double h, const char *letters,
-                      double pixel_mm, double font_size,
-                      const occupied *avoid);
+                      double pixel_mm, double font_size, occupied *used);
 
 /* Fill the text chunks shared by every report image. */
 typedef struct report_text {
     sp_png_text items[24];
     char values[24][200];
+    char layout[8192];
     size_t n;
 } report_text;
 void report_text_add(report_text *t, const char *key, const char *fmt, ...)
@@ -123,6 +131,9 @@ void report_text_common(sp_stage_context *ctx, const report_input *in,
                         report_text *t);
 void report_text_plane(report_text *t, const plane_grid *g, double n_mm,
                        double image_x, double image_y);
+/* spinepipe:layout: the boxes of `used`, "KIND X0 Y0 X1 Y1" joined by
+ * ";" (canvas pixels), so a test can check that nothing crowds. */
+void report_text_layout(report_text *t, const occupied *used);
 
 /* The overview and the key images; each appends its file name to
  * `images`. */

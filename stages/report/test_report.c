@@ -68,6 +68,71 @@ static void read_png(const harness *h, const char *file, harness_png *p)
     harness_png_read(path, p);
 }
 
+/* The layout a report image records (spinepipe:layout, "KIND X0 Y0 X1
+ * Y1;..."): no two text boxes (labels 't', orientation letters 'o', the
+ * scale bar 's') overlap, and every orientation letter keeps at least
+ * `clear` pixels from everything else drawn. Returns the letters' least
+ * clearance. */
+static double check_layout(const harness_png *png, const char *file,
+                           double clear)
+{
+    const char *text = harness_png_text(png, "spinepipe:layout");
+    assert_non_null(text);
+    struct { char kind; double b[4]; } box[128];
+    size_t n = 0;
+    for (const char *p = text; *p && n < 128;) {
+        int used = 0;
+        if (sscanf(p, " %c %lf %lf %lf %lf%n", &box[n].kind, &box[n].b[0],
+                   &box[n].b[1], &box[n].b[2], &box[n].b[3], &used) != 5)
+            fail_msg("%s: layout '%s' does not parse", file, p);
+        n++;
+        p += used;
+        p += *p == ';';
+    }
+    double least = INFINITY;
+    size_t letters = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            if (i == j)
+                continue;
+            const double *a = box[i].b, *b = box[j].b;
+            double dx = fmax(0, fmax(b[0] - a[2], a[0] - b[2]));
+            double dy = fmax(0, fmax(b[1] - a[3], a[1] - b[3]));
+            double d = hypot(dx, dy);
+            if (strchr("tos", box[i].kind) && strchr("tos", box[j].kind) &&
+                d == 0)
+                fail_msg("%s: %c box %.0f %.0f %.0f %.0f overlaps %c box "
+                         "%.0f %.0f %.0f %.0f", file, box[i].kind, a[0],
+                         a[1], a[2], a[3], box[j].kind, b[0], b[1], b[2],
+                         b[3]);
+            if (box[i].kind == 'o')
+                least = fmin(least, d);
+        }
+    for (size_t i = 0; i < n; i++)
+        letters += box[i].kind == 'o';
+    printf("# %s: %zu boxes, 4 letters, least letter clearance %.1f px\n",
+           file, n, least);
+    assert_int_equal(letters, 4);
+    assert_true(least >= clear);
+    return least;
+}
+
+/* What run.json's artifact list says consumed `name`, or NULL. */
+static const char *consumed_by(const harness *h, const char *name)
+{
+    const json_t *list = json_object_get(h->report, "artifacts");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *a = json_array_get(list, i);
+        if (strcmp(json_string_value(json_object_get(a, "name")), name) == 0)
+            return json_string_value(json_object_get(a, "consumed_by"));
+    }
+    fail_msg("no artifact %s in run.json", name);
+    return NULL;
+}
+
+/* The report declares its volume reads (ABI 1.4): view.u8 in `requires`,
+ * the label map through reads_volume, nothing else; so a window before
+ * it works in the series' buffer. */
 static void window_only_pipeline_gets_a_report(void **state)
 {
     (void)state;
@@ -76,8 +141,14 @@ static void window_only_pipeline_gets_a_report(void **state)
     assert_int_equal(harness_load(&h, "[window]\n[report]\n"), SP_OK);
     series s;
     load_phantom(&s);
+    const sp_stage_instance *report = &h.pipe->stages[1];
+    assert_true(sp_stage_names_artifact(report, "view.u8"));
+    assert_true(sp_stage_names_artifact(report, "labels.spine"));
+    assert_false(sp_stage_names_artifact(report, "volume.hu"));
+    assert_false(sp_stage_names_artifact(report, "labels"));
     if (harness_run(&h, &s.vol, &s.hdr) != SP_OK)
         fail_msg("%s", h.err.message);
+    assert_string_equal(consumed_by(&h, "volume.hu"), "window");
     json_t *r = report_json(&h);
     const char *why = json_string_value(json_object_get(r, "not_analysable"));
     assert_non_null(why);
@@ -90,6 +161,7 @@ static void window_only_pipeline_gets_a_report(void **state)
     harness_png p;
     read_png(&h, "overview.png", &p);
     assert_int_equal(p.channels, 3);
+    check_layout(&p, "overview.png (window only)", 1.5 * 15 * 1.3 - 0.1);
     /* Mid-sagittal of 192 mm (AP) x 243 mm (SI): the longer side is
      * min_size = 512 pixels, below the header strip. */
     double top = atof(strchr(harness_png_text(&p, "spinepipe:image_offset_px"),
@@ -512,6 +584,156 @@ static int near_canal_line(const harness_png *p, double x, double y)
     return 0;
 }
 
+static double dot3(const double a[3], const double b[3])
+{
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+static void point_of(const json_t *a, double p[3])
+{
+    for (size_t k = 0; k < 3; k++)
+        p[k] = json_number_value(json_array_get(a, k));
+}
+
+/* The displacement on the key image is the one reported: the caliper
+ * measure left (displacement_caliper_mm) is as long as
+ * posterior_displacement_mm and drawn in its colour along its length
+ * (under the outlines); the displaced run outlined (its front points, then its
+ * baseline points in reverse) is displacement_run_mm deep at most, which
+ * is the reported value when measure says the run gave it. Returns the
+ * reported value. */
+static double check_displacement_drawn(const harness_png *png,
+                                       const json_t *lv)
+{
+    double disp = json_number_value(
+        json_object_get(lv, "posterior_displacement_mm"));
+    const json_t *ends = json_object_get(lv, "displacement_caliper_mm");
+    const char *how = json_string_value(
+        json_object_get(lv, "displacement_measured"));
+    assert_int_equal(json_array_size(ends), 2);
+    assert_non_null(how);
+    double a[3], b[3], d[3];
+    point_of(json_array_get(ends, 0), a);
+    point_of(json_array_get(ends, 1), b);
+    for (size_t k = 0; k < 3; k++)
+        d[k] = b[k] - a[k];
+    printf("# %s: displacement %.2f mm (%s), caliper %.2f mm\n",
+           json_string_value(json_object_get(lv, "level")), disp, how,
+           sqrt(dot3(d, d)));
+    assert_float_equal(sqrt(dot3(d, d)), disp, 1e-6);
+    double ax, ay, bx, by;
+    to_pixel(png, a, &ax, &ay);
+    to_pixel(png, b, &bx, &by);
+    int along = 0;
+    for (int t = 1; t < 10; t++) {
+        double x = ax + (bx - ax) * t / 10, y = ay + (by - ay) * t / 10;
+        int hit = 0;
+        for (long dy = -1; dy <= 1; dy++)
+            for (long dx = -1; dx <= 1; dx++) {
+                long px = lrint(x - 0.5) + dx, py = lrint(y - 0.5) + dy;
+                const uint8_t *c = png->pixels +
+                                   ((size_t)py * png->width + (size_t)px) * 3;
+                hit |= c[0] > 200 && c[1] > 150 && c[1] < 235 && c[2] < 100;
+            }
+        along += hit;
+    }
+    /* the outlines and the AP caliper are drawn over it in places */
+    printf("# caliper colour at %d of 9 points along it\n", along);
+    assert_true(along >= 7);
+    const json_t *run = json_object_get(lv, "displacement_outline_mm");
+    if (!run)
+        return disp;
+    double run_mm = json_number_value(json_object_get(lv,
+                                                      "displacement_run_mm"));
+    double ant[3], deepest = 0, f[3], g[3];
+    point_of(json_object_get(json_object_get(lv, "canal_plane"), "anterior"),
+             ant);
+    size_t n = json_array_size(run);
+    for (size_t i = 0; i < n / 2; i++) {
+        point_of(json_array_get(run, i), f);
+        point_of(json_array_get(run, n - 1 - i), g);
+        for (size_t k = 0; k < 3; k++)
+            d[k] = g[k] - f[k];
+        deepest = fmax(deepest, fabs(dot3(d, ant)));
+    }
+    printf("# displaced run outlined %.2f mm deep, displacement_run_mm "
+           "%.2f\n", deepest, run_mm);
+    assert_true(fabs(deepest - run_mm) <= 0.3);
+    if (!strcmp(how, "focal run"))
+        assert_float_equal(run_mm, disp, 1e-9);
+    else
+        assert_true(run_mm < disp);
+    return disp;
+}
+
+/* The real abdomen CT (T11-S1): L4-L5's displacement is the mid-line
+ * value (5.0 mm, its run 3.4 mm), drawn as the caliper it was measured
+ * with; on the overview and every key image the orientation letters
+ * stand clear of the labels (S and I were beside T12 and the scale bar). */
+static void displacement_drawn_as_measured_on_real_ct(void **state)
+{
+    (void)state;
+    char *dir = test_data_path("spine/ct-abdomen-t11-s1/dicom");
+    sp_error err;
+    sp_dicom_scan *scan;
+    if (sp_dicom_scan_path(dir, NULL, &scan, &err) != SP_OK)
+        fail_msg("%s", err.message);
+    free(dir);
+    series s;
+    if (sp_dicom_load_series(&scan->series[0], NULL, &s.vol, &err) != SP_OK)
+        fail_msg("%s", err.message);
+    s.hdr = scan->series[0].header;
+    sp_dicom_scan_free(scan);
+    harness h;
+    harness_init(&h);
+    char *ini = test_source_path("config/ct-lumbar.ini");
+    FILE *f = fopen(ini, "rb");
+    free(ini);
+    assert_non_null(f);
+    char config[16384];
+    size_t n = fread(config, 1, sizeof config - 1, f);
+    fclose(f);
+    config[n] = 0;
+    if (harness_load(&h, config) != SP_OK)
+        fail_msg("%s", h.err.message);
+    if (harness_run(&h, &s.vol, &s.hdr) != SP_OK)
+        fail_msg("%s", h.err.message);
+    json_t *r = report_json(&h);
+    /* the orientation letters keep one and a half letter heights (font 15
+     * x 1.3) clear of the vertebra labels, level markers and calipers */
+    harness_png png;
+    read_png(&h, "overview.png", &png);
+    check_layout(&png, "overview.png", 1.5 * 15 * 1.3 - 0.1);
+    harness_png_free(&png);
+    size_t i, drawn = 0;
+    const json_t *lv;
+    json_array_foreach(json_object_get(r, "levels"), i, lv) {
+        const char *level = json_string_value(json_object_get(lv, "level"));
+        char file[64];
+        snprintf(file, sizeof file, "key_%s.png", level);
+        read_png(&h, file, &png);
+        check_layout(&png, file, 1.5 * 15 * 1.3 - 0.1);
+        if (!(json_number_value(json_object_get(
+                  lv, "posterior_displacement_mm")) > 0.5)) {
+            harness_png_free(&png);
+            continue;
+        }
+        double disp = check_displacement_drawn(&png, lv);
+        if (!strcmp(level, "L4-L5")) {
+            assert_true(disp >= 4.5 && disp <= 5.5);
+            assert_string_equal(json_string_value(json_object_get(
+                                    lv, "displacement_measured")),
+                                "mid-line");
+        }
+        harness_png_free(&png);
+        drawn++;
+    }
+    assert_true(drawn >= 2);
+    json_decref(r);
+    harness_free(&h);
+    sp_volume_free(&s.vol);
+}
+
 /* The CT pipeline on a phantom with one 5 mm herniation at `level` on
  * `side`, written as DICOM and read back (its geometry from
  * ImageOrientationPatient, as any series). */
@@ -616,6 +838,7 @@ static void herniation_side_case(const char *level, sp_phantom_side side,
     printf("# %zu highlight pixels, mean x %.1f, canal centre x %.1f\n",
            orange, mean_x, cx);
     assert_true(orange >= 8);
+    check_displacement_drawn(&png, lv);
     if (side == SP_PHANTOM_LEFT)
         assert_true(mean_x > cx + 5);
     else
@@ -649,6 +872,7 @@ int main(void)
         cmocka_unit_test(anonymize_leaves_identifiers_out),
         cmocka_unit_test(herniation_side_axial_right),
         cmocka_unit_test(herniation_side_tilted_left),
+        cmocka_unit_test(displacement_drawn_as_measured_on_real_ct),
     };
     return cmocka_run_group_tests(tests, test_dicom_setup,
                                   test_dicom_teardown);

@@ -102,6 +102,7 @@ static const sp_stage_descriptor descriptor = {
     .init = resample_init,
     .process = resample_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

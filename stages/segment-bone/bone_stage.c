@@ -140,6 +140,7 @@ static const sp_stage_descriptor descriptor = {
     .init = bone_init,
     .process = bone_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

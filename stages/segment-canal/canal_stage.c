@@ -19,7 +19,8 @@
 #include "vertebrae_kernels.h"
 
 static const char *const requires_list[] = {"volume.work", "mask.spine",
-                                            "spine.levels", NULL};
+                                            "spine.levels", "volume.hu",
+                                            NULL};
 static const char *const provides_list[] = {"labels.spine", "canal.masks",
                                             "spine.canal", NULL};
 
@@ -178,6 +179,7 @@ static const sp_stage_descriptor descriptor = {
     .init = canal_init,
     .process = canal_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

@@ -123,6 +123,7 @@ static const sp_stage_descriptor descriptor = {
     .init = vert_init,
     .process = vert_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

@@ -22,7 +22,7 @@ typedef struct tiff_options {
 } tiff_options;
 
 static const sp_param params[] = {
-    {"artifact", SP_PARAM_STRING, "volume.hu", 0, 0, NULL, NULL,
+    {"artifact", SP_PARAM_ARTIFACT, "volume.hu", 0, 0, NULL, NULL,
      "volume artifact to write (F32, U8 or U16)",
      offsetof(tiff_options, artifact)},
     {"file", SP_PARAM_STRING, "volume.tif", 0, 0, NULL, NULL,
@@ -35,7 +35,7 @@ static const sp_param params[] = {
      offsetof(tiff_options, values)},
 };
 
-static const char *const requires_list[] = {"volume.hu", NULL};
+static const char *const requires_list[] = {NULL}; /* see `artifact` */
 static const char *const provides_list[] = {NULL};
 
 static sp_status tiff_init(sp_stage_context *ctx, const void *options,
@@ -177,7 +177,7 @@ static const sp_stage_descriptor descriptor = {
     .abi_major = SP_STAGE_ABI_MAJOR,
     .abi_minor = SP_STAGE_ABI_MINOR,
     .name = "tiff",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "a volume as a multi-page 16-bit TIFF with the spacing "
                    "in the resolution tags",
     .params = params,
@@ -188,6 +188,7 @@ static const sp_stage_descriptor descriptor = {
     .init = tiff_init,
     .process = tiff_process,
     .destroy = NULL,
+    .flags = SP_STAGE_VOLUME_READS_DECLARED,
 };
 
 SP_STAGE_ENTRY(descriptor)

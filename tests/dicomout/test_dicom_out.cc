@@ -687,7 +687,8 @@ void hostile_strings(void **state)
         SP_OK)
         fail_msg("%s", err.message);
     unsigned char px[16 * 8] = {0};
-    assert_int_equal(sp_dicom_write_sc(s->slices[0].path, uid, 1, px, 16, 8,
+    assert_int_equal(sp_dicom_write_sc(s->slices[0].path, uid, nullptr, 1,
+                                       px, 16, 8,
                                        1, "a\\b\x01\xff%n", sc.c_str(), &err),
                      SP_OK);
     for (const std::string &p : {sr, seg, sc}) {

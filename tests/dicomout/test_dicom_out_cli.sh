@@ -4,7 +4,8 @@
 # SOP classes, study and series numbers, dsrdump reading the SR without a
 # warning and showing the truth's L4-L5 values, run.json's record, reruns
 # replacing the set, --no-dicom-seg, --anonymize refused, a pipeline
-# without analysis, and hostile series descriptions kept out of paths.
+# without analysis, the real abdomen CT's SR coordinates on its key images
+# (sr_scoord_check.py), and hostile series descriptions kept out of paths.
 # usage: test_dicom_out_cli.sh SPINEPIPE SOURCE_ROOT   (prints TAP)
 set -u
 exe=$1
@@ -14,7 +15,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/../common/tap.sh"
 tag() { dcmdump -q -Un +P "$2" "$1" | sed 's/^[^[]*\[\(.*\)\].*/\1/' | head -1; }
-echo "1..17"
+echo "1..19"
 
 make_config() { # make_config SAMPLE MODALITY OUT
     python3 "$here/truth_table.py" "$src/sample_truth/$1/truth.json" \
@@ -117,6 +118,18 @@ PY
 }
 check "their SRs have one measurement group per level of report.json" \
     sr_like_report
+
+# The real abdomen CT through config/ct-lumbar.ini: it measures in planes
+# perpendicular to the canal, which no acquired slice holds; the SR places
+# each level's canal AP caliper, canal outline and displacement caliper on
+# that level's key image (the plane they were measured in).
+real=${SPINEPIPE_DATA:-$src/../shared/data}/spine/ct-abdomen-t11-s1/dicom
+"$exe" run "$real" -o "$tmp/real" -c "$src/config/ct-lumbar.ini" \
+    --dicom-out "$tmp/realdcm" >"$tmp/log" 2>&1
+check "the real abdomen CT with --dicom-out exits 0" [ $? -eq 0 ]
+rs=$(cd "$tmp/real" && ls -d */*/)
+check "its SR, read back, has the AP caliper, the canal outline and the displacement caliper of every level on its key image" \
+    python3 "$here/sr_scoord_check.py" "$tmp/real/$rs" "$tmp/realdcm/$rs"
 
 # A hostile series description: folder names stay inside DIR.
 mkdir "$tmp/hostile"
