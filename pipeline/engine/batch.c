@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "dicom/dicom_out.h"
 #include "log.h"
+#include "ondemand.h"
 #include "run_index.h"
 #include "output/output.h"
 #include "spinepipe/dicom.h"
@@ -153,9 +154,11 @@ static sp_status write_dicom(const batch *b, const job *jb, json_t *report,
         (int)sizeof dir)
         return sp_error_set(err, SP_CANTCREATE, "%s: output path too long",
                             b->opt->dicom_out);
-    sp_dicom_outputs d;
-    sp_status st = sp_dicom_outputs_write(jb->series, jb->dir, dir,
-                                          b->opt->dicom_seg, &d, err);
+    sp_dicom_outputs d = {0};
+    const sp_ondemand_api *od = sp_ondemand(err);
+    sp_status st = od ? od->dicom_outputs_write(jb->series, jb->dir, dir,
+                                                b->opt->dicom_seg, &d, err)
+                      : SP_INTERNAL;
     json_object_set_new(report, "dicom",
                         json_pack("{s:s, s:I, s:b, s:b, s:I}", "folder", dir,
                                   "secondary_captures", (json_int_t)d.n_sc,

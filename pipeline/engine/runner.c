@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "clock.h"
-#include "draw/draw.h"
 #include "host_io.h"
 #include "log.h"
 #include "output/output.h"
@@ -221,17 +220,17 @@ static const sp_host_api host_api = {
     .nifti_write = sp_host_nifti_write,
     .nifti_read = sp_host_nifti_read,
     .canvas_new = sp_host_canvas_new,
-    .canvas_free = sp_canvas_free,
-    .canvas_gray = sp_canvas_gray,
-    .canvas_mask = sp_canvas_mask,
-    .canvas_line = sp_canvas_line,
-    .canvas_rect = sp_canvas_rect,
-    .canvas_circle = sp_canvas_circle,
-    .canvas_text = sp_canvas_text,
-    .canvas_text_width = sp_canvas_text_width,
-    .canvas_header_height = sp_canvas_header_height,
-    .canvas_header = sp_canvas_header,
-    .canvas_legend = sp_canvas_legend,
+    .canvas_free = sp_host_canvas_free,
+    .canvas_gray = sp_host_canvas_gray,
+    .canvas_mask = sp_host_canvas_mask,
+    .canvas_line = sp_host_canvas_line,
+    .canvas_rect = sp_host_canvas_rect,
+    .canvas_circle = sp_host_canvas_circle,
+    .canvas_text = sp_host_canvas_text,
+    .canvas_text_width = sp_host_canvas_text_width,
+    .canvas_header_height = sp_host_canvas_header_height,
+    .canvas_header = sp_host_canvas_header,
+    .canvas_legend = sp_host_canvas_legend,
     .write_canvas_png = sp_host_write_canvas_png,
     .write_json = sp_host_write_json,
     .artifact_take_volume = host_take_volume,
