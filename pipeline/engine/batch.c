@@ -16,6 +16,7 @@
 #include "log.h"
 #include "ondemand.h"
 #include "run_index.h"
+#include "volume_pool.h"
 #include "output/output.h"
 #include "spinepipe/dicom.h"
 #include "spinepipe/version.h"
@@ -190,7 +191,7 @@ static sp_status run_job(batch *b, job *jb, size_t number, sp_error *err)
     if (st == SP_OK)
         st = sp_pipeline_run(jb->pipe, &vol, &jb->series->header, jb->dir,
                              &hooks, NULL, &report, err);
-    sp_volume_free(&vol);
+    sp_pool_volume_free(&vol);
     if (!report)
         report = json_object();
     if (st == SP_OK && b->opt->dicom_out)
@@ -460,6 +461,11 @@ sp_status sp_batch_run(const sp_batch_options *o, sp_batch_result *result,
             pthread_join(threads[t], NULL);
         free(threads);
         pthread_mutex_destroy(&b.lock);
+        sp_volume_pool_stats ps;
+        sp_volume_pool_stats_get(&ps);
+        sp_log(SP_LOG_INFO, NULL,
+               "volume pool: %zu large allocations reused, %zu fresh",
+               ps.hits, ps.misses);
         sp_log_status(NULL);
         write_study_reports(&b);
         st = write_index(&b, err);
