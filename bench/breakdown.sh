@@ -75,7 +75,8 @@ while [ "$c" -le "$copies" ]; do
     mkdir -p "$tmp/copy$c"
     for f in "$dir"/*; do [ -f "$f" ] && cp "$f" "$tmp/copy$c/"; done
     chmod -R u+w "$tmp/copy$c"
-    dcmodify -nb -q -m "(0020,000E)=2.25.$$$c" -m "(0020,0011)=9$c" \
+    # -ie: files without these tags (a DICOMDIR) stay as they are.
+    dcmodify -nb -q -ie -m "(0020,000E)=2.25.$$$c" -m "(0020,0011)=9$c" \
         -m "(0008,103E)=breakdown copy $c" "$tmp/copy$c"/* 2>/dev/null || true
     copy_dirs="$copy_dirs $tmp/copy$c"
     c=$((c + 1))
@@ -93,6 +94,14 @@ rows_for() { # SPINEPIPE PREFIX
     measure "$2resident" "$1" run "$dir" $copy_dirs -o "$tmp/out" \
         --config bench/window-denoise.ini
 }
+# The resident run must process every copy (distinct series, all ok).
+# shellcheck disable=SC2086
+"$spinepipe" run "$dir" $copy_dirs -o "$tmp/check" \
+    --config bench/window-denoise.ini >/dev/null 2>&1 ||
+    bench_die 70 "the resident run over $dir and its copies failed"
+[ "$(find "$tmp/check" -name run.json | wc -l)" -eq $((copies + 1)) ] ||
+    bench_die 70 "the resident run did not make $((copies + 1)) series"
+rm -rf "$tmp/check"
 i=0
 while [ "$i" -le "$runs" ]; do
     [ "$i" -eq 0 ] && pre=warm- || pre=
