@@ -69,10 +69,3 @@ const sp_ondemand_api *sp_ondemand_loaded(void)
 {
     return table;
 }
-
-const char *sp_ondemand_path(void)
-{
-    if (!path[0])
-        find_path();
-    return path;
-}

@@ -74,7 +74,4 @@ const sp_ondemand_api *sp_ondemand(sp_error *err);
 /* The table when the module is loaded already, else NULL (never loads). */
 const sp_ondemand_api *sp_ondemand_loaded(void);
 
-/* The path sp_ondemand loads (or would load) the module from. */
-const char *sp_ondemand_path(void);
-
 #endif
