@@ -7,6 +7,12 @@
 #              decode to float32, window (U8 view), run.json
 #              (a pipeline needs a stage; window is the cheapest)
 #   rwd        bench/window-denoise.ini: read + 3x3 median + window
+#   resident   the same pipeline in one process over the series and R
+#              copies of it (new series UID, number and description, by
+#              dcmodify, in the temp folder): (resident - rwd) / R is what
+#              each series after the first costs in a resident process
+#              (no start-up; its volume buffer reused from the series
+#              before, engine/volume_pool.h)
 #   floor      bench/floor_bench (page-cache read + memcpy of the volume)
 #   touch      floor_bench's first write of a fresh float32 volume (page
 #              faults + kernel zeroing; each new volume of a run pays it)
@@ -16,16 +22,24 @@
 # difference to the row before it (the cost of what that row adds), and
 # the stages' own wall seconds from run.json.
 #
-#   bench/breakdown.sh [-n RUNS] [-b BUILD_DIR] [-B OTHER_BUILD] DICOM_FOLDER
+#   bench/breakdown.sh [-n RUNS] [-b BUILD_DIR] [-B OTHER_BUILD] [-r COPIES]
+#                      DICOM_FOLDER
 set -eu
 cd "$(dirname "$0")/.."
 bench_name=bench/breakdown.sh
-bench_usage='[-n RUNS] [-b BUILD_DIR] [-B OTHER_BUILD] FOLDER'
+bench_usage='[-n RUNS] [-b BUILD_DIR] [-B OTHER_BUILD] [-r COPIES] FOLDER'
 runs=5
 other=
+copies=3
 . bench/lib.sh
-bench_opt() { [ "$1" = B ] && other=$2; }
-bench_parse 'B:' "$@"
+bench_opt() {
+    case $1 in
+    B) other=$2 ;;
+    r) case $2 in '' | *[!0-9]* | 0) return 1 ;; esac; copies=$2 ;;
+    *) return 1 ;;
+    esac
+}
+bench_parse 'B:r:' "$@"
 shift $((OPTIND - 1))
 [ $# -eq 1 ] || bench_usage
 dir=$1
@@ -33,6 +47,7 @@ floor=$build/bench/floor_bench
 bench_need "$spinepipe" "$floor"
 [ -z "$other" ] || bench_need "$other/pipeline/cli/spinepipe"
 bench_need_cmd /usr/bin/time "apt-get install time"
+bench_need_cmd dcmodify "apt-get install dcmtk"
 bench_tmp
 
 measure() { # NAME CMD...: append "wall cpu" to $tmp/NAME
@@ -53,6 +68,19 @@ info=$("$spinepipe" info --json "$dir" 2>/dev/null | tr -d ' \n')
 cols=$(echo "$info" | sed -n 's/.*"columns":\([0-9]*\).*/\1/p')
 rows=$(echo "$info" | sed -n 's/.*"rows":\([0-9]*\).*/\1/p')
 slices=$(echo "$info" | sed -n 's/.*"slices":\([0-9]*\).*/\1/p')
+# The copies for the resident rows: the same files under another series.
+copy_dirs=
+c=1
+while [ "$c" -le "$copies" ]; do
+    mkdir -p "$tmp/copy$c"
+    for f in "$dir"/*; do [ -f "$f" ] && cp "$f" "$tmp/copy$c/"; done
+    chmod -R u+w "$tmp/copy$c"
+    # -ie: files without these tags (a DICOMDIR) stay as they are.
+    dcmodify -nb -q -ie -m "(0020,000E)=2.25.$$$c" -m "(0020,0011)=9$c" \
+        -m "(0008,103E)=breakdown copy $c" "$tmp/copy$c"/* 2>/dev/null || true
+    copy_dirs="$copy_dirs $tmp/copy$c"
+    c=$((c + 1))
+done
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); runs=$runs; $(nproc) CPUs; $cols x $rows x $slices"
 rows_for() { # SPINEPIPE PREFIX
     measure "$2startup" "$1" --version
@@ -62,7 +90,18 @@ rows_for() { # SPINEPIPE PREFIX
     measure "$2rwd" "$1" run "$dir" -o "$tmp/out" --config bench/window-denoise.ini
     stage_seconds denoise >>"$tmp/$2rwd-denoise"
     stage_seconds window >>"$tmp/$2rwd-window"
+    # shellcheck disable=SC2086
+    measure "$2resident" "$1" run "$dir" $copy_dirs -o "$tmp/out" \
+        --config bench/window-denoise.ini
 }
+# The resident run must process every copy (distinct series, all ok).
+# shellcheck disable=SC2086
+"$spinepipe" run "$dir" $copy_dirs -o "$tmp/check" \
+    --config bench/window-denoise.ini >/dev/null 2>&1 ||
+    bench_die 70 "the resident run over $dir and its copies failed"
+[ "$(find "$tmp/check" -name run.json | wc -l)" -eq $((copies + 1)) ] ||
+    bench_die 70 "the resident run did not make $((copies + 1)) series"
+rm -rf "$tmp/check"
 i=0
 while [ "$i" -le "$runs" ]; do
     [ "$i" -eq 0 ] && pre=warm- || pre=
@@ -87,6 +126,13 @@ table() { # PREFIX
     for s in window-stage rwd-denoise rwd-window; do
         printf '  %-18s stage wall %.3f s (run.json)\n' "$1$s" "$(median "$tmp/$1$s" 1)"
     done
+    # Per round, (resident - rwd) / copies: the rounds' own pairs.
+    paste -d ' ' "$tmp/$1resident" "$tmp/$1rwd" |
+        awk -v k="$copies" '{ printf "%.5f %.5f\n", ($1 - $3) / k, ($2 - $4) / k }' >"$tmp/$1per"
+    w=$(median "$tmp/$1per" 1); c=$(median "$tmp/$1per" 2)
+    awk -v s="$1" -v n=$((copies + 1)) -v w="$w" -v c="$c" -v f="$fw" -v rw="$(median "$tmp/$1resident" 1)" 'BEGIN {
+        printf "%-15s %8.3f s wall for %d series in one process\n", s "resident", rw, n
+        printf "%-15s %8.3f %8.3f %10s %10s %9.1f %9.1f   <- each series after the first\n", s "per-series", w, c, "", "", w / f, c / f }'
 }
 table ""
 [ -z "$other" ] || { echo "$other:"; table other-; }

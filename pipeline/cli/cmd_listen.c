@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "cli_options.h"
 #include "listen_jobs.h"
+#include "engine/ondemand.h"
 #include "net/net.h"
 
 #define MAX_LIST 64
@@ -267,14 +268,17 @@ int cmd_listen(int argc, char **argv)
     o->run_job = listen_run_job;
     o->worker_end = listen_jobs_thread_end;
     o->user = &ctx;
+    sp_error err;
+    const sp_ondemand_api *od = sp_ondemand(&err);
+    if (!od)
+        return cli_fail(&err);
     o->stop = cli_stop_on_signals();
     signal(SIGPIPE, SIG_IGN);
     fprintf(stderr, "spinepipe listen: %s on %s:%d%s, spool %s\n", o->aet,
             o->bind_addr ? o->bind_addr : "127.0.0.1", o->port,
             o->tls_key ? " (TLS)" : "", o->spool);
     pthread_mutex_init(&ctx.lock, NULL);
-    sp_error err;
-    sp_status st = sp_listen(o, &err);
+    sp_status st = od->listen(o, &err);
     listen_jobs_close(&ctx);
     pthread_mutex_destroy(&ctx.lock);
     if (st != SP_OK)

@@ -1,6 +1,7 @@
 // DCMTK's global state, kept in one init/cleanup pair: codec registration,
-// the data dictionary check, the SR context groups, and logging switched
-// off so DCMTK never prints.
+// the data dictionary check, and logging switched off so DCMTK never
+// prints. The SR context groups are set up by the on-demand module
+// (dicom_cmr.cc), which hands its cleanup to sp_dicom_cleanup.
 #include <atomic>
 #include <mutex>
 
@@ -9,24 +10,18 @@
 #include "dcmtk/dcmdata/dcrledrg.h"
 #include "dcmtk/dcmjpeg/djdecode.h"
 #include "dcmtk/dcmjpls/djdecode.h"
-#include "dcmtk/dcmsr/cmr/init.h"
 #include "dcmtk/oflog/oflog.h"
 
 #include "dicom_internal.h"
 
 static std::atomic<int> init_count{0};
-static std::mutex cmr_lock;
-static bool cmr_ready = false;
+static std::mutex hook_lock;
+static void (*cleanup_hook)(void) = nullptr;
 
-// DCMTK builds the SR context groups lazily on first use, which races when
-// several threads write reports; the SR writer calls this first. Not in
-// sp_dicom_init: it costs about 0.1 s that only SR writing needs.
-extern "C" void spd_cmr_init(void)
+extern "C" void spd_on_cleanup(void (*fn)(void))
 {
-    std::lock_guard<std::mutex> lock(cmr_lock);
-    if (!cmr_ready)
-        CMR_ContentMappingResource::initializeAllContextGroups();
-    cmr_ready = true;
+    std::lock_guard<std::mutex> lock(hook_lock);
+    cleanup_hook = fn;
 }
 
 extern "C" int spd_initialised(void)
@@ -66,10 +61,9 @@ extern "C" void sp_dicom_cleanup(void)
         if (init_count.load() == 0 || --init_count > 0)
             return;
         {
-            std::lock_guard<std::mutex> lock(cmr_lock);
-            if (cmr_ready)
-                CMR_ContentMappingResource::cleanupAllContextGroups();
-            cmr_ready = false;
+            std::lock_guard<std::mutex> lock(hook_lock);
+            if (cleanup_hook)
+                cleanup_hook();
         }
         DcmRLEDecoderRegistration::cleanup();
         DJLSDecoderRegistration::cleanup();

@@ -123,8 +123,13 @@ sp_status spd_j2k_decode(const uint8_t *data, size_t size, uint32_t rows,
 int spd_initialised(void);
 
 /* Build DCMTK's SR context groups once (thread-safe); the SR writer calls
- * it, sp_dicom_cleanup frees them. */
+ * it, sp_dicom_cleanup frees them. In the on-demand module (dicom_cmr.cc):
+ * it links DCMTK's cmr library. */
 void spd_cmr_init(void);
+
+/* A function sp_dicom_cleanup calls when the last user cleans up (one
+ * slot: the SR context groups' cleanup). */
+void spd_on_cleanup(void (*fn)(void));
 
 #ifdef __cplusplus
 }

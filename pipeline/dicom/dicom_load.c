@@ -10,6 +10,7 @@
 #include "spinepipe/parallel.h"
 
 #include "dicom_internal.h"
+#include "engine/volume_pool.h"
 
 /* Most of the load time of a large series is the kernel handing out fresh
  * pages one fault at a time (slow under virtualisation). sp_volume_alloc
@@ -167,8 +168,10 @@ sp_status sp_dicom_load_series(const sp_dicom_series *series,
                             "than the memory budget of %zu bytes",
                             first, series->n_slices, (unsigned)series->columns,
                             (unsigned)series->rows, budget);
-    sp_status st = sp_volume_alloc(vol, SP_VOXEL_F32, series->columns,
-                                   series->rows, series->n_slices, err);
+    /* Every voxel is written below (or the volume freed). */
+    sp_status st = sp_pool_volume_alloc(vol, SP_VOXEL_F32, series->columns,
+                                        series->rows, series->n_slices, 0,
+                                        err);
     if (st != SP_OK)
         return st;
     float *data = sp_volume_f32(vol);
@@ -181,7 +184,7 @@ sp_status sp_dicom_load_series(const sp_dicom_series *series,
         threads = 1;
     job.chunks = calloc(threads, sizeof *job.chunks);
     if (!job.chunks) {
-        sp_volume_free(vol);
+        sp_pool_volume_free(vol);
         return sp_error_set(err, SP_NOMEM, "%s: out of memory", first);
     }
     job.n_chunks = threads;
@@ -196,7 +199,7 @@ sp_status sp_dicom_load_series(const sp_dicom_series *series,
         }
     free(job.chunks);
     if (st != SP_OK) {
-        sp_volume_free(vol);
+        sp_pool_volume_free(vol);
         return st;
     }
     double m[4][4];

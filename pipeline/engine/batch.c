@@ -14,7 +14,9 @@
 #include "clock.h"
 #include "dicom/dicom_out.h"
 #include "log.h"
+#include "ondemand.h"
 #include "run_index.h"
+#include "volume_pool.h"
 #include "output/output.h"
 #include "spinepipe/dicom.h"
 #include "spinepipe/version.h"
@@ -153,9 +155,11 @@ static sp_status write_dicom(const batch *b, const job *jb, json_t *report,
         (int)sizeof dir)
         return sp_error_set(err, SP_CANTCREATE, "%s: output path too long",
                             b->opt->dicom_out);
-    sp_dicom_outputs d;
-    sp_status st = sp_dicom_outputs_write(jb->series, jb->dir, dir,
-                                          b->opt->dicom_seg, &d, err);
+    sp_dicom_outputs d = {0};
+    const sp_ondemand_api *od = sp_ondemand(err);
+    sp_status st = od ? od->dicom_outputs_write(jb->series, jb->dir, dir,
+                                                b->opt->dicom_seg, &d, err)
+                      : SP_INTERNAL;
     json_object_set_new(report, "dicom",
                         json_pack("{s:s, s:I, s:b, s:b, s:I}", "folder", dir,
                                   "secondary_captures", (json_int_t)d.n_sc,
@@ -187,7 +191,7 @@ static sp_status run_job(batch *b, job *jb, size_t number, sp_error *err)
     if (st == SP_OK)
         st = sp_pipeline_run(jb->pipe, &vol, &jb->series->header, jb->dir,
                              &hooks, NULL, &report, err);
-    sp_volume_free(&vol);
+    sp_pool_volume_free(&vol);
     if (!report)
         report = json_object();
     if (st == SP_OK && b->opt->dicom_out)
@@ -457,6 +461,11 @@ sp_status sp_batch_run(const sp_batch_options *o, sp_batch_result *result,
             pthread_join(threads[t], NULL);
         free(threads);
         pthread_mutex_destroy(&b.lock);
+        sp_volume_pool_stats ps;
+        sp_volume_pool_stats_get(&ps);
+        sp_log(SP_LOG_INFO, NULL,
+               "volume pool: %zu large allocations reused, %zu fresh",
+               ps.hits, ps.misses);
         sp_log_status(NULL);
         write_study_reports(&b);
         st = write_index(&b, err);

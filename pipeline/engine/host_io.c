@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "draw/draw.h"
+#include "ondemand.h"
 #include "output/output.h"
 
 static sp_status report(sp_stage_context *ctx, const sp_error *e)
@@ -66,7 +66,8 @@ sp_canvas *sp_host_canvas_new(sp_stage_context *ctx, int width, int height,
 {
     sp_canvas *c;
     sp_error e;
-    if (sp_canvas_new(width, height, background, &c, &e) != SP_OK) {
+    const sp_ondemand_api *od = sp_ondemand(&e);
+    if (!od || od->canvas_new(width, height, background, &c, &e) != SP_OK) {
         report(ctx, &e);
         return NULL;
     }
@@ -84,11 +85,12 @@ sp_status sp_host_write_canvas_png(sp_stage_context *ctx, const char *file,
     if (!c)
         return ctx->host->fail(ctx, SP_INTERNAL, "%s: no canvas to write",
                                file);
-    int w = sp_canvas_width(c), h = sp_canvas_height(c);
+    const sp_ondemand_api *od = sp_ondemand_loaded();
+    int w = od->canvas_width(c), h = od->canvas_height(c);
     uint8_t *rgb = malloc((size_t)w * (size_t)h * 3);
     if (!rgb)
         return ctx->host->fail(ctx, SP_NOMEM, "%s: out of memory", file);
-    sp_canvas_rgb(c, rgb);
+    od->canvas_rgb(c, rgb);
     sp_error e;
     st = sp_png_write_rgb8(path, rgb, (uint32_t)w, (uint32_t)h, text, n_text,
                            &e);
@@ -109,4 +111,101 @@ sp_status sp_host_write_json(sp_stage_context *ctx, const char *file,
     sp_error e;
     st = sp_json_write_file(json, path, &e);
     return st == SP_OK ? st : report(ctx, &e);
+}
+
+/* The canvas functions of the host table. Text is measured before a canvas
+ * exists, so each loads the drawing layer when needed; without it they do
+ * nothing and measure 0 (canvas_new reports why it is missing). */
+static const sp_ondemand_api *drawing(void)
+{
+    return sp_ondemand(NULL);
+}
+
+void sp_host_canvas_free(sp_canvas *c)
+{
+    const sp_ondemand_api *od = sp_ondemand_loaded();
+    if (c && od)
+        od->canvas_free(c);
+}
+
+void sp_host_canvas_gray(sp_canvas *c, const uint8_t *gray, int w, int h,
+                         double x, double y, double scale, int smooth)
+{
+    const sp_ondemand_api *od = drawing();
+    if (od)
+        od->canvas_gray(c, gray, w, h, x, y, scale, smooth);
+}
+
+void sp_host_canvas_mask(sp_canvas *c, const uint8_t *mask, int w, int h,
+                         double x, double y, double scale, uint32_t fill,
+                         uint32_t outline, double line_width)
+{
+    const sp_ondemand_api *od = drawing();
+    if (od)
+        od->canvas_mask(c, mask, w, h, x, y, scale, fill, outline,
+                        line_width);
+}
+
+void sp_host_canvas_line(sp_canvas *c, double x0, double y0, double x1,
+                         double y1, double width, uint32_t rgba)
+{
+    const sp_ondemand_api *od = drawing();
+    if (od)
+        od->canvas_line(c, x0, y0, x1, y1, width, rgba);
+}
+
+void sp_host_canvas_rect(sp_canvas *c, double x, double y, double w,
+                         double h, uint32_t fill, uint32_t outline)
+{
+    const sp_ondemand_api *od = drawing();
+    if (od)
+        od->canvas_rect(c, x, y, w, h, fill, outline);
+}
+
+void sp_host_canvas_circle(sp_canvas *c, double x, double y, double r,
+                           uint32_t fill, uint32_t outline)
+{
+    const sp_ondemand_api *od = drawing();
+    if (od)
+        od->canvas_circle(c, x, y, r, fill, outline);
+}
+
+double sp_host_canvas_text(sp_canvas *c, double x, double y, double size,
+                           int align, uint32_t rgba, int halo,
+                           const char *utf8)
+{
+    const sp_ondemand_api *od = drawing();
+    return !od ? 0.0
+               : od->canvas_text(c, x, y, size, align, rgba, halo, utf8);
+}
+
+double sp_host_canvas_text_width(sp_canvas *c, double size, const char *utf8)
+{
+    const sp_ondemand_api *od = drawing();
+    return !od ? 0.0 : od->canvas_text_width(c, size, utf8);
+}
+
+double sp_host_canvas_header_height(size_t n_lines, double size)
+{
+    const sp_ondemand_api *od = drawing();
+    return od ? od->canvas_header_height(n_lines, size) : 0.0;
+}
+
+void sp_host_canvas_header(sp_canvas *c, const char *const *lines,
+                           size_t n_lines, double size)
+{
+    const sp_ondemand_api *od = drawing();
+    if (od)
+        od->canvas_header(c, lines, n_lines, size);
+}
+
+double sp_host_canvas_legend(sp_canvas *c, double x, double y,
+                             double max_width, double size, const char *title,
+                             const sp_legend_item *items, size_t n_items,
+                             int measure_only)
+{
+    const sp_ondemand_api *od = drawing();
+    return !od ? 0.0
+               : od->canvas_legend(c, x, y, max_width, size, title, items,
+                                   n_items, measure_only);
 }

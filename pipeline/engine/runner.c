@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "clock.h"
-#include "draw/draw.h"
 #include "host_io.h"
 #include "log.h"
 #include "output/output.h"
+#include "volume_pool.h"
 
 typedef struct scratch_block {
     struct scratch_block *next;
@@ -112,7 +112,7 @@ static sp_status host_volume_alloc(sp_stage_context *ctx, sp_volume *vol,
                                    size_t nz)
 {
     sp_error e;
-    sp_status st = sp_volume_alloc(vol, type, nx, ny, nz, &e);
+    sp_status st = sp_pool_volume_alloc(vol, type, nx, ny, nz, 1, &e);
     return st == SP_OK ? st : fail_with(host_of(ctx), &e);
 }
 
@@ -121,7 +121,7 @@ static sp_status host_volume_alloc_like(sp_stage_context *ctx,
                                         sp_voxel_type type)
 {
     sp_error e;
-    sp_status st = sp_volume_alloc_like(vol, like, type, &e);
+    sp_status st = sp_pool_volume_alloc_like(vol, like, type, &e);
     return st == SP_OK ? st : fail_with(host_of(ctx), &e);
 }
 
@@ -210,7 +210,7 @@ static const sp_host_api host_api = {
     .scratch_alloc = host_scratch_alloc,
     .volume_alloc = host_volume_alloc,
     .volume_alloc_like = host_volume_alloc_like,
-    .volume_free = sp_volume_free,
+    .volume_free = sp_pool_volume_free,
     .patient_to_voxel = sp_volume_patient_to_voxel,
     .artifact_volume = host_artifact_volume,
     .artifact_put_volume = host_put_volume,
@@ -221,17 +221,17 @@ static const sp_host_api host_api = {
     .nifti_write = sp_host_nifti_write,
     .nifti_read = sp_host_nifti_read,
     .canvas_new = sp_host_canvas_new,
-    .canvas_free = sp_canvas_free,
-    .canvas_gray = sp_canvas_gray,
-    .canvas_mask = sp_canvas_mask,
-    .canvas_line = sp_canvas_line,
-    .canvas_rect = sp_canvas_rect,
-    .canvas_circle = sp_canvas_circle,
-    .canvas_text = sp_canvas_text,
-    .canvas_text_width = sp_canvas_text_width,
-    .canvas_header_height = sp_canvas_header_height,
-    .canvas_header = sp_canvas_header,
-    .canvas_legend = sp_canvas_legend,
+    .canvas_free = sp_host_canvas_free,
+    .canvas_gray = sp_host_canvas_gray,
+    .canvas_mask = sp_host_canvas_mask,
+    .canvas_line = sp_host_canvas_line,
+    .canvas_rect = sp_host_canvas_rect,
+    .canvas_circle = sp_host_canvas_circle,
+    .canvas_text = sp_host_canvas_text,
+    .canvas_text_width = sp_host_canvas_text_width,
+    .canvas_header_height = sp_host_canvas_header_height,
+    .canvas_header = sp_host_canvas_header,
+    .canvas_legend = sp_host_canvas_legend,
     .write_canvas_png = sp_host_write_canvas_png,
     .write_json = sp_host_write_json,
     .artifact_take_volume = host_take_volume,
@@ -290,7 +290,7 @@ sp_status sp_pipeline_run(const sp_pipeline *p, sp_volume *volume,
     sp_store *store;
     sp_status st = sp_store_new(&store, err);
     if (st != SP_OK) {
-        sp_volume_free(volume);
+        sp_pool_volume_free(volume);
         return st;
     }
     st = sp_store_put_volume(store, "volume.hu", SP_ARTIFACT_VOLUME, volume,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "volume_pool.h"
 typedef struct entry {
     char *name;
     sp_artifact_kind kind;
@@ -46,7 +47,7 @@ void sp_store_free(sp_store *s)
     for (size_t i = 0; i < s->n; i++) {
         free(s->items[i]->name);
         free(s->items[i]->consumed_by);
-        sp_volume_free(&s->items[i]->vol);
+        sp_pool_volume_free(&s->items[i]->vol);
         json_decref(s->items[i]->table);
         free(s->items[i]);
     }
@@ -128,9 +129,9 @@ sp_status sp_store_put_volume(sp_store *s, const char *name,
         memset(vol, 0, sizeof *vol);
         st = add(s, name, &e, err);
         if (st != SP_OK)
-            sp_volume_free(&e.vol);
+            sp_pool_volume_free(&e.vol);
     } else {
-        sp_volume_free(vol);
+        sp_pool_volume_free(vol);
     }
     return st;
 }
