@@ -354,6 +354,40 @@ static int count_abnormal(const json_t *findings, size_t from)
     return n;
 }
 
+static int has_canal_finding(const json_t *findings)
+{
+    size_t i;
+    const json_t *f;
+    json_array_foreach(findings, i, f) {
+        const char *code = json_string_value(json_object_get(f, "code"));
+        if (code && !strncmp(code, "canal_", 6))
+            return 1;
+    }
+    return 0;
+}
+
+/* A measured canal that no rule judged (no cut-off in this profile and
+ * no level on each side for the ratio) must not read as normal: say so. */
+static void warn_canal_not_judged(json_t *table, const json_t *lv,
+                                  const json_t *findings)
+{
+    double v;
+    const char *name = json_string_value(json_object_get(lv, "level"));
+    if (!number(lv, "canal_ap_mm", &v) || has_canal_finding(findings))
+        return;
+    json_t *warnings = json_object_get(table, "warnings");
+    if (!json_is_array(warnings)) {
+        warnings = json_array();
+        json_object_set_new(table, "warnings", warnings);
+    }
+    json_array_append_new(
+        warnings,
+        json_sprintf("%s: canal AP %.1f mm not judged: no cut-off of this "
+                     "profile applies, and the compression ratio needs a "
+                     "measured level above and below",
+                     name ? name : "a level", v));
+}
+
 int findings_apply(json_t *table, const findings_config *c, const char **why)
 {
     json_t *levels = json_object_get(table, "levels");
@@ -388,6 +422,7 @@ int findings_apply(json_t *table, const findings_config *c, const char **why)
                 threshold_rule(out, lv, c, r);
         }
         abnormal += count_abnormal(out, before);
+        warn_canal_not_judged(table, lv, out);
     }
     json_object_set_new(table, "findings_profile",
                         json_string(findings_profile_name(c->profile)));

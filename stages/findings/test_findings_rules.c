@@ -159,6 +159,33 @@ static void cervical_canal_ap_cutoffs(void **state)
     expect_with(absolute, "C5-C6", k, 11.4, c, "normal", 10, s);
 }
 
+/* The two-level cervical MR crop: the sac AP has no cut-off and neither
+ * level has a neighbour on each side, so nothing judges the canal; the
+ * table must say so rather than read as normal. A judged level gets no
+ * such warning. */
+static void unjudged_canal_is_warned(void **state)
+{
+    (void)state;
+    json_t *t = json_pack("{s:[{s:s, s:f}, {s:s, s:f}], s:[s]}", "levels",
+                          "level", "C5-C6", "canal_ap_mm", 13.3, "level",
+                          "C6-C7", "canal_ap_mm", 8.4, "warnings",
+                          "kept");
+    findings_config c = defaults(FINDINGS_MR_CERVICAL);
+    const char *why;
+    assert_int_equal(findings_apply(t, &c, &why), 0);
+    const json_t *w = json_object_get(t, "warnings");
+    assert_int_equal(json_array_size(w), 3);
+    assert_string_equal(json_string_value(json_array_get(w, 0)), "kept");
+    const char *w2 = json_string_value(json_array_get(w, 2));
+    assert_non_null(strstr(w2, "C6-C7: canal AP 8.4 mm not judged"));
+    json_decref(t);
+    t = one("L4-L5", "canal_ap_mm", 8);
+    c = defaults(FINDINGS_CT_LUMBAR);
+    assert_int_equal(findings_apply(t, &c, &why), 1);
+    assert_null(json_object_get(t, "warnings"));
+    json_decref(t);
+}
+
 /* Three levels with canal area (and AP) around a middle value. */
 static const json_t *compression_of(json_t **t, double above, double mid,
                                     double below, const char *key)
@@ -447,6 +474,7 @@ int main(void)
         cmocka_unit_test(overridden_threshold_says_so),
         cmocka_unit_test(auto_profile),
         cmocka_unit_test(hostile_tables),
+        cmocka_unit_test(unjudged_canal_is_warned),
         cmocka_unit_test(stage_requires_measures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

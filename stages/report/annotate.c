@@ -9,6 +9,22 @@
 #include "output/finding_text.h"
 #include "report.h"
 
+int level_canal_unjudged(const json_t *level)
+{
+    const json_t *findings = json_object_get(level, "findings");
+    if (!json_is_array(findings) ||
+        !json_is_number(json_object_get(level, "canal_ap_mm")))
+        return 0;
+    size_t i;
+    const json_t *f;
+    json_array_foreach(findings, i, f) {
+        const char *code = json_string_value(json_object_get(f, "code"));
+        if (code && !strncmp(code, "canal_", 6))
+            return 0;
+    }
+    return 1;
+}
+
 int level_severity(const json_t *level)
 {
     int worst = -1;
@@ -20,7 +36,7 @@ int level_severity(const json_t *level)
         if (s > worst)
             worst = s;
     }
-    return worst;
+    return worst <= 0 && level_canal_unjudged(level) ? -1 : worst;
 }
 
 uint32_t severity_colour(int severity)
@@ -50,6 +66,8 @@ void level_flags(const json_t *level, char *out, size_t size)
             return;
         n += (size_t)w;
     }
+    if (level_canal_unjudged(level))
+        snprintf(out + n, size - n, "%scanal not judged", n ? "; " : "");
 }
 
 /* "20240131" -> "2024-01-31"; anything else is shown as it is. */

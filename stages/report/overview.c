@@ -243,6 +243,16 @@ static double sagittal_offset(const report_input *in, const plane_grid *g)
     return (x - g->origin[0]) * g->normal[0];
 }
 
+static int any_canal_unjudged(const json_t *table)
+{
+    size_t i;
+    const json_t *lv;
+    json_array_foreach(json_object_get(table, "levels"), i, lv)
+        if (level_canal_unjudged(lv))
+            return 1;
+    return 0;
+}
+
 static void summary(const report_input *in, char *out, size_t size)
 {
     const json_t *levels = json_object_get(in->table, "levels");
@@ -274,9 +284,15 @@ static void summary(const report_input *in, char *out, size_t size)
             flagged++;
         }
     }
+    size_t unjudged = 0;
+    json_array_foreach(levels, i, lv)
+        unjudged += (size_t)level_canal_unjudged(lv);
     if (!flagged)
-        snprintf(out, size, "%zu level(s) measured, none flagged",
-                 json_array_size(levels));
+        n = (size_t)snprintf(out, size, "%zu level(s) measured, none flagged",
+                             json_array_size(levels));
+    if (unjudged && n < size)
+        snprintf(out + n, size - n, "; canal not judged at %zu (see "
+                 "report.json)", unjudged);
 }
 
 sp_status draw_overview(sp_stage_context *ctx, const report_options *o,
@@ -332,6 +348,8 @@ sp_status draw_overview(sp_stage_context *ctx, const report_options *o,
         for (int s = 0; s <= 3; s++)
             items[n++] = (sp_legend_item){severity_colour(s),
                                           sp_severity_words(s)};
+    if (margin > 0 && any_canal_unjudged(in->table))
+        items[n++] = (sp_legend_item){severity_colour(-1), "not judged"};
     int shown[3] = {0, 0, 0}; /* vertebra, disc, canal */
     for (size_t i = 0; lab && i < npx; i++) {
         shown[0] |= lab[i] >= 1 && lab[i] <= 26;

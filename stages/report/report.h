@@ -37,14 +37,21 @@ typedef struct report_input {
 #define COL_TEXT 0xffffffffu
 
 /* Worst severity of a level's findings: 0 normal, 1 relative / mild,
- * 2 moderate, 3 absolute / severe; -1 when the level has no finding. */
+ * 2 moderate, 3 absolute / severe; -1 when the level has no finding, or
+ * when nothing abnormal was found but its measured canal was not judged
+ * (level_canal_unjudged): grey, never the green of "normal". */
 int level_severity(const json_t *level);
+/* 1 when findings ran on the level and it has a canal AP but no canal_*
+ * finding (no cut-off of the profile applies and no level on each side
+ * for the compression ratio). */
+int level_canal_unjudged(const json_t *level);
 uint32_t severity_colour(int severity);
 /* Label of the disc of a level like "L4-L5" (100 + upper vertebra), or 0
  * when the name is not a level. */
 int disc_label_of_level(const char *level);
 /* The level's abnormal findings in words (sp_finding_text: "disc
- * herniation left paracentral; canal AP stenosis"), "" when it has none. */
+ * herniation left paracentral; canal AP stenosis"), and "canal not
+ * judged" when so; "" when it has none. */
 void level_flags(const json_t *level, char *out, size_t size);
 
 /* The header strip's lines for an image (at most 4; the last one is the
