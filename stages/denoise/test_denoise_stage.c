@@ -43,19 +43,6 @@ static void impulse_volume(sp_volume *v)
             }
 }
 
-/* What run.json's artifact list says consumed `name`, or NULL. */
-static const char *consumed_by(const harness *h, const char *name)
-{
-    const json_t *list = json_object_get(h->report, "artifacts");
-    for (size_t i = 0; i < json_array_size(list); i++) {
-        const json_t *a = json_array_get(list, i);
-        if (strcmp(json_string_value(json_object_get(a, "name")), name) == 0)
-            return json_string_value(json_object_get(a, "consumed_by"));
-    }
-    fail_msg("no artifact %s in run.json", name);
-    return NULL;
-}
-
 /* volume.denoised after the run; NULL when a window, the last stage,
  * consumed it (stage ABI 1.3). */
 static const sp_volume *run(harness *h, const char *config, sp_volume *vol)
@@ -71,7 +58,7 @@ static const sp_volume *run(harness *h, const char *config, sp_volume *vol)
     const sp_volume *out =
         sp_store_volume(h->store, "volume.denoised", SP_ARTIFACT_VOLUME);
     if (!out) {
-        assert_string_equal(consumed_by(h, "volume.denoised"), "window");
+        assert_string_equal(harness_consumed_by(h, "volume.denoised"), "window");
         return NULL;
     }
     assert_int_equal(out->type, SP_VOXEL_F32);
@@ -366,11 +353,11 @@ static void in_place_only_when_nothing_reads_the_input_later(void **state)
                 sp_store_volume(h.store, "volume.hu", SP_ARTIFACT_VOLUME);
             if (tails[t].hu_taken_by) {
                 assert_null(hu);
-                assert_string_equal(consumed_by(&h, "volume.hu"),
+                assert_string_equal(harness_consumed_by(&h, "volume.hu"),
                                     tails[t].hu_taken_by);
             } else {
                 assert_non_null(hu);
-                assert_null(consumed_by(&h, "volume.hu"));
+                assert_null(harness_consumed_by(&h, "volume.hu"));
                 assert_memory_equal(hu->data, original.data, bytes);
             }
             if (strstr(tails[t].after, "nifti")) {

@@ -367,13 +367,18 @@ static int has_canal_finding(const json_t *findings)
 }
 
 /* A measured canal that no rule judged (no cut-off in this profile and
- * no level on each side for the ratio) must not read as normal: say so. */
-static void warn_canal_not_judged(json_t *table, const json_t *lv,
+ * no level on each side for the ratio) must not read as normal: say so,
+ * in the level (`canal_judged`, for the images) and in the warnings. */
+static void warn_canal_not_judged(json_t *table, json_t *lv,
                                   const json_t *findings)
 {
     double v;
     const char *name = json_string_value(json_object_get(lv, "level"));
-    if (!number(lv, "canal_ap_mm", &v) || has_canal_finding(findings))
+    if (!number(lv, "canal_ap_mm", &v))
+        return;
+    int judged = has_canal_finding(findings);
+    json_object_set_new(lv, "canal_judged", json_boolean(judged));
+    if (judged)
         return;
     json_t *warnings = json_object_get(table, "warnings");
     if (!json_is_array(warnings)) {

@@ -178,11 +178,15 @@ static void unjudged_canal_is_warned(void **state)
     assert_string_equal(json_string_value(json_array_get(w, 0)), "kept");
     const char *w2 = json_string_value(json_array_get(w, 2));
     assert_non_null(strstr(w2, "C6-C7: canal AP 8.4 mm not judged"));
+    assert_true(json_is_false(json_object_get(
+        json_array_get(json_object_get(t, "levels"), 1), "canal_judged")));
     json_decref(t);
     t = one("L4-L5", "canal_ap_mm", 8);
     c = defaults(FINDINGS_CT_LUMBAR);
     assert_int_equal(findings_apply(t, &c, &why), 1);
     assert_null(json_object_get(t, "warnings"));
+    assert_true(json_is_true(json_object_get(
+        json_array_get(json_object_get(t, "levels"), 0), "canal_judged")));
     json_decref(t);
 }
 

@@ -11,18 +11,7 @@
 
 int level_canal_unjudged(const json_t *level)
 {
-    const json_t *findings = json_object_get(level, "findings");
-    if (!json_is_array(findings) ||
-        !json_is_number(json_object_get(level, "canal_ap_mm")))
-        return 0;
-    size_t i;
-    const json_t *f;
-    json_array_foreach(findings, i, f) {
-        const char *code = json_string_value(json_object_get(f, "code"));
-        if (code && !strncmp(code, "canal_", 6))
-            return 0;
-    }
-    return 1;
+    return json_is_false(json_object_get(level, "canal_judged"));
 }
 
 int level_severity(const json_t *level)

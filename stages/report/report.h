@@ -41,9 +41,8 @@ typedef struct report_input {
  * when nothing abnormal was found but its measured canal was not judged
  * (level_canal_unjudged): grey, never the green of "normal". */
 int level_severity(const json_t *level);
-/* 1 when findings ran on the level and it has a canal AP but no canal_*
- * finding (no cut-off of the profile applies and no level on each side
- * for the compression ratio). */
+/* 1 when the findings stage marked the level's measured canal as judged
+ * by no rule (`canal_judged`: false). */
 int level_canal_unjudged(const json_t *level);
 uint32_t severity_colour(int severity);
 /* Label of the disc of a level like "L4-L5" (100 + upper vertebra), or 0

@@ -117,19 +117,6 @@ static double check_layout(const harness_png *png, const char *file,
     return least;
 }
 
-/* What run.json's artifact list says consumed `name`, or NULL. */
-static const char *consumed_by(const harness *h, const char *name)
-{
-    const json_t *list = json_object_get(h->report, "artifacts");
-    for (size_t i = 0; i < json_array_size(list); i++) {
-        const json_t *a = json_array_get(list, i);
-        if (strcmp(json_string_value(json_object_get(a, "name")), name) == 0)
-            return json_string_value(json_object_get(a, "consumed_by"));
-    }
-    fail_msg("no artifact %s in run.json", name);
-    return NULL;
-}
-
 /* The report declares its volume reads (ABI 1.4): view.u8 in `requires`,
  * the label map through reads_volume, nothing else; so a window before
  * it works in the series' buffer. */
@@ -148,7 +135,7 @@ static void window_only_pipeline_gets_a_report(void **state)
     assert_false(sp_stage_names_artifact(report, "labels"));
     if (harness_run(&h, &s.vol, &s.hdr) != SP_OK)
         fail_msg("%s", h.err.message);
-    assert_string_equal(consumed_by(&h, "volume.hu"), "window");
+    assert_string_equal(harness_consumed_by(&h, "volume.hu"), "window");
     json_t *r = report_json(&h);
     const char *why = json_string_value(json_object_get(r, "not_analysable"));
     assert_non_null(why);

@@ -11,27 +11,12 @@ import glob
 import json
 import os
 import re
-import struct
 import subprocess
 import sys
 
-
-def png_text(path):
-    """The tEXt chunks of a PNG as a dict."""
-    out = {}
-    with open(path, "rb") as f:
-        data = f.read()
-    pos = 8
-    while pos + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        if kind == b"tEXt":
-            key, _, value = body.partition(b"\0")
-            out[key.decode("latin-1")] = value.decode("latin-1")
-        if kind == b"IEND":
-            break
-        pos += 12 + length
-    return out
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "common"))
+from png_text import png_texts  # noqa: E402
 
 
 def to_pixel(chunks, p):
@@ -99,7 +84,7 @@ def main():
         name = "key_%s.png" % lv["level"]
         if name not in pngs:
             continue
-        chunks = png_text(os.path.join(series, name))
+        chunks = png_texts(os.path.join(series, name))
         for key, measurement, closed in wanted:
             if not lv.get(key):
                 continue

@@ -57,6 +57,18 @@ sp_status harness_run_flags(harness *h, sp_volume *vol,
                            &h->report, &h->err);
 }
 
+const char *harness_consumed_by(const harness *h, const char *name)
+{
+    const json_t *list = json_object_get(h->report, "artifacts");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *a = json_array_get(list, i);
+        if (strcmp(json_string_value(json_object_get(a, "name")), name) == 0)
+            return json_string_value(json_object_get(a, "consumed_by"));
+    }
+    fail_msg("no artifact %s in run.json", name);
+    return NULL;
+}
+
 void harness_free(harness *h)
 {
     sp_store_free(h->store);

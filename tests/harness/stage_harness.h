@@ -30,6 +30,10 @@ sp_status harness_run(harness *h, sp_volume *vol,
 sp_status harness_run_flags(harness *h, sp_volume *vol,
                             const sp_dicom_header *header, uint32_t flags);
 void harness_free(harness *h);
+/* What the last run's run.json says consumed the artifact `name` (stage
+ * ABI 1.3's take), or NULL; fails the test when run.json lists no such
+ * artifact. */
+const char *harness_consumed_by(const harness *h, const char *name);
 
 /* A 3D F32 volume whose i, j, k axes point along the LPS unit vectors
  * `axis_i`, `axis_j` (k = i x j), with the given spacing and origin. */
