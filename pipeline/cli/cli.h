@@ -34,6 +34,12 @@ int cli_fail(const sp_error *err);
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The usage error for what getopt_long returned as ':' (a missing value)
+ * or '?' (an unknown option), naming the option as typed. Every getopt
+ * loop sets opterr = 0 and starts its short options with ':' so that this
+ * is the only message. */
+int cli_option_error(const char *command, int opt, char **argv);
+
 /* Catch SIGINT and SIGTERM from now on (without SA_RESTART, so blocking
  * calls return); returns the flag they set, for the loop to poll. */
 volatile sig_atomic_t *cli_stop_on_signals(void);

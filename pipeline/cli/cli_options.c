@@ -43,7 +43,7 @@ static sp_status table_make(const cli_spec *spec, table *t, sp_error *err)
         return sp_error_set(err, SP_NOMEM, "spinepipe %s: no memory for "
                             "the option table", spec->command);
     size_t n = 0;
-    t->short_opts[0] = '\0';
+    strcpy(t->short_opts, ":"); /* ':' for a missing value: cli_option_error */
     for (size_t i = 0; i < N_SHARED; i++) {
         if (!(spec->options & shared[i].bit))
             continue;
@@ -112,16 +112,19 @@ static int parse_options(const cli_spec *spec, const table *t, int argc,
                          char **argv, cli_common *common)
 {
     optind = 1;
+    opterr = 0;
     for (;;) {
         int opt = getopt_long(argc, argv, t->short_opts, t->opts, NULL);
         if (opt == -1)
             return CLI_CONTINUE;
+        if (opt == '?' || opt == ':')
+            return cli_option_error(spec->command, opt, argv);
         int rc;
         if (opt == 'h') {
             spec->help(stdout);
             return 0;
         }
-        if (opt != '?' && !is_shared(spec, opt) && spec->own)
+        if (!is_shared(spec, opt) && spec->own)
             rc = spec->own(opt, optarg, spec->user);
         else
             rc = take_shared(spec->command, opt, optarg, common);

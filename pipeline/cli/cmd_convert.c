@@ -199,11 +199,7 @@ int cmd_convert(int argc, char **argv)
         switch (c) {
         case 'o': out = optarg; break;
         case 'h': print_help(prog); return SP_EXIT_OK;
-        case ':':
-            return cli_usage_error(cmd, "option %s needs a value",
-                                   argv[optind - 1]);
-        default:
-            return cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+        default: return cli_option_error(cmd, c, argv);
         }
     }
     if (optind >= argc)

@@ -191,7 +191,8 @@ int cmd_info(int argc, char **argv)
     sp_dicom_scan_options opt = {0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;
         case 'L': opt.follow_symlinks = 1; break;
@@ -207,7 +208,7 @@ int cmd_info(int argc, char **argv)
             break;
         }
         case 'h': print_usage(stdout); return SP_EXIT_OK;
-        default: return cli_usage_error("info", "unknown option");
+        default: return cli_option_error("info", c, argv);
         }
     }
     if (optind != argc - 1)

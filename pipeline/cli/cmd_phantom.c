@@ -362,7 +362,7 @@ int cmd_phantom(int argc, char **argv)
                                                   : strlen(arg);
         const opt_row *o = find_option(arg, len);
         if (!o)
-            return cli_usage_error(cmd, "unknown option '%s'", arg);
+            return cli_usage_error(cmd, "unknown option %s", arg);
         const char *value = NULL;
         if (o->metavar) {
             if (eq)

@@ -123,8 +123,9 @@ int cmd_stages(int argc, char **argv)
     const char *name = NULL;
     sp_error err;
     optind = 1;
+    opterr = 0;
     for (;;) {
-        int c = getopt_long(argc, argv, "h", opts, NULL);
+        int c = getopt_long(argc, argv, ":h", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -136,7 +137,7 @@ int cmd_stages(int argc, char **argv)
                 return cli_fail(&err);
             break;
         case 'h': print_help(stdout); return SP_EXIT_OK;
-        default: return cli_usage_error("stages", "unknown option");
+        default: return cli_option_error("stages", c, argv);
         }
     }
     if (optind < argc)

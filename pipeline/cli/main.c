@@ -1,4 +1,5 @@
 /* spinepipe: dispatch to subcommands; --help and --version. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +56,23 @@ int cli_usage_error(const char *command, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\nTry 'spinepipe %s --help'.\n", command);
     return sp_status_exit_code(SP_USAGE);
+}
+
+int cli_option_error(const char *command, int opt, char **argv)
+{
+    /* A long option is the word before optind (up to any '='); a short
+     * one is only in optopt (it may sit inside a cluster like -fx). */
+    const char *word = argv[optind - 1];
+    char name[3] = {'-', (char)optopt, '\0'};
+    int len = (int)strcspn(word, "=");
+    if (strncmp(word, "--", 2) != 0) {
+        word = name;
+        len = 2;
+    }
+    if (opt == ':')
+        return cli_usage_error(command, "option %.*s needs a value", len,
+                               word);
+    return cli_usage_error(command, "unknown option %.*s", len, word);
 }
 
 int main(int argc, char **argv)

@@ -34,6 +34,10 @@ static void load(void)
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
+        /* dlerror starts with the path, which the message already names. */
+        size_t n = strlen(path);
+        if (e && strncmp(e, path, n) == 0 && strncmp(e + n, ": ", 2) == 0)
+            e += n + 2;
         snprintf(why, sizeof why, "%s", e ? e : "unknown dlopen error");
         return;
     }

@@ -13,7 +13,7 @@ check() { # check NAME EXPECTED_EXIT ACTUAL_EXIT
 }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..9"
+echo "1..12"
 
 "$exe" info "$data/spine/mr-lumbar-t2-sag/dicom" >"$tmp/out" 2>"$tmp/err"
 check "clean series exits 0" 0 $?
@@ -47,6 +47,16 @@ check "no image series exits 65" 65 $?
 "$exe" info --help >/dev/null
 check "--help exits 0" 0 $?
 
-"$exe" info --bogus "$data" >/dev/null 2>&1
+"$exe" info --bogus "$data" >/dev/null 2>"$tmp/err"
 check "unknown option exits 64" 64 $?
+# One message naming the option, then the hint: getopt's own is silenced.
+first="$(head -n 1 "$tmp/err")"
+[ "$first" = "spinepipe info: unknown option --bogus" ] && [ "$(wc -l <"$tmp/err")" -eq 2 ]
+check "unknown option: one message naming it" 0 $?
+"$exe" info "$data" --max-files 2>"$tmp/err"
+[ "$(head -n 1 "$tmp/err")" = "spinepipe info: option --max-files needs a value" ]
+check "missing value: one message naming the option" 0 $?
+"$exe" run "$data" -o "$tmp/o" --dicom-out 2>"$tmp/err"
+[ "$(head -n 1 "$tmp/err")" = "spinepipe run: option --dicom-out needs a value" ] && [ "$(wc -l <"$tmp/err")" -eq 2 ]
+check "run's shared parser says the same" 0 $?
 exit $failed

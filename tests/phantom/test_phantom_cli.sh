@@ -24,7 +24,7 @@ check "--help lists the options" 0 $?
 
 "$exe" phantom --output "$tmp/x" --bogus 2>"$tmp/err"
 check "unknown option exits 64" 64 $?
-grep -q "unknown option '--bogus'" "$tmp/err"
+grep -q "unknown option --bogus$" "$tmp/err"
 check "message names the option" 0 $?
 
 "$exe" phantom --output "$tmp/x" --canal-ap L9-L9=8 2>"$tmp/err"
