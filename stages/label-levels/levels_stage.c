@@ -92,10 +92,15 @@ static sp_status levels_process(sp_stage_context *ctx, void *state)
         json_object_set_new(table, "cues", cue_table(&cues));
         json_object_set_new(table, "lowest_override",
                             json_string(lp.lowest));
-        H->log(ctx, m->labels_confident ? SP_LOG_INFO : SP_LOG_WARN,
-               "levels %s: %s", m->labels_confident ? "confident"
-                                                    : "UNCERTAIN",
-               m->label_note);
+        /* An uncertain note starts with UNCERTAIN and one with no names
+         * with "levels not named": the log line does not repeat either. */
+        const char *note = m->label_note;
+        if (m->labels_confident)
+            H->log(ctx, SP_LOG_INFO, "levels confident: %s", note);
+        else
+            H->log(ctx, SP_LOG_WARN, "%s%s",
+                   strncmp(note, "UNCERTAIN", 9) == 0 ? "levels " : "",
+                   note);
     }
     spine_curve_free(&m->curve);
     free(m);
