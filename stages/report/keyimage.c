@@ -379,12 +379,13 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
         snprintf(run_text, sizeof run_text, "displaced run");
     else
         snprintf(run_text, sizeof run_text, "%s",
-                 shown || !(disp > 0.5) || caliper
-                     ? "posterior displacement"
+                 shown || caliper ? "posterior displacement"
                  : measured ? "posterior displacement (mid-line value, not "
                               "outlined)"
                             : "posterior displacement (not in this plane)");
-    if (shown || !caliper)
+    /* No displacement (under half a millimetre, nothing outlined): no
+     * orange entry for a mark that is not on the image. */
+    if (shown || (!caliper && disp > 0.5))
         items[n_items++] = (sp_legend_item){0xff7a00ffu, run_text};
     if (caliper) {
         snprintf(disp_text, sizeof disp_text,
