@@ -144,7 +144,7 @@ static json_t *level(const sp_volume *grid, const spine_model *m,
         if (e.position[0])
             json_object_set_new(o, "displacement_position",
                                 json_string(e.position));
-        json_t *run = measure_extent_outline(grid, m, canal, &e);
+        json_t *run = measure_extent_outline(grid, m, &e);
         if (run)
             json_object_set_new(o, "displacement_outline_mm", run);
         if (e.spans_canal)
@@ -157,7 +157,7 @@ static json_t *level(const sp_volume *grid, const spine_model *m,
        draw the value it reports */
     json_t *disp_ends = NULL;
     if (focal)
-        disp_ends = measure_extent_caliper(grid, m, canal, &e);
+        disp_ends = measure_extent_caliper(grid, m, &e);
     else if (ml->posterior_displacement_mm > 0)
         disp_ends = json_pack(
             "[o, o]",
