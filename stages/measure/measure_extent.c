@@ -15,6 +15,7 @@
                               it on either side give the undisplaced
                               baseline (a central herniation can fill the
                               whole inner part) */
+#define COMPARED_FRACTION 0.8 /* columns compared, of the canal's width */
 #define BONE_HU 150.0     /* cortex, as segment-canal's wall */
 #define PLANES_FRACTION 0.45 /* planes within this share of the disc
                                 height either side of its middle */
@@ -46,13 +47,16 @@
 #define BASE_HALF_MM 3.0  /* the bodies' wall: its columns this near the
                              centre line (the posterior wall, not the
                              pedicles beside the canal) */
-#define CANAL_NEAR_MM 2.0 /* the canal's level: 2-5 mm behind the wall */
-#define CANAL_FAR_MM 5.0
+#define CANAL_NEAR_MM 2.0 /* the canal's level: the lower quartile 2-8 mm
+                             behind the wall (CSF between the cord or
+                             roots; past a narrow canal's back wall) */
+#define CANAL_FAR_MM 8.0
 #define DISC_DEPTH_MM 4.0 /* the disc's level: 1-4 mm inside the wall */
 #define DISC_HALF_MM 6.0  /* over the columns this near the centre line */
 #define BONE_NEAR_MM 1.5  /* bone this near in front of a disc margin: the
                              plane cuts an endplate there */
-#define MIN_CONTRAST 30.0 /* disc over canal, HU, for a margin to be seen */
+#define MIN_CONTRAST 30.0
+#define MID_PLANES 2      /* mid-line: planes either side of the middle */ /* disc over canal, HU, for a margin to be seen */
 
 static void lateral(const spine_curve *c, size_t q, double l[3])
 {
@@ -130,10 +134,15 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static double median_of(double *v, int n)
+static double quantile_of(double *v, int n, double f)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
+    return v[(int)(f * (n - 1) + 0.5)];
+}
+
+static double median_of(double *v, int n)
+{
+    return quantile_of(v, n, 0.5);
 }
 
 /* The bodies' posterior wall in reference plane q: v of the rise from
@@ -170,7 +179,7 @@ static double wall_v(const sp_volume *ct, const spine_curve *c, size_t q,
             continue;
         double w = i + (p[i] - level) / (p[i] - p[i + 1]);
         edge[n++] = v_start - w * STEP_MM;
-        for (double d = CANAL_NEAR_MM; d <= CANAL_FAR_MM; d += 1.0) {
+        for (double d = CANAL_NEAR_MM; d <= CANAL_FAR_MM; d += 0.5) {
             int k = (int)lround(w + d / STEP_MM);
             if (k < PROFILE_N && nb < (int)(sizeof behind / sizeof *behind))
                 behind[nb++] = p[k];
@@ -179,7 +188,7 @@ static double wall_v(const sp_volume *ct, const spine_curve *c, size_t q,
     if (n < 3)
         return NAN;
     if (canal_out)
-        *canal_out = nb > 0 ? median_of(behind, nb) : canal_hu;
+        *canal_out = nb > 0 ? quantile_of(behind, nb, 0.25) : canal_hu;
     return median_of(edge, n);
 }
 
@@ -320,9 +329,17 @@ static void scan_plane(const sp_volume *ct, const spine_curve *c,
     memset(best, 0, sizeof *best);
     best->first = best->last = -1;
     best->max_mm = -INFINITY;
-    int lo_x, hi_x;
+    /* the canal's width: the disc plane's, or the bodies' planes' where
+       a herniation narrows it; the outer tenth on either side is the
+       lateral recess, where the bodies' walls curve back from their line */
+    int lo_x, hi_x, lo_w, hi_w;
     if (!canal_columns(&r->sec[qd], &lo_x, &hi_x))
         return;
+    for (int k = 0; k < 2; k++)
+        if (canal_columns(&r->sec[k ? e->qh : e->ql], &lo_w, &hi_w))
+            lo_x = lo_w < lo_x ? lo_w : lo_x, hi_x = hi_w > hi_x ? hi_w : hi_x;
+    int outer = (int)lround(0.5 * (1 - COMPARED_FRACTION) * (hi_x - lo_x + 1));
+    lo_x += outer, hi_x -= outer;
     measure_extent pe = *e;
     pe.ref_v = line_v(c, qd, e);
     pe.disc_hu = disc_level(ct, c, qd, pe.ref_v);
@@ -387,6 +404,47 @@ static void scan_plane(const sp_volume *ct, const spine_curve *c,
     find_run(disp, lo_x, hi_x, base, tol, best);
 }
 
+/* The mid-line displacement: the disc's margin behind the walls' line at
+ * the canal's centre column (and one column either side) of the planes
+ * within MID_PLANES of the disc's middle, their median. */
+static void midline(const sp_volume *ct, const spine_curve *c,
+                    const canal_result *r, size_t qm, size_t q0, size_t q1,
+                    measure_extent *e)
+{
+    if (qm >= r->n || !r->sec[qm].found)
+        return;
+    int x = (int)lround(r->sec[qm].centre_u / CANAL_PIXEL_MM) + CANAL_GRID / 2;
+    if (x < 1 || x + 1 >= CANAL_GRID)
+        return;
+    double d[2 * MID_PLANES + 1];
+    int n = 0;
+    for (size_t q = qm > q0 + MID_PLANES ? qm - MID_PLANES : q0;
+         q <= qm + MID_PLANES && q <= q1; q++) {
+        measure_extent pe = *e;
+        pe.ref_v = line_v(c, q, e);
+        pe.disc_hu = disc_level(ct, c, q, pe.ref_v);
+        if (!(pe.disc_hu - pe.canal_hu >= MIN_CONTRAST) ||
+            pe.disc_hu >= BONE_HU)
+            continue;
+        double sum = 0;
+        int k = 0;
+        for (int dx = -1; dx <= 1; dx++) {
+            double v = disc_v(ct, c, q, x + dx, &pe);
+            if (!isnan(v))
+                sum += pe.ref_v - v, k++;
+        }
+        if (k > 0)
+            d[n++] = sum / k;
+    }
+    if (n == 0)
+        return;
+    e->mid_found = 1;
+    e->mid_mm = median_of(d, n);
+    e->mid_q = qm;
+    e->mid_u = column_u(x);
+    e->mid_wall_v = line_v(c, qm, e);
+}
+
 int measure_displacement_extent(const sp_volume *ct, const spine_model *m,
                                 const canal_result *r, size_t v,
                                 double tol, measure_extent *e)
@@ -413,6 +471,7 @@ int measure_displacement_extent(const sp_volume *ct, const spine_model *m,
     wall_point(c, ql, wl, e->wall_lo);
     wall_point(c, qh, wh, e->wall_hi);
     e->canal_hu = 0.5 * (canal_l + canal_h);
+    e->ql = ql, e->qh = qh;
     /* planes through the middle of the disc: the centre line is not
        perpendicular to every disc (L5-S1), so one plane may cut an
        endplate where another passes through the disc margin */
@@ -425,6 +484,7 @@ int measure_displacement_extent(const sp_volume *ct, const spine_model *m,
     plane_run runs[2 * SPINE_MAX_PLANES + 1];
     if (q1 < q0 || q1 - q0 >= sizeof runs / sizeof runs[0])
         return 0;
+    midline(ct, c, r, spine_curve_at(c, mid), q0, q1, e);
     int any = 0;
     for (size_t q = q0; q <= q1; q++) {
         memset(&runs[q - q0], 0, sizeof runs[0]);

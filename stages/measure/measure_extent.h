@@ -34,6 +34,13 @@ typedef struct measure_extent {
                             plane q */
     double canal_hu, disc_hu; /* the levels the margin lies half way
                                  between */
+    /* the mid-line displacement (the disc's margin behind the walls'
+       line at the canal's centre column, median over the planes through
+       the disc's middle), drawn in plane mid_q at u = mid_u from the
+       walls' line at mid_wall_v; mid_found 0 when not seen */
+    int mid_found;
+    double mid_mm, mid_u, mid_wall_v;
+    size_t mid_q;
 } measure_extent;
 
 /* For the disc between model->vert[v] and vert[v + 1], over the planes
@@ -41,7 +48,7 @@ typedef struct measure_extent {
  * the working grid in HU (a column with bone in front of its margin is an
  * endplate, not disc). Returns 0 when the bodies' walls or the disc
  * sections are not found; otherwise fills *e (base 0 when nothing is
- * displaced by `tolerance_mm`). */
+ * displaced by `tolerance_mm`; the mid-line value when it is seen). */
 int measure_displacement_extent(const sp_volume *ct,
                                 const spine_model *m, const canal_result *r,
                                 size_t v, double tolerance_mm,
