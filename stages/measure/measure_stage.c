@@ -27,9 +27,9 @@ typedef struct measure_options {
 
 static const sp_param params[] = {
     {"extent_tolerance_mm", SP_PARAM_FLOAT, "1.5", 0.5, 10, "mm", NULL,
-     "a column of the canal front counts as displaced when the disc plane's "
-     "front lies this much behind the mean of the adjacent body planes' "
-     "(two canal pixels)",
+     "a column counts as displaced when the disc's posterior margin lies "
+     "this much behind its baseline (the line of the adjacent bodies' "
+     "posterior walls, or the inner canal front's median margin)",
      offsetof(measure_options, displacement_tolerance_mm)},
 };
 
