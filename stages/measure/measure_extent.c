@@ -15,30 +15,257 @@
                               it on either side give the undisplaced
                               baseline (a central herniation can fill the
                               whole inner part) */
-#define COMPARED_FRACTION 0.8 /* columns compared: beyond them the front
-                                 curves away into the lateral recesses,
-                                 where a small shift of the outline moves
-                                 it by millimetres */
-#define FRONT_ROWS 3
+#define COMPARED_FRACTION 0.8 /* columns compared, of the canal's width */
 #define BONE_HU 150.0     /* cortex, as segment-canal's wall */
-#define PLANES_FRACTION 0.45
-#define SPINE_MAX_PLANES 64 /* planes either side looked at, at most *//* planes within this share of the disc
-                               height either side of its middle */
+#define PLANES_FRACTION 0.45 /* planes within this share of the disc
+                                height either side of its middle */
+#define SPINE_MAX_PLANES 64 /* planes either side looked at, at most */
 #define MIN_RUN 4          /* a displaced run is at least this many columns
                               (3 mm: narrower is noise, not a herniation) */
+/* The margins are found on HU profiles along v, one per column, each the
+ * mean of the plane and its two neighbours and of five samples across
+ * 2 mm of the column, smoothed along v: a margin is continuous over a
+ * few millimetres, noise is not (at 40 HU of noise one plane's column
+ * scatters its margin by a millimetre or more). */
+#define STEP_MM 0.25
+#define ACROSS_MM 0.5     /* samples across the column, this far apart */
+#define ACROSS_N 2        /* either side */
+#define PLANES_N 1        /* planes either side */
+#define SIGMA_MM 0.75
+#define INSIDE_MM 5.0     /* a disc profile starts this far inside the
+                             walls' line */
+#define REACH_MM 16.0     /* and ends this far behind it (a wall profile
+                             starts this far in front of the canal's
+                             centre) */
+#define PROFILE_N ((int)((INSIDE_MM + REACH_MM) / STEP_MM) + 1)
+#define FALL_MM 2.0       /* a margin: the profile stays below half way
+                             for this long behind it */
+#define WALL_FRACTION 0.75 /* where a thin cortex's edge lies between the
+                              canal's level and the cortex's blurred peak
+                              (0.70-0.82 for a 0.5-1.5 mm cortex over
+                              marrow blurred by 0.6-1.4 mm) */
+#define BASE_HALF_MM 3.0  /* the bodies' wall: its columns this near the
+                             centre line (the posterior wall, not the
+                             pedicles beside the canal) */
+#define CANAL_NEAR_MM 2.0 /* the canal's level: the lower quartile 2-8 mm
+                             behind the wall (CSF between the cord or
+                             roots; past a narrow canal's back wall) */
+#define CANAL_FAR_MM 8.0
+#define DISC_DEPTH_MM 4.0 /* the disc's level: 1-4 mm inside the wall */
+#define DISC_HALF_MM 6.0  /* over the columns this near the centre line */
+#define BONE_NEAR_MM 1.5  /* bone this near in front of a disc margin: the
+                             plane cuts an endplate there */
+#define MIN_CONTRAST 30.0
+#define MID_PLANES 2      /* mid-line: planes either side of the middle */ /* disc over canal, HU, for a margin to be seen */
 
-/* v of the canal's front edge in column x: the first of FRONT_ROWS canal
- * pixels in a row (thin horns of partial volume at the corners do not
- * count); NAN when there is none. */
-static double front(const canal_section *cs, int x)
+static void lateral(const spine_curve *c, size_t q, double l[3])
 {
-    int run = 0;
-    for (int y = 0; y < CANAL_GRID; y++) {
-        run = cs->mask[y * CANAL_GRID + x] ? run + 1 : 0;
-        if (run == FRONT_ROWS)
-            return cs->grid_v0 - (y - FRONT_ROWS + 0.5) * CANAL_PIXEL_MM;
+    const double *t = c->t[q], *a = c->a[q];
+    l[0] = t[1] * a[2] - t[2] * a[1];
+    l[1] = t[2] * a[0] - t[0] * a[2];
+    l[2] = t[0] * a[1] - t[1] * a[0];
+}
+
+static double column_u(int x)
+{
+    return (x - CANAL_GRID / 2) * CANAL_PIXEL_MM;
+}
+
+/* HU along column u of plane q from v_start backwards (decreasing v,
+ * towards the canal) in STEP_MM steps, averaged over the planes within
+ * PLANES_N of q and across the column, then smoothed along v (Gaussian,
+ * SIGMA_MM). */
+static void profile(const sp_volume *ct, const spine_curve *c, size_t q,
+                    double u, double v_start, double *out)
+{
+    double raw[PROFILE_N];
+    size_t q0 = q > PLANES_N ? q - PLANES_N : 0;
+    size_t q1 = q + PLANES_N < c->n ? q + PLANES_N : c->n - 1;
+    for (int i = 0; i < PROFILE_N; i++) {
+        double v = v_start - i * STEP_MM, sum = 0;
+        int n = 0;
+        for (size_t p = q0; p <= q1; p++) {
+            double l[3];
+            lateral(c, p, l);
+            for (int k = -ACROSS_N; k <= ACROSS_N; k++) {
+                double g[3], w = u + k * ACROSS_MM;
+                for (int d = 0; d < 3; d++)
+                    g[d] = c->p[p][d] + w * l[d] + v * c->a[p][d];
+                sum += spine_sample(ct, g, 0), n++;
+            }
+        }
+        raw[i] = sum / n;
+    }
+    int half = (int)ceil(3 * SIGMA_MM / STEP_MM);
+    double s2 = 2 * (SIGMA_MM / STEP_MM) * (SIGMA_MM / STEP_MM);
+    for (int i = 0; i < PROFILE_N; i++) {
+        double sum = 0, wsum = 0;
+        for (int k = -half; k <= half; k++) {
+            if (i + k < 0 || i + k >= PROFILE_N)
+                continue;
+            double w = exp(-(k * k) / s2);
+            sum += w * raw[i + k], wsum += w;
+        }
+        out[i] = sum / wsum;
+    }
+}
+
+/* Index (fractional) where p falls through `level`, walking from index
+ * `from`: the first fall after which p stays below it for FALL_MM (a
+ * noise dip does not); NAN when there is none. */
+static double fall(const double *p, int from, double level)
+{
+    int stay = (int)(FALL_MM / STEP_MM);
+    for (int i = from + 1; i + stay < PROFILE_N; i++) {
+        if (p[i] >= level || p[i - 1] < level)
+            continue;
+        int k = i;
+        while (k <= i + stay && p[k] < level)
+            k++;
+        if (k > i + stay)
+            return i - 1 + (p[i - 1] - level) / (p[i - 1] - p[i]);
     }
     return NAN;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double quantile_of(double *v, int n, double f)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[(int)(f * (n - 1) + 0.5)];
+}
+
+static double median_of(double *v, int n)
+{
+    return quantile_of(v, n, 0.5);
+}
+
+/* The bodies' posterior wall in reference plane q: v of the rise from
+ * the canal into bone in the columns within BASE_HALF_MM of the centre
+ * line (median), walking forwards from the canal's centre v_canal; NAN
+ * when not seen. canal_hu is the canal's level for the wall's level;
+ * *canal_out gets the canal's level 2-5 mm behind the wall. */
+static double wall_v(const sp_volume *ct, const spine_curve *c, size_t q,
+                     double v_canal, double canal_hu, double *canal_out)
+{
+    double edge[CANAL_GRID], behind[CANAL_GRID * 16];
+    int n = 0, nb = 0;
+    double v_start = v_canal + REACH_MM;
+    int centre = (int)(REACH_MM / STEP_MM), near = (int)(2.0 / STEP_MM);
+    for (int x = 0; x < CANAL_GRID; x++) {
+        double u = column_u(x), p[PROFILE_N];
+        if (fabs(u) > BASE_HALF_MM)
+            continue;
+        profile(ct, c, q, u, v_start, p);
+        int b = centre;
+        while (b >= 0 && p[b] < BONE_HU)
+            b--;
+        if (b < 0)
+            continue;
+        int i = b;
+        for (int k = b; k >= 0 && k >= b - near; k--)
+            i = p[k] > p[i] ? k : i;
+        /* a cortex thinner than the blur peaks low, and its outer edge
+           lies where the profile is at about 3/4 of that peak, not half */
+        double level = canal_hu + WALL_FRACTION * (p[i] - canal_hu);
+        while (i + 1 < PROFILE_N && p[i + 1] >= level)
+            i++;
+        if (i + 1 >= PROFILE_N)
+            continue;
+        double w = i + (p[i] - level) / (p[i] - p[i + 1]);
+        edge[n++] = v_start - w * STEP_MM;
+        for (double d = CANAL_NEAR_MM; d <= CANAL_FAR_MM; d += 0.5) {
+            int k = (int)lround(w + d / STEP_MM);
+            if (k < PROFILE_N && nb < (int)(sizeof behind / sizeof *behind))
+                behind[nb++] = p[k];
+        }
+    }
+    if (n < 3)
+        return NAN;
+    if (canal_out)
+        *canal_out = nb > 0 ? quantile_of(behind, nb, 0.25) : canal_hu;
+    return median_of(edge, n);
+}
+
+/* The point of the wall at v in plane q's centre column (grid mm). */
+static void wall_point(const spine_curve *c, size_t q, double v, double p[3])
+{
+    for (int d = 0; d < 3; d++)
+        p[d] = c->p[q][d] + v * c->a[q][d];
+}
+
+/* v in plane q where the line through the two walls' points crosses it:
+ * the line of the posterior walls as a straight line in the image, so a
+ * centre line that is not straight between the bodies does not move it
+ * (the phantom's fitted line runs 1 mm closer to one wall than to the
+ * other at some levels). */
+static double line_v(const spine_curve *c, size_t q, const measure_extent *e)
+{
+    double d[3], r[3], along = 0, off = 0;
+    for (int k = 0; k < 3; k++) {
+        d[k] = e->wall_hi[k] - e->wall_lo[k];
+        along += d[k] * c->t[q][k];
+        off += (c->p[q][k] - e->wall_lo[k]) * c->t[q][k];
+    }
+    double f = fabs(along) > 1e-9 ? off / along : 0.5;
+    double v = 0;
+    for (int k = 0; k < 3; k++) {
+        r[k] = e->wall_lo[k] + f * d[k];
+        v += (r[k] - c->p[q][k]) * c->a[q][k];
+    }
+    return v;
+}
+
+/* The displaced run of columns of one disc plane. */
+typedef struct plane_run {
+    int n_canal, first, last, run, start;
+    double max_mm, offset;
+} plane_run;
+
+/* The disc's posterior margin (v) in column x of disc plane q, against
+ * the wall at ref_v; NAN when the column shows no disc-to-canal fall or
+ * the plane cuts bone there (an endplate, not the disc margin). */
+static double disc_v(const sp_volume *ct, const spine_curve *c, size_t q,
+                     int x, const measure_extent *e)
+{
+    double p[PROFILE_N];
+    double v_start = e->ref_v + INSIDE_MM;
+    profile(ct, c, q, column_u(x), v_start, p);
+    int from = (int)(1.0 / STEP_MM);
+    double level = 0.5 * (e->disc_hu + e->canal_hu);
+    if (p[from] < level)
+        return NAN;
+    double f = fall(p, from, level);
+    if (isnan(f))
+        return NAN;
+    for (int i = (int)(f - BONE_NEAR_MM / STEP_MM); i <= f; i++)
+        if (i >= 0 && p[i] >= BONE_HU)
+            return NAN;
+    return v_start - f * STEP_MM;
+}
+
+/* The disc's level in plane q: median HU 1-4 mm inside the wall over
+ * the central columns. */
+static double disc_level(const sp_volume *ct, const spine_curve *c,
+                         size_t q, double ref_v)
+{
+    double v[CANAL_GRID * 16];
+    int n = 0;
+    for (int x = 0; x < CANAL_GRID; x++) {
+        double u = column_u(x), p[PROFILE_N];
+        if (fabs(u) > DISC_HALF_MM)
+            continue;
+        profile(ct, c, q, u, ref_v + INSIDE_MM, p);
+        for (double d = 1.0; d <= DISC_DEPTH_MM; d += 1.0)
+            if (n < (int)(sizeof v / sizeof *v))
+                v[n++] = p[(int)lround((INSIDE_MM - d) / STEP_MM)];
+    }
+    return n > 0 ? median_of(v, n) : NAN;
 }
 
 /* Perimeter of an ellipse (Ramanujan's first approximation). */
@@ -51,39 +278,11 @@ static double perimeter(double a, double b)
  * left (LPS +x). */
 static int u_is_left(const sp_volume *grid, const spine_curve *c, size_t q)
 {
-    const double *t = c->t[q], *a = c->a[q];
-    double l[3] = {t[1] * a[2] - t[2] * a[1], t[2] * a[0] - t[0] * a[2],
-                   t[0] * a[1] - t[1] * a[0]};
-    double x = 0;
+    double l[3], x = 0;
+    lateral(c, q, l);
     for (int d = 0; d < 3; d++)
         x += grid->vox2lps[0][d] / grid->spacing[d] * l[d];
     return x > 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The most displaced run of canal-front columns in plane qd. */
-typedef struct plane_run {
-    int n_canal, first, last, run, start;
-    double max_mm, offset;
-} plane_run;
-
-/* Tissue just in front of the canal front at column x of plane q: bone
- * there means the plane cuts an endplate, not the disc margin. */
-static int front_is_bone(const sp_volume *ct, const spine_curve *c, size_t q,
-                         int x, double v)
-{
-    const double *t = c->t[q], *a = c->a[q];
-    double l[3] = {t[1] * a[2] - t[2] * a[1], t[2] * a[0] - t[0] * a[2],
-                   t[0] * a[1] - t[1] * a[0]};
-    double u = (x - CANAL_GRID / 2) * CANAL_PIXEL_MM, g[3];
-    for (int d = 0; d < 3; d++)
-        g[d] = c->p[q][d] + u * l[d] + (v + CANAL_PIXEL_MM) * a[d];
-    return spine_sample(ct, g, 0) >= BONE_HU;
 }
 
 /* The longest-displaced run of columns in [x0, x1] standing `tol` above
@@ -109,49 +308,62 @@ static void find_run(const double *disp, int x0, int x1, double offset,
     }
 }
 
-static double median_of(double *v, int n)
+/* Columns of the canal in section cs: the first and last holding any of
+ * its pixels; 0 when it is empty. */
+static int canal_columns(const canal_section *cs, int *lo, int *hi)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
+    *lo = *hi = -1;
+    for (int x = 0; x < CANAL_GRID; x++)
+        for (int y = 0; y < CANAL_GRID; y++)
+            if (cs->mask[y * CANAL_GRID + x]) {
+                *lo = *lo < 0 ? x : *lo, *hi = x;
+                break;
+            }
+    return *lo >= 0;
 }
 
 static void scan_plane(const sp_volume *ct, const spine_curve *c,
-                       const canal_result *r, size_t qd, size_t ql, size_t qh,
-                       double tol, plane_run *best)
+                       const canal_result *r, size_t qd,
+                       const measure_extent *e, double tol, plane_run *best)
 {
-    const canal_section *d = &r->sec[qd];
     memset(best, 0, sizeof *best);
     best->first = best->last = -1;
     best->max_mm = -INFINITY;
-    int lo_x = -1, hi_x = -1;
-    for (int x = 0; x < CANAL_GRID; x++)
-        if (!isnan(front(d, x)))
-            lo_x = lo_x < 0 ? x : lo_x, hi_x = x;
-    if (lo_x < 0)
+    /* the canal's width: the disc plane's, or the bodies' planes' where
+       a herniation narrows it; the outer tenth on either side is the
+       lateral recess, where the bodies' walls curve back from their line */
+    int lo_x, hi_x, lo_w, hi_w;
+    if (!canal_columns(&r->sec[qd], &lo_x, &hi_x))
+        return;
+    for (int k = 0; k < 2; k++)
+        if (canal_columns(&r->sec[k ? e->qh : e->ql], &lo_w, &hi_w))
+            lo_x = lo_w < lo_x ? lo_w : lo_x, hi_x = hi_w > hi_x ? hi_w : hi_x;
+    int outer = (int)lround(0.5 * (1 - COMPARED_FRACTION) * (hi_x - lo_x + 1));
+    lo_x += outer, hi_x -= outer;
+    measure_extent pe = *e;
+    pe.ref_v = line_v(c, qd, e);
+    pe.disc_hu = disc_level(ct, c, qd, pe.ref_v);
+    if (!(pe.disc_hu - pe.canal_hu >= MIN_CONTRAST) || pe.disc_hu >= BONE_HU)
         return;
     double trim = 0.5 * (1 - INNER_FRACTION) * (hi_x - lo_x + 1);
-    double outer = 0.5 * (1 - COMPARED_FRACTION) * (hi_x - lo_x + 1);
-    /* the disc front against the adjacent walls, column by column */
+    /* the disc's margin behind the line of the bodies' walls, column by
+       column (positive: behind it, into the canal) */
     double disp[CANAL_GRID], inner[CANAL_GRID], side[2][CANAL_GRID];
-    int n_side[2] = {0, 0}, n = 0, n_compared = 0;
+    int n_side[2] = {0, 0}, n = 0;
     for (int x = 0; x < CANAL_GRID; x++) {
         disp[x] = NAN;
-        if (x < lo_x + outer || x > hi_x - outer)
-            continue;
-        double fd = front(d, x), fl = front(&r->sec[ql], x);
-        double fh = front(&r->sec[qh], x);
-        if (isnan(fd))
+        if (x < lo_x || x > hi_x)
             continue;
         int part = x < lo_x + trim ? 0 : x > hi_x - trim ? 1 : -1;
-        n_compared++;
+        best->n_canal++;
         if (part < 0) {
-            best->n_canal++;
             best->first = best->first < 0 ? x : best->first;
             best->last = x;
         }
-        if (isnan(fl) || isnan(fh) || front_is_bone(ct, c, qd, x, fd))
+        double v = disc_v(ct, c, qd, x, &pe);
+        if (isnan(v))
             continue;
-        disp[x] = 0.5 * (fl + fh) - fd;
+        disp[x] = pe.ref_v - v;
         if (part < 0)
             inner[n++] = disp[x];
         else
@@ -161,24 +373,76 @@ static void scan_plane(const sp_volume *ct, const spine_curve *c,
         return;
     /* in the inner part, less its median: what stands out is focal
        (herniation); an even shift of the whole front is the mid-line
-       displacement */
-    double offset = median_of(inner, n);
-    int x0 = (int)ceil(lo_x + trim), x1 = (int)floor(hi_x - trim);
-    find_run(disp, x0, x1, offset, tol, best);
-    if (best->run > 0 || offset < tol || n_side[0] < 2 || n_side[1] < 2)
+       displacement. Never against a line in front of the walls: the
+       margin curving away from the canal is no baseline */
+    double offset = fmax(0.0, median_of(inner, n));
+    find_run(disp, lo_x, hi_x, offset, tol, best);
+    if (best->run > 0) {
+        /* the baseline is what the run leaves of the inner part */
+        int m = 0;
+        for (int x = (int)ceil(lo_x + trim); x <= hi_x - trim; x++)
+            if (!isnan(disp[x]) &&
+                (x < best->start || x >= best->start + best->run))
+                inner[m++] = disp[x];
+        if (m >= MIN_RUN) {
+            double rest = fmax(0.0, median_of(inner, m));
+            best->max_mm += best->offset - rest;
+            best->offset = rest;
+        }
+        return;
+    }
+    if (offset < tol || n_side[0] < 2 || n_side[1] < 2)
         return;
     /* the whole inner part is displaced: a central herniation as wide as
        it, or a bulge. Against the less displaced of the parts beside it
        (a paracentral herniation reaches into one), a herniation stands
        out and falls off within the canal; a bulge does not */
-    double base = fmin(median_of(side[0], n_side[0]),
-                       median_of(side[1], n_side[1]));
+    double base = fmax(0.0, fmin(median_of(side[0], n_side[0]),
+                                 median_of(side[1], n_side[1])));
     if (offset - base < tol)
         return;
-    find_run(disp, (int)ceil(lo_x + outer), (int)floor(hi_x - outer), base,
-             tol, best);
-    if (best->run > 0)
-        best->n_canal = n_compared;
+    find_run(disp, lo_x, hi_x, base, tol, best);
+}
+
+/* The mid-line displacement: the disc's margin behind the walls' line at
+ * the canal's centre column (and one column either side) of the planes
+ * within MID_PLANES of the disc's middle, their median. */
+static void midline(const sp_volume *ct, const spine_curve *c,
+                    const canal_result *r, size_t qm, size_t q0, size_t q1,
+                    measure_extent *e)
+{
+    if (qm >= r->n || !r->sec[qm].found)
+        return;
+    int x = (int)lround(r->sec[qm].centre_u / CANAL_PIXEL_MM) + CANAL_GRID / 2;
+    if (x < 1 || x + 1 >= CANAL_GRID)
+        return;
+    double d[2 * MID_PLANES + 1];
+    int n = 0;
+    for (size_t q = qm > q0 + MID_PLANES ? qm - MID_PLANES : q0;
+         q <= qm + MID_PLANES && q <= q1; q++) {
+        measure_extent pe = *e;
+        pe.ref_v = line_v(c, q, e);
+        pe.disc_hu = disc_level(ct, c, q, pe.ref_v);
+        if (!(pe.disc_hu - pe.canal_hu >= MIN_CONTRAST) ||
+            pe.disc_hu >= BONE_HU)
+            continue;
+        double sum = 0;
+        int k = 0;
+        for (int dx = -1; dx <= 1; dx++) {
+            double v = disc_v(ct, c, q, x + dx, &pe);
+            if (!isnan(v))
+                sum += pe.ref_v - v, k++;
+        }
+        if (k > 0)
+            d[n++] = sum / k;
+    }
+    if (n == 0)
+        return;
+    e->mid_found = 1;
+    e->mid_mm = median_of(d, n);
+    e->mid_q = qm;
+    e->mid_u = column_u(x);
+    e->mid_wall_v = line_v(c, qm, e);
 }
 
 int measure_displacement_extent(const sp_volume *ct, const spine_model *m,
@@ -192,6 +456,22 @@ int measure_displacement_extent(const sp_volume *ct, const spine_model *m,
     size_t qh = spine_curve_at(c, hi->body_lo + WALL_MM);
     if (ql >= r->n || qh >= r->n || !r->sec[ql].found || !r->sec[qh].found)
         return 0;
+    /* the line of the two bodies' posterior walls, and the canal's level
+       behind them (the canal's centre only says where to start looking) */
+    double vl = r->sec[ql].centre_v, vh = r->sec[qh].centre_v;
+    double canal_l = 0, canal_h = 0;
+    double wl = wall_v(ct, c, ql, vl, 0, &canal_l);
+    double wh = wall_v(ct, c, qh, vh, 0, &canal_h);
+    if (isnan(wl) || isnan(wh))
+        return 0;
+    wl = wall_v(ct, c, ql, vl, canal_l, &canal_l);
+    wh = wall_v(ct, c, qh, vh, canal_h, &canal_h);
+    if (isnan(wl) || isnan(wh))
+        return 0;
+    wall_point(c, ql, wl, e->wall_lo);
+    wall_point(c, qh, wh, e->wall_hi);
+    e->canal_hu = 0.5 * (canal_l + canal_h);
+    e->ql = ql, e->qh = qh;
     /* planes through the middle of the disc: the centre line is not
        perpendicular to every disc (L5-S1), so one plane may cut an
        endplate where another passes through the disc margin */
@@ -204,28 +484,29 @@ int measure_displacement_extent(const sp_volume *ct, const spine_model *m,
     plane_run runs[2 * SPINE_MAX_PLANES + 1];
     if (q1 < q0 || q1 - q0 >= sizeof runs / sizeof runs[0])
         return 0;
+    midline(ct, c, r, spine_curve_at(c, mid), q0, q1, e);
     int any = 0;
     for (size_t q = q0; q <= q1; q++) {
         memset(&runs[q - q0], 0, sizeof runs[0]);
         if (!r->sec[q].found)
             continue;
         any = 1;
-        scan_plane(ct, c, r, q, ql, qh, tol, &runs[q - q0]);
+        scan_plane(ct, c, r, q, e, tol, &runs[q - q0]);
     }
-    /* a run counts when the next plane up or down has one over the same
-       columns: a herniation has height, noise in one plane does not */
+    /* a run counts when the next plane up has one over the same columns
+       (a herniation has height, noise in one plane does not), and the
+       pair counts with the less displaced of the two: the largest of many
+       noisy columns and planes would read high */
     plane_run best = {.max_mm = -INFINITY};
     size_t q_best = spine_curve_at(c, mid);
-    for (size_t q = q0; q <= q1; q++) {
-        const plane_run *pr = &runs[q - q0];
-        int held = 0;
-        for (size_t o = q > q0 ? q - 1 : q; o <= q + 1 && o <= q1; o++) {
-            const plane_run *nb = &runs[o - q0];
-            held |= o != q && nb->run > 0 && nb->start < pr->start + pr->run &&
-                    pr->start < nb->start + nb->run;
-        }
-        if (pr->run > 0 && held && pr->max_mm > best.max_mm)
-            best = *pr, q_best = q;
+    for (size_t q = q0; q < q1; q++) {
+        const plane_run *pr = &runs[q - q0], *nb = &runs[q + 1 - q0];
+        if (pr->run == 0 || nb->run == 0 || nb->start >= pr->start + pr->run ||
+            pr->start >= nb->start + nb->run)
+            continue;
+        const plane_run *low = nb->max_mm < pr->max_mm ? nb : pr;
+        if (low->max_mm > best.max_mm)
+            best = *low, q_best = low == pr ? q : q + 1;
     }
     if (!any)
         return 0;
@@ -233,6 +514,8 @@ int measure_displacement_extent(const sp_volume *ct, const spine_model *m,
         return 1;
     e->max_mm = best.max_mm;
     e->q = q_best, e->ql = ql, e->qh = qh;
+    e->ref_v = line_v(c, q_best, e);
+    e->disc_hu = disc_level(ct, c, q_best, e->ref_v);
     e->start = best.start, e->run = best.run, e->baseline_mm = best.offset;
     e->base_mm = best.run * CANAL_PIXEL_MM;
     e->spans_canal = best.run >= SPAN_FRACTION * best.n_canal;
@@ -258,28 +541,25 @@ int measure_displacement_extent(const sp_volume *ct, const spine_model *m,
 }
 
 json_t *measure_extent_outline(const sp_volume *ct, const spine_model *m,
-                               const canal_result *r,
                                const measure_extent *e)
 {
-    if (e->run <= 0 || e->q >= r->n)
+    if (e->run <= 0 || e->q >= m->curve.n)
         return NULL;
     const spine_curve *c = &m->curve;
     json_t *front_side = json_array(), *base_side = json_array();
+    double base = e->ref_v - e->baseline_mm;
     for (int x = e->start; x < e->start + e->run; x++) {
-        double fd = front(&r->sec[e->q], x);
-        double ref = 0.5 * (front(&r->sec[e->ql], x) +
-                            front(&r->sec[e->qh], x));
-        if (isnan(fd) || isnan(ref))
+        double fd = disc_v(ct, c, e->q, x, e);
+        if (isnan(fd))
             continue;
-        /* the column's two edges, at the front and at the baseline */
+        /* the column's two edges, at the disc's margin and at the
+           baseline */
         for (int k = 0; k < 2; k++) {
-            double u = (x - CANAL_GRID / 2 + (k ? 0.5 : -0.5)) *
-                       CANAL_PIXEL_MM;
+            double u = column_u(x) + (k ? 0.5 : -0.5) * CANAL_PIXEL_MM;
             json_array_append_new(front_side,
                                   measure_plane_point(ct, c, e->q, u, fd));
             json_array_insert_new(base_side, 0,
-                                  measure_plane_point(ct, c, e->q, u,
-                                                      ref - e->baseline_mm));
+                                  measure_plane_point(ct, c, e->q, u, base));
         }
     }
     json_array_extend(front_side, base_side);
@@ -292,23 +572,20 @@ json_t *measure_extent_outline(const sp_volume *ct, const spine_model *m,
 }
 
 json_t *measure_extent_caliper(const sp_volume *ct, const spine_model *m,
-                               const canal_result *r,
                                const measure_extent *e)
 {
-    if (e->run <= 0 || e->q >= r->n)
+    if (e->run <= 0 || e->q >= m->curve.n)
         return NULL;
-    double best = -INFINITY, u = 0, v_front = 0, v_base = 0;
+    double best = -INFINITY, u = 0, v_front = 0;
+    double base = e->ref_v - e->baseline_mm;
     for (int x = e->start; x < e->start + e->run; x++) {
-        double fd = front(&r->sec[e->q], x);
-        double base = 0.5 * (front(&r->sec[e->ql], x) +
-                             front(&r->sec[e->qh], x)) - e->baseline_mm;
-        if (!isnan(fd) && !isnan(base) && base - fd > best)
-            best = base - fd, u = (x - CANAL_GRID / 2) * CANAL_PIXEL_MM,
-            v_front = fd, v_base = base;
+        double fd = disc_v(ct, &m->curve, e->q, x, e);
+        if (!isnan(fd) && base - fd > best)
+            best = base - fd, u = column_u(x), v_front = fd;
     }
     if (!isfinite(best))
         return NULL;
     return json_pack("[o, o]",
-                     measure_plane_point(ct, &m->curve, e->q, u, v_base),
+                     measure_plane_point(ct, &m->curve, e->q, u, base),
                      measure_plane_point(ct, &m->curve, e->q, u, v_front));
 }

@@ -27,9 +27,9 @@ typedef struct measure_options {
 
 static const sp_param params[] = {
     {"extent_tolerance_mm", SP_PARAM_FLOAT, "1.5", 0.5, 10, "mm", NULL,
-     "a column of the canal front counts as displaced when the disc plane's "
-     "front lies this much behind the mean of the adjacent body planes' "
-     "(two canal pixels)",
+     "a column counts as displaced when the disc's posterior margin lies "
+     "this much behind its baseline (the line of the adjacent bodies' "
+     "posterior walls, or the inner canal front's median margin)",
      offsetof(measure_options, displacement_tolerance_mm)},
 };
 
@@ -93,13 +93,27 @@ static json_t *caliper(const sp_volume *grid, const spine_curve *c,
 }
 
 static json_t *level(const sp_volume *grid, const spine_model *m,
-                     const canal_result *canal, const measure_level *ml,
+                     const canal_result *canal, const measure_level *mask_ml,
                      size_t v, double tolerance)
 {
     const spine_vertebra *lo = &m->vert[v], *hi = &m->vert[v + 1];
     const spine_curve *c = &m->curve;
     double s_disc = 0.5 * (lo->s_hi + hi->s_lo);
     size_t q = spine_curve_at(c, s_disc);
+    /* the mid-line value from the image (the disc's margin against the
+       bodies' walls) where both are seen; the canal mask's front only
+       where they are not */
+    measure_extent e;
+    int extent = mask_ml->canal_found &&
+                 measure_displacement_extent(grid, m, canal, v, tolerance, &e);
+    measure_level image_ml = *mask_ml;
+    if (extent && e.mid_found && e.mid_q == q) {
+        image_ml.posterior_displacement_mm = e.mid_mm;
+        image_ml.displacement_u_mm = e.mid_u;
+        image_ml.displacement_wall_v = e.mid_wall_v;
+        image_ml.displacement_disc_v = e.mid_wall_v - e.mid_mm;
+    }
+    const measure_level *ml = &image_ml;
     /* unnamed levels (no sacrum or ribs seen, no override) are numbered
        from the lowest, never given a vertebra name */
     char unnamed[32];
@@ -125,10 +139,8 @@ static json_t *level(const sp_volume *grid, const spine_model *m,
     json_t *outline = measure_canal_outline(grid, c, q, &canal->sec[q]);
     if (outline)
         json_object_set_new(o, "canal_outline_mm", outline);
-    measure_extent e;
     int focal = 0;
-    if (measure_displacement_extent(grid, m, canal, v, tolerance, &e) &&
-        e.base_mm > 0) {
+    if (extent && e.base_mm > 0) {
         /* the largest displacement across the canal front, so a
            paracentral herniation is not missed on the mid-line column */
         focal = e.max_mm > ml->posterior_displacement_mm;
@@ -144,7 +156,7 @@ static json_t *level(const sp_volume *grid, const spine_model *m,
         if (e.position[0])
             json_object_set_new(o, "displacement_position",
                                 json_string(e.position));
-        json_t *run = measure_extent_outline(grid, m, canal, &e);
+        json_t *run = measure_extent_outline(grid, m, &e);
         if (run)
             json_object_set_new(o, "displacement_outline_mm", run);
         if (e.spans_canal)
@@ -157,7 +169,7 @@ static json_t *level(const sp_volume *grid, const spine_model *m,
        draw the value it reports */
     json_t *disp_ends = NULL;
     if (focal)
-        disp_ends = measure_extent_caliper(grid, m, canal, &e);
+        disp_ends = measure_extent_caliper(grid, m, &e);
     else if (ml->posterior_displacement_mm > 0)
         disp_ends = json_pack(
             "[o, o]",

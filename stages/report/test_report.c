@@ -611,22 +611,28 @@ static double check_displacement_drawn(const harness_png *png,
     double ax, ay, bx, by;
     to_pixel(png, a, &ax, &ay);
     to_pixel(png, b, &bx, &by);
-    int along = 0;
+    int along = 0, under = 0;
     for (int t = 1; t < 10; t++) {
         double x = ax + (bx - ax) * t / 10, y = ay + (by - ay) * t / 10;
-        int hit = 0;
+        int hit = 0, over = 0;
         for (long dy = -1; dy <= 1; dy++)
             for (long dx = -1; dx <= 1; dx++) {
                 long px = lrint(x - 0.5) + dx, py = lrint(y - 0.5) + dy;
                 const uint8_t *c = png->pixels +
                                    ((size_t)py * png->width + (size_t)px) * 3;
                 hit |= c[0] > 200 && c[1] > 150 && c[1] < 235 && c[2] < 100;
+                /* the canal outline (a7 7b ff) or the AP caliper (ff 00 ff) */
+                over |= c[2] > 200 && c[1] < 150 && c[0] > 130;
             }
         along += hit;
+        under += !hit && over;
     }
-    /* the outlines and the AP caliper are drawn over it in places */
-    printf("# caliper colour at %d of 9 points along it\n", along);
-    assert_true(along >= 7);
+    /* the outlines and the AP caliper are drawn over it in places: a
+       short caliper at the canal's front (1.1 mm on the real abdomen's
+       L2-L3) lies under them for a third of its length */
+    printf("# caliper colour at %d of 9 points along it, %d under the "
+           "outline or AP caliper\n", along, under);
+    assert_true(along >= 7 || (along >= 5 && along + under == 9));
     const json_t *run = json_object_get(lv, "displacement_outline_mm");
     if (!run)
         return disp;
@@ -654,8 +660,9 @@ static double check_displacement_drawn(const harness_png *png,
 }
 
 /* The real abdomen CT (T11-S1): L4-L5's displacement is the mid-line
- * value (5.0 mm, its run 3.4 mm), drawn as the caliper it was measured
- * with; on the overview and every key image the orientation letters
+ * value (3.6 mm from the image since the seventh session, its run 3.1
+ * mm; 5.0 mm from the canal mask before: docs/accuracy.md), drawn as the
+ * caliper it was measured with; on the overview and every key image the orientation letters
  * stand clear of the labels (S and I were beside T12 and the scale bar). */
 static void displacement_drawn_as_measured_on_real_ct(void **state)
 {
@@ -707,7 +714,7 @@ static void displacement_drawn_as_measured_on_real_ct(void **state)
         }
         double disp = check_displacement_drawn(&png, lv);
         if (!strcmp(level, "L4-L5")) {
-            assert_true(disp >= 4.5 && disp <= 5.5);
+            assert_true(disp >= 3.1 && disp <= 4.1);
             assert_string_equal(json_string_value(json_object_get(
                                     lv, "displacement_measured")),
                                 "mid-line");
