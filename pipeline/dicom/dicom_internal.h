@@ -80,6 +80,16 @@ sp_status spd_walk(const char *path, const sp_dicom_scan_options *options,
 /* Read one file's header into records (one per frame) or a skip entry. */
 sp_status spd_read_header(const char *file, spd_collect *c);
 
+/* How a header is read: from the values the pre-scan's walk caught when
+ * the file is plain enough for them (explicit VR little endian, one
+ * classic frame, every value unambiguous; dicom_header.cc), else by
+ * DCMTK; or by DCMTK always. Both give the same records and skips (tests/
+ * dicom/test_dicom_scanned.c). spd_read_header is SPD_HEADER_ANY.
+ * `scanned` (may be NULL): 1 when the walk's values made the record. */
+typedef enum { SPD_HEADER_ANY, SPD_HEADER_DCMTK } spd_header_mode;
+sp_status spd_read_header_mode(const char *file, spd_collect *c,
+                               spd_header_mode mode, int *scanned);
+
 /* Copy `src` into dst[size]: truncated, controls replaced by '?', trailing
  * spaces removed. */
 void spd_copy_clean(char *dst, size_t size, const char *src);
