@@ -340,6 +340,12 @@ bool skip_set(Skip *s, sp_status code, const char *fmt, const char *arg)
     return false;
 }
 
+bool skip_dicomdir(Skip *s)
+{
+    return skip_set(s, SP_NOTIMAGE, "%s",
+                    "DICOMDIR (a media index, not an image)");
+}
+
 bool check_orientation(double o[6])
 {
     double r = std::sqrt(o[0] * o[0] + o[1] * o[1] + o[2] * o[2]);
@@ -648,6 +654,10 @@ bool read_file(const char *file, spd_collect *c, Skip *skip, bool scan_ok,
         std::snprintf(skip->text, sizeof skip->text, "%.399s", why);
         return false;
     }
+    if (scan_ok && values.dicomdir) {
+        *scanned = true;
+        return skip_dicomdir(skip);
+    }
     if (scan_ok && values.usable) {
         bool nomem = false;
         *scanned = read_scanned(file, loc, values, c, &nomem);
@@ -668,8 +678,7 @@ bool read_file(const char *file, spd_collect *c, Skip *skip, bool scan_ok,
         ff.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPClassUID,
                                              media);
     if (media == UID_MediaStorageDirectoryStorage)
-        return skip_set(skip, SP_NOTIMAGE, "%s",
-                        "DICOMDIR (a media index, not an image)");
+        return skip_dicomdir(skip);
     OFString sop;
     ds->findAndGetOFString(DCM_SOPClassUID, sop);
     if (sop.empty() && !ds->tagExists(DCM_PixelData))

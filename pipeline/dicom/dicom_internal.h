@@ -85,7 +85,8 @@ sp_status spd_read_header(const char *file, spd_collect *c);
  * classic frame, every value unambiguous; dicom_header.cc), else by
  * DCMTK; or by DCMTK always. Both give the same records and skips (tests/
  * dicom/test_dicom_scanned.c). spd_read_header is SPD_HEADER_ANY.
- * `scanned` (may be NULL): 1 when the walk's values made the record. */
+ * `scanned` (may be NULL): 1 when the walk's values made the record (or
+ * the skip of a plain DICOMDIR). */
 typedef enum { SPD_HEADER_ANY, SPD_HEADER_DCMTK } spd_header_mode;
 sp_status spd_read_header_mode(const char *file, spd_collect *c,
                                spd_header_mode mode, int *scanned);

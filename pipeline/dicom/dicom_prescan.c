@@ -442,15 +442,17 @@ typedef struct meta {
     char ts[65];
     size_t end; /* offset just past the meta group */
     /* Every element explicit VR, a group length (0002,0000) that names
-     * exactly the elements after it, and not a DICOMDIR's. */
+     * exactly the elements after it, one transfer syntax, and a media
+     * storage class that is the DICOMDIR's exactly (`dicomdir`) or bears
+     * no resemblance to it (`odd` otherwise). */
     int plain;
-    int dicomdir;
+    int dicomdir, odd;
 } meta;
 
 static int meta_done(meta *m, int explicit_all, int has_length,
                      uint64_t group_length, size_t after_length)
 {
-    m->plain = explicit_all && has_length && !m->dicomdir &&
+    m->plain = explicit_all && has_length && !m->odd &&
                group_length == m->end - after_length;
     return WALK_OK;
 }
@@ -459,7 +461,7 @@ static int walk_meta(walk *w, meta *m)
 {
     m->ts[0] = '\0';
     m->plain = 0;
-    m->dicomdir = 0;
+    m->dicomdir = m->odd = 0;
     int explicit_all = 1, has_length = 0;
     size_t start = w->r->pos;
     uint64_t group_length = 0;
@@ -494,23 +496,27 @@ static int walk_meta(walk *w, meta *m)
             group_length = u32(w, v);
             after_length = w->r->pos;
         } else if (h.element == 0x0002) {
-            /* MediaStorageSOPClassUID: any hint of the DICOMDIR class (or
-             * a value too long to look at) leaves the file to DCMTK. */
+            /* MediaStorageSOPClassUID: the DICOMDIR class, exactly (with
+             * or without its NUL of padding); any other hint of it, or a
+             * value too long to look at, leaves the file to DCMTK. */
             static const char dir[] = "1.2.840.10008.1.3.10";
             char v[65];
-            if (h.length >= sizeof v)
-                m->dicomdir = 1;
-            else if (take(w->r, (uint8_t *)v, h.length) != WALK_OK)
+            if (h.length >= sizeof v) {
+                m->odd = 1;
+                take(w->r, NULL, h.length);
+            } else if (take(w->r, (uint8_t *)v, h.length) != WALK_OK) {
                 return WALK_STOP;
-            else
+            } else if ((h.length == sizeof dir || h.length == sizeof dir - 1) &&
+                       !memcmp(v, dir, h.length)) {
+                m->dicomdir = 1;
+            } else {
                 for (size_t i = 0; i + sizeof dir - 1 <= h.length; i++)
                     if (!memcmp(v + i, dir, sizeof dir - 1))
-                        m->dicomdir = 1;
-            if (h.length >= sizeof v)
-                take(w->r, NULL, h.length);
+                        m->odd = 1;
+            }
         } else if (h.element == 0x0010 && h.length < sizeof m->ts) {
             if (m->ts[0])
-                m->dicomdir = 1; /* a second syntax: DCMTK's to judge */
+                m->odd = 1; /* a second syntax: DCMTK's to judge */
             if (take(w->r, (uint8_t *)m->ts, h.length) != WALK_OK)
                 return WALK_STOP;
             size_t n = h.length;
@@ -595,7 +601,7 @@ static sp_status prescan(reader *r, const char *name, spd_pixel_loc *loc,
                          spd_header_values *values, sp_error *err)
 {
     walk w = {.r = r, .name = name, .err = err, .values = values};
-    int plain_le = 0, values_ok = 0;
+    int plain_le = 0, values_ok = 0, dicomdir = 0;
     int rc;
     const uint8_t *head = peek(r, 132);
     int preamble = head && !memcmp(head + 128, "DICM", 4);
@@ -621,7 +627,8 @@ static sp_status prescan(reader *r, const char *name, spd_pixel_loc *loc,
             w.explicit_vr = 1;
             w.big_endian = 0;
             plain_le = !strcmp(m.ts, "1.2.840.10008.1.2.1");
-            values_ok = plain_le && preamble && m.plain;
+            values_ok = plain_le && preamble && m.plain && !m.dicomdir;
+            dicomdir = plain_le && preamble && m.plain && m.dicomdir;
         } else {
             guess_encoding(&w, r);
         }
@@ -638,6 +645,8 @@ static sp_status prescan(reader *r, const char *name, spd_pixel_loc *loc,
         if (values)
             values->usable = values_ok && !w.values_bad;
     }
+    if (values && rc == WALK_OK && r->pos == r->total && !w.values_bad)
+        values->dicomdir = dicomdir;
     return rc == WALK_REFUSE ? SP_FORMAT : SP_OK;
 }
 
@@ -673,7 +682,7 @@ sp_status spd_prescan_file_values(const char *path, spd_pixel_loc *loc,
         memset(loc, 0, sizeof *loc);
     /* The values are read only where the walk found the pixels. */
     if (values) {
-        values->usable = 0;
+        values->usable = values->dicomdir = 0;
         for (size_t i = 0; i < spd_n_wanted_tags; i++)
             values->value[i].present = 0;
         if (!loc)

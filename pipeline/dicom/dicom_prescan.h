@@ -72,6 +72,9 @@ typedef struct spd_value {
  * DCMTK's to judge. value[i] belongs to spd_wanted_tags[i]. */
 typedef struct spd_header_values {
     int usable;
+    /* 1 when the file is a DICOMDIR with every condition of `usable` but
+     * the pixels: DCMTK would read it and skip it as a DICOMDIR. */
+    int dicomdir;
     spd_value value[SPD_MAX_WANTED];
 } spd_header_values;
 
