@@ -666,6 +666,9 @@ bool read_file(const char *file, spd_collect *c, Skip *skip, bool scan_ok,
         if (*scanned)
             return true;
     }
+    sp_error dict;
+    if (spd_dictionary_ready(&dict) != SP_OK)
+        return skip_set(skip, dict.code, "%.399s", dict.message);
     DcmFileFormat ff;
     OFCondition cond = ff.loadFile(file, EXS_Unknown, EGL_noChange,
                                    kMaxReadLength, ERM_autoDetect);

@@ -133,6 +133,11 @@ sp_status spd_j2k_decode(const uint8_t *data, size_t size, uint32_t rows,
 
 int spd_initialised(void);
 
+/* DCMTK's data dictionary, parsed on the first call (thread-safe); SP_CONFIG
+ * when it cannot be loaded. Every path that hands a file to DCMTK calls it
+ * first; sp_dicom_init only checks that the dictionary files are there. */
+sp_status spd_dictionary_ready(sp_error *err);
+
 /* Build DCMTK's SR context groups once (thread-safe); the SR writer calls
  * it, sp_dicom_cleanup frees them. In the on-demand module (dicom_cmr.cc):
  * it links DCMTK's cmr library. */
