@@ -13,7 +13,7 @@ check() { # check NAME EXPECTED_EXIT ACTUAL_EXIT
 }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..9"
+echo "1..12"
 
 "$exe" info "$data/spine/mr-lumbar-t2-sag/dicom" >"$tmp/out" 2>"$tmp/err"
 check "clean series exits 0" 0 $?
@@ -49,4 +49,25 @@ check "--help exits 0" 0 $?
 
 "$exe" info --bogus "$data" >/dev/null 2>&1
 check "unknown option exits 64" 64 $?
+
+# DCMTK's dictionary is parsed only when DCMTK reads a file: with a
+# dictionary file it cannot parse, the head CT (every header read from the
+# pre-scan's walk) still scans, and a JPEG 2000 series (DCMTK's) is skipped
+# (dcm_qa_ts/In/9.dcm) with the dictionary named as the reason.
+printf 'not a dictionary line\n' >"$tmp/bad.dic"
+DCMDICTPATH="$tmp/bad.dic" "$exe" info --json \
+    "$data/conformance/ct-head-phantom-512/dicom" >"$tmp/json" 2>"$tmp/err"
+check "plain series scans without parsing the dictionary (exit 3: its DICOMDIR)" 3 $?
+python3 - "$tmp/json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [s["slices"] for s in d["series"]] == [140], d["series"]
+assert [x["code"] for x in d["skipped"]] == ["NOTIMAGE"], d["skipped"]
+assert "DICOMDIR" in d["skipped"][0]["reason"]
+PY
+check "... all 140 slices, and only the DICOMDIR skipped" 0 $?
+DCMDICTPATH="$tmp/bad.dic" "$exe" info --json \
+    "$data/conformance/dcm_qa_ts/In/9.dcm" >"$tmp/json" 2>"$tmp/err"
+grep -q "data dictionary is not loaded" "$tmp/json"
+check "a file for DCMTK is skipped naming the dictionary" 0 $?
 exit $failed
