@@ -143,11 +143,13 @@ struct ScanValues {
     {
         if (!v)
             return nullptr;
-        for (size_t i = 0; i < spd_n_wanted_tags; i++)
-            if (spd_wanted_tags[i].group == tag.getGroup() &&
-                spd_wanted_tags[i].element == tag.getElement()) {
+        size_t n;
+        const spd_wanted_tag *wanted = spd_wanted_tags(&n);
+        for (size_t i = 0; i < n; i++)
+            if (wanted[i].group == tag.getGroup() &&
+                wanted[i].element == tag.getElement()) {
                 if (vr)
-                    *vr = spd_wanted_tags[i].vr;
+                    *vr = wanted[i].vr;
                 return v->value[i].present ? &v->value[i] : nullptr;
             }
         *unsure = true; // a tag the walk was not asked to catch

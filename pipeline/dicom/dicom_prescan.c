@@ -58,7 +58,7 @@ static reader *reader_new(void)
 }
 
 /* Sorted by tag (the walk searches it). */
-const spd_wanted_tag spd_wanted_tags[] = {
+static const spd_wanted_tag wanted[] = {
     {0x0008, 0x0016, "UI"}, /* SOPClassUID */
     {0x0008, 0x0020, "DA"}, /* StudyDate */
     {0x0008, 0x0060, "CS"}, /* Modality */
@@ -103,11 +103,15 @@ const spd_wanted_tag spd_wanted_tags[] = {
     {0x5200, 0x9229, "--"}, /* SharedFunctionalGroupsSequence */
     {0x5200, 0x9230, "--"}, /* PerFrameFunctionalGroupsSequence */
 };
-const size_t spd_n_wanted_tags =
-    sizeof spd_wanted_tags / sizeof spd_wanted_tags[0];
-_Static_assert(sizeof spd_wanted_tags / sizeof spd_wanted_tags[0] <=
-                   SPD_MAX_WANTED,
+#define N_WANTED (sizeof wanted / sizeof wanted[0])
+_Static_assert(N_WANTED <= SPD_MAX_WANTED,
                "spd_header_values holds every wanted tag");
+
+const spd_wanted_tag *spd_wanted_tags(size_t *n)
+{
+    *n = N_WANTED;
+    return wanted;
+}
 
 typedef struct walk {
     reader *r;
@@ -307,11 +311,11 @@ static spd_value *wanted_slot(walk *w, const header *h)
 {
     if (!w->values || w->values_bad)
         return NULL;
-    size_t lo = 0, hi = spd_n_wanted_tags;
+    size_t lo = 0, hi = N_WANTED;
     uint32_t key = (uint32_t)h->group << 16 | h->element;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        const spd_wanted_tag *t = &spd_wanted_tags[mid];
+        const spd_wanted_tag *t = &wanted[mid];
         uint32_t k = (uint32_t)t->group << 16 | t->element;
         if (k == key) {
             spd_value *v = &w->values->value[mid];
@@ -683,7 +687,7 @@ sp_status spd_prescan_file_values(const char *path, spd_pixel_loc *loc,
     /* The values are read only where the walk found the pixels. */
     if (values) {
         values->usable = values->dicomdir = 0;
-        for (size_t i = 0; i < spd_n_wanted_tags; i++)
+        for (size_t i = 0; i < N_WANTED; i++)
             values->value[i].present = 0;
         if (!loc)
             values = NULL;

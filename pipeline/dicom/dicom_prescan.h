@@ -51,8 +51,9 @@ typedef struct spd_wanted_tag {
     uint16_t group, element;
     char vr[3];
 } spd_wanted_tag;
-extern const spd_wanted_tag spd_wanted_tags[];
-extern const size_t spd_n_wanted_tags;
+/* The list, sorted by tag; *n gets its length. (A function, not an
+ * exported table: the core is linked into modules too.) */
+const spd_wanted_tag *spd_wanted_tags(size_t *n);
 #define SPD_MAX_WANTED 48
 /* Longest value caught; a longer wanted value makes the file unusable. */
 #define SPD_VALUE_CAP 256
@@ -69,7 +70,7 @@ typedef struct spd_value {
  * of the file, *loc was found, and each wanted element appears at most
  * once at the top level with the expected VR and at most SPD_VALUE_CAP
  * bytes (and no "--" entry appears). Anything else: 0, and the file is
- * DCMTK's to judge. value[i] belongs to spd_wanted_tags[i]. */
+ * DCMTK's to judge. value[i] belongs to entry i of spd_wanted_tags. */
 typedef struct spd_header_values {
     int usable;
     /* 1 when the file is a DICOMDIR with every condition of `usable` but

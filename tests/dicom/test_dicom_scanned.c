@@ -396,8 +396,10 @@ static void test_hostile_variants(void **state)
     snprintf(file, sizeof file, "%s/v.dcm", dir);
     size_t variants = 0, scanned = 0;
     static const uint8_t us_bytes[4] = {0x00, 0x02, 0x10, 0x00};
-    for (size_t t = 0; t < spd_n_wanted_tags; t++) {
-        const spd_wanted_tag *w = &spd_wanted_tags[t];
+    size_t n_wanted;
+    const spd_wanted_tag *wanted = spd_wanted_tags(&n_wanted);
+    for (size_t t = 0; t < n_wanted; t++) {
+        const spd_wanted_tag *w = &wanted[t];
         for (size_t v = 0; v < sizeof vrs / sizeof vrs[0]; v++) {
             /* every value with the element's own VR, three with others */
             size_t n_values =
