@@ -69,15 +69,24 @@ cols=$(echo "$info" | sed -n 's/.*"columns":\([0-9]*\).*/\1/p')
 rows=$(echo "$info" | sed -n 's/.*"rows":\([0-9]*\).*/\1/p')
 slices=$(echo "$info" | sed -n 's/.*"slices":\([0-9]*\).*/\1/p')
 # The copies for the resident rows: the same files under another series.
+# Only files with a SeriesInstanceUID are modified: dcmodify would rewrite
+# a DICOMDIR's meta group too (its media storage class becomes an image's),
+# which no real folder has.
+images=
+for f in "$dir"/*; do
+    [ -f "$f" ] && dcmdump -q +P 0020,000E "$f" 2>/dev/null | grep -q . &&
+        images="$images ${f##*/}"
+done
 copy_dirs=
 c=1
 while [ "$c" -le "$copies" ]; do
     mkdir -p "$tmp/copy$c"
     for f in "$dir"/*; do [ -f "$f" ] && cp "$f" "$tmp/copy$c/"; done
     chmod -R u+w "$tmp/copy$c"
-    # -ie: files without these tags (a DICOMDIR) stay as they are.
-    dcmodify -nb -q -ie -m "(0020,000E)=2.25.$$$c" -m "(0020,0011)=9$c" \
-        -m "(0008,103E)=breakdown copy $c" "$tmp/copy$c"/* 2>/dev/null || true
+    # shellcheck disable=SC2086
+    (cd "$tmp/copy$c" && dcmodify -nb -q -ie -m "(0020,000E)=2.25.$$$c" \
+        -m "(0020,0011)=9$c" -m "(0008,103E)=breakdown copy $c" $images \
+        2>/dev/null) || true
     copy_dirs="$copy_dirs $tmp/copy$c"
     c=$((c + 1))
 done

@@ -102,6 +102,8 @@ sp_status open_pixels(spd_pixels *px, sp_error *err)
         return fail(err, SP_IO, px->path, "cannot read: ",
                     std::strerror(errno));
     sp_status pre = spd_prescan_file(px->path.c_str(), err);
+    if (pre == SP_OK)
+        pre = spd_dictionary_ready(err);
     if (pre != SP_OK)
         return pre;
     OFCondition cond = px->ff.loadFile(px->path.c_str(), EXS_Unknown,

@@ -13,6 +13,7 @@
 #include "dcmtk/dcmdata/dcsequen.h"
 #include "dcmtk/dcmdata/dcuid.h"
 #include "dcmtk/dcmdata/dcxfer.h"
+#include "dcmtk/ofstd/ofstd.h"
 
 #include "dicom_internal.h"
 #include "dicom_prescan.h"
@@ -87,49 +88,241 @@ DcmItem *macro(DcmItem *frame, DcmItem *shared, const DcmTagKey &seq)
     return m ? m : first_item(shared, seq);
 }
 
-void read_header_fields(DcmDataset *ds, sp_dicom_header *h)
+// The values the record readers below take, from DCMTK's parsed data set
+// (DcmValues) or from what the pre-scan caught (ScanValues). The two give
+// the same answers; a value ScanValues cannot be sure of sets its
+// `unsure`, and the file is then parsed by DCMTK instead.
+struct DcmValues {
+    DcmItem *item;
+    void string(const DcmTagKey &tag, char *dst, size_t size) const
+    {
+        get_string(item, tag, dst, size);
+    }
+    bool doubles(const DcmTagKey &tag, double *out, int n) const
+    {
+        return get_doubles(item, tag, out, n);
+    }
+    int integer(const DcmTagKey &tag, int absent) const
+    {
+        return get_int(item, tag, absent);
+    }
+    // DCMTK's findAndGetUint16: 0 when absent or unreadable.
+    bool u16(const DcmTagKey &tag, Uint16 &v) const
+    {
+        return item && item->findAndGetUint16(tag, v).good();
+    }
+    bool exists(const DcmTagKey &tag) const
+    {
+        return item && item->tagExists(tag);
+    }
+    // The first value, as findAndGetOFString gives it.
+    OFString first(const DcmTagKey &tag) const
+    {
+        OFString v;
+        if (item)
+            item->findAndGetOFString(tag, v);
+        return v;
+    }
+    // Where the first VOI window is: the data set, else the shared
+    // functional groups' Frame VOI LUT macro.
+    DcmValues voi() const
+    {
+        if (!item || item->tagExists(DCM_WindowWidth))
+            return *this;
+        DcmItem *shared = first_item(item, DCM_SharedFunctionalGroupsSequence);
+        return DcmValues{first_item(shared, DCM_FrameVOILUTSequence)};
+    }
+};
+
+struct ScanValues {
+    const spd_header_values *v;
+    bool *unsure; // shared by the copies voi() makes
+
+    const spd_value *find(const DcmTagKey &tag,
+                          const char **vr = nullptr) const
+    {
+        if (!v)
+            return nullptr;
+        size_t n;
+        const spd_wanted_tag *wanted = spd_wanted_tags(&n);
+        for (size_t i = 0; i < n; i++)
+            if (wanted[i].group == tag.getGroup() &&
+                wanted[i].element == tag.getElement()) {
+                if (vr)
+                    *vr = wanted[i].vr;
+                return v->value[i].present ? &v->value[i] : nullptr;
+            }
+        *unsure = true; // a tag the walk was not asked to catch
+        return nullptr;
+    }
+    // The value without its trailing padding (spaces and NULs), which
+    // DCMTK drops when it reads a string.
+    static OFString trimmed(const spd_value *val)
+    {
+        size_t n = val->length;
+        while (n > 0 && (val->bytes[n - 1] == ' ' || val->bytes[n - 1] == 0))
+            n--;
+        return OFString(reinterpret_cast<const char *>(val->bytes), n);
+    }
+    // DCMTK normalises each value of a string (leading and trailing
+    // spaces, per VR) and stops at a NUL; a value where that could matter
+    // is left to DCMTK.
+    bool plain_string(const OFString &w) const
+    {
+        bool edge = true; // at the start of a value
+        for (size_t i = 0; i < w.size(); i++) {
+            unsigned char ch = (unsigned char)w[i];
+            bool sep = ch == '\\';
+            bool blank = ch <= 0x20 || ch == 0x7f;
+            bool next_edge = i + 1 == w.size() || w[i + 1] == '\\';
+            if (ch == 0 || (blank && (edge || next_edge))) {
+                *unsure = true;
+                return false;
+            }
+            edge = sep;
+        }
+        return true;
+    }
+    void string(const DcmTagKey &tag, char *dst, size_t size) const
+    {
+        dst[0] = '\0';
+        const char *vr = "";
+        const spd_value *val = find(tag, &vr);
+        if (!val)
+            return;
+        OFString w = trimmed(val);
+        // DCMTK drops every space of a UI value; a date or UID with
+        // anything but digits and points is left to it.
+        if ((!std::strcmp(vr, "UI") || !std::strcmp(vr, "DA")) &&
+            w.find_first_not_of("0123456789.") != OFString_npos) {
+            *unsure = true;
+            return;
+        }
+        if (plain_string(w))
+            spd_copy_clean(dst, size, w.c_str());
+    }
+    // Value `pos` of a DS or IS value, or false (as DCMTK fails it). Only
+    // digits, signs, points, exponents and separators are taken.
+    bool number_text(const DcmTagKey &tag, int pos, OFString &out) const
+    {
+        const spd_value *val = find(tag);
+        if (!val)
+            return false;
+        OFString w = trimmed(val);
+        if (w.find_first_not_of("0123456789+-.eE\\") != OFString_npos) {
+            *unsure = true;
+            return false;
+        }
+        size_t at = 0;
+        for (int i = 0; i < pos; i++) {
+            at = w.find('\\', at);
+            if (at == OFString_npos)
+                return false;
+            at++;
+        }
+        size_t end = w.find('\\', at);
+        out = w.substr(at, end == OFString_npos ? OFString_npos : end - at);
+        return true;
+    }
+    bool doubles(const DcmTagKey &tag, double *out, int n) const
+    {
+        for (int i = 0; i < n; i++) {
+            OFString text;
+            OFBool ok = OFFalse;
+            if (!number_text(tag, i, text))
+                return false;
+            double d = OFStandard::atof(text.c_str(), &ok);
+            if (!ok || !std::isfinite(d))
+                return false;
+            out[i] = d;
+        }
+        return true;
+    }
+    int integer(const DcmTagKey &tag, int absent) const
+    {
+        OFString text;
+        if (!number_text(tag, 0, text) || text.empty())
+            return absent;
+        size_t digits = text[0] == '+' || text[0] == '-' ? 1 : 0;
+        if (text.size() == digits || text.size() - digits > 9 ||
+            text.find_first_not_of("0123456789", digits) != OFString_npos) {
+            *unsure = true;
+            return absent;
+        }
+        return (int)std::strtol(text.c_str(), nullptr, 10);
+    }
+    bool u16(const DcmTagKey &tag, Uint16 &out) const
+    {
+        out = 0;
+        const spd_value *val = find(tag);
+        if (!val || val->length == 0)
+            return false;
+        if (val->length != 2) {
+            *unsure = true;
+            return false;
+        }
+        out = (Uint16)(val->bytes[0] | val->bytes[1] << 8);
+        return true;
+    }
+    bool exists(const DcmTagKey &tag) const { return find(tag) != nullptr; }
+    OFString first(const DcmTagKey &tag) const
+    {
+        const spd_value *val = find(tag);
+        if (!val)
+            return OFString();
+        OFString w = trimmed(val);
+        if (!plain_string(w))
+            return OFString();
+        return w.substr(0, w.find('\\'));
+    }
+    // The walk leaves files with functional groups to DCMTK, so the
+    // window is in the data set or nowhere.
+    ScanValues voi() const
+    {
+        if (exists(DCM_WindowWidth))
+            return *this;
+        return ScanValues{nullptr, unsure};
+    }
+};
+
+template <typename V> void read_header_fields(const V &ds, sp_dicom_header *h)
 {
     std::memset(h, 0, sizeof *h);
-    get_string(ds, DCM_Modality, h->modality, sizeof h->modality);
-    get_string(ds, DCM_SOPClassUID, h->sop_class_uid, sizeof h->sop_class_uid);
-    get_string(ds, DCM_PatientID, h->patient_id, sizeof h->patient_id);
-    get_string(ds, DCM_PatientName, h->patient_name, sizeof h->patient_name);
-    get_string(ds, DCM_StudyInstanceUID, h->study_uid, sizeof h->study_uid);
-    get_string(ds, DCM_StudyID, h->study_id, sizeof h->study_id);
-    get_string(ds, DCM_StudyDate, h->study_date, sizeof h->study_date);
-    get_string(ds, DCM_StudyDescription, h->study_description,
+    ds.string(DCM_Modality, h->modality, sizeof h->modality);
+    ds.string(DCM_SOPClassUID, h->sop_class_uid, sizeof h->sop_class_uid);
+    ds.string(DCM_PatientID, h->patient_id, sizeof h->patient_id);
+    ds.string(DCM_PatientName, h->patient_name, sizeof h->patient_name);
+    ds.string(DCM_StudyInstanceUID, h->study_uid, sizeof h->study_uid);
+    ds.string(DCM_StudyID, h->study_id, sizeof h->study_id);
+    ds.string(DCM_StudyDate, h->study_date, sizeof h->study_date);
+    ds.string(DCM_StudyDescription, h->study_description,
                sizeof h->study_description);
-    get_string(ds, DCM_SeriesInstanceUID, h->series_uid, sizeof h->series_uid);
-    get_string(ds, DCM_SeriesDescription, h->series_description,
+    ds.string(DCM_SeriesInstanceUID, h->series_uid, sizeof h->series_uid);
+    ds.string(DCM_SeriesDescription, h->series_description,
                sizeof h->series_description);
-    h->series_number = get_int(ds, DCM_SeriesNumber, 0);
-    get_string(ds, DCM_FrameOfReferenceUID, h->frame_of_reference_uid,
+    h->series_number = ds.integer(DCM_SeriesNumber, 0);
+    ds.string(DCM_FrameOfReferenceUID, h->frame_of_reference_uid,
                sizeof h->frame_of_reference_uid);
-    get_string(ds, DCM_BodyPartExamined, h->body_part, sizeof h->body_part);
-    get_string(ds, DCM_Manufacturer, h->manufacturer, sizeof h->manufacturer);
-    get_string(ds, DCM_ManufacturerModelName, h->manufacturer_model,
+    ds.string(DCM_BodyPartExamined, h->body_part, sizeof h->body_part);
+    ds.string(DCM_Manufacturer, h->manufacturer, sizeof h->manufacturer);
+    ds.string(DCM_ManufacturerModelName, h->manufacturer_model,
                sizeof h->manufacturer_model);
-    get_string(ds, DCM_ProtocolName, h->protocol_name,
+    ds.string(DCM_ProtocolName, h->protocol_name,
                sizeof h->protocol_name);
-    get_string(ds, DCM_SequenceName, h->sequence_name,
+    ds.string(DCM_SequenceName, h->sequence_name,
                sizeof h->sequence_name);
     if (!h->sequence_name[0])
-        get_string(ds, DCM_ScanningSequence, h->sequence_name,
+        ds.string(DCM_ScanningSequence, h->sequence_name,
                    sizeof h->sequence_name);
     double v;
-    if (get_doubles(ds, DCM_EchoTime, &v, 1))
+    if (ds.doubles(DCM_EchoTime, &v, 1))
         h->echo_time_ms = v;
-    if (get_doubles(ds, DCM_RepetitionTime, &v, 1))
+    if (ds.doubles(DCM_RepetitionTime, &v, 1))
         h->repetition_time_ms = v;
-    DcmItem *voi = ds;
-    if (!ds->tagExists(DCM_WindowWidth)) {
-        DcmItem *shared =
-            first_item(ds, DCM_SharedFunctionalGroupsSequence);
-        voi = first_item(shared, DCM_FrameVOILUTSequence);
-    }
+    V voi = ds.voi();
     double c, w;
-    if (get_doubles(voi, DCM_WindowCenter, &c, 1) &&
-        get_doubles(voi, DCM_WindowWidth, &w, 1) && w > 0) {
+    if (voi.doubles(DCM_WindowCenter, &c, 1) &&
+        voi.doubles(DCM_WindowWidth, &w, 1) && w > 0) {
         h->window_center = c;
         h->window_width = w;
         h->has_window = 1;
@@ -149,6 +342,12 @@ bool skip_set(Skip *s, sp_status code, const char *fmt, const char *arg)
     return false;
 }
 
+bool skip_dicomdir(Skip *s)
+{
+    return skip_set(s, SP_NOTIMAGE, "%s",
+                    "DICOMDIR (a media index, not an image)");
+}
+
 bool check_orientation(double o[6])
 {
     double r = std::sqrt(o[0] * o[0] + o[1] * o[1] + o[2] * o[2]);
@@ -163,17 +362,17 @@ bool check_orientation(double o[6])
 }
 
 // Image pixel module checks shared by classic and enhanced images.
-bool check_pixels(DcmDataset *ds, spd_record *rec, Skip *skip)
+template <typename V>
+bool check_pixels(const V &ds, spd_record *rec, Skip *skip)
 {
     Uint16 rows = 0, cols = 0, bits = 0, stored = 0, spp = 1;
-    ds->findAndGetUint16(DCM_Rows, rows);
-    ds->findAndGetUint16(DCM_Columns, cols);
-    ds->findAndGetUint16(DCM_BitsAllocated, bits);
-    ds->findAndGetUint16(DCM_BitsStored, stored);
-    if (ds->findAndGetUint16(DCM_SamplesPerPixel, spp).bad())
+    ds.u16(DCM_Rows, rows);
+    ds.u16(DCM_Columns, cols);
+    ds.u16(DCM_BitsAllocated, bits);
+    ds.u16(DCM_BitsStored, stored);
+    if (!ds.u16(DCM_SamplesPerPixel, spp))
         spp = 1; // absent: DCMTK zeroes the value
-    OFString photometric;
-    ds->findAndGetOFString(DCM_PhotometricInterpretation, photometric);
+    OFString photometric = ds.first(DCM_PhotometricInterpretation);
     char num[32];
     if (spp != 1 || photometric == "PALETTE COLOR") {
         std::snprintf(num, sizeof num, "%s", photometric.c_str());
@@ -203,34 +402,54 @@ bool check_pixels(DcmDataset *ds, spd_record *rec, Skip *skip)
     return true;
 }
 
-// Where a direct read (dicom_direct.c) finds the samples. Only for what the
-// DCMTK decode (dicom_decode.cc, open_pixels) would read as they are, under
-// its checks: the walk and DCMTK must agree on the syntax and the element's
-// length; anything else leaves pixel_bytes 0 and the file to DCMTK.
-void locate_pixels(DcmDataset *ds, const spd_pixel_loc &loc, spd_record *rec)
+// Whether DCMTK agrees with the walk on the syntax and the pixel element's
+// length (a file read by ScanValues: the walk alone found them).
+bool dcmtk_agrees(DcmDataset *ds, const spd_pixel_loc &loc)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (!loc.found)
-        return;
     DcmXfer xfer(ds->getOriginalXfer());
     if (xfer.isEncapsulated() || xfer.getByteOrder() != EBO_LittleEndian ||
         xfer.getStreamCompression() != ESC_none ||
         xfer.isImplicitVR() != (loc.implicit_vr != 0))
-        return;
+        return false;
     DcmElement *elem = nullptr;
-    if (ds->findAndGetElement(DCM_PixelData, elem).bad() || !elem ||
-        elem->ident() != EVR_PixelData || elem->getLength() != loc.length)
-        return;
+    return ds->findAndGetElement(DCM_PixelData, elem).good() && elem &&
+           elem->ident() == EVR_PixelData && elem->getLength() == loc.length;
+}
+
+// NumberOfFrames as findAndGetSint32 reads it.
+bool frame_count(const DcmValues &ds, Sint32 &frames)
+{
+    return ds.item->findAndGetSint32(DCM_NumberOfFrames, frames).good();
+}
+
+// The walk leaves files with NumberOfFrames to DCMTK.
+bool frame_count(const ScanValues &ds, Sint32 &frames)
+{
+    if (ds.exists(DCM_NumberOfFrames))
+        *ds.unsure = true;
+    frames = 0;
+    return false;
+}
+
+// Where a direct read (dicom_direct.c) finds the samples. Only for what the
+// DCMTK decode (dicom_decode.cc, open_pixels) would read as they are, under
+// its checks: the walk and DCMTK must agree on the syntax and the element's
+// length (dcmtk_agrees); anything else leaves pixel_bytes 0 and the file
+// to DCMTK.
+template <typename V>
+void locate_pixels(const V &ds, const spd_pixel_loc &loc, spd_record *rec)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     Uint16 stored = 0, high = 0, rep = 0;
     unsigned bits = rec->bits_allocated;
-    ds->findAndGetUint16(DCM_BitsStored, stored);
-    if (ds->findAndGetUint16(DCM_HighBit, high).bad())
+    ds.u16(DCM_BitsStored, stored);
+    if (!ds.u16(DCM_HighBit, high))
         high = stored ? (Uint16)(stored - 1) : 0;
-    ds->findAndGetUint16(DCM_PixelRepresentation, rep);
+    ds.u16(DCM_PixelRepresentation, rep);
     if (stored == 0 || stored > bits || high >= bits || high + 1 < stored)
         return;
     Sint32 frames = 0;
-    if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).bad())
+    if (!frame_count(ds, frames))
         frames = 1;
     else if (frames < 1)
         return;
@@ -252,29 +471,31 @@ void locate_pixels(DcmDataset *ds, const spd_pixel_loc &loc, spd_record *rec)
 #endif
 }
 
-bool read_rescale(DcmItem *item, spd_record *rec, Skip *skip)
+template <typename V>
+bool read_rescale(const V &item, spd_record *rec, Skip *skip)
 {
     rec->rescale_slope = 1.0;
     rec->rescale_intercept = 0.0;
     double v;
-    if (get_doubles(item, DCM_RescaleSlope, &v, 1))
+    if (item.doubles(DCM_RescaleSlope, &v, 1))
         rec->rescale_slope = v;
-    if (get_doubles(item, DCM_RescaleIntercept, &v, 1))
+    if (item.doubles(DCM_RescaleIntercept, &v, 1))
         rec->rescale_intercept = v;
     if (rec->rescale_slope == 0.0)
         return skip_set(skip, SP_FORMAT, "%s", "RescaleSlope is zero");
     return true;
 }
 
-bool read_plane(DcmItem *pos_item, DcmItem *orient_item, DcmItem *measures,
+template <typename V>
+bool read_plane(const V &pos_item, const V &orient_item, const V &measures,
                 spd_record *rec, Skip *skip)
 {
-    if (!get_doubles(pos_item, DCM_ImagePositionPatient, rec->position, 3))
+    if (!pos_item.doubles(DCM_ImagePositionPatient, rec->position, 3))
         return skip_set(skip, SP_GEOMETRY, "%s",
                         "no valid ImagePositionPatient; not a slice of a "
                         "volume in patient space");
-    if (!get_doubles(orient_item, DCM_ImageOrientationPatient,
-                     rec->orientation, 6))
+    if (!orient_item.doubles(DCM_ImageOrientationPatient, rec->orientation,
+                             6))
         return skip_set(skip, SP_GEOMETRY, "%s",
                         "no valid ImageOrientationPatient; not a slice of "
                         "a volume in patient space");
@@ -282,13 +503,13 @@ bool read_plane(DcmItem *pos_item, DcmItem *orient_item, DcmItem *measures,
         return skip_set(skip, SP_GEOMETRY, "%s",
                         "ImageOrientationPatient is not two orthogonal "
                         "unit vectors");
-    if (!get_doubles(measures, DCM_PixelSpacing, rec->pixel_spacing, 2) ||
+    if (!measures.doubles(DCM_PixelSpacing, rec->pixel_spacing, 2) ||
         !(rec->pixel_spacing[0] > 0) || !(rec->pixel_spacing[1] > 0))
         return skip_set(skip, SP_GEOMETRY, "%s",
                         "no valid PixelSpacing (two positive values)");
     double t;
     rec->slice_thickness = 0;
-    if (get_doubles(measures, DCM_SliceThickness, &t, 1) && t > 0)
+    if (measures.doubles(DCM_SliceThickness, &t, 1) && t > 0)
         rec->slice_thickness = t;
     return true;
 }
@@ -310,13 +531,14 @@ bool read_enhanced(DcmDataset *ds, const char *file, spd_record *base,
         spd_record rec = *base;
         rec.frame = (uint32_t)f;
         rec.instance = (int)f;
-        if (!read_plane(macro(fr, shared, DCM_PlanePositionSequence),
-                        macro(fr, shared, DCM_PlaneOrientationSequence),
-                        macro(fr, shared, DCM_PixelMeasuresSequence), &rec,
-                        skip))
+        if (!read_plane(
+                DcmValues{macro(fr, shared, DCM_PlanePositionSequence)},
+                DcmValues{macro(fr, shared, DCM_PlaneOrientationSequence)},
+                DcmValues{macro(fr, shared, DCM_PixelMeasuresSequence)}, &rec,
+                skip))
             return false;
         DcmItem *pvt = macro(fr, shared, DCM_PixelValueTransformationSequence);
-        if (!read_rescale(pvt ? pvt : ds, &rec, skip))
+        if (!read_rescale(DcmValues{pvt ? pvt : ds}, &rec, skip))
             return false;
         DcmItem *content = first_item(fr, DCM_FrameContentSequence);
         rec.temporal = get_int(content, DCM_TemporalPositionIndex, -1);
@@ -355,14 +577,77 @@ bool looks_like_dicom(const char *file, Skip *skip)
                     "the start)");
 }
 
-bool read_file(const char *file, spd_collect *c, Skip *skip)
+// The start of a slice record, the same for classic and enhanced images:
+// header fields, pixel module checks, and where a direct read finds the
+// samples (when `direct`: the walk found them and DCMTK, if it parsed the
+// file, agrees).
+template <typename V>
+bool start_record(const V &ds, const char *file, const char *ts,
+                  const spd_pixel_loc &loc, bool direct, spd_record *rec,
+                  Skip *skip)
+{
+    std::memset(rec, 0, sizeof *rec);
+    rec->path = const_cast<char *>(file);
+    rec->acquisition = rec->echo = rec->temporal = rec->instance = -1;
+    spd_copy_clean(rec->transfer_syntax, sizeof rec->transfer_syntax, ts);
+    read_header_fields(ds, &rec->header);
+    if (!check_pixels(ds, rec, skip))
+        return false;
+    if (direct)
+        locate_pixels(ds, loc, rec);
+    return true;
+}
+
+// The rest of a classic (one frame per file) image's record.
+template <typename V>
+bool classic_record(const V &ds, spd_record *rec, Skip *skip)
+{
+    if (!read_plane(ds, ds, ds, rec, skip) || !read_rescale(ds, rec, skip))
+        return false;
+    rec->acquisition = ds.integer(DCM_AcquisitionNumber, -1);
+    rec->echo = ds.integer(DCM_EchoNumbers, -1);
+    rec->temporal = ds.integer(DCM_TemporalPositionIdentifier, -1);
+    rec->instance = ds.integer(DCM_InstanceNumber, -1);
+    return true;
+}
+
+// The record of a plain file from the walk's values alone (no DCMTK parse,
+// no data dictionary), when they give one with certainty: every value
+// read as DCMTK would read it, no reason to skip the file, and its pixels
+// directly readable. Else false, with nothing collected: DCMTK reads the
+// file, and gives any skip reason.
+bool read_scanned(const char *file, const spd_pixel_loc &loc,
+                  const spd_header_values &values, spd_collect *c,
+                  bool *nomem)
+{
+    bool unsure = false;
+    ScanValues ds{&values, &unsure};
+    Skip skip;
+    spd_record rec;
+    if (!start_record(ds, file, UID_LittleEndianExplicitTransferSyntax, loc,
+                      true, &rec, &skip) ||
+        rec.pixel_bytes == 0 || !classic_record(ds, &rec, &skip) || unsure)
+        return false;
+    const char *sop = rec.header.sop_class_uid;
+    if (std::strchr(sop, '\\') || !std::strcmp(sop, UID_SegmentationStorage) ||
+        !std::strcmp(sop, UID_RTDoseStorage))
+        return false;
+    if (spd_collect_record(c, &rec) != SP_OK)
+        *nomem = true;
+    return true;
+}
+
+bool read_file(const char *file, spd_collect *c, Skip *skip, bool scan_ok,
+               bool *scanned)
 {
     if (!looks_like_dicom(file, skip))
         return false;
     // The skip entry carries the path; its reason is the rest.
     sp_error pre;
     spd_pixel_loc loc;
-    if (spd_prescan_file_loc(file, &loc, &pre) != SP_OK) {
+    spd_header_values values;
+    if (spd_prescan_file_values(file, &loc, scan_ok ? &values : nullptr,
+                                &pre) != SP_OK) {
         size_t n = std::strlen(file);
         const char *why = pre.message;
         if (!std::strncmp(why, file, n) && !std::strncmp(why + n, ": ", 2))
@@ -371,6 +656,21 @@ bool read_file(const char *file, spd_collect *c, Skip *skip)
         std::snprintf(skip->text, sizeof skip->text, "%.399s", why);
         return false;
     }
+    if (scan_ok && values.dicomdir) {
+        *scanned = true;
+        return skip_dicomdir(skip);
+    }
+    if (scan_ok && values.usable) {
+        bool nomem = false;
+        *scanned = read_scanned(file, loc, values, c, &nomem);
+        if (nomem)
+            return skip_set(skip, SP_NOMEM, "%s", "out of memory");
+        if (*scanned)
+            return true;
+    }
+    sp_error dict;
+    if (spd_dictionary_ready(&dict) != SP_OK)
+        return skip_set(skip, dict.code, "%.399s", dict.message);
     DcmFileFormat ff;
     OFCondition cond = ff.loadFile(file, EXS_Unknown, EGL_noChange,
                                    kMaxReadLength, ERM_autoDetect);
@@ -383,8 +683,7 @@ bool read_file(const char *file, spd_collect *c, Skip *skip)
         ff.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPClassUID,
                                              media);
     if (media == UID_MediaStorageDirectoryStorage)
-        return skip_set(skip, SP_NOTIMAGE, "%s",
-                        "DICOMDIR (a media index, not an image)");
+        return skip_dicomdir(skip);
     OFString sop;
     ds->findAndGetOFString(DCM_SOPClassUID, sop);
     if (sop.empty() && !ds->tagExists(DCM_PixelData))
@@ -420,14 +719,9 @@ bool read_file(const char *file, spd_collect *c, Skip *skip)
                         "transfer syntax %s is not supported", what);
     }
     spd_record rec;
-    std::memset(&rec, 0, sizeof rec);
-    rec.path = const_cast<char *>(file);
-    rec.acquisition = rec.echo = rec.temporal = rec.instance = -1;
-    spd_copy_clean(rec.transfer_syntax, sizeof rec.transfer_syntax, ts);
-    read_header_fields(ds, &rec.header);
-    if (!check_pixels(ds, &rec, skip))
+    if (!start_record(DcmValues{ds}, file, ts, loc,
+                      loc.found && dcmtk_agrees(ds, loc), &rec, skip))
         return false;
-    locate_pixels(ds, loc, &rec);
     if (ds->tagExists(DCM_PerFrameFunctionalGroupsSequence))
         return read_enhanced(ds, file, &rec, c, skip);
     Sint32 frames = 0;
@@ -435,12 +729,8 @@ bool read_file(const char *file, spd_collect *c, Skip *skip)
         return skip_set(skip, SP_UNSUPPORTED, "%s",
                         "multi-frame image without per-frame positions "
                         "(not an enhanced CT/MR volume)");
-    if (!read_plane(ds, ds, ds, &rec, skip) || !read_rescale(ds, &rec, skip))
+    if (!classic_record(DcmValues{ds}, &rec, skip))
         return false;
-    rec.acquisition = get_int(ds, DCM_AcquisitionNumber, -1);
-    rec.echo = get_int(ds, DCM_EchoNumbers, -1);
-    rec.temporal = get_int(ds, DCM_TemporalPositionIdentifier, -1);
-    rec.instance = get_int(ds, DCM_InstanceNumber, -1);
     if (spd_collect_record(c, &rec) != SP_OK)
         return skip_set(skip, SP_NOMEM, "%s", "out of memory");
     return true;
@@ -450,13 +740,23 @@ bool read_file(const char *file, spd_collect *c, Skip *skip)
 
 extern "C" sp_status spd_read_header(const char *file, spd_collect *c)
 {
+    return spd_read_header_mode(file, c, SPD_HEADER_ANY, nullptr);
+}
+
+extern "C" sp_status spd_read_header_mode(const char *file, spd_collect *c,
+                                          spd_header_mode mode, int *scanned)
+{
     Skip skip;
     skip.code = SP_OK;
     skip.text[0] = '\0';
     size_t before = c->n_records;
-    bool ok;
+    bool ok, by_scan = false;
+    if (scanned)
+        *scanned = 0;
     try {
-        ok = read_file(file, c, &skip);
+        ok = read_file(file, c, &skip, mode == SPD_HEADER_ANY, &by_scan);
+        if (scanned)
+            *scanned = by_scan;
     } catch (...) {
         ok = skip_set(&skip, SP_INTERNAL, "%s",
                       "unexpected error while reading the header");

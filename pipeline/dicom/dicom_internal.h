@@ -80,6 +80,17 @@ sp_status spd_walk(const char *path, const sp_dicom_scan_options *options,
 /* Read one file's header into records (one per frame) or a skip entry. */
 sp_status spd_read_header(const char *file, spd_collect *c);
 
+/* How a header is read: from the values the pre-scan's walk caught when
+ * the file is plain enough for them (explicit VR little endian, one
+ * classic frame, every value unambiguous; dicom_header.cc), else by
+ * DCMTK; or by DCMTK always. Both give the same records and skips (tests/
+ * dicom/test_dicom_scanned.c). spd_read_header is SPD_HEADER_ANY.
+ * `scanned` (may be NULL): 1 when the walk's values made the record (or
+ * the skip of a plain DICOMDIR). */
+typedef enum { SPD_HEADER_ANY, SPD_HEADER_DCMTK } spd_header_mode;
+sp_status spd_read_header_mode(const char *file, spd_collect *c,
+                               spd_header_mode mode, int *scanned);
+
 /* Copy `src` into dst[size]: truncated, controls replaced by '?', trailing
  * spaces removed. */
 void spd_copy_clean(char *dst, size_t size, const char *src);
@@ -121,6 +132,11 @@ sp_status spd_j2k_decode(const uint8_t *data, size_t size, uint32_t rows,
                          int *precision, sp_error *err);
 
 int spd_initialised(void);
+
+/* DCMTK's data dictionary, parsed on the first call (thread-safe); SP_CONFIG
+ * when it cannot be loaded. Every path that hands a file to DCMTK calls it
+ * first; sp_dicom_init only checks that the dictionary files are there. */
+sp_status spd_dictionary_ready(sp_error *err);
 
 /* Build DCMTK's SR context groups once (thread-safe); the SR writer calls
  * it, sp_dicom_cleanup frees them. In the on-demand module (dicom_cmr.cc):

@@ -14,6 +14,8 @@
 #include "dcmtk/dcmdata/dcdeftag.h"
 #include "dcmtk/dcmdata/dcitem.h"
 
+#include "dicom_internal.h"
+
 namespace spd_out {
 
 const char kDisclaimer[] = "Research/triage aid. Not for diagnostic use.";
@@ -31,6 +33,9 @@ const DcmTagKey kCopied[] = {
 
 sp_status load_header(const char *path, DcmFileFormat &ff, sp_error *err)
 {
+    sp_status st = spd_dictionary_ready(err);
+    if (st != SP_OK)
+        return st;
     // Elements over 4 kB (pixel data) stay on disk.
     if (ff.loadFile(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect)
             .bad())

@@ -57,6 +57,62 @@ static reader *reader_new(void)
     return r;
 }
 
+/* Sorted by tag (the walk searches it). */
+static const spd_wanted_tag wanted[] = {
+    {0x0008, 0x0016, "UI"}, /* SOPClassUID */
+    {0x0008, 0x0020, "DA"}, /* StudyDate */
+    {0x0008, 0x0060, "CS"}, /* Modality */
+    {0x0008, 0x0070, "LO"}, /* Manufacturer */
+    {0x0008, 0x1030, "LO"}, /* StudyDescription */
+    {0x0008, 0x103E, "LO"}, /* SeriesDescription */
+    {0x0008, 0x1090, "LO"}, /* ManufacturerModelName */
+    {0x0010, 0x0010, "PN"}, /* PatientName */
+    {0x0010, 0x0020, "LO"}, /* PatientID */
+    {0x0018, 0x0015, "CS"}, /* BodyPartExamined */
+    {0x0018, 0x0020, "CS"}, /* ScanningSequence */
+    {0x0018, 0x0024, "SH"}, /* SequenceName */
+    {0x0018, 0x0050, "DS"}, /* SliceThickness */
+    {0x0018, 0x0080, "DS"}, /* RepetitionTime */
+    {0x0018, 0x0081, "DS"}, /* EchoTime */
+    {0x0018, 0x0086, "IS"}, /* EchoNumbers */
+    {0x0018, 0x1030, "LO"}, /* ProtocolName */
+    {0x0020, 0x000D, "UI"}, /* StudyInstanceUID */
+    {0x0020, 0x000E, "UI"}, /* SeriesInstanceUID */
+    {0x0020, 0x0010, "SH"}, /* StudyID */
+    {0x0020, 0x0011, "IS"}, /* SeriesNumber */
+    {0x0020, 0x0012, "IS"}, /* AcquisitionNumber */
+    {0x0020, 0x0013, "IS"}, /* InstanceNumber */
+    {0x0020, 0x0032, "DS"}, /* ImagePositionPatient */
+    {0x0020, 0x0037, "DS"}, /* ImageOrientationPatient */
+    {0x0020, 0x0052, "UI"}, /* FrameOfReferenceUID */
+    {0x0020, 0x0100, "IS"}, /* TemporalPositionIdentifier */
+    {0x0028, 0x0002, "US"}, /* SamplesPerPixel */
+    {0x0028, 0x0004, "CS"}, /* PhotometricInterpretation */
+    {0x0028, 0x0008, "--"}, /* NumberOfFrames */
+    {0x0028, 0x0010, "US"}, /* Rows */
+    {0x0028, 0x0011, "US"}, /* Columns */
+    {0x0028, 0x0030, "DS"}, /* PixelSpacing */
+    {0x0028, 0x0100, "US"}, /* BitsAllocated */
+    {0x0028, 0x0101, "US"}, /* BitsStored */
+    {0x0028, 0x0102, "US"}, /* HighBit */
+    {0x0028, 0x0103, "US"}, /* PixelRepresentation */
+    {0x0028, 0x1050, "DS"}, /* WindowCenter */
+    {0x0028, 0x1051, "DS"}, /* WindowWidth */
+    {0x0028, 0x1052, "DS"}, /* RescaleIntercept */
+    {0x0028, 0x1053, "DS"}, /* RescaleSlope */
+    {0x5200, 0x9229, "--"}, /* SharedFunctionalGroupsSequence */
+    {0x5200, 0x9230, "--"}, /* PerFrameFunctionalGroupsSequence */
+};
+#define N_WANTED (sizeof wanted / sizeof wanted[0])
+_Static_assert(N_WANTED <= SPD_MAX_WANTED,
+               "spd_header_values holds every wanted tag");
+
+const spd_wanted_tag *spd_wanted_tags(size_t *n)
+{
+    *n = N_WANTED;
+    return wanted;
+}
+
 typedef struct walk {
     reader *r;
     int explicit_vr, big_endian;
@@ -68,6 +124,10 @@ typedef struct walk {
     unsigned n_pixels;
     int pixels_direct;
     uint64_t pixels_at, pixels_len;
+    /* Values of the wanted elements (NULL: not asked), and whether
+     * something made them unusable. */
+    spd_header_values *values;
+    int values_bad;
 } walk;
 
 /* Give zlib more compressed input from `in`; 0 at its end. */
@@ -165,6 +225,17 @@ static uint32_t u32(const walk *w, const uint8_t *b)
 
 static int is_upper(uint8_t c) { return c >= 'A' && c <= 'Z'; }
 
+/* The VRs of the standard; the values reader trusts no file with another. */
+static int standard_vr(const uint8_t vr[2])
+{
+    static const char all[] = "AEASATCSDADSDTFLFDISLOLTOBODOFOLOVOWPNSHSLSQ"
+                              "SSSTSVTMUCUIULUNURUSUTUV";
+    for (size_t i = 0; i + 1 < sizeof all; i += 2)
+        if (vr[0] == all[i] && vr[1] == all[i + 1])
+            return 1;
+    return 0;
+}
+
 /* VRs whose explicit encoding has two reserved bytes and a 32-bit length.
  * DCMTK treats a VR it does not know the same way. */
 static int long_vr(const uint8_t vr[2])
@@ -219,6 +290,8 @@ static int read_header(walk *w, header *h)
     h->has_vr = 1;
     if (!is_upper(b[4]) || !is_upper(b[5]))
         return WALK_STOP;
+    if (!standard_vr(h->vr))
+        w->values_bad = 1;
     if (!long_vr(h->vr)) {
         h->length = u16(w, b + 6);
         return WALK_OK;
@@ -230,6 +303,36 @@ static int read_header(walk *w, header *h)
 }
 
 static int walk_dataset(walk *w, size_t end, int depth);
+
+/* The slot of a top-level wanted element, or NULL (also when the values
+ * are already unusable). Marks them unusable for an element that cannot be
+ * taken as it stands: repeated, another VR, a "--" entry, too long. */
+static spd_value *wanted_slot(walk *w, const header *h)
+{
+    if (!w->values || w->values_bad)
+        return NULL;
+    size_t lo = 0, hi = N_WANTED;
+    uint32_t key = (uint32_t)h->group << 16 | h->element;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const spd_wanted_tag *t = &wanted[mid];
+        uint32_t k = (uint32_t)t->group << 16 | t->element;
+        if (k == key) {
+            spd_value *v = &w->values->value[mid];
+            if (v->present || !h->has_vr || h->vr[0] != t->vr[0] ||
+                h->vr[1] != t->vr[1] || h->length > SPD_VALUE_CAP) {
+                w->values_bad = 1;
+                return NULL;
+            }
+            return v;
+        }
+        if (k < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
 
 /* Whether the value at pos starts with an item tag (not asked of deflate
  * streams, which are explicit VR). */
@@ -299,6 +402,7 @@ static int walk_dataset(walk *w, size_t end, int depth)
             return WALK_STOP;
         int sq = h.has_vr && h.vr[0] == 'S' && h.vr[1] == 'Q';
         int un = h.has_vr && h.vr[0] == 'U' && h.vr[1] == 'N';
+        spd_value *slot = depth == 0 ? wanted_slot(w, &h) : NULL;
         if (depth == 0 && h.group == 0x7FE0 && h.element == 0x0010) {
             w->n_pixels++;
             w->pixels_direct =
@@ -324,6 +428,10 @@ static int walk_dataset(walk *w, size_t end, int depth)
             rc = walk_items(w, container_end(w, h.length), depth + 1, 0);
         } else if (h.length > left(w->r)) {
             return refuse(w, h.group, h.element, h.length, h.at);
+        } else if (slot) {
+            rc = take(w->r, slot->bytes, h.length);
+            slot->present = rc == WALK_OK;
+            slot->length = h.length;
         } else {
             rc = take(w->r, NULL, h.length);
         }
@@ -337,20 +445,43 @@ static int walk_dataset(walk *w, size_t end, int depth)
 typedef struct meta {
     char ts[65];
     size_t end; /* offset just past the meta group */
+    /* Every element explicit VR, a group length (0002,0000) that names
+     * exactly the elements after it, one transfer syntax, and a media
+     * storage class that is the DICOMDIR's exactly (`dicomdir`) or bears
+     * no resemblance to it (`odd` otherwise). */
+    int plain;
+    int dicomdir, odd;
 } meta;
+
+static int meta_done(meta *m, int explicit_all, int has_length,
+                     uint64_t group_length, size_t after_length)
+{
+    m->plain = explicit_all && has_length && !m->odd &&
+               group_length == m->end - after_length;
+    return WALK_OK;
+}
 
 static int walk_meta(walk *w, meta *m)
 {
     m->ts[0] = '\0';
+    m->plain = 0;
+    m->dicomdir = m->odd = 0;
+    int explicit_all = 1, has_length = 0;
+    size_t start = w->r->pos;
+    uint64_t group_length = 0;
+    size_t after_length = 0;
     for (;;) {
         m->end = w->r->pos;
         if (left(w->r) < 8)
-            return WALK_OK;
+            return meta_done(m, explicit_all, has_length, group_length,
+                             after_length);
         const uint8_t *b = peek(w->r, 8);
         if (!b || b[0] != 0x02 || b[1] != 0x00)
-            return WALK_OK;
+            return meta_done(m, explicit_all, has_length, group_length,
+                             after_length);
         /* A meta group written in implicit VR: DCMTK reads it so too. */
         w->explicit_vr = is_upper(b[4]) && is_upper(b[5]);
+        explicit_all &= w->explicit_vr;
         header h;
         int rc = read_header(w, &h);
         if (rc != WALK_OK)
@@ -359,7 +490,37 @@ static int walk_meta(walk *w, meta *m)
             return WALK_STOP;
         if (h.length > left(w->r))
             return refuse(w, h.group, h.element, h.length, h.at);
-        if (h.element == 0x0010 && h.length < sizeof m->ts) {
+        int first = h.at == start;
+        if (first && h.element == 0x0000 && h.length == 4 && h.has_vr &&
+            h.vr[0] == 'U' && h.vr[1] == 'L') {
+            uint8_t v[4];
+            if (take(w->r, v, 4) != WALK_OK)
+                return WALK_STOP;
+            has_length = 1;
+            group_length = u32(w, v);
+            after_length = w->r->pos;
+        } else if (h.element == 0x0002) {
+            /* MediaStorageSOPClassUID: the DICOMDIR class, exactly (with
+             * or without its NUL of padding); any other hint of it, or a
+             * value too long to look at, leaves the file to DCMTK. */
+            static const char dir[] = "1.2.840.10008.1.3.10";
+            char v[65];
+            if (h.length >= sizeof v) {
+                m->odd = 1;
+                take(w->r, NULL, h.length);
+            } else if (take(w->r, (uint8_t *)v, h.length) != WALK_OK) {
+                return WALK_STOP;
+            } else if ((h.length == sizeof dir || h.length == sizeof dir - 1) &&
+                       !memcmp(v, dir, h.length)) {
+                m->dicomdir = 1;
+            } else {
+                for (size_t i = 0; i + sizeof dir - 1 <= h.length; i++)
+                    if (!memcmp(v + i, dir, sizeof dir - 1))
+                        m->odd = 1;
+            }
+        } else if (h.element == 0x0010 && h.length < sizeof m->ts) {
+            if (m->ts[0])
+                m->odd = 1; /* a second syntax: DCMTK's to judge */
             if (take(w->r, (uint8_t *)m->ts, h.length) != WALK_OK)
                 return WALK_STOP;
             size_t n = h.length;
@@ -441,10 +602,10 @@ static int walk_deflated(walk *w)
 /* The walk from the start of the bytes in `r`; `loc` (may be NULL) learns
  * where the pixel data lies. */
 static sp_status prescan(reader *r, const char *name, spd_pixel_loc *loc,
-                         sp_error *err)
+                         spd_header_values *values, sp_error *err)
 {
-    walk w = {.r = r, .name = name, .err = err};
-    int plain_le = 0;
+    walk w = {.r = r, .name = name, .err = err, .values = values};
+    int plain_le = 0, values_ok = 0, dicomdir = 0;
     int rc;
     const uint8_t *head = peek(r, 132);
     int preamble = head && !memcmp(head + 128, "DICM", 4);
@@ -470,6 +631,8 @@ static sp_status prescan(reader *r, const char *name, spd_pixel_loc *loc,
             w.explicit_vr = 1;
             w.big_endian = 0;
             plain_le = !strcmp(m.ts, "1.2.840.10008.1.2.1");
+            values_ok = plain_le && preamble && m.plain && !m.dicomdir;
+            dicomdir = plain_le && preamble && m.plain && m.dicomdir;
         } else {
             guess_encoding(&w, r);
         }
@@ -483,7 +646,11 @@ static sp_status prescan(reader *r, const char *name, spd_pixel_loc *loc,
         loc->implicit_vr = !w.explicit_vr;
         loc->offset = w.pixels_at;
         loc->length = w.pixels_len;
+        if (values)
+            values->usable = values_ok && !w.values_bad;
     }
+    if (values && rc == WALK_OK && r->pos == r->total && !w.values_bad)
+        values->dicomdir = dicomdir;
     return rc == WALK_REFUSE ? SP_FORMAT : SP_OK;
 }
 
@@ -496,7 +663,7 @@ sp_status spd_prescan_buffer(const uint8_t *data, size_t size,
         return sp_error_set(err, SP_NOMEM, "%s: out of memory", name);
     r->data = data ? data : none;
     r->total = data ? size : 0;
-    sp_status s = prescan(r, name, NULL, err);
+    sp_status s = prescan(r, name, NULL, NULL, err);
     free(r);
     return s;
 }
@@ -509,8 +676,22 @@ sp_status spd_prescan_file(const char *path, sp_error *err)
 sp_status spd_prescan_file_loc(const char *path, spd_pixel_loc *loc,
                                sp_error *err)
 {
+    return spd_prescan_file_values(path, loc, NULL, err);
+}
+
+sp_status spd_prescan_file_values(const char *path, spd_pixel_loc *loc,
+                                  spd_header_values *values, sp_error *err)
+{
     if (loc)
         memset(loc, 0, sizeof *loc);
+    /* The values are read only where the walk found the pixels. */
+    if (values) {
+        values->usable = values->dicomdir = 0;
+        for (size_t i = 0; i < N_WANTED; i++)
+            values->value[i].present = 0;
+        if (!loc)
+            values = NULL;
+    }
     /* Non-blocking: a FIFO swapped in for the file must not hang us. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
@@ -528,7 +709,7 @@ sp_status spd_prescan_file_loc(const char *path, spd_pixel_loc *loc,
     }
     r->fd = fd;
     r->total = (size_t)st.st_size;
-    sp_status s = prescan(r, path, loc, err);
+    sp_status s = prescan(r, path, loc, values, err);
     if (loc && loc->found) {
         loc->file_size = (uint64_t)st.st_size;
         loc->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +

@@ -43,6 +43,46 @@ typedef struct spd_pixel_loc {
 sp_status spd_prescan_file_loc(const char *path, spd_pixel_loc *loc,
                                sp_error *err);
 
+/* The top-level elements a header record needs (dicom_header.cc), with
+ * the VR each must have, caught by the same walk so that a plain file
+ * needs no DCMTK parse. An entry with VR "--" is only noted: the record
+ * reader leaves a file holding it to DCMTK. */
+typedef struct spd_wanted_tag {
+    uint16_t group, element;
+    char vr[3];
+} spd_wanted_tag;
+/* The list, sorted by tag; *n gets its length. (A function, not an
+ * exported table: the core is linked into modules too.) */
+const spd_wanted_tag *spd_wanted_tags(size_t *n);
+#define SPD_MAX_WANTED 48
+/* Longest value caught; a longer wanted value makes the file unusable. */
+#define SPD_VALUE_CAP 256
+
+typedef struct spd_value {
+    int present;
+    uint32_t length;
+    uint8_t bytes[SPD_VALUE_CAP];
+} spd_value;
+
+/* `usable` is 1 only when: a preamble and DICM, an explicit VR meta group
+ * whose group length matches it, transfer syntax explicit VR little
+ * endian, every VR in the file a standard one, the walk reached the end
+ * of the file, *loc was found, and each wanted element appears at most
+ * once at the top level with the expected VR and at most SPD_VALUE_CAP
+ * bytes (and no "--" entry appears). Anything else: 0, and the file is
+ * DCMTK's to judge. value[i] belongs to entry i of spd_wanted_tags. */
+typedef struct spd_header_values {
+    int usable;
+    /* 1 when the file is a DICOMDIR with every condition of `usable` but
+     * the pixels: DCMTK would read it and skip it as a DICOMDIR. */
+    int dicomdir;
+    spd_value value[SPD_MAX_WANTED];
+} spd_header_values;
+
+/* spd_prescan_file_loc that also fills *values (may be NULL). */
+sp_status spd_prescan_file_values(const char *path, spd_pixel_loc *loc,
+                                  spd_header_values *values, sp_error *err);
+
 #ifdef __cplusplus
 }
 #endif

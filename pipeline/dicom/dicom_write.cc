@@ -1,7 +1,8 @@
 // Writing a volume as a single-frame CT or MR series through DCMTK.
 //
 // Every element is created with an explicit VR so writing does not depend
-// on DCMTK's data dictionary being loaded (that is sp_dicom_init's job).
+// on DCMTK's data dictionary being loaded (spd_dictionary_ready loads it
+// first all the same).
 // Header strings are hostile: they are reduced to printable ASCII, cut to
 // the VR's maximum length and stripped of the multi-value separator.
 #include "spinepipe/dicom.h"
@@ -23,6 +24,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "dicom_internal.h"
 
 namespace {
 
@@ -458,7 +461,8 @@ extern "C" sp_status sp_dicom_write_series(const sp_volume *vol,
                                            const char *dir, sp_error *err)
 {
     try {
-        return write_series(vol, header, dir, err);
+        sp_status st = spd_dictionary_ready(err);
+        return st != SP_OK ? st : write_series(vol, header, dir, err);
     } catch (const std::bad_alloc &) {
         return sp_error_set(err, SP_NOMEM,
                             "%s: out of memory while writing DICOM", dir);

@@ -13,7 +13,7 @@ check() { # check NAME EXPECTED_EXIT ACTUAL_EXIT
 }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..12"
+echo "1..15"
 
 "$exe" info "$data/spine/mr-lumbar-t2-sag/dicom" >"$tmp/out" 2>"$tmp/err"
 check "clean series exits 0" 0 $?
@@ -59,4 +59,25 @@ check "missing value: one message naming the option" 0 $?
 "$exe" run "$data" -o "$tmp/o" --dicom-out 2>"$tmp/err"
 [ "$(head -n 1 "$tmp/err")" = "spinepipe run: option --dicom-out needs a value" ] && [ "$(wc -l <"$tmp/err")" -eq 2 ]
 check "run's shared parser says the same" 0 $?
+
+# DCMTK's dictionary is parsed only when DCMTK reads a file: with a
+# dictionary file it cannot parse, the head CT (every header read from the
+# pre-scan's walk) still scans, and a JPEG 2000 series (DCMTK's) is skipped
+# (dcm_qa_ts/In/9.dcm) with the dictionary named as the reason.
+printf 'not a dictionary line\n' >"$tmp/bad.dic"
+DCMDICTPATH="$tmp/bad.dic" "$exe" info --json \
+    "$data/conformance/ct-head-phantom-512/dicom" >"$tmp/json" 2>"$tmp/err"
+check "plain series scans without parsing the dictionary (exit 3: its DICOMDIR)" 3 $?
+python3 - "$tmp/json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [s["slices"] for s in d["series"]] == [140], d["series"]
+assert [x["code"] for x in d["skipped"]] == ["NOTIMAGE"], d["skipped"]
+assert "DICOMDIR" in d["skipped"][0]["reason"]
+PY
+check "... all 140 slices, and only the DICOMDIR skipped" 0 $?
+DCMDICTPATH="$tmp/bad.dic" "$exe" info --json \
+    "$data/conformance/dcm_qa_ts/In/9.dcm" >"$tmp/json" 2>"$tmp/err"
+grep -q "data dictionary is not loaded" "$tmp/json"
+check "a file for DCMTK is skipped naming the dictionary" 0 $?
 exit $failed
