@@ -28,6 +28,12 @@
 #define MIN_FALL_HU 30.0    /* fat this far below the canal level (the
                                fill's own limit where the arch is open) */
 #define MIN_BUMP_HU 10.0    /* a faint wall before the fat */
+#define BUMP_MAX_DV 0.2     /* looked for on rays behind the centre or
+                               beside it (up to 12 degrees in front of
+                               lateral): the ligamentum flavum lines the
+                               back and sides of the canal; in front the
+                               sac meets fat or disc, and a 10 HU bump
+                               there is the CSF over a noisy canal level */
 #define BUMP_BACK_MM 4.0    /* looked for this far before the fall */
 #define ACROSS_MM 0.5       /* profile averaged across the ray */
 #define ALONG_MM 0.5        /* and over the planes this far up and down
@@ -133,7 +139,7 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
         if (sign == 0)
             continue;
         int k0 = i - BEFORE, k1 = i + AFTER, at = -1;
-        if (sign < 0) {
+        if (sign < 0 && dv < BUMP_MAX_DV) {
             /* a faint wall (the ligamentum flavum, thin and partial
                volumed) just before the fat: the edge is its rise */
             int j = i;
