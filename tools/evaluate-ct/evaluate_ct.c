@@ -63,12 +63,20 @@ static void print_measures(const ct_chain *ch)
                mv->height_posterior_mm, mv->centroid_lps[0],
                mv->centroid_lps[1], mv->centroid_lps[2]);
     }
+    /* The kernels' value: the canal mask's front at the mid-line. The
+     * stage measures the disc margin in the image and reports the larger
+     * focal run (report.json); the phantom sweep checks that one. */
     printf("  level     disc h (mm)  DHI    canal AP (mm)  canal area (mm2)"
-           "  post. displ. (mm)\n");
+           "  mask displ. (mm)\n");
     for (size_t l = 0; l < r->n_levels; l++) {
         const measure_level *ml = &r->level[l];
-        printf("  %-8s  %6.1f       %4.2f   ", ml->name[0] ? ml->name : "?",
-               ml->disc_height_mm, ml->disc_height_index);
+        printf("  %-8s  %6.1f       ", ml->name[0] ? ml->name : "?",
+               ml->disc_height_mm);
+        /* no index without both neighbouring bodies complete */
+        if (ml->disc_height_index > 0)
+            printf("%4.2f   ", ml->disc_height_index);
+        else
+            printf("   -   ");
         if (ml->canal_found)
             printf("%6.1f         %6.0f            %5.1f\n", ml->canal_ap_mm,
                    ml->canal_area_mm2, ml->posterior_displacement_mm);
