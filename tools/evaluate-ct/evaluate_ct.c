@@ -3,7 +3,7 @@
  * accuracy numbers in docs/accuracy.md come from this command:
  *
  *   build/tools/evaluate-ct/evaluate-ct [--data DIR] [--png DIR] [--bench]
- *                                       [--nifti DIR]
+ *                                       [--nifti DIR] [--config FILE]
  *   build/tools/evaluate-ct/evaluate-ct --phantom-sweep [--quick]
  *                                       [--case N]
  *                                       [--config FILE]
@@ -13,7 +13,8 @@
  * each labelled series there; --nifti: write each series' label map
  * (and the abdomen's body/disc map) there, to compare with the reference
  * slice by slice; --bench: also time the whole chain on the
- * abdomen series resampled to 512x512x400. --phantom-sweep instead runs
+ * abdomen series resampled to 512x512x400; --config: the pipeline whose
+ * report is printed for the abdomen. --phantom-sweep instead runs
  * the CT pipeline (config/ct-lumbar.ini, or --config) on a grid of
  * phantoms and compares every level with the truth (phantom_sweep.h).
  * Exit status 0 when every series ran (analysable or cleanly refused),
@@ -117,9 +118,62 @@ static void write_nifti(const char *dir, const char *name,
         fprintf(stderr, "evaluate-ct: %s\n", err.message);
 }
 
+/* What `spinepipe run` with `config` reports for the series in `rel`:
+ * the stages' report.json, level by level (the kernels' table above
+ * lacks what the stages add, such as the disc margin found in the image). */
+static void print_reported(const char *data, const char *rel,
+                           const char *config, int *pass)
+{
+    sp_error err;
+    sweep_env *env = NULL;
+    json_t *report = NULL;
+    char *dir = join(data, rel);
+    sp_status st = dir ? sp_dicom_init(&err) : SP_NOMEM;
+    int inited = st == SP_OK;
+    if (st == SP_OK)
+        st = sweep_env_new(config, &env, &err);
+    if (st == SP_OK)
+        st = sweep_report(env, dir, &report, &err);
+    free(dir);
+    if (st != SP_OK) {
+        printf("  stages FAILED: %s\n", st == SP_NOMEM ? "no memory"
+                                                       : err.message);
+        *pass = 0;
+    } else {
+        printf("  reported by the stages (report.json, %s):\n"
+               "  level     canal AP (mm)  area (mm2)  post. displ. (mm)"
+               "  flagged\n", config);
+        size_t i;
+        const json_t *lv;
+        json_array_foreach(json_object_get(report, "levels"), i, lv) {
+            printf("  %-8s  %8.1f      %6.0f        %5.1f           ",
+                   json_string_value(json_object_get(lv, "level")),
+                   json_number_value(json_object_get(lv, "canal_ap_mm")),
+                   json_number_value(json_object_get(lv, "canal_area_mm2")),
+                   json_number_value(
+                       json_object_get(lv, "posterior_displacement_mm")));
+            size_t k, n = 0;
+            const json_t *f;
+            json_array_foreach(json_object_get(lv, "findings"), k, f) {
+                const char *sev =
+                    json_string_value(json_object_get(f, "severity"));
+                if (sev && strcmp(sev, "normal") != 0)
+                    printf("%s%s (%s)", n++ ? ", " : "",
+                           json_string_value(json_object_get(f, "code")),
+                           sev);
+            }
+            printf("%s\n", n ? "" : "none");
+        }
+    }
+    json_decref(report);
+    sweep_env_free(env);
+    if (inited)
+        sp_dicom_cleanup();
+}
+
 /* Abdomen T11-S1: naming, per-vertebra Dice by name, body/disc Dice. */
 static int eval_abdomen(const char *data, const char *png,
-                        const char *nifti, int *pass)
+                        const char *nifti, const char *config, int *pass)
 {
     printf("\n== ct-abdomen-t11-s1 (122x101x112, 3 mm) ==\n");
     char *dir = join(data, "spine/ct-abdomen-t11-s1/dicom");
@@ -168,6 +222,7 @@ static int eval_abdomen(const char *data, const char *png,
     print_measures(&ch);
     printf("  CPU time: %.2f s (working grid factor %dx%dx%d)\n", ch.seconds[5],
            ch.factor[0], ch.factor[1], ch.factor[2]);
+    print_reported(data, "spine/ct-abdomen-t11-s1/dicom", config, pass);
     write_png(png, "ct-abdomen-t11-s1", &ct, &ch);
     write_nifti(nifti, "ct-abdomen-t11-s1-labels", &ch.labels);
     write_nifti(nifti, "ct-abdomen-t11-s1-body", &ch.body);
@@ -401,7 +456,7 @@ int main(int argc, char **argv)
             config = argv[++a];
         else if (!strcmp(argv[a], "--help")) {
             printf("usage: evaluate-ct [--data DIR] [--png DIR] [--bench] "
-                   "[--nifti DIR]\n"
+                   "[--nifti DIR] [--config FILE]\n"
                    "       evaluate-ct --phantom-sweep [--quick] "
                    "[--case N] [--config FILE]\n");
             return 0;
@@ -415,7 +470,7 @@ int main(int argc, char **argv)
     if (!data)
         data = SPINEPIPE_DEFAULT_DATA;
     int pass = 1;
-    eval_abdomen(data, png, nifti, &pass);
+    eval_abdomen(data, png, nifti, config, &pass);
     eval_crop(data, png, nifti, &pass);
     eval_refusals(data, &pass);
     if (do_bench)

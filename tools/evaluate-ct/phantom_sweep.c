@@ -302,6 +302,66 @@ static void compare(const sweep_env *e, const json_t *truth,
     }
 }
 
+/* Scan `dicom` (one series), run the pipeline with its outputs in `out`
+ * (made here) and load out/report.json. */
+static sp_status run_series(sweep_env *env, const char *dicom,
+                            const char *out, json_t **report, sp_error *err)
+{
+    sp_dicom_scan *scan = NULL;
+    sp_volume vol = {0};
+    sp_store *store = NULL;
+    json_t *run = NULL;
+    char path[4200];
+    sp_status st = sp_dicom_scan_path(dicom, NULL, &scan, err);
+    if (st == SP_OK && scan->n_series != 1)
+        st = sp_error_set(err, SP_FORMAT, "evaluate-ct: %s: %zu series, "
+                          "expected 1", dicom, scan->n_series);
+    if (st == SP_OK)
+        st = sp_dicom_load_series(&scan->series[0], NULL, &vol, err);
+    if (st == SP_OK && mkdir(out, 0700) != 0)
+        st = sp_error_set(err, SP_IO, "evaluate-ct: cannot make %s", out);
+    if (st == SP_OK)
+        st = sp_pipeline_run(env->pipe, &vol, &scan->series[0].header, out,
+                             NULL, &store, &run, err);
+    if (st == SP_OK) {
+        json_error_t je;
+        snprintf(path, sizeof path, "%s/report.json", out);
+        *report = json_load_file(path, 0, &je);
+        if (!*report)
+            st = sp_error_set(err, SP_FORMAT, "evaluate-ct: %s: %s", path,
+                              je.text);
+    }
+    json_decref(run);
+    sp_store_free(store);
+    sp_volume_free(&vol);
+    sp_dicom_scan_free(scan);
+    return st;
+}
+
+/* A temporary folder of our own under temp_base(), or an error. */
+static sp_status temp_folder(char *dir, size_t size, sp_error *err)
+{
+    snprintf(dir, size, "%s/evaluate-ct-XXXXXX", temp_base());
+    if (!mkdtemp(dir))
+        return sp_error_set(err, SP_IO, "evaluate-ct: cannot make a folder "
+                            "in %s", temp_base());
+    return SP_OK;
+}
+
+sp_status sweep_report(sweep_env *env, const char *dicom, json_t **report,
+                       sp_error *err)
+{
+    char dir[4096], out[4200];
+    *report = NULL;
+    sp_status st = temp_folder(dir, sizeof dir, err);
+    if (st != SP_OK)
+        return st;
+    snprintf(out, sizeof out, "%s/out", dir);
+    st = run_series(env, dicom, out, report, err);
+    remove_tree(dir);
+    return st;
+}
+
 sp_status sweep_run(sweep_env *env, const sweep_case *c, sweep_result *res,
                     sp_error *err)
 {
@@ -310,37 +370,21 @@ sp_status sweep_run(sweep_env *env, const sweep_case *c, sweep_result *res,
     sp_status st = phantom_params(c, &p, err);
     if (st != SP_OK)
         return st;
-    char dir[4096], path[4200];
-    snprintf(dir, sizeof dir, "%s/evaluate-ct-XXXXXX", temp_base());
-    if (!mkdtemp(dir))
-        return sp_error_set(err, SP_IO, "evaluate-ct: cannot make a folder "
-                            "in %s", temp_base());
-    sp_dicom_scan *scan = NULL;
-    sp_volume vol = {0};
-    sp_store *store = NULL;
-    json_t *run = NULL, *truth = NULL, *report = NULL;
+    char dir[4096], path[4200], out[4200];
+    st = temp_folder(dir, sizeof dir, err);
+    if (st != SP_OK)
+        return st;
+    json_t *truth = NULL, *report = NULL;
     json_error_t je;
     st = sp_phantom_write(&p, dir, err);
     snprintf(path, sizeof path, "%s/dicom", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
     if (st == SP_OK)
-        st = sp_dicom_scan_path(path, NULL, &scan, err);
-    if (st == SP_OK && scan->n_series != 1)
-        st = sp_error_set(err, SP_FORMAT, "evaluate-ct: %s: %zu series, "
-                          "expected 1", path, scan->n_series);
-    if (st == SP_OK)
-        st = sp_dicom_load_series(&scan->series[0], NULL, &vol, err);
-    snprintf(path, sizeof path, "%s/out", dir);
-    if (st == SP_OK && mkdir(path, 0700) != 0)
-        st = sp_error_set(err, SP_IO, "evaluate-ct: cannot make %s", path);
-    if (st == SP_OK)
-        st = sp_pipeline_run(env->pipe, &vol, &scan->series[0].header, path,
-                             NULL, &store, &run, err);
+        st = run_series(env, path, out, &report, err);
     if (st == SP_OK) {
         snprintf(path, sizeof path, "%s/truth.json", dir);
         truth = json_load_file(path, 0, &je);
-        snprintf(path, sizeof path, "%s/out/report.json", dir);
-        report = json_load_file(path, 0, &je);
-        if (!truth || !report)
+        if (!truth)
             st = sp_error_set(err, SP_FORMAT, "evaluate-ct: %s: %s", path,
                               je.text);
     }
@@ -351,10 +395,7 @@ sp_status sweep_run(sweep_env *env, const sweep_case *c, sweep_result *res,
                      json_string_value(why));
         compare(env, truth, report, res);
     }
-    json_decref(run), json_decref(truth), json_decref(report);
-    sp_store_free(store);
-    sp_volume_free(&vol);
-    sp_dicom_scan_free(scan);
+    json_decref(truth), json_decref(report);
     remove_tree(dir);
     return st;
 }

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "spinepipe/error.h"
 
 typedef struct sweep_case {
@@ -59,6 +61,12 @@ void sweep_env_free(sweep_env *env);
  * res->why says so). */
 sp_status sweep_run(sweep_env *env, const sweep_case *c, sweep_result *res,
                     sp_error *err);
+
+/* The same pipeline on the one series in the folder `dicom`: its
+ * report.json (the caller frees it), so real series are judged on what
+ * the stages report. */
+sp_status sweep_report(sweep_env *env, const char *dicom, json_t **report,
+                       sp_error *err);
 
 /* A one-line description of the case ("AP 8, L4-L5 5 mm left, ..."). */
 void sweep_case_describe(const sweep_case *c, char *out, size_t size);
