@@ -15,13 +15,7 @@
 set -u
 exe=$1
 src=$2
-n=0
-failed=0
-check() { # check NAME EXPECTED ACTUAL
-    n=$((n + 1))
-    if [ "$2" = "$3" ]; then echo "ok $n - $1"
-    else echo "not ok $n - $1 (got $3, expected $2)"; failed=1; fi
-}
+. "$src/tests/common/tap.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "1..9"
@@ -33,26 +27,26 @@ common="--modality MR --canal-ap L4-L5=8 --herniation L5-S1:5:left --seed 7"
     --pixel 1.5 --slice-thickness 4 --series-number 3 >/dev/null 2>&1
 "$exe" run "$tmp/sag/dicom" "$tmp/ax/dicom" -o "$tmp/out" \
     --config "$src/config/mr-lumbar-t2.ini" >/dev/null 2>&1
-check "both phantom series run" 0 $?
+check_value "both phantom series run" 0 $?
 study=$(ls -d "$tmp"/out/*/ | head -1)
 test -s "$study/study_report.json"
-check "run wrote the study report" 0 $?
+check_value "run wrote the study report" 0 $?
 grep -q "href=\"[^\"]*/study_report.json\"" "$tmp/out/index.html"
-check "index.html shows the sagittal levels with the axial areas" 0 $?
+check_value "index.html shows the sagittal levels with the axial areas" 0 $?
 rm -f "$study/study_report.json"
 
 "$exe" mr-study >/dev/null 2>&1
-check "no folder exits 64" 64 $?
+check_value "no folder exits 64" 64 $?
 "$exe" mr-study "$tmp/none" >/dev/null 2>&1
-check "missing folder exits 66" 66 $?
+check_value "missing folder exits 66" 66 $?
 mkdir -p "$tmp/only/s" && cp "$study"/2_*/report.json "$tmp/only/s/"
 "$exe" mr-study "$tmp/only" 2>"$tmp/err" >/dev/null
 rc=$?
 grep -q "no axial series" "$tmp/err"
-check "sagittal alone exits 65 and says why" "65 0" "$rc $?"
+check_value "sagittal alone exits 65 and says why" "65 0" "$rc $?"
 
 "$exe" mr-study "$study" >/dev/null 2>&1
-check "study report written" 0 $?
+check_value "study report written" 0 $?
 python3 - "$study/study_report.json" "$tmp/sag/truth.json" <<'PY'
 import json, sys
 rep, truth = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
@@ -82,7 +76,7 @@ print("# slices through a disc centre more than 2 mm from it in z: %d"
 print("# %d sections, %d misassigned %s" % (len(secs), len(bad), bad[:4]))
 sys.exit(1 if bad else 0)
 PY
-check "axial slices assigned to the true levels" 0 $?
+check_value "axial slices assigned to the true levels" 0 $?
 python3 - "$study/study_report.json" "$tmp/sag/truth.json" <<'PY'
 import json, sys
 rep, truth = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
@@ -109,5 +103,5 @@ ok = (len(got) == len(area) and min(got, key=got.get) == narrowest and
       not far)
 sys.exit(0 if ok else 1)
 PY
-check "every disc level has axial sections, the narrowest at L4-L5, areas within 15 %" 0 $?
+check_value "every disc level has axial sections, the narrowest at L4-L5, areas within 15 %" 0 $?
 exit $failed

@@ -6,47 +6,41 @@
 set -u
 exe=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 src=$2
-n=0
-failed=0
-check() { # check NAME EXPECTED_EXIT ACTUAL_EXIT
-    n=$((n + 1))
-    if [ "$2" = "$3" ]; then echo "ok $n - $1"
-    else echo "not ok $n - $1 (exit $3, expected $2)"; failed=1; fi
-}
+. "$src/tests/common/tap.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "1..12"
 
 "$exe" phantom --help >"$tmp/out" 2>&1
-check "--help exits 0" 0 $?
+check_value "--help exits 0" 0 $?
 grep -q -- "--canal-ap" "$tmp/out" && grep -q -- "--herniation" "$tmp/out"
-check "--help lists the options" 0 $?
+check_value "--help lists the options" 0 $?
 
 "$exe" phantom --output "$tmp/x" --bogus 2>"$tmp/err"
-check "unknown option exits 64" 64 $?
+check_value "unknown option exits 64" 64 $?
 grep -q "unknown option --bogus$" "$tmp/err"
-check "message names the option" 0 $?
+check_value "message names the option" 0 $?
 
 "$exe" phantom --output "$tmp/x" --canal-ap L9-L9=8 2>"$tmp/err"
-check "unknown level exits 64" 64 $?
+check_value "unknown level exits 64" 64 $?
 
 "$exe" phantom --output "$tmp/x" --herniation L4-L5:20 2>"$tmp/err"
 rc=$?
 grep -q "herniation at L4-L5" "$tmp/err"
-check "out-of-range herniation exits 64 naming the level" "64 0" "$rc $?"
+check_value "out-of-range herniation exits 64 naming the level" "64 0" "$rc $?"
 
 "$exe" phantom --matrix 32 2>"$tmp/err"
-check "missing --output exits 64" 64 $?
+check_value "missing --output exits 64" 64 $?
 
 touch "$tmp/file"
 "$exe" phantom --matrix 16 --pixel 5 --slices 2 --output "$tmp/file/sub" \
     2>"$tmp/err"
-check "unwritable output exits 73" 73 $?
+check_value "unwritable output exits 73" 73 $?
 
 "$exe" phantom --matrix 32 --pixel 4 --slice-thickness 8 --canal-ap 13 \
     --canal-ap L4-L5=8 --herniation L3-L4:4:right --json \
     --output "$tmp/run" >"$tmp/json" 2>"$tmp/err"
-check "small run exits 0" 0 $?
+check_value "small run exits 0" 0 $?
 python3 - "$tmp/json" "$tmp/run" <<'PY'
 import json, os, sys
 s = json.load(open(sys.argv[1]))
@@ -60,9 +54,9 @@ assert lv["L3-L4"]["herniation_position"] == "right paracentral"
 n = len(os.listdir(os.path.join(sys.argv[2], "dicom")))
 assert n == t["grid"]["dim"][2], n
 PY
-check "JSON summary, truth.json and one file per slice" 0 $?
+check_value "JSON summary, truth.json and one file per slice" 0 $?
 [ ! -s "$tmp/err" ]
-check "nothing on stderr when it is not a terminal" 0 $?
+check_value "nothing on stderr when it is not a terminal" 0 $?
 
 # The label maps are compared decompressed: zlib's bytes are not ours.
 same_sample() {
@@ -79,6 +73,6 @@ same_sample() {
 mkdir "$tmp/sample"
 SPINEPIPE="$exe" "$src/scripts/make-sample-dicom" "$tmp/sample" >/dev/null &&
     same_sample >"$tmp/diff" 2>&1
-check "sample_dicom/ and sample_truth/ are what make-sample-dicom makes" 0 $?
+check_value "sample_dicom/ and sample_truth/ are what make-sample-dicom makes" 0 $?
 
 exit $failed
