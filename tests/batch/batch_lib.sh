@@ -45,3 +45,18 @@ same_as_run() {
     "$exe" run "$@" -o "$ref" >/dev/null 2>&1 || return 1
     python3 "$(dirname "$0")/compare_outputs.py" "$ref" "$bout/studies"
 }
+
+# write_slow_config FILE: a pipeline whose denoise takes seconds per study,
+# so that a test can interrupt a study while it runs.
+write_slow_config() {
+    cat >"$1" <<INI
+[pipeline]
+name = test-slow
+description = test: a costly denoise so that a study can be interrupted mid-run
+[denoise]
+method = diffusion
+iterations = 60
+[window]
+[report]
+INI
+}

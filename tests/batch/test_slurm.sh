@@ -62,16 +62,7 @@ check "--summarize: one CSV/JSON row per study" \
 
 # --- cancel one task mid-run, resubmit ---
 slow=$tmp/slow.ini
-cat >"$slow" <<INI
-[pipeline]
-name = test-slow
-description = test: a costly denoise so that a task can be cancelled mid-run
-[denoise]
-method = diffusion
-iterations = 60
-[window]
-[report]
-INI
+write_slow_config "$slow"
 out=$tmp/cancel
 job=$("$exe" batch "$tmp/manifest.txt" -o "$out" -c "$slow" --slurm \
     --array-size 4 2>>"$tmp/submit.log")

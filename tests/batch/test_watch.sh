@@ -99,16 +99,7 @@ stop TERM
 
 # --- SIGKILL mid-run: the study runs again after the restart, once ---
 slow=$tmp/slow.ini
-cat >"$slow" <<INI
-[pipeline]
-name = test-slow
-description = test: a costly denoise so that the watcher can be killed mid-run
-[denoise]
-method = diffusion
-iterations = 60
-[window]
-[report]
-INI
+write_slow_config "$slow"
 start --quiet 1 -c "$slow"
 cp -r "$data/ct-abdomen-t11-s1/dicom" "$drop/.copy-e"
 mv "$drop/.copy-e" "$drop/study-e"
