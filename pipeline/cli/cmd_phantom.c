@@ -1,15 +1,17 @@
 /* spinepipe phantom: write a synthetic lumbar spine series with its
  * ground truth (docs/phantom.md). */
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "engine/clock.h"
 #include "phantom/phantom.h"
 
 static const char *const cmd = "phantom";
@@ -23,11 +25,23 @@ typedef struct phantom_cli {
 
 typedef int (*opt_fn)(phantom_cli *c, const char *value);
 
+/* A plain number option is stored by its row; others have a setter. */
+typedef enum num_kind {
+    NUM_NONE,
+    NUM_DOUBLE,
+    NUM_SIZE,
+    NUM_INT,
+    NUM_U64
+} num_kind;
+
 typedef struct opt_row {
     const char *name;
     const char *metavar; /* NULL: a flag without a value */
     const char *help;
-    opt_fn set;
+    opt_fn set;          /* NULL for a plain number */
+    num_kind kind;
+    size_t offset;       /* of the number in sp_phantom_params */
+    unsigned long long max; /* whole numbers: the largest accepted */
 } opt_row;
 
 static int parse_double(const char *s, const char *name, double *out)
@@ -56,6 +70,24 @@ static int parse_size(const char *s, const char *name, unsigned long long max,
     return 0;
 }
 
+static int set_number(phantom_cli *c, const opt_row *o, const char *v)
+{
+    char *field = (char *)&c->p + o->offset;
+    if (o->kind == NUM_DOUBLE)
+        return parse_double(v, o->name, (double *)(void *)field);
+    unsigned long long n = 0;
+    int rc = parse_size(v, o->name, o->max, &n);
+    if (rc)
+        return rc;
+    if (o->kind == NUM_SIZE)
+        *(size_t *)(void *)field = (size_t)n;
+    else if (o->kind == NUM_INT)
+        *(int *)(void *)field = (int)n;
+    else
+        *(uint64_t *)(void *)field = n;
+    return 0;
+}
+
 static int set_modality(phantom_cli *c, const char *v)
 {
     (void)c;
@@ -81,37 +113,6 @@ static int set_orientation(phantom_cli *c, const char *v)
     return 0;
 }
 
-static int set_tilt(phantom_cli *c, const char *v)
-{
-    return parse_double(v, "--tilt", &c->p.tilt_deg);
-}
-
-static int set_matrix(phantom_cli *c, const char *v)
-{
-    unsigned long long n;
-    int rc = parse_size(v, "--matrix", 100000, &n);
-    c->p.matrix = (size_t)n;
-    return rc;
-}
-
-static int set_slices(phantom_cli *c, const char *v)
-{
-    unsigned long long n;
-    int rc = parse_size(v, "--slices", 100000, &n);
-    c->p.slices = (size_t)n;
-    return rc;
-}
-
-static int set_pixel(phantom_cli *c, const char *v)
-{
-    return parse_double(v, "--pixel", &c->p.pixel_mm);
-}
-
-static int set_thickness(phantom_cli *c, const char *v)
-{
-    return parse_double(v, "--slice-thickness", &c->p.slice_mm);
-}
-
 static int set_center(phantom_cli *c, const char *v)
 {
     char buf[128];
@@ -129,45 +130,6 @@ static int set_center(phantom_cli *c, const char *v)
     if (tok)
         return cli_usage_error(cmd, "--center wants X,Y,Z in mm, not '%s'", v);
     return 0;
-}
-
-static int set_noise(phantom_cli *c, const char *v)
-{
-    return parse_double(v, "--noise", &c->p.noise_sd);
-}
-
-static int set_seed(phantom_cli *c, const char *v)
-{
-    unsigned long long n;
-    int rc = parse_size(v, "--seed", (1ULL << 53), &n);
-    c->p.seed = n;
-    return rc;
-}
-
-static int set_supersample(phantom_cli *c, const char *v)
-{
-    unsigned long long n;
-    int rc = parse_size(v, "--supersample", 1000, &n);
-    c->p.supersample = (int)n;
-    return rc;
-}
-
-static int set_threads(phantom_cli *c, const char *v)
-{
-    unsigned long long n;
-    int rc = parse_size(v, "--threads", 100000, &n);
-    c->p.threads = (int)n;
-    return rc;
-}
-
-static int set_lordosis(phantom_cli *c, const char *v)
-{
-    return parse_double(v, "--lordosis", &c->p.lordosis_mm);
-}
-
-static int set_canal_width(phantom_cli *c, const char *v)
-{
-    return parse_double(v, "--canal-width", &c->p.canal_width_mm);
 }
 
 static int level_of(const char *name, size_t len, const char *flag)
@@ -237,14 +199,6 @@ static int set_no_cord(phantom_cli *c, const char *v)
     return 0;
 }
 
-static int set_series_number(phantom_cli *c, const char *v)
-{
-    unsigned long long n;
-    int rc = parse_size(v, "--series-number", 100000, &n);
-    c->p.series_number = (int)n;
-    return rc;
-}
-
 static int set_output(phantom_cli *c, const char *v)
 {
     c->out_dir = v;
@@ -258,48 +212,80 @@ static int set_json(phantom_cli *c, const char *v)
     return 0;
 }
 
+/* The last fields of a row: a setter, or where a plain number goes. */
+#define SETTER(fn) fn, NUM_NONE, 0, 0
+#define NUMBER(kind, field, max)                                              \
+    NULL, kind, offsetof(sp_phantom_params, field), max
+
 static const opt_row options[] = {
-    {"--output", "DIR", "output folder (required): DIR/dicom/, "
-                        "DIR/truth_labels.nii.gz, DIR/truth.json", set_output},
+    {"--output", "DIR",
+     "output folder (required): DIR/dicom/, DIR/truth_labels.nii.gz, "
+     "DIR/truth.json",
+     SETTER(set_output)},
     {"--modality", "CT|MR", "CT in HU (default) or T2-weighted MR",
-     set_modality},
-    {"--orientation", "PLANE", "axial (CT default), sagittal (MR default) or "
-                               "oblique", set_orientation},
+     SETTER(set_modality)},
+    {"--orientation", "PLANE",
+     "axial (CT default), sagittal (MR default) or oblique",
+     SETTER(set_orientation)},
     {"--tilt", "DEG", "oblique: tilt of the axial plane about L-R, -45..45",
-     set_tilt},
-    {"--matrix", "N", "rows = columns, 16..2048 (default 256)", set_matrix},
+     NUMBER(NUM_DOUBLE, tilt_deg, 0)},
+    {"--matrix", "N", "rows = columns, 16..2048 (default 256)",
+     NUMBER(NUM_SIZE, matrix, 100000)},
     {"--slices", "N", "number of slices; 0 (default) covers T12..S1",
-     set_slices},
+     NUMBER(NUM_SIZE, slices, 100000)},
     {"--pixel", "MM", "in-plane pixel size, 0.05..5 (CT 0.75, MR 1.0)",
-     set_pixel},
-    {"--slice-thickness", "MM", "slice thickness = spacing, 0.1..20 (CT 2, "
-                                "MR 4)", set_thickness},
+     NUMBER(NUM_DOUBLE, pixel_mm, 0)},
+    {"--slice-thickness", "MM",
+     "slice thickness = spacing, 0.1..20 (CT 2, MR 4)",
+     NUMBER(NUM_DOUBLE, slice_mm, 0)},
     {"--center", "X,Y,Z", "centre of the field of view, LPS mm (0,20,0)",
-     set_center},
+     SETTER(set_center)},
     {"--noise", "SD", "noise SD, 0..500 (CT 15 HU Gaussian, MR 20 Rician)",
-     set_noise},
-    {"--seed", "N", "random seed for noise and UIDs (default 1)", set_seed},
+     NUMBER(NUM_DOUBLE, noise_sd, 0)},
+    {"--seed", "N", "random seed for noise and UIDs (default 1)",
+     NUMBER(NUM_U64, seed, 1ULL << 53)},
     {"--supersample", "N", "samples per axis in edge voxels, 1..8 (3)",
-     set_supersample},
+     NUMBER(NUM_INT, supersample, 1000)},
     {"--threads", "N", "worker threads; 0 (default) = one per CPU",
-     set_threads},
-    {"--lordosis", "MM", "centre-line offset 100 mm from the apex, 0..40 "
-                         "(12)", set_lordosis},
-    {"--canal-ap", "[LEVEL=]MM", "canal AP diameter, 4..30, for all levels "
-                                 "(15) or one level, e.g. L4-L5=8; repeatable",
-     set_canal_ap},
-    {"--canal-width", "MM", "canal width, 10..34 (22)", set_canal_width},
-    {"--herniation", "LEVEL:MM[:POS]", "posterior disc displacement 0..12 mm "
-                                       "at LEVEL, POS central (default), left "
-                                       "or right; repeatable", set_herniation},
+     NUMBER(NUM_INT, threads, 100000)},
+    {"--lordosis", "MM", "centre-line offset 100 mm from the apex, 0..40 (12)",
+     NUMBER(NUM_DOUBLE, lordosis_mm, 0)},
+    {"--canal-ap", "[LEVEL=]MM",
+     "canal AP diameter, 4..30, for all levels (15) or one level, e.g. "
+     "L4-L5=8; repeatable",
+     SETTER(set_canal_ap)},
+    {"--canal-width", "MM", "canal width, 10..34 (22)",
+     NUMBER(NUM_DOUBLE, canal_width_mm, 0)},
+    {"--herniation", "LEVEL:MM[:POS]",
+     "posterior disc displacement 0..12 mm at LEVEL, POS central (default), "
+     "left or right; repeatable",
+     SETTER(set_herniation)},
     {"--no-cord", NULL, "leave out the spinal cord (conus at L1-L2)",
-     set_no_cord},
+     SETTER(set_no_cord)},
     {"--series-number", "N", "DICOM SeriesNumber (CT 1, MR 2)",
-     set_series_number},
-    {"--json", NULL, "print a JSON summary on stdout", set_json},
+     NUMBER(NUM_INT, series_number, 100000)},
+    {"--json", NULL, "print a JSON summary on stdout", SETTER(set_json)},
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
+
+/* One option of the help: name and metavar, then the help text wrapped
+ * at word breaks to fit 80 columns. */
+static void print_option(const char *left, const char *help)
+{
+    enum { LEFT = 28, TEXT = 80 - 2 - LEFT - 1 };
+    printf("  %-*s", LEFT, left);
+    while (strlen(help) > TEXT) {
+        int cut = TEXT;
+        while (cut > 0 && help[cut] != ' ')
+            cut--;
+        if (cut == 0)
+            break;
+        printf(" %.*s\n  %-*s", cut, help, LEFT, "");
+        help += cut + 1;
+    }
+    printf(" %s\n", help);
+}
 
 static void print_help(void)
 {
@@ -312,9 +298,9 @@ static void print_help(void)
         snprintf(left, sizeof left, "%s%s%s", options[i].name,
                  options[i].metavar ? " " : "",
                  options[i].metavar ? options[i].metavar : "");
-        printf("  %-28s %s\n", left, options[i].help);
+        print_option(left, options[i].help);
     }
-    printf("  %-28s %s\n", "--help", "this text");
+    print_option("--help", "this text");
 }
 
 static const opt_row *find_option(const char *arg, size_t len)
@@ -324,14 +310,6 @@ static const opt_row *find_option(const char *arg, size_t len)
             strncmp(options[i].name, arg, len) == 0)
             return &options[i];
     return NULL;
-}
-
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) +
-           (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 int cmd_phantom(int argc, char **argv)
@@ -375,7 +353,7 @@ int cmd_phantom(int argc, char **argv)
         } else if (eq) {
             return cli_usage_error(cmd, "%s takes no value", o->name);
         }
-        int rc = o->set(&c, value);
+        int rc = o->set ? o->set(&c, value) : set_number(&c, o, value);
         if (rc)
             return rc;
     }
@@ -389,12 +367,11 @@ int cmd_phantom(int argc, char **argv)
     if (st != SP_OK)
         return cli_usage_error(cmd, "%s", err.message);
 
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = sp_now_seconds();
     st = sp_phantom_write(&c.p, c.out_dir, &err);
     if (st != SP_OK)
         return cli_fail(&err);
-    double secs = seconds_since(&t0);
+    double secs = sp_now_seconds() - t0;
     if (c.json) {
         json_t *o = json_object();
         json_object_set_new(o, "output", json_string(c.out_dir));
