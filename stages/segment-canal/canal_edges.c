@@ -36,7 +36,7 @@
                                there is the CSF over a noisy canal level */
 #define BUMP_BACK_MM 4.0    /* looked for this far before the fall */
 #define ACROSS_MM 0.5       /* profile averaged across the ray */
-#define ALONG_MM 0.5        /* and over the planes this far up and down
+#define ALONG_MM 1.0        /* and over the planes this far up and down
                                the centre line: a wall runs along the
                                canal, a noise spike does not (1 mm, tried,
                                moved the real scans further; accuracy.md) */
