@@ -108,7 +108,7 @@ static double canal_level(const sp_volume *smooth, const canal_plane *pl,
 /* Distance from the centre to the boundary along direction (du, dv). */
 static double ray(const sp_volume *smooth, const canal_plane *pl,
                   const canal_section *cs, double level, int open,
-                  double du, double dv)
+                  double cu, double cv, double du, double dv)
 {
     enum { N = (int)(MAX_R_MM / STEP_MM) + 1,
            W = (int)(WINDOW_MM / STEP_MM),
@@ -116,7 +116,7 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
            AFTER = (int)(EDGE_AFTER_MM / STEP_MM),
            BUMP_BACK = (int)(BUMP_BACK_MM / STEP_MM) };
     double prof[N + W];
-    double cu = cs->centre_u, cv = cs->centre_v, mask_r = -1;
+    double mask_r = -1;
     for (int i = 0; i < N + W; i++) {
         double r = i * STEP_MM, u = cu + r * du, v = cv + r * dv;
         prof[i] = 0;
@@ -187,24 +187,169 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
     return mask_r; /* no wall that way: open to the foramen */
 }
 
+/* The radius of the star outline r[] about (cu, cv) towards (u, v),
+ * against the distance of (u, v) from that centre. */
+static int in_star(const double r[N_RAYS], double cu, double cv, double u,
+                   double v)
+{
+    u -= cu, v -= cv;
+    double t = atan2(v, u) / (2 * M_PI) * N_RAYS;
+    if (t < 0)
+        t += N_RAYS;
+    int k = (int)t % N_RAYS;
+    double f = t - floor(t);
+    return hypot(u, v) <= (1 - f) * r[k] + f * r[(k + 1) % N_RAYS];
+}
+
+static void trace_star(const sp_volume *smooth, const canal_plane *pl,
+                       const canal_section *cs, double level, int open,
+                       double cu, double cv, double r[N_RAYS])
+{
+    for (int k = 0; k < N_RAYS; k++) {
+        double t = 2 * M_PI * k / N_RAYS;
+        r[k] = ray(smooth, pl, cs, level, open, cu, cv, cos(t), sin(t));
+    }
+}
+
+/* A canal that is not star-shaped about its centroid (a crescent round a
+ * central herniation: the centroid lies in the disc) is the union of the
+ * star outlines seen from several points inside it, each ray stopped at
+ * the first wall as usual: from the deepest point of the fill, then from
+ * the deepest point the union does not yet cover, until it covers the
+ * fill. Area, AP (through the centroid's column) and mask come from that
+ * union, rasterised at UNION_PX_MM. */
+#define MAX_CENTRES 6
+#define UNION_SUB 6        /* fine pixels per mask pixel, a side */
+#define UNION_PX_MM (CANAL_PIXEL_MM / UNION_SUB)
+#define UNION_N (CANAL_GRID * UNION_SUB)
+#define COVERED 0.97       /* of the fill's pixels */
+
+static double union_u(int x)
+{
+    return (x + 0.5) * UNION_PX_MM - CANAL_GRID / 2 * CANAL_PIXEL_MM -
+           CANAL_PIXEL_MM / 2;
+}
+
+static void refine_union(const sp_volume *smooth, const canal_plane *pl,
+                         double level, int open, canal_section *cs)
+{
+    enum { G = CANAL_GRID };
+    /* city-block distance of each fill pixel to the nearest outside one */
+    int depth[G * G];
+    for (int i = 0; i < G * G; i++)
+        depth[i] = cs->mask[i] ? G * G : 0;
+    for (int y = 0; y < G; y++)
+        for (int x = 0; x < G; x++) {
+            int *d = &depth[y * G + x];
+            if (x > 0 && depth[y * G + x - 1] + 1 < *d)
+                *d = depth[y * G + x - 1] + 1;
+            if (y > 0 && depth[(y - 1) * G + x] + 1 < *d)
+                *d = depth[(y - 1) * G + x] + 1;
+            if (x == 0 || y == 0 || x == G - 1 || y == G - 1)
+                *d = *d ? 1 : 0;
+        }
+    for (int y = G - 1; y >= 0; y--)
+        for (int x = G - 1; x >= 0; x--) {
+            int *d = &depth[y * G + x];
+            if (x + 1 < G && depth[y * G + x + 1] + 1 < *d)
+                *d = depth[y * G + x + 1] + 1;
+            if (y + 1 < G && depth[(y + 1) * G + x] + 1 < *d)
+                *d = depth[(y + 1) * G + x] + 1;
+        }
+    uint8_t *fine = calloc((size_t)UNION_N * UNION_N, 1);
+    if (!fine)
+        return; /* the fill's outline stays */
+    uint8_t covered[G * G];
+    memset(covered, 0, sizeof covered);
+    int fill = 0;
+    for (int i = 0; i < G * G; i++)
+        fill += cs->mask[i] != 0;
+    double v_top = cs->grid_v0 + CANAL_PIXEL_MM / 2; /* v of fine row 0's
+                                                        upper edge */
+    for (int n = 0; n < MAX_CENTRES; n++) {
+        int best = -1, uncovered = 0;
+        for (int i = 0; i < G * G; i++)
+            if (cs->mask[i] && !covered[i]) {
+                uncovered++;
+                if (best < 0 || depth[i] > depth[best])
+                    best = i;
+            }
+        if (best < 0 || uncovered <= (1 - COVERED) * fill ||
+            (n > 0 && depth[best] < 2))
+            break;
+        double cu = (best % G - G / 2) * CANAL_PIXEL_MM;
+        double cv = cs->grid_v0 - (best / G) * CANAL_PIXEL_MM;
+        double r[N_RAYS];
+        trace_star(smooth, pl, cs, level, open, cu, cv, r);
+        for (int y = 0; y < UNION_N; y++)
+            for (int x = 0; x < UNION_N; x++) {
+                double v = v_top - (y + 0.5) * UNION_PX_MM;
+                if (!fine[y * UNION_N + x] && in_star(r, cu, cv, union_u(x),
+                                                      v))
+                    fine[y * UNION_N + x] = 1;
+            }
+        for (int i = 0; i < G * G; i++)
+            if (cs->mask[i] && !covered[i])
+                covered[i] = (uint8_t)in_star(
+                    r, cu, cv, (i % G - G / 2) * CANAL_PIXEL_MM,
+                    cs->grid_v0 - (i / G) * CANAL_PIXEL_MM);
+        covered[best] = 1; /* a centre whose rays all end at once */
+    }
+    size_t count = 0;
+    for (int i = 0; i < UNION_N * UNION_N; i++)
+        count += fine[i];
+    cs->area_mm2 = (double)count * UNION_PX_MM * UNION_PX_MM;
+    /* AP: the run through the centroid's column nearest to the centroid */
+    int col = (int)floor((cs->centre_u + CANAL_GRID / 2 * CANAL_PIXEL_MM +
+                          CANAL_PIXEL_MM / 2) / UNION_PX_MM);
+    double best_d = INFINITY;
+    for (int y = 0; col >= 0 && col < UNION_N && y < UNION_N; y++) {
+        if (!fine[y * UNION_N + col] ||
+            (y > 0 && fine[(y - 1) * UNION_N + col]))
+            continue;
+        int e = y;
+        while (e + 1 < UNION_N && fine[(e + 1) * UNION_N + col])
+            e++;
+        double front = v_top - y * UNION_PX_MM;
+        double back = v_top - (e + 1) * UNION_PX_MM;
+        double d = cs->centre_v > front  ? cs->centre_v - front
+                   : cs->centre_v < back ? back - cs->centre_v
+                                         : 0;
+        if (d < best_d) {
+            best_d = d;
+            cs->ap_front_v = front, cs->ap_back_v = back;
+            cs->ap_mm = front - back;
+        }
+    }
+    int row = (int)floor((v_top - cs->centre_v) / UNION_PX_MM), lo = -1,
+        hi = -1;
+    for (int x = 0; row >= 0 && row < UNION_N && x < UNION_N; x++)
+        if (fine[row * UNION_N + x])
+            lo = lo < 0 ? x : lo, hi = x;
+    cs->width_mm = lo < 0 ? 0 : (hi - lo + 1) * UNION_PX_MM;
+    for (int y = 0; y < G; y++)
+        for (int x = 0; x < G; x++) {
+            int fx = (int)floor((x + 0.5) * CANAL_PIXEL_MM / UNION_PX_MM);
+            int fy = (int)floor((y + 0.5) * CANAL_PIXEL_MM / UNION_PX_MM);
+            cs->mask[y * G + x] = fine[fy * UNION_N + fx];
+        }
+    free(fine);
+}
+
 void canal_refine_section(const sp_volume *smooth, const canal_plane *pl,
                           int open, canal_section *cs)
 {
     if (!cs->found)
         return;
-    /* the rays need a canal star-shaped about its centre; a crescent
-       round a central herniation has its centre in the disc, and keeps
-       the fill's outline */
-    if (!mask_at(cs, cs->centre_u, cs->centre_v))
-        return;
     double level = canal_level(smooth, pl, cs);
     if (isnan(level))
         return;
-    double r[N_RAYS];
-    for (int k = 0; k < N_RAYS; k++) {
-        double t = 2 * M_PI * k / N_RAYS;
-        r[k] = ray(smooth, pl, cs, level, open, cos(t), sin(t));
+    if (!mask_at(cs, cs->centre_u, cs->centre_v)) {
+        refine_union(smooth, pl, level, open, cs);
+        return;
     }
+    double r[N_RAYS];
+    trace_star(smooth, pl, cs, level, open, cs->centre_u, cs->centre_v, r);
     double area = 0;
     for (int k = 0; k < N_RAYS; k++)
         area += 0.5 * r[k] * r[(k + 1) % N_RAYS] * sin(2 * M_PI / N_RAYS);
@@ -216,16 +361,9 @@ void canal_refine_section(const sp_volume *smooth, const canal_plane *pl,
     cs->area_mm2 = area;
     /* the mask follows the outline: pixel centres inside it */
     for (int y = 0; y < CANAL_GRID; y++)
-        for (int x = 0; x < CANAL_GRID; x++) {
-            double u = (x - CANAL_GRID / 2) * CANAL_PIXEL_MM - cs->centre_u;
-            double v = cs->grid_v0 - y * CANAL_PIXEL_MM - cs->centre_v;
-            double rho = hypot(u, v);
-            double t = atan2(v, u) / (2 * M_PI) * N_RAYS;
-            if (t < 0)
-                t += N_RAYS;
-            int k = (int)t % N_RAYS;
-            double f = t - floor(t);
-            double edge = (1 - f) * r[k] + f * r[(k + 1) % N_RAYS];
-            cs->mask[y * CANAL_GRID + x] = rho <= edge;
-        }
+        for (int x = 0; x < CANAL_GRID; x++)
+            cs->mask[y * CANAL_GRID + x] = (uint8_t)in_star(
+                r, cs->centre_u, cs->centre_v,
+                (x - CANAL_GRID / 2) * CANAL_PIXEL_MM,
+                cs->grid_v0 - y * CANAL_PIXEL_MM);
 }

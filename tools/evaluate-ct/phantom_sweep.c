@@ -330,6 +330,11 @@ static sp_status run_series(sweep_env *env, const char *dicom,
         st = sp_dicom_load_series(&scan->series[0], NULL, &vol, err);
     if (st == SP_OK && mkdir(out, 0700) != 0)
         st = sp_error_set(err, SP_IO, "evaluate-ct: cannot make %s", out);
+    /* the run takes the volume over: a copy to look at afterwards */
+    if (st == SP_OK && keep &&
+        (st = sp_volume_alloc_like(keep, &vol, vol.type, err)) == SP_OK)
+        memcpy(keep->data, vol.data,
+               sp_volume_count(&vol) * sp_voxel_size(vol.type));
     if (st == SP_OK)
         st = sp_pipeline_run(env->pipe, &vol, &scan->series[0].header, out,
                              NULL, &store, &run, err);
@@ -343,10 +348,7 @@ static sp_status run_series(sweep_env *env, const char *dicom,
     }
     json_decref(run);
     sp_store_free(store);
-    if (keep && st == SP_OK)
-        *keep = vol;
-    else
-        sp_volume_free(&vol);
+    sp_volume_free(&vol);
     sp_dicom_scan_free(scan);
     return st;
 }
