@@ -399,19 +399,21 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
     if (!c)
         return SP_STAGE;
     H->canvas_gray(c, gray, (int)g.width, (int)g.height, x0, top, 1, 0);
-    /* under the outlines, so a caliper inside the displaced run leaves
-       its outline whole */
+    /* over the fills, so its colour stays its own inside the displaced
+       run, and under the outlines, so it leaves them whole */
     occupied used = {.n = 0};
     double da[2], db[2], aa[2], ab[2];
+    int w = (int)g.width, h = (int)g.height;
+    if (in->labels) {
+        H->canvas_mask(c, disc_m, w, h, x0, top, 1, COL_DISC_FILL, 0, 0);
+        H->canvas_mask(c, displaced, w, h, x0, top, 1, COL_DISPLACED, 0, 0);
+    }
     caliper = caliper &&
               draw_ends(ctx, c, dc, &g, n_mm, x0, top, COL_DISP_CALIPER, 1.5,
                         &clear, da, db);
     if (in->labels) {
-        int w = (int)g.width, h = (int)g.height;
-        H->canvas_mask(c, disc_m, w, h, x0, top, 1, COL_DISC_FILL,
-                       COL_DISC_LINE, 1.5);
-        H->canvas_mask(c, displaced, w, h, x0, top, 1, COL_DISPLACED,
-                       0xff7a00ffu, 1.5);
+        H->canvas_mask(c, disc_m, w, h, x0, top, 1, 0, COL_DISC_LINE, 1.5);
+        H->canvas_mask(c, displaced, w, h, x0, top, 1, 0, 0xff7a00ffu, 1.5);
         H->canvas_mask(c, canal, w, h, x0, top, 1, 0, COL_CANAL_LINE, 1.5);
         clear_map_edges(&clear, canal, 1);
         clear_map_edges(&clear, displaced, 1);

@@ -336,6 +336,38 @@ static void refine_union(const sp_volume *smooth, const canal_plane *pl,
     free(fine);
 }
 
+/* Point (u, v) inside the closed polygon pu, pv of n points (even-odd). */
+static int in_polygon(const double *pu, const double *pv, int n, double u,
+                      double v)
+{
+    int in = 0;
+    for (int a = 0, b = n - 1; a < n; b = a++)
+        if ((pv[a] > v) != (pv[b] > v) &&
+            u < pu[b] + (v - pv[b]) * (pu[a] - pu[b]) / (pv[a] - pv[b]))
+            in = !in;
+    return in;
+}
+
+/* Rays of a wide canal start on its lateral axis, not all at its centre:
+ * the ray at angle t from the point SPREAD x cos t along the axis. In a
+ * flat canal (22 x 6 mm) the rays from the centre meet the front and back
+ * walls at a grazing angle, where a thin wall (the ligamentum flavum over
+ * the cord, a sliver of fat between a disc corner and the sac) blurs into
+ * the canal and the ray runs on; from the axis they meet those walls
+ * more nearly square. The AP rays (90 and 270 degrees) still start at the
+ * centre; a round canal (spread 0) is traced from its centre as before.
+ * The spread is the fill's half width less its half AP, shortened until
+ * every start lies in the fill. */
+static double axis_spread(const canal_section *cs)
+{
+    double half = fmax(0, (cs->width_mm - cs->ap_mm) / 2);
+    for (; half > 0.5; half *= 0.75)
+        if (mask_at(cs, cs->centre_u - half, cs->centre_v) &&
+            mask_at(cs, cs->centre_u + half, cs->centre_v))
+            return half;
+    return 0;
+}
+
 void canal_refine_section(const sp_volume *smooth, const canal_plane *pl,
                           int open, canal_section *cs)
 {
@@ -348,22 +380,28 @@ void canal_refine_section(const sp_volume *smooth, const canal_plane *pl,
         refine_union(smooth, pl, level, open, cs);
         return;
     }
-    double r[N_RAYS];
-    trace_star(smooth, pl, cs, level, open, cs->centre_u, cs->centre_v, r);
+    double spread = axis_spread(cs), r[N_RAYS], pu[N_RAYS], pv[N_RAYS];
+    for (int k = 0; k < N_RAYS; k++) {
+        double t = 2 * M_PI * k / N_RAYS, du = cos(t), dv = sin(t);
+        double ou = cs->centre_u + spread * du;
+        r[k] = ray(smooth, pl, cs, level, open, ou, cs->centre_v, du, dv);
+        pu[k] = ou + r[k] * du, pv[k] = cs->centre_v + r[k] * dv;
+    }
     double area = 0;
-    for (int k = 0; k < N_RAYS; k++)
-        area += 0.5 * r[k] * r[(k + 1) % N_RAYS] * sin(2 * M_PI / N_RAYS);
+    for (int k = 0; k < N_RAYS; k++) {
+        int j = (k + 1) % N_RAYS;
+        area += 0.5 * (pu[k] * pv[j] - pu[j] * pv[k]);
+    }
     /* +v (anterior) is the ray at 90 degrees, -v at 270 */
     cs->ap_front_v = cs->centre_v + r[N_RAYS / 4];
     cs->ap_back_v = cs->centre_v - r[3 * N_RAYS / 4];
     cs->ap_mm = r[N_RAYS / 4] + r[3 * N_RAYS / 4];
-    cs->width_mm = r[0] + r[N_RAYS / 2];
-    cs->area_mm2 = area;
+    cs->width_mm = 2 * spread + r[0] + r[N_RAYS / 2];
+    cs->area_mm2 = fabs(area);
     /* the mask follows the outline: pixel centres inside it */
     for (int y = 0; y < CANAL_GRID; y++)
         for (int x = 0; x < CANAL_GRID; x++)
-            cs->mask[y * CANAL_GRID + x] = (uint8_t)in_star(
-                r, cs->centre_u, cs->centre_v,
-                (x - CANAL_GRID / 2) * CANAL_PIXEL_MM,
+            cs->mask[y * CANAL_GRID + x] = (uint8_t)in_polygon(
+                pu, pv, N_RAYS, (x - CANAL_GRID / 2) * CANAL_PIXEL_MM,
                 cs->grid_v0 - y * CANAL_PIXEL_MM);
 }
