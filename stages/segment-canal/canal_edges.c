@@ -105,24 +105,70 @@ static double canal_level(const sp_volume *smooth, const canal_plane *pl,
     return v[(size_t)(LEVEL_QUANTILE * (double)(n - 1))];
 }
 
+/* The unsmoothed image on the same profiles, where the smoothing hides a
+ * thin dark gap: a sliver of fat between the sac and a disc corner is a
+ * millimetre or two wide, and 1 mm of blur fills it from both sides
+ * (CSF 10, fat -100, disc 90 average out near the CSF level), so the ray
+ * runs on to the disc. A fall on this profile deep enough to stand out of
+ * its noise (SHARP_SD of it, and at least MIN_FALL_HU) ends the canal
+ * where the arch is open, as a fall into fat does. */
+typedef struct sharp_image {
+    const sp_volume *ct;
+    double fall_hu;
+} sharp_image;
+
+#define SHARP_SD 4.0
+
+/* The noise of a profile point of the unsmoothed image: the robust spread
+ * of its difference from the smoothed one over the canal's pixels. */
+static double sharp_noise(const sp_volume *ct, const sp_volume *smooth,
+                          const canal_plane *pl, const canal_section *cs)
+{
+    float d[CANAL_GRID * CANAL_GRID];
+    size_t n = 0;
+    for (int y = 0; y < CANAL_GRID; y++)
+        for (int x = 0; x < CANAL_GRID; x++)
+            if (cs->mask[y * CANAL_GRID + x]) {
+                double u = (x - CANAL_GRID / 2) * CANAL_PIXEL_MM;
+                double v = cs->grid_v0 - y * CANAL_PIXEL_MM;
+                d[n++] = (float)(sample_along(ct, pl, u, v) -
+                                 sample_along(smooth, pl, u, v));
+            }
+    if (n < 8)
+        return NAN;
+    qsort(d, n, sizeof *d, cmp_float);
+    float med = d[n / 2];
+    for (size_t i = 0; i < n; i++)
+        d[i] = fabsf(d[i] - med);
+    qsort(d, n, sizeof *d, cmp_float);
+    /* (the three points averaged across a ray lie within a voxel of
+       each other: their mean is hardly less noisy) */
+    return 1.4826 * d[n / 2];
+}
+
 /* Distance from the centre to the boundary along direction (du, dv). */
-static double ray(const sp_volume *smooth, const canal_plane *pl,
-                  const canal_section *cs, double level, int open,
-                  double cu, double cv, double du, double dv)
+static double ray(const sp_volume *smooth, const sharp_image *sh,
+                  const canal_plane *pl, const canal_section *cs,
+                  double level, int open, double cu, double cv, double du,
+                  double dv)
 {
     enum { N = (int)(MAX_R_MM / STEP_MM) + 1,
            W = (int)(WINDOW_MM / STEP_MM),
            BEFORE = (int)(EDGE_BEFORE_MM / STEP_MM),
            AFTER = (int)(EDGE_AFTER_MM / STEP_MM),
            BUMP_BACK = (int)(BUMP_BACK_MM / STEP_MM) };
-    double prof[N + W];
+    double prof[N + W], sharp[N + W];
     double mask_r = -1;
     for (int i = 0; i < N + W; i++) {
         double r = i * STEP_MM, u = cu + r * du, v = cv + r * dv;
-        prof[i] = 0;
-        for (int k = -1; k <= 1; k++)
+        prof[i] = sharp[i] = 0;
+        for (int k = -1; k <= 1; k++) {
             prof[i] += sample_along(smooth, pl, u - k * ACROSS_MM * dv,
                                     v + k * ACROSS_MM * du) / 3;
+            if (sh)
+                sharp[i] += sample_along(sh->ct, pl, u - k * ACROSS_MM * dv,
+                                         v + k * ACROSS_MM * du) / 3;
+        }
         if (mask_r < 0 && !mask_at(cs, u, v))
             mask_r = r;
     }
@@ -137,6 +183,9 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
         int sign = prof[i] - fmax(level, low) >= MIN_CONTRAST_HU ? 1
                    : open && prof[i] <= level - MIN_FALL_HU      ? -1
                                                                  : 0;
+        int gap = sign == 0 && open && sh && sharp[i] <= level - sh->fall_hu;
+        if (gap)
+            sign = -1;
         if (sign == 0)
             continue;
         int k0 = i - BEFORE, k1 = i + AFTER, at = -1;
@@ -150,7 +199,22 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
             for (int k = 1; k < j; k++)
                 below = fmin(below, prof[k]);
             if (prof[j] - fmax(level, below) >= MIN_BUMP_HU)
-                sign = 1, k0 = j - BEFORE, k1 = j;
+                sign = 1, k0 = j - BEFORE, k1 = j, gap = 0;
+        }
+        if (gap) {
+            /* a dark gap the smoothing hides: the edge is where the
+               unsmoothed profile crosses half way down into it */
+            double low_gap = sharp[i];
+            for (int k = i + 1; k < N && k <= i + (int)(1.0 / STEP_MM); k++)
+                low_gap = fmin(low_gap, sharp[k]);
+            double half = 0.5 * (level + low_gap);
+            int k = i;
+            while (k > 0 && sharp[k - 1] <= half)
+                k--;
+            double r = k * STEP_MM;
+            if (k > 0 && sharp[k - 1] > sharp[k])
+                r -= STEP_MM * (half - sharp[k]) / (sharp[k - 1] - sharp[k]);
+            return fmin(r, mask_r + MASK_SLACK_MM);
         }
         /* the edge is the steepest rise (fall) near here: the first wall,
            not a brighter one (lamina) just behind a thin one (ligament),
@@ -201,13 +265,14 @@ static int in_star(const double r[N_RAYS], double cu, double cv, double u,
     return hypot(u, v) <= (1 - f) * r[k] + f * r[(k + 1) % N_RAYS];
 }
 
-static void trace_star(const sp_volume *smooth, const canal_plane *pl,
-                       const canal_section *cs, double level, int open,
-                       double cu, double cv, double r[N_RAYS])
+static void trace_star(const sp_volume *smooth, const sharp_image *sh,
+                       const canal_plane *pl, const canal_section *cs,
+                       double level, int open, double cu, double cv,
+                       double r[N_RAYS])
 {
     for (int k = 0; k < N_RAYS; k++) {
         double t = 2 * M_PI * k / N_RAYS;
-        r[k] = ray(smooth, pl, cs, level, open, cu, cv, cos(t), sin(t));
+        r[k] = ray(smooth, sh, pl, cs, level, open, cu, cv, cos(t), sin(t));
     }
 }
 
@@ -230,8 +295,9 @@ static double union_u(int x)
            CANAL_PIXEL_MM / 2;
 }
 
-static void refine_union(const sp_volume *smooth, const canal_plane *pl,
-                         double level, int open, canal_section *cs)
+static void refine_union(const sp_volume *smooth, const sharp_image *sh,
+                         const canal_plane *pl, double level, int open,
+                         canal_section *cs)
 {
     enum { G = CANAL_GRID };
     /* city-block distance of each fill pixel to the nearest outside one */
@@ -280,7 +346,7 @@ static void refine_union(const sp_volume *smooth, const canal_plane *pl,
         double cu = (best % G - G / 2) * CANAL_PIXEL_MM;
         double cv = cs->grid_v0 - (best / G) * CANAL_PIXEL_MM;
         double r[N_RAYS];
-        trace_star(smooth, pl, cs, level, open, cu, cv, r);
+        trace_star(smooth, sh, pl, cs, level, open, cu, cv, r);
         for (int y = 0; y < UNION_N; y++)
             for (int x = 0; x < UNION_N; x++) {
                 double v = v_top - (y + 0.5) * UNION_PX_MM;
@@ -368,23 +434,27 @@ static double axis_spread(const canal_section *cs)
     return 0;
 }
 
-void canal_refine_section(const sp_volume *smooth, const canal_plane *pl,
-                          int open, canal_section *cs)
+void canal_refine_section(const sp_volume *ct, const sp_volume *smooth,
+                          const canal_plane *pl, int open, canal_section *cs)
 {
     if (!cs->found)
         return;
     double level = canal_level(smooth, pl, cs);
     if (isnan(level))
         return;
+    double noise = open ? sharp_noise(ct, smooth, pl, cs) : NAN;
+    sharp_image sharp = {ct, fmax(MIN_FALL_HU, SHARP_SD * noise)};
+    const sharp_image *sh = isnan(noise) ? NULL : &sharp;
     if (!mask_at(cs, cs->centre_u, cs->centre_v)) {
-        refine_union(smooth, pl, level, open, cs);
+        refine_union(smooth, sh, pl, level, open, cs);
         return;
     }
     double spread = axis_spread(cs), r[N_RAYS], pu[N_RAYS], pv[N_RAYS];
     for (int k = 0; k < N_RAYS; k++) {
         double t = 2 * M_PI * k / N_RAYS, du = cos(t), dv = sin(t);
         double ou = cs->centre_u + spread * du;
-        r[k] = ray(smooth, pl, cs, level, open, ou, cs->centre_v, du, dv);
+        r[k] = ray(smooth, sh, pl, cs, level, open, ou, cs->centre_v, du,
+                   dv);
         pu[k] = ou + r[k] * du, pv[k] = cs->centre_v + r[k] * dv;
     }
     double area = 0;
