@@ -541,9 +541,9 @@ int measure_displacement_extent(const sp_volume *ct, const spine_model *m,
 }
 
 json_t *measure_extent_outline(const sp_volume *ct, const spine_model *m,
-                               const measure_extent *e)
+                               const measure_extent *e, size_t q_draw)
 {
-    if (e->run <= 0 || e->q >= m->curve.n)
+    if (e->run <= 0 || e->q >= m->curve.n || q_draw >= m->curve.n)
         return NULL;
     const spine_curve *c = &m->curve;
     json_t *front_side = json_array(), *base_side = json_array();
@@ -557,9 +557,9 @@ json_t *measure_extent_outline(const sp_volume *ct, const spine_model *m,
         for (int k = 0; k < 2; k++) {
             double u = column_u(x) + (k ? 0.5 : -0.5) * CANAL_PIXEL_MM;
             json_array_append_new(front_side,
-                                  measure_plane_point(ct, c, e->q, u, fd));
+                                  measure_plane_point(ct, c, q_draw, u, fd));
             json_array_insert_new(base_side, 0,
-                                  measure_plane_point(ct, c, e->q, u, base));
+                                  measure_plane_point(ct, c, q_draw, u, base));
         }
     }
     json_array_extend(front_side, base_side);
@@ -572,9 +572,9 @@ json_t *measure_extent_outline(const sp_volume *ct, const spine_model *m,
 }
 
 json_t *measure_extent_caliper(const sp_volume *ct, const spine_model *m,
-                               const measure_extent *e)
+                               const measure_extent *e, size_t q_draw)
 {
-    if (e->run <= 0 || e->q >= m->curve.n)
+    if (e->run <= 0 || e->q >= m->curve.n || q_draw >= m->curve.n)
         return NULL;
     double best = -INFINITY, u = 0, v_front = 0;
     double base = e->ref_v - e->baseline_mm;
@@ -586,6 +586,6 @@ json_t *measure_extent_caliper(const sp_volume *ct, const spine_model *m,
     if (!isfinite(best))
         return NULL;
     return json_pack("[o, o]",
-                     measure_plane_point(ct, &m->curve, e->q, u, base),
-                     measure_plane_point(ct, &m->curve, e->q, u, v_front));
+                     measure_plane_point(ct, &m->curve, q_draw, u, base),
+                     measure_plane_point(ct, &m->curve, q_draw, u, v_front));
 }

@@ -54,16 +54,19 @@ int measure_displacement_extent(const sp_volume *ct,
                                 size_t v, double tolerance_mm,
                                 measure_extent *e);
 
-/* The displaced run of *e as a closed LPS polygon in its plane: the
- * disc's front across the run's columns and the baseline it stands
- * behind; NULL when nothing was displaced. */
+/* The displaced run of *e as a closed LPS polygon: the disc's front
+ * across the run's columns and the baseline it stands behind, measured in
+ * the run's plane (e->q, within 2 mm of the disc's middle) and written at
+ * the same in-plane (u, v) in plane q_draw, the level's key-image plane,
+ * so the picture and the SR's image coordinates hold them where they are
+ * drawn; NULL when nothing was displaced. */
 json_t *measure_extent_outline(const sp_volume *ct, const spine_model *m,
-                               const measure_extent *e);
+                               const measure_extent *e, size_t q_draw);
 
 /* The run's most displaced column as [baseline point, disc margin point]
- * (LPS, in its plane): the two ends of e->max_mm; NULL when nothing was
- * displaced. */
+ * (LPS, written in plane q_draw as above): the two ends of e->max_mm;
+ * NULL when nothing was displaced. */
 json_t *measure_extent_caliper(const sp_volume *ct, const spine_model *m,
-                               const measure_extent *e);
+                               const measure_extent *e, size_t q_draw);
 
 #endif

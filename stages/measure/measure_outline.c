@@ -58,12 +58,68 @@ static int inside(const canal_section *cs, double x, double y)
            cs->mask[j * CANAL_GRID + i];
 }
 
+static int mask_px(const canal_section *cs, int x, int y)
+{
+    return x >= 0 && y >= 0 && x < CANAL_GRID && y < CANAL_GRID &&
+           cs->mask[y * CANAL_GRID + x];
+}
+
+/* The mask's outer boundary, followed along the pixel edges with the
+ * canal on the right, as the midpoints of those edges (a canal that is
+ * not star-shaped about its centroid: a ray outline from there would
+ * take in what it wraps round). Starts at the first pixel of the top row
+ * of the mask; NULL when the mask is empty. */
+static json_t *boundary_outline(const sp_volume *grid, const spine_curve *c,
+                                size_t q, const canal_section *cs)
+{
+    int sx = -1, sy = -1;
+    for (int y = 0; y < CANAL_GRID && sx < 0; y++)
+        for (int x = 0; x < CANAL_GRID && sx < 0; x++)
+            if (cs->mask[y * CANAL_GRID + x])
+                sx = x, sy = y;
+    if (sx < 0)
+        return NULL;
+    /* corners (X, Y): pixel (x, y) spans X = x..x+1, Y = y..y+1 (y down);
+       start at the first pixel's top left corner going right (east) */
+    int X = sx, Y = sy, dx = 1, dy = 0;
+    json_t *poly = json_array();
+    for (int steps = 0; steps < 4 * CANAL_GRID * CANAL_GRID; steps++) {
+        double mx = X + 0.5 * dx - 0.5, my = Y + 0.5 * dy - 0.5;
+        json_array_append_new(
+            poly, measure_plane_point(grid, c, q,
+                                      (mx - CANAL_GRID / 2) * CANAL_PIXEL_MM,
+                                      cs->grid_v0 - my * CANAL_PIXEL_MM));
+        X += dx, Y += dy;
+        /* the two pixels ahead of corner (X, Y): right (-dy, dx), left
+           (dy, -dx) of the way */
+        int rx = -dy, ry = dx;
+        int ahead_right = mask_px(cs, X + (dx + rx - 1) / 2,
+                                  Y + (dy + ry - 1) / 2);
+        int ahead_left = mask_px(cs, X + (dx - rx - 1) / 2,
+                                 Y + (dy - ry - 1) / 2);
+        int t;
+        if (!ahead_right) /* turn right */
+            t = dx, dx = rx, dy = ry, (void)t;
+        else if (ahead_left) /* turn left */
+            t = dx, dx = dy, dy = -t;
+        if (X == sx && Y == sy && dx == 1 && dy == 0)
+            break;
+    }
+    if (json_array_size(poly) < 3) {
+        json_decref(poly);
+        return NULL;
+    }
+    return poly;
+}
+
 json_t *measure_canal_outline(const sp_volume *grid, const spine_curve *c,
                               size_t q, const canal_section *cs)
 {
     /* the centroid in mask pixels (x = u / px + G/2, y = (v0 - v) / px) */
     double cx = cs->centre_u / CANAL_PIXEL_MM + CANAL_GRID / 2;
     double cy = (cs->grid_v0 - cs->centre_v) / CANAL_PIXEL_MM;
+    if (!inside(cs, cx, cy))
+        return boundary_outline(grid, c, q, cs);
     json_t *poly = json_array();
     for (int k = 0; k < RAYS; k++) {
         double ang = 2 * M_PI * k / RAYS, dx = cos(ang), dy = sin(ang);

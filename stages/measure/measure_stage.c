@@ -156,7 +156,7 @@ static json_t *level(const sp_volume *grid, const spine_model *m,
         if (e.position[0])
             json_object_set_new(o, "displacement_position",
                                 json_string(e.position));
-        json_t *run = measure_extent_outline(grid, m, &e);
+        json_t *run = measure_extent_outline(grid, m, &e, q);
         if (run)
             json_object_set_new(o, "displacement_outline_mm", run);
         if (e.spans_canal)
@@ -169,7 +169,7 @@ static json_t *level(const sp_volume *grid, const spine_model *m,
        draw the value it reports */
     json_t *disp_ends = NULL;
     if (focal)
-        disp_ends = measure_extent_caliper(grid, m, &e);
+        disp_ends = measure_extent_caliper(grid, m, &e, q);
     else if (ml->posterior_displacement_mm > 0)
         disp_ends = json_pack(
             "[o, o]",

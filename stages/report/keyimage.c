@@ -135,12 +135,13 @@ static sp_status displaced_part(sp_stage_context *ctx,
 }
 
 /* A line with end ticks between the two LPS points of `ends` projected
- * onto the image; its canvas ends into a, b. 0 when `ends` is not two
- * points or they fall together. */
+ * onto the image; its canvas ends into a, b, and the line and ticks into
+ * `clear` (no label covers them). 0 when `ends` is not two points or they
+ * fall together. */
 static int draw_ends(sp_stage_context *ctx, sp_canvas *c, const json_t *ends,
                      const plane_grid *g, double n_mm, double x0, double top,
-                     uint32_t colour, double width, double a[2],
-                     double b[2])
+                     uint32_t colour, double width, clear_map *clear,
+                     double a[2], double b[2])
 {
     const sp_host_api *H = ctx->host;
     double pa[3], pb[3];
@@ -149,11 +150,14 @@ static int draw_ends(sp_stage_context *ctx, sp_canvas *c, const json_t *ends,
         return 0;
     plane_project(g, n_mm, pa, &a[0], &a[1]);
     plane_project(g, n_mm, pb, &b[0], &b[1]);
-    a[0] += x0, b[0] += x0, a[1] += top, b[1] += top;
     double dx = b[0] - a[0], dy = b[1] - a[1], len = hypot(dx, dy);
     if (len < 1e-6)
         return 0;
     double px = -dy / len * 5, py = dx / len * 5; /* end ticks */
+    clear_map_line(clear, a[0], a[1], b[0], b[1], width);
+    clear_map_line(clear, a[0] - px, a[1] - py, a[0] + px, a[1] + py, width);
+    clear_map_line(clear, b[0] - px, b[1] - py, b[0] + px, b[1] + py, width);
+    a[0] += x0, b[0] += x0, a[1] += top, b[1] += top;
     H->canvas_line(c, a[0], a[1], b[0], b[1], width, colour);
     H->canvas_line(c, a[0] - px, a[1] - py, a[0] + px, a[1] + py, width,
                    colour);
@@ -162,69 +166,59 @@ static int draw_ends(sp_stage_context *ctx, sp_canvas *c, const json_t *ends,
     return 1;
 }
 
-/* The posterior displacement where measure measured it (mid-line: the
- * canal front on the line of the posterior walls to the disc's; focal
- * run: its most displaced column), so the number in the header is the
- * line in the picture: the line (under the outlines, which stay whole),
- * then with `label` the reported value beside it (over them). */
-static void draw_displacement(sp_stage_context *ctx, sp_canvas *c,
-                              const json_t *lv, const plane_grid *g,
-                              double n_mm, double x0, double top,
-                              double font, int label, occupied *used)
+/* The reported posterior displacement beside its caliper (ends a, b),
+ * left of it where that is clear. */
+static void label_displacement(sp_stage_context *ctx, sp_canvas *c,
+                               const json_t *lv, const clear_map *clear,
+                               double x0, double top, double font,
+                               const double a[2], const double b[2],
+                               occupied *used)
 {
-    double disp = num(lv, "posterior_displacement_mm"), a[2], b[2];
-    const json_t *ends = json_object_get(lv, "displacement_caliper_mm");
-    double pa[3], pb[3];
-    if (!label) {
-        draw_ends(ctx, c, ends, g, n_mm, x0, top, COL_DISP_CALIPER, 1.5, a,
-                  b);
-        return;
-    }
-    if (!json_point(json_array_get(ends, 0), pa) ||
-        !json_point(json_array_get(ends, 1), pb))
-        return;
-    plane_project(g, n_mm, pa, &a[0], &a[1]);
-    plane_project(g, n_mm, pb, &b[0], &b[1]);
-    a[0] += x0, b[0] += x0, a[1] += top, b[1] += top;
     char text[32];
-    snprintf(text, sizeof text, "%.1f mm", disp);
-    double tx = fmin(a[0], b[0]) - font * 0.8, ty = (a[1] + b[1]) / 2 +
-                                                   font * 0.35;
-    ctx->host->canvas_text(c, tx, ty, font, SP_ALIGN_RIGHT, COL_DISP_CALIPER,
-                           1, text);
-    occupied_add_text(used, ctx, c, tx, ty, font, SP_ALIGN_RIGHT, text);
-    occupied_add(used, fmin(a[0], b[0]) - 6, fmin(a[1], b[1]) - 6,
-                 fmax(a[0], b[0]) + 6, fmax(a[1], b[1]) + 6);
+    snprintf(text, sizeof text, "%.1f mm",
+             num(lv, "posterior_displacement_mm"));
+    double w = ctx->host->canvas_text_width(c, font, text);
+    double left = fmin(a[0], b[0]) - font * 0.8 - w,
+           upper = (a[1] + b[1]) / 2 - font * 0.65;
+    clear_map_place(clear, used, x0, top, w, font * 1.3, &left, &upper);
+    ctx->host->canvas_text(c, left, upper + font, font, SP_ALIGN_LEFT,
+                           COL_DISP_CALIPER, 1, text);
+    occupied_add_text(used, ctx, c, left, upper + font, font, SP_ALIGN_LEFT,
+                      text);
 }
 
-static void draw_caliper(sp_stage_context *ctx, sp_canvas *c,
-                         const json_t *lv, const plane_grid *g, double n_mm,
-                         double x0, double top, double font, occupied *used)
+/* The AP value and the area under it, right of the AP caliper (ends a,
+ * b) where that is clear. */
+static void label_caliper(sp_stage_context *ctx, sp_canvas *c,
+                          const json_t *lv, const plane_grid *g,
+                          const clear_map *clear, double x0, double top,
+                          double font, const double a[2], const double b[2],
+                          occupied *used)
 {
     const sp_host_api *H = ctx->host;
-    double a[2], b[2];
-    if (!draw_ends(ctx, c, json_object_get(lv, "canal_ap_endpoints_mm"), g,
-                   n_mm, x0, top, COL_CALIPER, 2, a, b))
-        return;
-    double ax = a[0], ay = a[1], bx = b[0], by = b[1];
-    double len = hypot(bx - ax, by - ay);
-    char text[64];
-    double ap = num(lv, "canal_ap_mm");
+    char text[64], area_text[64] = "";
+    double ap = num(lv, "canal_ap_mm"), area = num(lv, "canal_area_mm2");
     if (!isfinite(ap))
-        ap = len * g->pixel_mm;
+        ap = hypot(b[0] - a[0], b[1] - a[1]) * g->pixel_mm;
     snprintf(text, sizeof text, "AP %.1f mm", ap);
-    double tx = fmax(ax, bx) + font * 2.5, ty = (ay + by) / 2;
-    H->canvas_text(c, tx, ty, font * 1.1, SP_ALIGN_LEFT, COL_CALIPER, 1,
-                   text);
-    occupied_add_text(used, ctx, c, tx, ty, font * 1.1, SP_ALIGN_LEFT, text);
-    occupied_add(used, ax - 6, ay - 6, bx + 6, by + 6);
-    double area = num(lv, "canal_area_mm2");
-    if (isfinite(area)) {
-        snprintf(text, sizeof text, "area %.0f mm\u00b2", area);
-        H->canvas_text(c, tx, ty + font * 1.4, font, SP_ALIGN_LEFT,
-                       COL_CANAL_LINE, 1, text);
-        occupied_add_text(used, ctx, c, tx, ty + font * 1.4, font,
-                          SP_ALIGN_LEFT, text);
+    if (isfinite(area))
+        snprintf(area_text, sizeof area_text, "area %.0f mm\u00b2", area);
+    double big = font * 1.1;
+    double w = fmax(H->canvas_text_width(c, big, text),
+                    area_text[0] ? H->canvas_text_width(c, font, area_text)
+                                 : 0);
+    double h = big + (area_text[0] ? font * 1.7 : big * 0.3);
+    double left = fmax(a[0], b[0]) + font * 2.5,
+           upper = (a[1] + b[1]) / 2 - big;
+    clear_map_place(clear, used, x0, top, w, h, &left, &upper);
+    double ty = upper + big;
+    H->canvas_text(c, left, ty, big, SP_ALIGN_LEFT, COL_CALIPER, 1, text);
+    occupied_add_text(used, ctx, c, left, ty, big, SP_ALIGN_LEFT, text);
+    if (area_text[0]) {
+        H->canvas_text(c, left, ty + font * 1.4, font, SP_ALIGN_LEFT,
+                       COL_CANAL_LINE, 1, area_text);
+        occupied_add_text(used, ctx, c, left, ty + font * 1.4, font,
+                          SP_ALIGN_LEFT, area_text);
     }
 }
 
@@ -396,29 +390,50 @@ static sp_status key_image(sp_stage_context *ctx, const report_options *o,
     items[n_items++] = (sp_legend_item){COL_CALIPER, "AP caliper"};
     double lsize = font * 0.9;
     double footer = ceil(legend_height(ctx, width, lsize, items, n_items));
+    clear_map clear;
+    if (clear_map_make(ctx, g.width, g.height, &clear) != SP_OK)
+        return SP_NOMEM;
     sp_canvas *c = H->canvas_new(ctx, width,
                                  (int)(top + (double)g.height + footer),
                                  0x000000ff);
     if (!c)
         return SP_STAGE;
     H->canvas_gray(c, gray, (int)g.width, (int)g.height, x0, top, 1, 0);
-    /* under the outlines, so a caliper inside the displaced run leaves
-       its outline whole */
+    /* over the fills, so its colour stays its own inside the displaced
+       run, and under the outlines, so it leaves them whole */
     occupied used = {.n = 0};
-    if (caliper)
-        draw_displacement(ctx, c, lv, &g, n_mm, x0, top, font, 0, &used);
+    double da[2], db[2], aa[2], ab[2];
+    int w = (int)g.width, h = (int)g.height;
     if (in->labels) {
-        int w = (int)g.width, h = (int)g.height;
-        H->canvas_mask(c, disc_m, w, h, x0, top, 1, COL_DISC_FILL,
-                       COL_DISC_LINE, 1.5);
-        H->canvas_mask(c, displaced, w, h, x0, top, 1, COL_DISPLACED,
-                       0xff7a00ffu, 1.5);
-        H->canvas_mask(c, canal, w, h, x0, top, 1, 0, COL_CANAL_LINE, 1.5);
+        H->canvas_mask(c, disc_m, w, h, x0, top, 1, COL_DISC_FILL, 0, 0);
+        H->canvas_mask(c, displaced, w, h, x0, top, 1, COL_DISPLACED, 0, 0);
     }
+    caliper = caliper &&
+              draw_ends(ctx, c, dc, &g, n_mm, x0, top, COL_DISP_CALIPER, 1.5,
+                        &clear, da, db);
+    if (in->labels) {
+        H->canvas_mask(c, disc_m, w, h, x0, top, 1, 0, COL_DISC_LINE, 1.5);
+        H->canvas_mask(c, displaced, w, h, x0, top, 1, 0, 0xff7a00ffu, 1.5);
+        H->canvas_mask(c, canal, w, h, x0, top, 1, 0, COL_CANAL_LINE, 1.5);
+        clear_map_edges(&clear, canal, 1);
+        clear_map_edges(&clear, displaced, 1);
+        clear_map_edges(&clear, disc_m, 0);
+    }
+    int ap = draw_ends(ctx, c, json_object_get(lv, "canal_ap_endpoints_mm"),
+                       &g, n_mm, x0, top, COL_CALIPER, 2, &clear, aa, ab);
+    clear_map_finish(&clear);
+    if (ap)
+        occupied_add(&used, aa[0] - 6, aa[1] - 6, ab[0] + 6, ab[1] + 6);
+    if (caliper)
+        occupied_add(&used, fmin(da[0], db[0]) - 6, fmin(da[1], db[1]) - 6,
+                     fmax(da[0], db[0]) + 6, fmax(da[1], db[1]) + 6);
     if (st == SP_OK) {
-        draw_caliper(ctx, c, lv, &g, n_mm, x0, top, font, &used);
+        if (ap)
+            label_caliper(ctx, c, lv, &g, &clear, x0, top, font, aa, ab,
+                          &used);
         if (caliper)
-            draw_displacement(ctx, c, lv, &g, n_mm, x0, top, font, 1, &used);
+            label_displacement(ctx, c, lv, &clear, x0, top, font, da, db,
+                               &used);
         draw_orientation(ctx, c, x0, top, (double)g.width, (double)g.height,
                          "RLAP", g.pixel_mm, font, &used);
         H->canvas_legend(c, 0, top + (double)g.height, width, lsize,

@@ -114,6 +114,31 @@ void occupied_add_text(occupied *o, sp_stage_context *ctx, sp_canvas *c,
                        double x, double y, double size, int align,
                        const char *text);
 
+/* Pixels of an image area (w x h) a label must not cover: `hard` marks
+ * (measured outlines, calipers) and soft ones (other outlines, covered
+ * only where no clear place is near). label_place.c. */
+typedef struct clear_map {
+    size_t w, h;
+    uint8_t *mark[2];  /* hard, soft */
+    uint32_t *sum[2];  /* their summed-area tables */
+} clear_map;
+sp_status clear_map_make(sp_stage_context *ctx, size_t w, size_t h,
+                         clear_map *m);
+/* The boundary of `mask` (w x h), as hard or soft marks. */
+void clear_map_edges(clear_map *m, const uint8_t *mask, int hard);
+/* A hard line between two points of the image area (its pixel units). */
+void clear_map_line(clear_map *m, double ax, double ay, double bx,
+                    double by, double half_width);
+/* Call once all marks are in, before clear_map_place. */
+void clear_map_finish(clear_map *m);
+/* A box of bw x bh canvas pixels inside the image area (drawn at x0, top
+ * on the canvas), its top left corner moved from (*left, *upper) to the
+ * nearest place that covers no hard mark and no box of `used` other than
+ * markers, and as few soft marks as it can. */
+void clear_map_place(const clear_map *m, const occupied *used, double x0,
+                     double top, double bw, double bh, double *left,
+                     double *upper);
+
 /* Orientation letters on the four edges of an image area, each at the
  * place along its edge nearest the middle that keeps a clearance of one
  * and a half letter heights from everything in `used` (labels, markers, the scale bar, the

@@ -582,6 +582,70 @@ static void point_of(const json_t *a, double p[3])
         p[k] = json_number_value(json_array_get(a, k));
 }
 
+/* The labels of a key image (its layout's 't' boxes, widened by a
+ * pixel for the text's halo) cover no point of the canal outline and no
+ * point along the AP or displacement caliper: the reader must see the
+ * outline and the calipers the numbers come from. Returns the number of
+ * outline points under a label (0 when the check passes). */
+static size_t marks_under_labels(const harness_png *png, const json_t *lv)
+{
+    const char *text = harness_png_text(png, "spinepipe:layout");
+    assert_non_null(text);
+    double box[128][4];
+    size_t nb = 0;
+    for (const char *p = text; *p && nb < 128;) {
+        char kind;
+        double b[4];
+        int used = 0;
+        if (sscanf(p, " %c %lf %lf %lf %lf%n", &kind, &b[0], &b[1], &b[2],
+                   &b[3], &used) != 5)
+            fail_msg("layout '%s' does not parse", p);
+        if (kind == 't')
+            memcpy(box[nb++], b, sizeof b);
+        p += used;
+        p += *p == ';';
+    }
+    json_t *pts = json_array();
+    size_t i;
+    const json_t *pt;
+    json_array_foreach(json_object_get(lv, "canal_outline_mm"), i, pt)
+        json_array_append(pts, (json_t *)pt);
+    const char *calipers[2] = {"canal_ap_endpoints_mm",
+                               "displacement_caliper_mm"};
+    for (int k = 0; k < 2; k++) {
+        const json_t *ends = json_object_get(lv, calipers[k]);
+        if (json_array_size(ends) != 2)
+            continue;
+        double a[3], b[3];
+        point_of(json_array_get(ends, 0), a);
+        point_of(json_array_get(ends, 1), b);
+        for (int t = 0; t <= 10; t++) {
+            json_t *q = json_array();
+            for (size_t d = 0; d < 3; d++)
+                json_array_append_new(q, json_real(a[d] + (b[d] - a[d]) *
+                                                              t / 10));
+            json_array_append_new(pts, q);
+        }
+    }
+    size_t under = 0;
+    json_array_foreach(pts, i, pt) {
+        double lps[3], x, y;
+        point_of(pt, lps);
+        to_pixel(png, lps, &x, &y);
+        for (size_t k = 0; k < nb; k++)
+            if (x >= box[k][0] - 1 && x <= box[k][2] + 1 &&
+                y >= box[k][1] - 1 && y <= box[k][3] + 1) {
+                under++;
+                break;
+            }
+    }
+    printf("# %s: %zu of %zu outline and caliper points under a label\n",
+           json_string_value(json_object_get(lv, "level")), under,
+           json_array_size(pts));
+    json_decref(pts);
+    return under;
+}
+
 /* The displacement on the key image is the one reported: the caliper
  * measure left (displacement_caliper_mm) is as long as
  * posterior_displacement_mm and drawn in its colour along its length
@@ -707,6 +771,7 @@ static void displacement_drawn_as_measured_on_real_ct(void **state)
         snprintf(file, sizeof file, "key_%s.png", level);
         read_png(&h, file, &png);
         check_layout(&png, file, 1.5 * 15 * 1.3 - 0.1);
+        assert_int_equal(marks_under_labels(&png, lv), 0);
         if (!(json_number_value(json_object_get(
                   lv, "posterior_displacement_mm")) > 0.5)) {
             harness_png_free(&png);
@@ -817,6 +882,7 @@ static void herniation_side_case(const char *level, sp_phantom_side side,
     printf("# %zu of %zu outline points on the drawn canal line\n", on_line,
            json_array_size(outline));
     assert_true(on_line * 10 >= json_array_size(outline) * 9);
+    assert_int_equal(marks_under_labels(&png, lv), 0);
 
     /* The highlight on the herniation's side of the canal centre. */
     double c[3], cx, cy, ox, oy, mean_x;

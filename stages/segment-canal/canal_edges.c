@@ -36,10 +36,11 @@
                                there is the CSF over a noisy canal level */
 #define BUMP_BACK_MM 4.0    /* looked for this far before the fall */
 #define ACROSS_MM 0.5       /* profile averaged across the ray */
-#define ALONG_MM 0.5        /* and over the planes this far up and down
+#define ALONG_MM 1.0        /* and over the planes this far up and down
                                the centre line: a wall runs along the
-                               canal, a noise spike does not (1 mm, tried,
-                               moved the real scans further; accuracy.md) */
+                               canal, a noise spike does not (0.5 mm left
+                               the phantom's AP worst at 0.99 mm; 1 mm
+                               0.85 mm, accuracy.md) */
 #define MASK_SLACK_MM 1.5   /* an edge this far beyond the traced mask at
                                most (the fill's threshold edge is within a
                                pixel or two of the true one) */
@@ -104,24 +105,70 @@ static double canal_level(const sp_volume *smooth, const canal_plane *pl,
     return v[(size_t)(LEVEL_QUANTILE * (double)(n - 1))];
 }
 
+/* The unsmoothed image on the same profiles, where the smoothing hides a
+ * thin dark gap: a sliver of fat between the sac and a disc corner is a
+ * millimetre or two wide, and 1 mm of blur fills it from both sides
+ * (CSF 10, fat -100, disc 90 average out near the CSF level), so the ray
+ * runs on to the disc. A fall on this profile deep enough to stand out of
+ * its noise (SHARP_SD of it, and at least MIN_FALL_HU) ends the canal
+ * where the arch is open, as a fall into fat does. */
+typedef struct sharp_image {
+    const sp_volume *ct;
+    double fall_hu;
+} sharp_image;
+
+#define SHARP_SD 4.0
+
+/* The noise of a profile point of the unsmoothed image: the robust spread
+ * of its difference from the smoothed one over the canal's pixels. */
+static double sharp_noise(const sp_volume *ct, const sp_volume *smooth,
+                          const canal_plane *pl, const canal_section *cs)
+{
+    float d[CANAL_GRID * CANAL_GRID];
+    size_t n = 0;
+    for (int y = 0; y < CANAL_GRID; y++)
+        for (int x = 0; x < CANAL_GRID; x++)
+            if (cs->mask[y * CANAL_GRID + x]) {
+                double u = (x - CANAL_GRID / 2) * CANAL_PIXEL_MM;
+                double v = cs->grid_v0 - y * CANAL_PIXEL_MM;
+                d[n++] = (float)(sample_along(ct, pl, u, v) -
+                                 sample_along(smooth, pl, u, v));
+            }
+    if (n < 8)
+        return NAN;
+    qsort(d, n, sizeof *d, cmp_float);
+    float med = d[n / 2];
+    for (size_t i = 0; i < n; i++)
+        d[i] = fabsf(d[i] - med);
+    qsort(d, n, sizeof *d, cmp_float);
+    /* (the three points averaged across a ray lie within a voxel of
+       each other: their mean is hardly less noisy) */
+    return 1.4826 * d[n / 2];
+}
+
 /* Distance from the centre to the boundary along direction (du, dv). */
-static double ray(const sp_volume *smooth, const canal_plane *pl,
-                  const canal_section *cs, double level, int open,
-                  double du, double dv)
+static double ray(const sp_volume *smooth, const sharp_image *sh,
+                  const canal_plane *pl, const canal_section *cs,
+                  double level, int open, double cu, double cv, double du,
+                  double dv)
 {
     enum { N = (int)(MAX_R_MM / STEP_MM) + 1,
            W = (int)(WINDOW_MM / STEP_MM),
            BEFORE = (int)(EDGE_BEFORE_MM / STEP_MM),
            AFTER = (int)(EDGE_AFTER_MM / STEP_MM),
            BUMP_BACK = (int)(BUMP_BACK_MM / STEP_MM) };
-    double prof[N + W];
-    double cu = cs->centre_u, cv = cs->centre_v, mask_r = -1;
+    double prof[N + W], sharp[N + W];
+    double mask_r = -1;
     for (int i = 0; i < N + W; i++) {
         double r = i * STEP_MM, u = cu + r * du, v = cv + r * dv;
-        prof[i] = 0;
-        for (int k = -1; k <= 1; k++)
+        prof[i] = sharp[i] = 0;
+        for (int k = -1; k <= 1; k++) {
             prof[i] += sample_along(smooth, pl, u - k * ACROSS_MM * dv,
                                     v + k * ACROSS_MM * du) / 3;
+            if (sh)
+                sharp[i] += sample_along(sh->ct, pl, u - k * ACROSS_MM * dv,
+                                         v + k * ACROSS_MM * du) / 3;
+        }
         if (mask_r < 0 && !mask_at(cs, u, v))
             mask_r = r;
     }
@@ -136,6 +183,9 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
         int sign = prof[i] - fmax(level, low) >= MIN_CONTRAST_HU ? 1
                    : open && prof[i] <= level - MIN_FALL_HU      ? -1
                                                                  : 0;
+        int gap = sign == 0 && open && sh && sharp[i] <= level - sh->fall_hu;
+        if (gap)
+            sign = -1;
         if (sign == 0)
             continue;
         int k0 = i - BEFORE, k1 = i + AFTER, at = -1;
@@ -149,7 +199,22 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
             for (int k = 1; k < j; k++)
                 below = fmin(below, prof[k]);
             if (prof[j] - fmax(level, below) >= MIN_BUMP_HU)
-                sign = 1, k0 = j - BEFORE, k1 = j;
+                sign = 1, k0 = j - BEFORE, k1 = j, gap = 0;
+        }
+        if (gap) {
+            /* a dark gap the smoothing hides: the edge is where the
+               unsmoothed profile crosses half way down into it */
+            double low_gap = sharp[i];
+            for (int k = i + 1; k < N && k <= i + (int)(1.0 / STEP_MM); k++)
+                low_gap = fmin(low_gap, sharp[k]);
+            double half = 0.5 * (level + low_gap);
+            int k = i;
+            while (k > 0 && sharp[k - 1] <= half)
+                k--;
+            double r = k * STEP_MM;
+            if (k > 0 && sharp[k - 1] > sharp[k])
+                r -= STEP_MM * (half - sharp[k]) / (sharp[k - 1] - sharp[k]);
+            return fmin(r, mask_r + MASK_SLACK_MM);
         }
         /* the edge is the steepest rise (fall) near here: the first wall,
            not a brighter one (lamina) just behind a thin one (ligament),
@@ -186,45 +251,227 @@ static double ray(const sp_volume *smooth, const canal_plane *pl,
     return mask_r; /* no wall that way: open to the foramen */
 }
 
-void canal_refine_section(const sp_volume *smooth, const canal_plane *pl,
-                          int open, canal_section *cs)
+/* The radius of the star outline r[] about (cu, cv) towards (u, v),
+ * against the distance of (u, v) from that centre. */
+static int in_star(const double r[N_RAYS], double cu, double cv, double u,
+                   double v)
+{
+    u -= cu, v -= cv;
+    double t = atan2(v, u) / (2 * M_PI) * N_RAYS;
+    if (t < 0)
+        t += N_RAYS;
+    int k = (int)t % N_RAYS;
+    double f = t - floor(t);
+    return hypot(u, v) <= (1 - f) * r[k] + f * r[(k + 1) % N_RAYS];
+}
+
+static void trace_star(const sp_volume *smooth, const sharp_image *sh,
+                       const canal_plane *pl, const canal_section *cs,
+                       double level, int open, double cu, double cv,
+                       double r[N_RAYS])
+{
+    for (int k = 0; k < N_RAYS; k++) {
+        double t = 2 * M_PI * k / N_RAYS;
+        r[k] = ray(smooth, sh, pl, cs, level, open, cu, cv, cos(t), sin(t));
+    }
+}
+
+/* A canal that is not star-shaped about its centroid (a crescent round a
+ * central herniation: the centroid lies in the disc) is the union of the
+ * star outlines seen from several points inside it, each ray stopped at
+ * the first wall as usual: from the deepest point of the fill, then from
+ * the deepest point the union does not yet cover, until it covers the
+ * fill. Area, AP (through the centroid's column) and mask come from that
+ * union, rasterised at UNION_PX_MM. */
+#define MAX_CENTRES 6
+#define UNION_SUB 6        /* fine pixels per mask pixel, a side */
+#define UNION_PX_MM (CANAL_PIXEL_MM / UNION_SUB)
+#define UNION_N (CANAL_GRID * UNION_SUB)
+#define COVERED 0.97       /* of the fill's pixels */
+
+static double union_u(int x)
+{
+    return (x + 0.5) * UNION_PX_MM - CANAL_GRID / 2 * CANAL_PIXEL_MM -
+           CANAL_PIXEL_MM / 2;
+}
+
+static void refine_union(const sp_volume *smooth, const sharp_image *sh,
+                         const canal_plane *pl, double level, int open,
+                         canal_section *cs)
+{
+    enum { G = CANAL_GRID };
+    /* city-block distance of each fill pixel to the nearest outside one */
+    int depth[G * G];
+    for (int i = 0; i < G * G; i++)
+        depth[i] = cs->mask[i] ? G * G : 0;
+    for (int y = 0; y < G; y++)
+        for (int x = 0; x < G; x++) {
+            int *d = &depth[y * G + x];
+            if (x > 0 && depth[y * G + x - 1] + 1 < *d)
+                *d = depth[y * G + x - 1] + 1;
+            if (y > 0 && depth[(y - 1) * G + x] + 1 < *d)
+                *d = depth[(y - 1) * G + x] + 1;
+            if (x == 0 || y == 0 || x == G - 1 || y == G - 1)
+                *d = *d ? 1 : 0;
+        }
+    for (int y = G - 1; y >= 0; y--)
+        for (int x = G - 1; x >= 0; x--) {
+            int *d = &depth[y * G + x];
+            if (x + 1 < G && depth[y * G + x + 1] + 1 < *d)
+                *d = depth[y * G + x + 1] + 1;
+            if (y + 1 < G && depth[(y + 1) * G + x] + 1 < *d)
+                *d = depth[(y + 1) * G + x] + 1;
+        }
+    uint8_t *fine = calloc((size_t)UNION_N * UNION_N, 1);
+    if (!fine)
+        return; /* the fill's outline stays */
+    uint8_t covered[G * G];
+    memset(covered, 0, sizeof covered);
+    int fill = 0;
+    for (int i = 0; i < G * G; i++)
+        fill += cs->mask[i] != 0;
+    double v_top = cs->grid_v0 + CANAL_PIXEL_MM / 2; /* v of fine row 0's
+                                                        upper edge */
+    for (int n = 0; n < MAX_CENTRES; n++) {
+        int best = -1, uncovered = 0;
+        for (int i = 0; i < G * G; i++)
+            if (cs->mask[i] && !covered[i]) {
+                uncovered++;
+                if (best < 0 || depth[i] > depth[best])
+                    best = i;
+            }
+        if (best < 0 || uncovered <= (1 - COVERED) * fill ||
+            (n > 0 && depth[best] < 2))
+            break;
+        double cu = (best % G - G / 2) * CANAL_PIXEL_MM;
+        double cv = cs->grid_v0 - (best / G) * CANAL_PIXEL_MM;
+        double r[N_RAYS];
+        trace_star(smooth, sh, pl, cs, level, open, cu, cv, r);
+        for (int y = 0; y < UNION_N; y++)
+            for (int x = 0; x < UNION_N; x++) {
+                double v = v_top - (y + 0.5) * UNION_PX_MM;
+                if (!fine[y * UNION_N + x] && in_star(r, cu, cv, union_u(x),
+                                                      v))
+                    fine[y * UNION_N + x] = 1;
+            }
+        for (int i = 0; i < G * G; i++)
+            if (cs->mask[i] && !covered[i])
+                covered[i] = (uint8_t)in_star(
+                    r, cu, cv, (i % G - G / 2) * CANAL_PIXEL_MM,
+                    cs->grid_v0 - (i / G) * CANAL_PIXEL_MM);
+        covered[best] = 1; /* a centre whose rays all end at once */
+    }
+    size_t count = 0;
+    for (int i = 0; i < UNION_N * UNION_N; i++)
+        count += fine[i];
+    cs->area_mm2 = (double)count * UNION_PX_MM * UNION_PX_MM;
+    /* AP: the run through the centroid's column nearest to the centroid */
+    int col = (int)floor((cs->centre_u + CANAL_GRID / 2 * CANAL_PIXEL_MM +
+                          CANAL_PIXEL_MM / 2) / UNION_PX_MM);
+    double best_d = INFINITY;
+    for (int y = 0; col >= 0 && col < UNION_N && y < UNION_N; y++) {
+        if (!fine[y * UNION_N + col] ||
+            (y > 0 && fine[(y - 1) * UNION_N + col]))
+            continue;
+        int e = y;
+        while (e + 1 < UNION_N && fine[(e + 1) * UNION_N + col])
+            e++;
+        double front = v_top - y * UNION_PX_MM;
+        double back = v_top - (e + 1) * UNION_PX_MM;
+        double d = cs->centre_v > front  ? cs->centre_v - front
+                   : cs->centre_v < back ? back - cs->centre_v
+                                         : 0;
+        if (d < best_d) {
+            best_d = d;
+            cs->ap_front_v = front, cs->ap_back_v = back;
+            cs->ap_mm = front - back;
+        }
+    }
+    int row = (int)floor((v_top - cs->centre_v) / UNION_PX_MM), lo = -1,
+        hi = -1;
+    for (int x = 0; row >= 0 && row < UNION_N && x < UNION_N; x++)
+        if (fine[row * UNION_N + x])
+            lo = lo < 0 ? x : lo, hi = x;
+    cs->width_mm = lo < 0 ? 0 : (hi - lo + 1) * UNION_PX_MM;
+    for (int y = 0; y < G; y++)
+        for (int x = 0; x < G; x++) {
+            int fx = (int)floor((x + 0.5) * CANAL_PIXEL_MM / UNION_PX_MM);
+            int fy = (int)floor((y + 0.5) * CANAL_PIXEL_MM / UNION_PX_MM);
+            cs->mask[y * G + x] = fine[fy * UNION_N + fx];
+        }
+    free(fine);
+}
+
+/* Point (u, v) inside the closed polygon pu, pv of n points (even-odd). */
+static int in_polygon(const double *pu, const double *pv, int n, double u,
+                      double v)
+{
+    int in = 0;
+    for (int a = 0, b = n - 1; a < n; b = a++)
+        if ((pv[a] > v) != (pv[b] > v) &&
+            u < pu[b] + (v - pv[b]) * (pu[a] - pu[b]) / (pv[a] - pv[b]))
+            in = !in;
+    return in;
+}
+
+/* Rays of a wide canal start on its lateral axis, not all at its centre:
+ * the ray at angle t from the point SPREAD x cos t along the axis. In a
+ * flat canal (22 x 6 mm) the rays from the centre meet the front and back
+ * walls at a grazing angle, where a thin wall (the ligamentum flavum over
+ * the cord, a sliver of fat between a disc corner and the sac) blurs into
+ * the canal and the ray runs on; from the axis they meet those walls
+ * more nearly square. The AP rays (90 and 270 degrees) still start at the
+ * centre; a round canal (spread 0) is traced from its centre as before.
+ * The spread is the fill's half width less its half AP, shortened until
+ * every start lies in the fill. */
+static double axis_spread(const canal_section *cs)
+{
+    double half = fmax(0, (cs->width_mm - cs->ap_mm) / 2);
+    for (; half > 0.5; half *= 0.75)
+        if (mask_at(cs, cs->centre_u - half, cs->centre_v) &&
+            mask_at(cs, cs->centre_u + half, cs->centre_v))
+            return half;
+    return 0;
+}
+
+void canal_refine_section(const sp_volume *ct, const sp_volume *smooth,
+                          const canal_plane *pl, int open, canal_section *cs)
 {
     if (!cs->found)
-        return;
-    /* the rays need a canal star-shaped about its centre; a crescent
-       round a central herniation has its centre in the disc, and keeps
-       the fill's outline */
-    if (!mask_at(cs, cs->centre_u, cs->centre_v))
         return;
     double level = canal_level(smooth, pl, cs);
     if (isnan(level))
         return;
-    double r[N_RAYS];
+    double noise = open ? sharp_noise(ct, smooth, pl, cs) : NAN;
+    sharp_image sharp = {ct, fmax(MIN_FALL_HU, SHARP_SD * noise)};
+    const sharp_image *sh = isnan(noise) ? NULL : &sharp;
+    if (!mask_at(cs, cs->centre_u, cs->centre_v)) {
+        refine_union(smooth, sh, pl, level, open, cs);
+        return;
+    }
+    double spread = axis_spread(cs), r[N_RAYS], pu[N_RAYS], pv[N_RAYS];
     for (int k = 0; k < N_RAYS; k++) {
-        double t = 2 * M_PI * k / N_RAYS;
-        r[k] = ray(smooth, pl, cs, level, open, cos(t), sin(t));
+        double t = 2 * M_PI * k / N_RAYS, du = cos(t), dv = sin(t);
+        double ou = cs->centre_u + spread * du;
+        r[k] = ray(smooth, sh, pl, cs, level, open, ou, cs->centre_v, du,
+                   dv);
+        pu[k] = ou + r[k] * du, pv[k] = cs->centre_v + r[k] * dv;
     }
     double area = 0;
-    for (int k = 0; k < N_RAYS; k++)
-        area += 0.5 * r[k] * r[(k + 1) % N_RAYS] * sin(2 * M_PI / N_RAYS);
+    for (int k = 0; k < N_RAYS; k++) {
+        int j = (k + 1) % N_RAYS;
+        area += 0.5 * (pu[k] * pv[j] - pu[j] * pv[k]);
+    }
     /* +v (anterior) is the ray at 90 degrees, -v at 270 */
     cs->ap_front_v = cs->centre_v + r[N_RAYS / 4];
     cs->ap_back_v = cs->centre_v - r[3 * N_RAYS / 4];
     cs->ap_mm = r[N_RAYS / 4] + r[3 * N_RAYS / 4];
-    cs->width_mm = r[0] + r[N_RAYS / 2];
-    cs->area_mm2 = area;
+    cs->width_mm = 2 * spread + r[0] + r[N_RAYS / 2];
+    cs->area_mm2 = fabs(area);
     /* the mask follows the outline: pixel centres inside it */
     for (int y = 0; y < CANAL_GRID; y++)
-        for (int x = 0; x < CANAL_GRID; x++) {
-            double u = (x - CANAL_GRID / 2) * CANAL_PIXEL_MM - cs->centre_u;
-            double v = cs->grid_v0 - y * CANAL_PIXEL_MM - cs->centre_v;
-            double rho = hypot(u, v);
-            double t = atan2(v, u) / (2 * M_PI) * N_RAYS;
-            if (t < 0)
-                t += N_RAYS;
-            int k = (int)t % N_RAYS;
-            double f = t - floor(t);
-            double edge = (1 - f) * r[k] + f * r[(k + 1) % N_RAYS];
-            cs->mask[y * CANAL_GRID + x] = rho <= edge;
-        }
+        for (int x = 0; x < CANAL_GRID; x++)
+            cs->mask[y * CANAL_GRID + x] = (uint8_t)in_polygon(
+                pu, pv, N_RAYS, (x - CANAL_GRID / 2) * CANAL_PIXEL_MM,
+                cs->grid_v0 - y * CANAL_PIXEL_MM);
 }

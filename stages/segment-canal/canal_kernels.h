@@ -26,9 +26,9 @@ typedef struct canal_plane {
  * (canal_edges.c): AP, width, area and the mask from rays stopped at the
  * steepest rise into the first wall, and where the arch is `open` also at
  * the steepest fall into fat (the dural sac, as the fill takes it there).
- * `smooth` is the smoothed HU volume. */
-void canal_refine_section(const sp_volume *smooth, const canal_plane *pl,
-                          int open, canal_section *cs);
+ * `smooth` is the smoothed HU volume, `ct` the unsmoothed one. */
+void canal_refine_section(const sp_volume *ct, const sp_volume *smooth,
+                          const canal_plane *pl, int open, canal_section *cs);
 
 /* Trace the canal along the curve. `ct` in HU, `spine` the column mask.
  * Needs vert_describe's body sizes (model->vert). */

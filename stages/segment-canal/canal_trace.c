@@ -364,7 +364,7 @@ sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,
     bound_open_sections(out, open);
     for (size_t q = 0; q < c->n; q++) {
         plane pl = plane_at(c, q);
-        canal_refine_section(&smooth, &pl, open[q], &out->sec[q]);
+        canal_refine_section(ct, &smooth, &pl, open[q], &out->sec[q]);
     }
 done:
     sp_volume_free(&smooth);

@@ -6,7 +6,7 @@
  *                                       [--nifti DIR] [--config FILE]
  *   build/tools/evaluate-ct/evaluate-ct --phantom-sweep [--quick]
  *                                       [--case N]
- *                                       [--config FILE]
+ *                                       [--config FILE] [--dump DIR]
  *
  * --data: the shared data folder (default: ../shared/data beside the
  * source tree, as the tests use); --png: write a mid-sagittal picture of
@@ -16,7 +16,9 @@
  * abdomen series resampled to 512x512x400; --config: the pipeline whose
  * report is printed for the abdomen. --phantom-sweep instead runs
  * the CT pipeline (config/ct-lumbar.ini, or --config) on a grid of
- * phantoms and compares every level with the truth (phantom_sweep.h).
+ * phantoms and compares every level with the truth (phantom_sweep.h);
+ * --dump writes each level's measuring plane against the phantom's truth
+ * there (plane_dump.h).
  * Exit status 0 when every series ran (analysable or cleanly refused),
  * 1 otherwise. */
 #include <math.h>
@@ -389,7 +391,8 @@ static void bench(const char *data)
     sp_volume_free(&big), sp_volume_free(&ct);
 }
 
-static int phantom_sweep(const char *config, int quick, long only)
+static int phantom_sweep(const char *config, int quick, long only,
+                         const char *dump)
 {
     sp_error err;
     sweep_env *env = NULL;
@@ -411,6 +414,7 @@ static int phantom_sweep(const char *config, int quick, long only)
         sweep_case_describe(&cases[c], what, sizeof what);
         printf("\n== phantom %zu of %zu: %s ==\n", c + 1, n, what);
         fflush(stdout);
+        sweep_env_set_dump(env, dump, only > 0 ? (int)only : (int)c + 1);
         if (sweep_run(env, &cases[c], &res[c], &err) != SP_OK) {
             printf("  FAILED: %s\n", err.message);
             snprintf(res[c].why, sizeof res[c].why, "failed");
@@ -433,7 +437,7 @@ static int phantom_sweep(const char *config, int quick, long only)
 
 int main(int argc, char **argv)
 {
-    const char *data = NULL, *png = NULL, *nifti = NULL;
+    const char *data = NULL, *png = NULL, *nifti = NULL, *dump = NULL;
     const char *config = SPINEPIPE_SOURCE_ROOT "/config/ct-lumbar.ini";
     int do_bench = 0, sweep = 0, quick = 0;
     long only = 0;
@@ -454,11 +458,13 @@ int main(int argc, char **argv)
             only = strtol(argv[++a], NULL, 10);
         else if (!strcmp(argv[a], "--config") && a + 1 < argc)
             config = argv[++a];
+        else if (!strcmp(argv[a], "--dump") && a + 1 < argc)
+            dump = argv[++a];
         else if (!strcmp(argv[a], "--help")) {
             printf("usage: evaluate-ct [--data DIR] [--png DIR] [--bench] "
                    "[--nifti DIR] [--config FILE]\n"
                    "       evaluate-ct --phantom-sweep [--quick] "
-                   "[--case N] [--config FILE]\n");
+                   "[--case N] [--config FILE] [--dump DIR]\n");
             return 0;
         } else {
             fprintf(stderr, "evaluate-ct: unknown argument (see --help)\n");
@@ -466,7 +472,7 @@ int main(int argc, char **argv)
         }
     }
     if (sweep)
-        return phantom_sweep(config, quick, only);
+        return phantom_sweep(config, quick, only, dump);
     if (!data)
         data = SPINEPIPE_DEFAULT_DATA;
     int pass = 1;

@@ -15,6 +15,7 @@
 
 #include "engine/engine.h"
 #include "phantom/phantom.h"
+#include "plane_dump.h"
 #include "spinepipe/dicom.h"
 
 #define FOV_MM 192.0      /* the whole phantom torso width across the spine */
@@ -29,6 +30,8 @@ struct sweep_env {
     sp_registry *reg;
     sp_pipeline *pipe;
     double ap_rel, ap_abs, area_rel, area_abs, disp_min, bulge_extent;
+    const char *dump_dir; /* measuring planes written here, or NULL */
+    int dump_case;
 };
 
 /* The output stages are not needed to compare numbers and cost most of
@@ -141,6 +144,12 @@ sp_status sweep_env_new(const char *config_path, sweep_env **out,
     }
     *out = e;
     return SP_OK;
+}
+
+void sweep_env_set_dump(sweep_env *e, const char *dir, int case_no)
+{
+    e->dump_dir = dir;
+    e->dump_case = case_no;
 }
 
 void sweep_env_free(sweep_env *e)
@@ -305,7 +314,8 @@ static void compare(const sweep_env *e, const json_t *truth,
 /* Scan `dicom` (one series), run the pipeline with its outputs in `out`
  * (made here) and load out/report.json. */
 static sp_status run_series(sweep_env *env, const char *dicom,
-                            const char *out, json_t **report, sp_error *err)
+                            const char *out, json_t **report,
+                            sp_volume *keep, sp_error *err)
 {
     sp_dicom_scan *scan = NULL;
     sp_volume vol = {0};
@@ -320,6 +330,11 @@ static sp_status run_series(sweep_env *env, const char *dicom,
         st = sp_dicom_load_series(&scan->series[0], NULL, &vol, err);
     if (st == SP_OK && mkdir(out, 0700) != 0)
         st = sp_error_set(err, SP_IO, "evaluate-ct: cannot make %s", out);
+    /* the run takes the volume over: a copy to look at afterwards */
+    if (st == SP_OK && keep &&
+        (st = sp_volume_alloc_like(keep, &vol, vol.type, err)) == SP_OK)
+        memcpy(keep->data, vol.data,
+               sp_volume_count(&vol) * sp_voxel_size(vol.type));
     if (st == SP_OK)
         st = sp_pipeline_run(env->pipe, &vol, &scan->series[0].header, out,
                              NULL, &store, &run, err);
@@ -357,7 +372,7 @@ sp_status sweep_report(sweep_env *env, const char *dicom, json_t **report,
     if (st != SP_OK)
         return st;
     snprintf(out, sizeof out, "%s/out", dir);
-    st = run_series(env, dicom, out, report, err);
+    st = run_series(env, dicom, out, report, NULL, err);
     remove_tree(dir);
     return st;
 }
@@ -379,8 +394,10 @@ sp_status sweep_run(sweep_env *env, const sweep_case *c, sweep_result *res,
     st = sp_phantom_write(&p, dir, err);
     snprintf(path, sizeof path, "%s/dicom", dir);
     snprintf(out, sizeof out, "%s/out", dir);
+    sp_volume vol = {0};
     if (st == SP_OK)
-        st = run_series(env, path, out, &report, err);
+        st = run_series(env, path, out, &report,
+                        env->dump_dir ? &vol : NULL, err);
     if (st == SP_OK) {
         snprintf(path, sizeof path, "%s/truth.json", dir);
         truth = json_load_file(path, 0, &je);
@@ -395,6 +412,18 @@ sp_status sweep_run(sweep_env *env, const sweep_case *c, sweep_result *res,
                      json_string_value(why));
         compare(env, truth, report, res);
     }
+    size_t i;
+    const json_t *lv;
+    if (env->dump_dir)
+        json_array_foreach(json_object_get(report, "levels"), i, lv) {
+            if (st != SP_OK)
+                break;
+            snprintf(path, sizeof path, "%s/case%d_%s.png", env->dump_dir,
+                     env->dump_case,
+                     json_string_value(json_object_get(lv, "level")));
+            st = plane_dump(&p, &vol, lv, path, err);
+        }
+    sp_volume_free(&vol);
     json_decref(truth), json_decref(report);
     remove_tree(dir);
     return st;

@@ -56,6 +56,10 @@ sp_status sweep_env_new(const char *config_path, sweep_env **env,
                         sp_error *err);
 void sweep_env_free(sweep_env *env);
 
+/* Have sweep_run write each level's measuring plane into `dir` as
+ * case<case_no>_<level>.png (plane_dump.h); NULL: none. */
+void sweep_env_set_dump(sweep_env *env, const char *dir, int case_no);
+
 /* Run one case in a temporary folder (removed afterwards). Returns SP_OK
  * when the case ran (also when the pipeline found it not analysable:
  * res->why says so). */

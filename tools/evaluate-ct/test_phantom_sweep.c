@@ -18,13 +18,12 @@
 #include "spinepipe/dicom.h"
 #include "test_data.h"
 
-/* The issue's targets where they are reached on these three phantoms
- * (every flag right, the central herniation included); the area (13.2 %
- * at L5-S1 of the thin-slice case, target 10 %) is what is reached, and
- * docs/accuracy.md says so. */
+/* The issue's targets, reached on these three phantoms (every flag right,
+ * the central herniation included; the area worst 6.5 % since the eighth
+ * session, 12.7 % before: docs/accuracy.md). */
 #define SWEEP_AP_MEDIAN_MM 0.5
 #define SWEEP_AP_WORST_MM 1.0
-#define SWEEP_AREA_WORST_PCT 15.0
+#define SWEEP_AREA_WORST_PCT 10.0
 #define SWEEP_DISP_WORST_MM 1.5
 #define SWEEP_FLAGS_WRONG 0
 
