@@ -12,7 +12,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "spinepipe/dicom.h"
 #include "stage_harness.h"
+#include "test_data.h"
 #include "window_map.h"
 
 /* DICOM PS3.3 C.11.2.1.2.1, written out again here on purpose. */
@@ -173,6 +175,45 @@ static void apply_equals_formula(void **state)
     free(out);
 }
 
+/* The real head CT (140 x 512 x 512, whole HU values: the table path, 8
+ * voxels a step where the CPU has AVX2) with the soft-tissue preset, on 1
+ * and 2 threads, the view written into the HU buffer: every voxel as the
+ * formula. */
+static void head_ct_view_equals_formula(void **state)
+{
+    (void)state;
+    char *dir = test_data_path("conformance/ct-head-phantom-512/dicom");
+    sp_error err;
+    assert_int_equal(sp_dicom_init(&err), SP_OK);
+    sp_dicom_scan *scan = NULL;
+    assert_int_equal(sp_dicom_scan_path(dir, NULL, &scan, &err), SP_OK);
+    assert_int_equal(scan->n_series, 1);
+    sp_volume copy;
+    if (sp_dicom_load_series(&scan->series[0], NULL, &copy, &err) != SP_OK)
+        fail_msg("%s", err.message);
+    for (int threads = 1; threads <= 2; threads++) {
+        harness h;
+        harness_init(&h);
+        assert_int_equal(harness_load(&h, "[window]\npreset = soft\n"),
+                         SP_OK);
+        sp_volume v;
+        assert_int_equal(sp_volume_alloc_like(&v, &copy, SP_VOXEL_F32, &err),
+                         SP_OK);
+        memcpy(v.data, copy.data, sp_volume_count(&copy) * sizeof(float));
+        setenv("SPINEPIPE_THREADS", threads == 1 ? "1" : "2", 1);
+        sp_status st = harness_run(&h, &v, &scan->series[0].header);
+        unsetenv("SPINEPIPE_THREADS");
+        if (st != SP_OK)
+            fail_msg("%s", h.err.message);
+        check_view(&h, &copy, 40, 400, "soft");
+        harness_free(&h);
+    }
+    sp_volume_free(&copy);
+    sp_dicom_scan_free(scan);
+    sp_dicom_cleanup();
+    free(dir);
+}
+
 static void header_window_missing_is_an_error(void **state)
 {
     (void)state;
@@ -259,6 +300,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ct_presets_and_explicit_window),
         cmocka_unit_test(apply_equals_formula),
+        cmocka_unit_test(head_ct_view_equals_formula),
         cmocka_unit_test(header_window_missing_is_an_error),
         cmocka_unit_test(mr_percentile_window),
         cmocka_unit_test(percentile_bounds_must_be_ordered),
