@@ -104,16 +104,7 @@ check "summary: narrowest canal and its level as in truth.json" \
 
 # --- SIGTERM mid-run: nothing recorded for the interrupted study ---
 slow=$tmp/slow.ini
-cat >"$slow" <<INI
-[pipeline]
-name = test-slow
-description = test: a costly denoise before the report
-[denoise]
-method = diffusion
-iterations = 60
-[window]
-[report]
-INI
+write_slow_config "$slow"
 ln -s "$data/ct-abdomen-t11-s1/dicom" "$tmp/odd/ct-abdomen"
 printf '%s\n%s\n' "$tmp/odd/ct-abdomen" "$tmp/odd/ünïcödé" >"$tmp/slow.txt"
 "$exe" batch "$tmp/slow.txt" -o "$tmp/int" -c "$slow" >"$tmp/int.log" 2>&1 &
