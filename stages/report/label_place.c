@@ -100,7 +100,7 @@ static int overlaps_used(const occupied *used, const double b[4])
 {
     for (size_t i = 0; i < used->n; i++) {
         const double *q = used->box[i];
-        if (used->kind[i] != 'm' && b[0] < q[2] + MARGIN_PX &&
+        if (!strchr("ml", used->kind[i]) && b[0] < q[2] + MARGIN_PX &&
             q[0] < b[2] + MARGIN_PX && b[1] < q[3] + MARGIN_PX &&
             q[1] < b[3] + MARGIN_PX)
             return 1;

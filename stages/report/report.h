@@ -100,7 +100,8 @@ int json_point(const json_t *a, double p[3]);
 
 /* Canvas areas already drawn on, which the orientation letters keep
  * clear of; each with its kind: 't' a label, 'm' a marker line or
- * caliper, 'o' an orientation letter, 's' the scale bar and its label. */
+ * caliper, 'l' a leader line from a label to its caliper (the box of
+ * its ends), 'o' an orientation letter, 's' the scale bar and its label. */
 typedef struct occupied {
     double box[96][4]; /* x0, y0, x1, y1 */
     char kind[96];

@@ -25,6 +25,8 @@
 #include "stage_harness.h"
 #include "test_data.h"
 
+#define KEY_FONT_PX 15.0 /* the report's default font_size */
+
 typedef struct series {
     sp_volume vol;
     sp_dicom_header hdr;
@@ -68,27 +70,40 @@ static void read_png(const harness *h, const char *file, harness_png *p)
     harness_png_read(path, p);
 }
 
-/* The layout a report image records (spinepipe:layout, "KIND X0 Y0 X1
- * Y1;..."): no two text boxes (labels 't', orientation letters 'o', the
+/* The boxes a report image records in spinepipe:layout ("KIND X0 Y0 X1
+ * Y1;..."), at most `max`. */
+typedef struct layout_box {
+    char kind;
+    double b[4];
+} layout_box;
+
+static size_t layout_read(const harness_png *png, layout_box *box,
+                          size_t max)
+{
+    const char *text = harness_png_text(png, "spinepipe:layout");
+    assert_non_null(text);
+    size_t n = 0;
+    for (const char *p = text; *p && n < max;) {
+        int used = 0;
+        if (sscanf(p, " %c %lf %lf %lf %lf%n", &box[n].kind, &box[n].b[0],
+                   &box[n].b[1], &box[n].b[2], &box[n].b[3], &used) != 5)
+            fail_msg("layout '%s' does not parse", p);
+        n++;
+        p += used;
+        p += *p == ';';
+    }
+    return n;
+}
+
+/* The layout a report image records: no two text boxes (labels 't', orientation letters 'o', the
  * scale bar 's') overlap, and every orientation letter keeps at least
  * `clear` pixels from everything else drawn. Returns the letters' least
  * clearance. */
 static double check_layout(const harness_png *png, const char *file,
                            double clear)
 {
-    const char *text = harness_png_text(png, "spinepipe:layout");
-    assert_non_null(text);
-    struct { char kind; double b[4]; } box[128];
-    size_t n = 0;
-    for (const char *p = text; *p && n < 128;) {
-        int used = 0;
-        if (sscanf(p, " %c %lf %lf %lf %lf%n", &box[n].kind, &box[n].b[0],
-                   &box[n].b[1], &box[n].b[2], &box[n].b[3], &used) != 5)
-            fail_msg("%s: layout '%s' does not parse", file, p);
-        n++;
-        p += used;
-        p += *p == ';';
-    }
+    layout_box box[128];
+    size_t n = layout_read(png, box, 128);
     double least = INFINITY;
     size_t letters = 0;
     for (size_t i = 0; i < n; i++)
@@ -589,22 +604,12 @@ static void point_of(const json_t *a, double p[3])
  * outline points under a label (0 when the check passes). */
 static size_t marks_under_labels(const harness_png *png, const json_t *lv)
 {
-    const char *text = harness_png_text(png, "spinepipe:layout");
-    assert_non_null(text);
+    layout_box all[128];
+    size_t na = layout_read(png, all, 128), nb = 0;
     double box[128][4];
-    size_t nb = 0;
-    for (const char *p = text; *p && nb < 128;) {
-        char kind;
-        double b[4];
-        int used = 0;
-        if (sscanf(p, " %c %lf %lf %lf %lf%n", &kind, &b[0], &b[1], &b[2],
-                   &b[3], &used) != 5)
-            fail_msg("layout '%s' does not parse", p);
-        if (kind == 't')
-            memcpy(box[nb++], b, sizeof b);
-        p += used;
-        p += *p == ';';
-    }
+    for (size_t k = 0; k < na; k++)
+        if (all[k].kind == 't')
+            memcpy(box[nb++], all[k].b, sizeof box[0]);
     json_t *pts = json_array();
     size_t i;
     const json_t *pt;
@@ -644,6 +649,66 @@ static size_t marks_under_labels(const harness_png *png, const json_t *lv)
            json_array_size(pts));
     json_decref(pts);
     return under;
+}
+
+/* Distance from point (x, y) to box b (0 inside it). */
+static double box_distance(const double b[4], double x, double y)
+{
+    return hypot(fmax(0, fmax(b[0] - x, x - b[2])),
+                 fmax(0, fmax(b[1] - y, y - b[3])));
+}
+
+/* Each caliper's value is next to its caliper or joined to it by a
+ * leader line: some label lies within `reach` pixels of the caliper, or a
+ * leader ('l' box) has one corner within 6 pixels of the caliper and the
+ * opposite one within 3 pixels of a label. A value far from a small
+ * caliper reads as belonging to whatever it is next to. */
+static void labels_reach_calipers(const harness_png *png, const json_t *lv)
+{
+    layout_box box[128];
+    size_t n = layout_read(png, box, 128);
+    const char *calipers[2] = {"canal_ap_endpoints_mm",
+                               "displacement_caliper_mm"};
+    const double reach[2] = {5 * KEY_FONT_PX + 3, KEY_FONT_PX + 3};
+    for (int c = 0; c < 2; c++) {
+        const json_t *ends = json_object_get(lv, calipers[c]);
+        /* a displacement under half a millimetre gets no caliper drawn */
+        if (json_array_size(ends) != 2 ||
+            (c == 1 && !(json_number_value(json_object_get(
+                             lv, "posterior_displacement_mm")) > 0.5)))
+            continue;
+        double a[3], b[3], ax, ay, bx, by;
+        point_of(json_array_get(ends, 0), a);
+        point_of(json_array_get(ends, 1), b);
+        to_pixel(png, a, &ax, &ay);
+        to_pixel(png, b, &bx, &by);
+        double nearest = INFINITY;
+        int joined = 0;
+        for (int t = 0; t <= 20; t++) {
+            double x = ax + (bx - ax) * t / 20, y = ay + (by - ay) * t / 20;
+            for (size_t i = 0; i < n; i++) {
+                if (box[i].kind == 't')
+                    nearest = fmin(nearest, box_distance(box[i].b, x, y));
+                if (box[i].kind != 'l')
+                    continue;
+                const double *l = box[i].b;
+                double corner[4][2] = {{l[0], l[1]}, {l[2], l[3]},
+                                       {l[0], l[3]}, {l[2], l[1]}};
+                for (int k = 0; k < 4; k++) {
+                    const double *far = corner[k ^ 1];
+                    if (hypot(corner[k][0] - x, corner[k][1] - y) > 6)
+                        continue;
+                    for (size_t j = 0; j < n; j++)
+                        joined |= box[j].kind == 't' &&
+                                  box_distance(box[j].b, far[0], far[1]) <= 3;
+                }
+            }
+        }
+        printf("# %s %s: nearest label %.1f px (reach %.0f), leader %s\n",
+               json_string_value(json_object_get(lv, "level")), calipers[c],
+               nearest, reach[c], joined ? "yes" : "no");
+        assert_true(nearest <= reach[c] || joined);
+    }
 }
 
 /* The displacement on the key image is the one reported: the caliper
@@ -772,6 +837,7 @@ static void displacement_drawn_as_measured_on_real_ct(void **state)
         read_png(&h, file, &png);
         check_layout(&png, file, 1.5 * 15 * 1.3 - 0.1);
         assert_int_equal(marks_under_labels(&png, lv), 0);
+        labels_reach_calipers(&png, lv);
         if (!(json_number_value(json_object_get(
                   lv, "posterior_displacement_mm")) > 0.5)) {
             harness_png_free(&png);
@@ -883,6 +949,7 @@ static void herniation_side_case(const char *level, sp_phantom_side side,
            json_array_size(outline));
     assert_true(on_line * 10 >= json_array_size(outline) * 9);
     assert_int_equal(marks_under_labels(&png, lv), 0);
+    labels_reach_calipers(&png, lv);
 
     /* The highlight on the herniation's side of the canal centre. */
     double c[3], cx, cy, ox, oy, mean_x;
