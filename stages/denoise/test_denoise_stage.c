@@ -165,6 +165,14 @@ static double box_sd(const sp_volume *v, const sp_volume *ref, size_t i0,
     return sqrt(s2 / n - m * m);
 }
 
+static void copy_volume(const sp_volume *v, sp_volume *copy)
+{
+    sp_error err;
+    assert_int_equal(sp_volume_alloc_like(copy, v, SP_VOXEL_F32, &err),
+                     SP_OK);
+    memcpy(copy->data, v->data, sp_volume_count(v) * sizeof(float));
+}
+
 /* The real abdominal CT: diffusion lowers the noise SD in flat soft
  * tissue (liver, muscle: -20..100 HU; a 6x6x6 voxel = 18 mm block) by
  * at least half. (Cancellous bone is not flat: its trabecular texture has
@@ -172,18 +180,9 @@ static double box_sd(const sp_volume *v, const sp_volume *ref, size_t i0,
 static void diffusion_on_real_ct(void **state)
 {
     (void)state;
-    char *dir = test_data_path("spine/ct-abdomen-t11-s1/dicom");
-    sp_error err;
-    assert_int_equal(sp_dicom_init(&err), SP_OK);
-    sp_dicom_scan *scan = NULL;
-    assert_int_equal(sp_dicom_scan_path(dir, NULL, &scan, &err), SP_OK);
-    assert_int_equal(scan->n_series, 1);
     sp_volume v, copy;
-    assert_int_equal(sp_dicom_load_series(&scan->series[0], NULL, &v, &err),
-                     SP_OK);
-    assert_int_equal(sp_volume_alloc_like(&copy, &v, SP_VOXEL_F32, &err),
-                     SP_OK);
-    memcpy(copy.data, v.data, sp_volume_count(&v) * sizeof(float));
+    test_dicom_load_one("spine/ct-abdomen-t11-s1/dicom", &v, NULL);
+    copy_volume(&v, &copy);
     harness h;
     const sp_volume *out = run(&h,
                                "[denoise]\nmethod = diffusion\n"
@@ -219,33 +218,6 @@ static void diffusion_on_real_ct(void **state)
     assert_true(after < 0.5 * before);
     harness_free(&h);
     sp_volume_free(&copy);
-    sp_dicom_scan_free(scan);
-    sp_dicom_cleanup();
-    free(dir);
-}
-
-/* The one series under ../shared/data/<rel>, as float32. */
-static void load_real(const char *rel, sp_volume *v)
-{
-    char *dir = test_data_path(rel);
-    sp_error err;
-    assert_int_equal(sp_dicom_init(&err), SP_OK);
-    sp_dicom_scan *scan = NULL;
-    assert_int_equal(sp_dicom_scan_path(dir, NULL, &scan, &err), SP_OK);
-    assert_int_equal(scan->n_series, 1);
-    if (sp_dicom_load_series(&scan->series[0], NULL, v, &err) != SP_OK)
-        fail_msg("%s", err.message);
-    sp_dicom_scan_free(scan);
-    sp_dicom_cleanup();
-    free(dir);
-}
-
-static void copy_volume(const sp_volume *v, sp_volume *copy)
-{
-    sp_error err;
-    assert_int_equal(sp_volume_alloc_like(copy, v, SP_VOXEL_F32, &err),
-                     SP_OK);
-    memcpy(copy->data, v->data, sp_volume_count(v) * sizeof(float));
 }
 
 /* The real lumbar CT crop (1.5 mm voxels), 3D Gaussian of sigma 2 mm:
@@ -256,7 +228,7 @@ static void gaussian_on_real_ct_equals_direct_sum(void **state)
 {
     (void)state;
     sp_volume v, copy;
-    load_real("spine/ct-lumbar-l2-l4-crop/dicom", &v);
+    test_dicom_load_one("spine/ct-lumbar-l2-l4-crop/dicom", &v, NULL);
     copy_volume(&v, &copy);
     harness h;
     const sp_volume *out =
@@ -331,7 +303,8 @@ static void median_on_head_ct_matches_sorting(void **state)
 {
     (void)state;
     sp_volume original;
-    load_real("conformance/ct-head-phantom-512/dicom", &original);
+    test_dicom_load_one("conformance/ct-head-phantom-512/dicom", &original,
+                        NULL);
     size_t nx = original.dim[0], ny = original.dim[1], nz = original.dim[2];
     assert_true(nx >= 64 && ny >= 64 && nz >= 3);
     const float *in = sp_volume_f32(&original);
@@ -404,7 +377,7 @@ static void in_place_only_when_nothing_reads_the_input_later(void **state)
          "denoise"},
     };
     sp_volume original;
-    load_real("spine/ct-lumbar-l2-l4-crop/dicom", &original);
+    test_dicom_load_one("spine/ct-lumbar-l2-l4-crop/dicom", &original, NULL);
     size_t bytes = sp_volume_count(&original) * sizeof(float);
     for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
         float *first = NULL;
@@ -458,7 +431,7 @@ static void median_on_real_mr_removes_impulses(void **state)
 {
     (void)state;
     sp_volume clean, noisy;
-    load_real("spine/mr-lumbar-t2-sag/dicom", &clean);
+    test_dicom_load_one("spine/mr-lumbar-t2-sag/dicom", &clean, NULL);
     copy_volume(&clean, &noisy);
     size_t n = sp_volume_count(&clean);
     float top = 0;
@@ -531,7 +504,7 @@ static void nlm_on_real_mr_removes_noise(void **state)
 {
     (void)state;
     sp_volume clean, noisy, noisy2;
-    load_real("spine/mr-lumbar-t2-sag/dicom", &clean);
+    test_dicom_load_one("spine/mr-lumbar-t2-sag/dicom", &clean, NULL);
     copy_volume(&clean, &noisy);
     size_t n = sp_volume_count(&clean);
     uint64_t seed = 77;

@@ -60,15 +60,8 @@ static void run_pipeline(run *r, const char *dir)
     if (harness_load(&r->h, config) != SP_OK)
         fail_msg("%s", r->h.err.message);
     sp_error err;
-    sp_dicom_scan *scan;
-    if (sp_dicom_scan_path(dir, NULL, &scan, &err) != SP_OK)
-        fail_msg("%s", err.message);
-    assert_int_equal(scan->n_series, 1);
     sp_volume vol;
-    if (sp_dicom_load_series(&scan->series[0], NULL, &vol, &err) != SP_OK)
-        fail_msg("%s", err.message);
-    r->hdr = scan->series[0].header;
-    sp_dicom_scan_free(scan);
+    test_dicom_load_dir(dir, &vol, &r->hdr);
     if (harness_run(&r->h, &vol, &r->hdr) != SP_OK)
         fail_msg("%s: %s", dir, r->h.err.message);
     char path[4200];

@@ -20,18 +20,11 @@
 #include "stage_harness.h"
 #include "test_data.h"
 
-/* The first series under `dir` (malloc'd path, freed here) and its
+/* The one series under `dir` (malloc'd path, freed here) and its
  * header. */
 static void load(char *dir, sp_volume *vol, sp_dicom_header *hdr)
 {
-    sp_error err;
-    sp_dicom_scan *scan = NULL;
-    assert_int_equal(sp_dicom_scan_path(dir, NULL, &scan, &err), SP_OK);
-    assert_true(scan->n_series >= 1);
-    assert_int_equal(sp_dicom_load_series(&scan->series[0], NULL, vol, &err),
-                     SP_OK);
-    *hdr = scan->series[0].header;
-    sp_dicom_scan_free(scan);
+    test_dicom_load_dir(dir, vol, hdr);
     free(dir);
 }
 

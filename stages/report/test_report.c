@@ -35,15 +35,7 @@ typedef struct series {
 static void load_phantom(series *s)
 {
     char *dir = test_source_path("sample_dicom/ct-axial");
-    sp_error err;
-    sp_dicom_scan *scan;
-    if (sp_dicom_scan_path(dir, NULL, &scan, &err) != SP_OK)
-        fail_msg("%s", err.message);
-    assert_int_equal(scan->n_series, 1);
-    if (sp_dicom_load_series(&scan->series[0], NULL, &s->vol, &err) != SP_OK)
-        fail_msg("%s", err.message);
-    s->hdr = scan->series[0].header;
-    sp_dicom_scan_free(scan);
+    test_dicom_load_dir(dir, &s->vol, &s->hdr);
     free(dir);
 }
 
@@ -797,16 +789,9 @@ static void displacement_drawn_as_measured_on_real_ct(void **state)
 {
     (void)state;
     char *dir = test_data_path("spine/ct-abdomen-t11-s1/dicom");
-    sp_error err;
-    sp_dicom_scan *scan;
-    if (sp_dicom_scan_path(dir, NULL, &scan, &err) != SP_OK)
-        fail_msg("%s", err.message);
-    free(dir);
     series s;
-    if (sp_dicom_load_series(&scan->series[0], NULL, &s.vol, &err) != SP_OK)
-        fail_msg("%s", err.message);
-    s.hdr = scan->series[0].header;
-    sp_dicom_scan_free(scan);
+    test_dicom_load_dir(dir, &s.vol, &s.hdr);
+    free(dir);
     harness h;
     harness_init(&h);
     char *ini = test_source_path("config/ct-lumbar.ini");
@@ -883,14 +868,8 @@ static void herniation_side_case(const char *level, sp_phantom_side side,
         fail_msg("%s", err.message);
     char dicom[4200];
     snprintf(dicom, sizeof dicom, "%s/dicom", dir);
-    sp_dicom_scan *scan;
-    if (sp_dicom_scan_path(dicom, NULL, &scan, &err) != SP_OK)
-        fail_msg("%s", err.message);
     series s;
-    if (sp_dicom_load_series(&scan->series[0], NULL, &s.vol, &err) != SP_OK)
-        fail_msg("%s", err.message);
-    s.hdr = scan->series[0].header;
-    sp_dicom_scan_free(scan);
+    test_dicom_load_dir(dicom, &s.vol, &s.hdr);
     char *ini = test_source_path("config/ct-lumbar.ini");
     FILE *f = fopen(ini, "rb");
     assert_non_null(f);

@@ -20,14 +20,10 @@
 static void real_series_to_isotropic(void **state)
 {
     (void)state;
-    char *dir = test_data_path("spine/mr-cervical-t2-axial/dicom");
     sp_error err;
-    assert_int_equal(sp_dicom_init(&err), SP_OK);
-    sp_dicom_scan *scan = NULL;
-    assert_int_equal(sp_dicom_scan_path(dir, NULL, &scan, &err), SP_OK);
+    sp_dicom_scan *scan;
     sp_volume v, copy;
-    assert_int_equal(sp_dicom_load_series(&scan->series[0], NULL, &v, &err),
-                     SP_OK);
+    test_dicom_load_one("spine/mr-cervical-t2-axial/dicom", &v, &scan);
     assert_int_equal(sp_volume_alloc_like(&copy, &v, SP_VOXEL_F32, &err),
                      SP_OK);
     memcpy(copy.data, v.data, sp_volume_count(&v) * sizeof(float));
@@ -73,8 +69,6 @@ static void real_series_to_isotropic(void **state)
     harness_free(&h);
     sp_volume_free(&copy);
     sp_dicom_scan_free(scan);
-    sp_dicom_cleanup();
-    free(dir);
 }
 
 static void bad_spacing_is_a_config_error(void **state)

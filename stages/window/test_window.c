@@ -182,15 +182,13 @@ static void apply_equals_formula(void **state)
 static void head_ct_view_equals_formula(void **state)
 {
     (void)state;
-    char *dir = test_data_path("conformance/ct-head-phantom-512/dicom");
     sp_error err;
-    assert_int_equal(sp_dicom_init(&err), SP_OK);
-    sp_dicom_scan *scan = NULL;
-    assert_int_equal(sp_dicom_scan_path(dir, NULL, &scan, &err), SP_OK);
-    assert_int_equal(scan->n_series, 1);
+    sp_dicom_scan *scan;
     sp_volume copy;
-    if (sp_dicom_load_series(&scan->series[0], NULL, &copy, &err) != SP_OK)
-        fail_msg("%s", err.message);
+    test_dicom_load_one("conformance/ct-head-phantom-512/dicom", &copy,
+                        &scan);
+    sp_dicom_header hdr = scan->series[0].header;
+    sp_dicom_scan_free(scan);
     for (int threads = 1; threads <= 2; threads++) {
         harness h;
         harness_init(&h);
@@ -201,7 +199,7 @@ static void head_ct_view_equals_formula(void **state)
                          SP_OK);
         memcpy(v.data, copy.data, sp_volume_count(&copy) * sizeof(float));
         setenv("SPINEPIPE_THREADS", threads == 1 ? "1" : "2", 1);
-        sp_status st = harness_run(&h, &v, &scan->series[0].header);
+        sp_status st = harness_run(&h, &v, &hdr);
         unsetenv("SPINEPIPE_THREADS");
         if (st != SP_OK)
             fail_msg("%s", h.err.message);
@@ -209,9 +207,6 @@ static void head_ct_view_equals_formula(void **state)
         harness_free(&h);
     }
     sp_volume_free(&copy);
-    sp_dicom_scan_free(scan);
-    sp_dicom_cleanup();
-    free(dir);
 }
 
 static void header_window_missing_is_an_error(void **state)

@@ -87,6 +87,49 @@ int test_dicom_teardown(void **state)
     return 0;
 }
 
+/* Scan `path`, assert one series and load it; the scan is returned.
+ * Its own init/cleanup pair (counted) lets tests outside a DICOM group
+ * call it. */
+static sp_dicom_scan *load_only_series(const char *path, sp_volume *vol)
+{
+    sp_dicom_scan *scan = NULL;
+    sp_error err = {0};
+    if (sp_dicom_init(&err) != SP_OK)
+        fail_msg("sp_dicom_init: %s", err.message);
+    if (sp_dicom_scan_path(path, NULL, &scan, &err) != SP_OK)
+        fail_msg("scan %s: %s", path, err.message);
+    if (scan->n_series != 1)
+        fail_msg("%s: expected one series, found %zu (%zu skipped%s%s)", path,
+                 scan->n_series, scan->n_skipped,
+                 scan->n_skipped ? ": " : "",
+                 scan->n_skipped ? scan->skipped[0].reason : "");
+    if (sp_dicom_load_series(&scan->series[0], NULL, vol, &err) != SP_OK)
+        fail_msg("load %s: %s", path, err.message);
+    sp_dicom_cleanup();
+    return scan;
+}
+
+void test_dicom_load_one(const char *relative, sp_volume *vol,
+                         sp_dicom_scan **out)
+{
+    char *path = test_data_path(relative);
+    sp_dicom_scan *scan = load_only_series(path, vol);
+    free(path);
+    if (out)
+        *out = scan;
+    else
+        sp_dicom_scan_free(scan);
+}
+
+void test_dicom_load_dir(const char *path, sp_volume *vol,
+                         sp_dicom_header *hdr)
+{
+    sp_dicom_scan *scan = load_only_series(path, vol);
+    if (hdr)
+        *hdr = scan->series[0].header;
+    sp_dicom_scan_free(scan);
+}
+
 void test_copy_file(const char *from, const char *to, long drop_tail)
 {
     FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");

@@ -79,15 +79,10 @@ static void every_pattern(void **state)
 static void head_ct_against_its_bytes(void **state)
 {
     (void)state;
-    char *dir = test_data_path("conformance/ct-head-phantom-512/dicom");
-    sp_error err;
-    assert_int_equal(sp_dicom_init(&err), SP_OK);
-    sp_dicom_scan *scan = NULL;
-    assert_int_equal(sp_dicom_scan_path(dir, NULL, &scan, &err), SP_OK);
-    assert_int_equal(scan->n_series, 1);
-    const sp_dicom_series *s = &scan->series[0];
+    sp_dicom_scan *scan;
     sp_volume v;
-    assert_int_equal(sp_dicom_load_series(s, NULL, &v, &err), SP_OK);
+    test_dicom_load_one("conformance/ct-head-phantom-512/dicom", &v, &scan);
+    const sp_dicom_series *s = &scan->series[0];
     size_t plane = (size_t)s->rows * s->columns;
     uint8_t *bytes = malloc(2 * plane);
     assert_non_null(bytes);
@@ -117,8 +112,6 @@ static void head_ct_against_its_bytes(void **state)
     free(bytes);
     sp_volume_free(&v);
     sp_dicom_scan_free(scan);
-    sp_dicom_cleanup();
-    free(dir);
 }
 
 int main(void)

@@ -12,7 +12,6 @@
 #include <cmocka.h>
 
 #include "dicom/dicom_internal.h"
-#include "dicom_test_util.h"
 #include "test_data.h"
 
 static void assert_same_volume(const sp_volume *a, const sp_volume *b,
@@ -40,13 +39,13 @@ static void qa_ts_all_syntaxes_identical_and_match_dcm2niix(void **state)
         "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.80",
         "1.2.840.10008.1.2.4.90"};
     sp_volume ref;
-    dicom_test_load_one("conformance/dcm_qa_ts/In/1.dcm", &ref, NULL);
+    test_dicom_load_one("conformance/dcm_qa_ts/In/1.dcm", &ref, NULL);
     for (int n = 1; n <= 9; n++) {
         char rel[128];
         snprintf(rel, sizeof rel, "conformance/dcm_qa_ts/In/%d.dcm", n);
         sp_volume v;
         sp_dicom_scan *scan;
-        dicom_test_load_one(rel, &v, &scan);
+        test_dicom_load_one(rel, &v, &scan);
         assert_int_equal(scan->series[0].n_transfer_syntaxes, 1);
         assert_string_equal(scan->series[0].transfer_syntaxes[0],
                             expect_ts[n - 1]);
@@ -106,7 +105,7 @@ static void mr_small_variants_identical(void **state)
         "MR_small_jp2klossless.dcm", "MR_small_jpeg_ls_lossless.dcm",
         "MR_small_padded.dcm"};
     sp_volume ref;
-    dicom_test_load_one("conformance/pydicom_test_files/MR_small.dcm", &ref,
+    test_dicom_load_one("conformance/pydicom_test_files/MR_small.dcm", &ref,
                         NULL);
     const float *f = sp_volume_f32(&ref);
     float lo = f[0], hi = f[0];
@@ -120,7 +119,7 @@ static void mr_small_variants_identical(void **state)
         snprintf(rel, sizeof rel, "conformance/pydicom_test_files/%s",
                  variants[i]);
         sp_volume v;
-        dicom_test_load_one(rel, &v, NULL);
+        test_dicom_load_one(rel, &v, NULL);
         assert_same_volume(&ref, &v, rel);
         sp_volume_free(&v);
     }
@@ -147,8 +146,8 @@ static void j2k_matches_uncompressed_twin(void **state)
     };
     for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
         sp_volume a, b;
-        dicom_test_load_one(pairs[p].j2k, &a, NULL);
-        dicom_test_load_one(pairs[p].raw, &b, NULL);
+        test_dicom_load_one(pairs[p].j2k, &a, NULL);
+        test_dicom_load_one(pairs[p].raw, &b, NULL);
         if (pairs[p].lossless) {
             assert_same_volume(&a, &b, pairs[p].j2k);
         } else {
@@ -177,7 +176,7 @@ static void j2k_pixel_representation_mismatch(void **state)
 {
     (void)state;
     sp_volume v;
-    dicom_test_load_one("conformance/pydicom_test_files/"
+    test_dicom_load_one("conformance/pydicom_test_files/"
                         "J2K_pixelrep_mismatch.dcm",
                         &v, NULL);
     const float *f = sp_volume_f32(&v);
@@ -302,7 +301,7 @@ static void enhanced_ct_per_frame_positions(void **state)
     (void)state;
     sp_volume v;
     sp_dicom_scan *scan;
-    dicom_test_load_one("conformance/pydicom_data_repo/eCT_Supplemental.dcm",
+    test_dicom_load_one("conformance/pydicom_data_repo/eCT_Supplemental.dcm",
                         &v, &scan);
     const sp_dicom_series *s = &scan->series[0];
     assert_true(s->n_slices > 1);
@@ -336,6 +335,6 @@ int main(void)
         cmocka_unit_test(undecodable_reports_file),
         cmocka_unit_test(enhanced_ct_per_frame_positions),
     };
-    return cmocka_run_group_tests(tests, dicom_test_setup,
-                                  dicom_test_teardown);
+    return cmocka_run_group_tests(tests, test_dicom_setup,
+                                  test_dicom_teardown);
 }

@@ -15,7 +15,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "dicom_test_util.h"
 #include "test_data.h"
 
 static sp_dicom_scan *scan_of(const char *path)
@@ -199,6 +198,6 @@ int main(void)
         cmocka_unit_test(test_head_ct_offsets),
         cmocka_unit_test(test_changed_after_scan),
     };
-    return cmocka_run_group_tests(tests, dicom_test_setup,
-                                  dicom_test_teardown);
+    return cmocka_run_group_tests(tests, test_dicom_setup,
+                                  test_dicom_teardown);
 }

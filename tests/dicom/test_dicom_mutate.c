@@ -11,7 +11,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dicom_test_util.h"
 #include "test_data.h"
 
 #define ROUNDS 40
@@ -112,6 +111,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mutated_files_never_crash),
     };
-    return cmocka_run_group_tests(tests, dicom_test_setup,
-                                  dicom_test_teardown);
+    return cmocka_run_group_tests(tests, test_dicom_setup,
+                                  test_dicom_teardown);
 }

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dicom_test_util.h"
 #include "test_data.h"
 
 static sp_dicom_scan *scan_with(const char *path, const char *threads)
@@ -100,6 +99,6 @@ int main(void)
         cmocka_unit_test(test_spine_folder),
         cmocka_unit_test(test_pydicom_files),
     };
-    return cmocka_run_group_tests(tests, dicom_test_setup,
-                                  dicom_test_teardown);
+    return cmocka_run_group_tests(tests, test_dicom_setup,
+                                  test_dicom_teardown);
 }

@@ -13,7 +13,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "dicom_test_util.h"
 #include "test_data.h"
 
 static size_t scan_and_load_all(const char *relative, size_t *loaded,
@@ -291,6 +290,6 @@ int main(void)
         cmocka_unit_test(truncated_pixel_data_fails_cleanly),
         cmocka_unit_test(decompression_bomb_is_refused_by_the_budget),
     };
-    return cmocka_run_group_tests(tests, dicom_test_setup,
-                                  dicom_test_teardown);
+    return cmocka_run_group_tests(tests, test_dicom_setup,
+                                  test_dicom_teardown);
 }

@@ -12,7 +12,6 @@
 #include <cmocka.h>
 #include <zlib.h>
 
-#include "dicom_test_util.h"
 #include "test_data.h"
 
 typedef struct nifti_grid {
@@ -70,7 +69,7 @@ static void check_case(const spine_case *c)
     snprintf(rel, sizeof rel, "spine/%s/dicom", c->folder);
     sp_volume v;
     sp_dicom_scan *scan;
-    dicom_test_load_one(rel, &v, &scan);
+    test_dicom_load_one(rel, &v, &scan);
     const sp_dicom_series *s = &scan->series[0];
     assert_string_equal(s->header.modality, c->modality);
     assert_int_equal(scan->n_skipped, 0);
@@ -161,7 +160,7 @@ static void header_fields_of_real_series(void **state)
     sp_dicom_scan_free(scan);
     free(path);
 
-    dicom_test_load_one("conformance/dcm_qa_ts/In/1.dcm", &v, &scan);
+    test_dicom_load_one("conformance/dcm_qa_ts/In/1.dcm", &v, &scan);
     h = &scan->series[0].header;
     assert_string_equal(h->modality, "MR");
     assert_true(h->echo_time_ms == 30 && h->repetition_time_ms == 3000);
@@ -197,6 +196,6 @@ int main(void)
         cmocka_unit_test(header_fields_of_real_series),
         cmocka_unit_test(refuses_volumes_over_budget),
     };
-    return cmocka_run_group_tests(tests, dicom_test_setup,
-                                  dicom_test_teardown);
+    return cmocka_run_group_tests(tests, test_dicom_setup,
+                                  test_dicom_teardown);
 }

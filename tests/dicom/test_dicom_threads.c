@@ -11,7 +11,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dicom_test_util.h"
 #include "test_data.h"
 
 typedef struct job {
@@ -54,7 +53,7 @@ static void parallel_loads_agree(void **state)
     for (int i = 0; i < N; i++)
         assert_int_equal(pthread_join(threads[i], NULL), 0);
     sp_volume ref;
-    dicom_test_load_one("conformance/dcm_qa_ts/In/1.dcm", &ref, NULL);
+    test_dicom_load_one("conformance/dcm_qa_ts/In/1.dcm", &ref, NULL);
     size_t n = sp_volume_count(&ref);
     for (int i = 0; i < N; i++) {
         if (jobs[i].status != SP_OK)
@@ -73,6 +72,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parallel_loads_agree),
     };
-    return cmocka_run_group_tests(tests, dicom_test_setup,
-                                  dicom_test_teardown);
+    return cmocka_run_group_tests(tests, test_dicom_setup,
+                                  test_dicom_teardown);
 }
