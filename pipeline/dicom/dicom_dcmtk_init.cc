@@ -31,6 +31,16 @@ void setup()
     codecs = true;
 }
 
+// The module is loaded after main() started, so DCMTK's static objects
+// (the codec list's lock among them) are destroyed before an atexit
+// handler registered earlier runs sp_dicom_cleanup. This object is
+// destroyed before them (the module's initialisers run after DCMTK's) and
+// deregisters the codecs while DCMTK is still whole; the later cleanup
+// then finds nothing to do.
+struct CleanupAtExit {
+    ~CleanupAtExit() { spd_dcmtk_cleanup(); }
+} cleanup_at_exit;
+
 } // namespace
 
 extern "C" sp_status spd_dcmtk_dictionary_ready(sp_error *err)

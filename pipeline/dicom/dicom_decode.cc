@@ -278,8 +278,8 @@ sp_status j2k_frame(spd_pixels *px, uint32_t frame, double slope,
 } // namespace
 
 extern "C" sp_status spd_dcmtk_pixels_open(const char *path, uint32_t rows,
-                                     uint32_t columns, spd_pixels **out,
-                                     sp_error *err)
+                                           uint32_t columns, spd_pixels **out,
+                                           sp_error *err)
 {
     *out = nullptr;
     spd_pixels *px = nullptr;
@@ -309,8 +309,8 @@ extern "C" sp_status spd_dcmtk_pixels_open(const char *path, uint32_t rows,
 }
 
 extern "C" sp_status spd_dcmtk_pixels_frame(spd_pixels *px, uint32_t frame,
-                                      double slope, double intercept,
-                                      float *out, sp_error *err)
+                                            double slope, double intercept,
+                                            float *out, sp_error *err)
 {
     if (frame >= px->frames)
         return sp_error_set(err, SP_FORMAT, "%s: frame %u does not exist "
@@ -334,7 +334,7 @@ extern "C" sp_status spd_dcmtk_pixels_frame(spd_pixels *px, uint32_t frame,
 }
 
 extern "C" void spd_dcmtk_pixels_size(const spd_pixels *px, uint32_t *rows,
-                                uint32_t *columns, uint32_t *frames)
+                                      uint32_t *columns, uint32_t *frames)
 {
     *rows = px->rows;
     *columns = px->columns;

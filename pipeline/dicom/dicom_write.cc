@@ -1,7 +1,7 @@
 // Writing a volume as a single-frame CT or MR series through DCMTK.
 //
 // Every element is created with an explicit VR so writing does not depend
-// on DCMTK's data dictionary being loaded (spd_dictionary_ready loads it
+// on DCMTK's data dictionary being loaded (spd_dcmtk_dictionary_ready loads it
 // first all the same).
 // Header strings are hostile: they are reduced to printable ASCII, cut to
 // the VR's maximum length and stripped of the multi-value separator.
@@ -457,8 +457,8 @@ sp_status write_series(const sp_volume *vol, const sp_dicom_header *h,
 } // namespace
 
 extern "C" sp_status spd_dcmtk_write_series(const sp_volume *vol,
-                                           const sp_dicom_header *header,
-                                           const char *dir, sp_error *err)
+                                            const sp_dicom_header *header,
+                                            const char *dir, sp_error *err)
 {
     try {
         sp_status st = spd_dcmtk_dictionary_ready(err);
