@@ -1,7 +1,7 @@
 #!/bin/sh
 # Where the time of read + window + denoise goes (issue 4, "within 4x of the
 # floor"): runs, interleaved, N rounds of
-#   start-up   spinepipe --version (dynamic loading of its 69 libraries)
+#   start-up   spinepipe --version (exec and dynamic loading of its libraries)
 #   scan       spinepipe info DIR (start-up + every header read)
 #   window     bench/window-only.ini: start-up, scan, stage loading, pixel
 #              decode to float32, window (U8 view), run.json

@@ -19,7 +19,7 @@
 #include "dcmtk/dcmdata/dcpxitem.h"
 #include "dcmtk/dcmdata/dcxfer.h"
 
-#include "dicom_internal.h"
+#include "dicom_module.h"
 #include "dicom_prescan.h"
 
 struct spd_pixels {
@@ -103,7 +103,7 @@ sp_status open_pixels(spd_pixels *px, sp_error *err)
                     std::strerror(errno));
     sp_status pre = spd_prescan_file(px->path.c_str(), err);
     if (pre == SP_OK)
-        pre = spd_dictionary_ready(err);
+        pre = spd_dcmtk_dictionary_ready(err);
     if (pre != SP_OK)
         return pre;
     OFCondition cond = px->ff.loadFile(px->path.c_str(), EXS_Unknown,
@@ -277,9 +277,9 @@ sp_status j2k_frame(spd_pixels *px, uint32_t frame, double slope,
 
 } // namespace
 
-extern "C" sp_status spd_pixels_open(const char *path, uint32_t rows,
-                                     uint32_t columns, spd_pixels **out,
-                                     sp_error *err)
+extern "C" sp_status spd_dcmtk_pixels_open(const char *path, uint32_t rows,
+                                           uint32_t columns, spd_pixels **out,
+                                           sp_error *err)
 {
     *out = nullptr;
     spd_pixels *px = nullptr;
@@ -308,9 +308,9 @@ extern "C" sp_status spd_pixels_open(const char *path, uint32_t rows,
     }
 }
 
-extern "C" sp_status spd_pixels_frame(spd_pixels *px, uint32_t frame,
-                                      double slope, double intercept,
-                                      float *out, sp_error *err)
+extern "C" sp_status spd_dcmtk_pixels_frame(spd_pixels *px, uint32_t frame,
+                                            double slope, double intercept,
+                                            float *out, sp_error *err)
 {
     if (frame >= px->frames)
         return sp_error_set(err, SP_FORMAT, "%s: frame %u does not exist "
@@ -333,15 +333,15 @@ extern "C" sp_status spd_pixels_frame(spd_pixels *px, uint32_t frame,
     }
 }
 
-extern "C" void spd_pixels_size(const spd_pixels *px, uint32_t *rows,
-                                uint32_t *columns, uint32_t *frames)
+extern "C" void spd_dcmtk_pixels_size(const spd_pixels *px, uint32_t *rows,
+                                      uint32_t *columns, uint32_t *frames)
 {
     *rows = px->rows;
     *columns = px->columns;
     *frames = px->frames;
 }
 
-extern "C" void spd_pixels_close(spd_pixels *px)
+extern "C" void spd_dcmtk_pixels_close(spd_pixels *px)
 {
     try {
         delete px;

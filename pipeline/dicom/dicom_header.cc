@@ -1,139 +1,21 @@
 // Reading one file's header (pixel data left on disk) into slice records:
 // one per file, or one per frame of an enhanced multi-frame image. Files
 // that are not CT/MR-style image slices are skipped with a reason.
-#include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 
 #include "dcmtk/config/osconfig.h"
-#include "dcmtk/dcmdata/dcdeftag.h"
-#include "dcmtk/dcmdata/dcfilefo.h"
-#include "dcmtk/dcmdata/dcmetinf.h"
-#include "dcmtk/dcmdata/dcsequen.h"
-#include "dcmtk/dcmdata/dcuid.h"
-#include "dcmtk/dcmdata/dcxfer.h"
 #include "dcmtk/ofstd/ofstd.h"
 
-#include "dicom_internal.h"
-#include "dicom_prescan.h"
+#include "dicom_header_fields.h"
+#include "dicom_module.h"
 
 namespace {
 
-// Values longer than this stay on disk while the header is parsed.
-const Uint32 kMaxReadLength = 4096;
-
-const char *const kSupportedSyntaxes[] = {
-    "1.2.840.10008.1.2",        "1.2.840.10008.1.2.1",
-    "1.2.840.10008.1.2.1.99",   "1.2.840.10008.1.2.2",
-    "1.2.840.10008.1.2.5",      "1.2.840.10008.1.2.4.50",
-    "1.2.840.10008.1.2.4.51",   "1.2.840.10008.1.2.4.57",
-    "1.2.840.10008.1.2.4.70",   "1.2.840.10008.1.2.4.80",
-    "1.2.840.10008.1.2.4.81",   "1.2.840.10008.1.2.4.90",
-    "1.2.840.10008.1.2.4.91",   "1.2.840.10008.1.2.4.201",
-    "1.2.840.10008.1.2.4.202",  "1.2.840.10008.1.2.4.203",
-};
-
-bool syntax_supported(const char *uid)
-{
-    for (const char *s : kSupportedSyntaxes)
-        if (!std::strcmp(s, uid))
-            return true;
-    return false;
-}
-
-void get_string(DcmItem *item, const DcmTagKey &tag, char *dst, size_t size)
-{
-    OFString v;
-    if (item && item->findAndGetOFStringArray(tag, v).good())
-        spd_copy_clean(dst, size, v.c_str());
-    else
-        dst[0] = '\0';
-}
-
-bool get_doubles(DcmItem *item, const DcmTagKey &tag, double *out, int n)
-{
-    if (!item)
-        return false;
-    for (int i = 0; i < n; i++) {
-        Float64 v;
-        if (item->findAndGetFloat64(tag, v, i).bad() || !std::isfinite(v))
-            return false;
-        out[i] = v;
-    }
-    return true;
-}
-
-int get_int(DcmItem *item, const DcmTagKey &tag, int absent)
-{
-    Sint32 v;
-    if (item && item->findAndGetSint32(tag, v).good())
-        return (int)v;
-    return absent;
-}
-
-// First item of sequence `seq` inside `item`, or NULL.
-DcmItem *first_item(DcmItem *item, const DcmTagKey &seq)
-{
-    DcmItem *out = NULL;
-    if (item && item->findAndGetSequenceItem(seq, out, 0).good())
-        return out;
-    return NULL;
-}
-
-// A functional group macro from the frame's item, else the shared one.
-DcmItem *macro(DcmItem *frame, DcmItem *shared, const DcmTagKey &seq)
-{
-    DcmItem *m = first_item(frame, seq);
-    return m ? m : first_item(shared, seq);
-}
-
-// The values the record readers below take, from DCMTK's parsed data set
-// (DcmValues) or from what the pre-scan caught (ScanValues). The two give
-// the same answers; a value ScanValues cannot be sure of sets its
+// The values the record readers (dicom_header_fields.h) take from what the
+// pre-scan caught. They give the same answers as DCMTK's parse (DcmValues,
+// dicom_header_dcmtk.cc); a value ScanValues cannot be sure of sets its
 // `unsure`, and the file is then parsed by DCMTK instead.
-struct DcmValues {
-    DcmItem *item;
-    void string(const DcmTagKey &tag, char *dst, size_t size) const
-    {
-        get_string(item, tag, dst, size);
-    }
-    bool doubles(const DcmTagKey &tag, double *out, int n) const
-    {
-        return get_doubles(item, tag, out, n);
-    }
-    int integer(const DcmTagKey &tag, int absent) const
-    {
-        return get_int(item, tag, absent);
-    }
-    // DCMTK's findAndGetUint16: 0 when absent or unreadable.
-    bool u16(const DcmTagKey &tag, Uint16 &v) const
-    {
-        return item && item->findAndGetUint16(tag, v).good();
-    }
-    bool exists(const DcmTagKey &tag) const
-    {
-        return item && item->tagExists(tag);
-    }
-    // The first value, as findAndGetOFString gives it.
-    OFString first(const DcmTagKey &tag) const
-    {
-        OFString v;
-        if (item)
-            item->findAndGetOFString(tag, v);
-        return v;
-    }
-    // Where the first VOI window is: the data set, else the shared
-    // functional groups' Frame VOI LUT macro.
-    DcmValues voi() const
-    {
-        if (!item || item->tagExists(DCM_WindowWidth))
-            return *this;
-        DcmItem *shared = first_item(item, DCM_SharedFunctionalGroupsSequence);
-        return DcmValues{first_item(shared, DCM_FrameVOILUTSequence)};
-    }
-};
-
 struct ScanValues {
     const spd_header_values *v;
     bool *unsure; // shared by the copies voi() makes
@@ -285,143 +167,6 @@ struct ScanValues {
     }
 };
 
-template <typename V> void read_header_fields(const V &ds, sp_dicom_header *h)
-{
-    std::memset(h, 0, sizeof *h);
-    ds.string(DCM_Modality, h->modality, sizeof h->modality);
-    ds.string(DCM_SOPClassUID, h->sop_class_uid, sizeof h->sop_class_uid);
-    ds.string(DCM_PatientID, h->patient_id, sizeof h->patient_id);
-    ds.string(DCM_PatientName, h->patient_name, sizeof h->patient_name);
-    ds.string(DCM_StudyInstanceUID, h->study_uid, sizeof h->study_uid);
-    ds.string(DCM_StudyID, h->study_id, sizeof h->study_id);
-    ds.string(DCM_StudyDate, h->study_date, sizeof h->study_date);
-    ds.string(DCM_StudyDescription, h->study_description,
-               sizeof h->study_description);
-    ds.string(DCM_SeriesInstanceUID, h->series_uid, sizeof h->series_uid);
-    ds.string(DCM_SeriesDescription, h->series_description,
-               sizeof h->series_description);
-    h->series_number = ds.integer(DCM_SeriesNumber, 0);
-    ds.string(DCM_FrameOfReferenceUID, h->frame_of_reference_uid,
-               sizeof h->frame_of_reference_uid);
-    ds.string(DCM_BodyPartExamined, h->body_part, sizeof h->body_part);
-    ds.string(DCM_Manufacturer, h->manufacturer, sizeof h->manufacturer);
-    ds.string(DCM_ManufacturerModelName, h->manufacturer_model,
-               sizeof h->manufacturer_model);
-    ds.string(DCM_ProtocolName, h->protocol_name,
-               sizeof h->protocol_name);
-    ds.string(DCM_SequenceName, h->sequence_name,
-               sizeof h->sequence_name);
-    if (!h->sequence_name[0])
-        ds.string(DCM_ScanningSequence, h->sequence_name,
-                   sizeof h->sequence_name);
-    double v;
-    if (ds.doubles(DCM_EchoTime, &v, 1))
-        h->echo_time_ms = v;
-    if (ds.doubles(DCM_RepetitionTime, &v, 1))
-        h->repetition_time_ms = v;
-    V voi = ds.voi();
-    double c, w;
-    if (voi.doubles(DCM_WindowCenter, &c, 1) &&
-        voi.doubles(DCM_WindowWidth, &w, 1) && w > 0) {
-        h->window_center = c;
-        h->window_width = w;
-        h->has_window = 1;
-    }
-}
-
-// Why a file is not usable, or NULL; `code` gets the status.
-struct Skip {
-    sp_status code;
-    char text[400];
-};
-
-bool skip_set(Skip *s, sp_status code, const char *fmt, const char *arg)
-{
-    s->code = code;
-    std::snprintf(s->text, sizeof s->text, fmt, arg);
-    return false;
-}
-
-bool skip_dicomdir(Skip *s)
-{
-    return skip_set(s, SP_NOTIMAGE, "%s",
-                    "DICOMDIR (a media index, not an image)");
-}
-
-bool check_orientation(double o[6])
-{
-    double r = std::sqrt(o[0] * o[0] + o[1] * o[1] + o[2] * o[2]);
-    double c = std::sqrt(o[3] * o[3] + o[4] * o[4] + o[5] * o[5]);
-    if (!(r > 0.5 && r < 1.5 && c > 0.5 && c < 1.5))
-        return false;
-    for (int i = 0; i < 3; i++) {
-        o[i] /= r;
-        o[i + 3] /= c;
-    }
-    return std::fabs(o[0] * o[3] + o[1] * o[4] + o[2] * o[5]) < 0.01;
-}
-
-// Image pixel module checks shared by classic and enhanced images.
-template <typename V>
-bool check_pixels(const V &ds, spd_record *rec, Skip *skip)
-{
-    Uint16 rows = 0, cols = 0, bits = 0, stored = 0, spp = 1;
-    ds.u16(DCM_Rows, rows);
-    ds.u16(DCM_Columns, cols);
-    ds.u16(DCM_BitsAllocated, bits);
-    ds.u16(DCM_BitsStored, stored);
-    if (!ds.u16(DCM_SamplesPerPixel, spp))
-        spp = 1; // absent: DCMTK zeroes the value
-    OFString photometric = ds.first(DCM_PhotometricInterpretation);
-    char num[32];
-    if (spp != 1 || photometric == "PALETTE COLOR") {
-        std::snprintf(num, sizeof num, "%s", photometric.c_str());
-        return skip_set(skip, SP_UNSUPPORTED,
-                        "colour image (%s) is not a CT/MR volume; only "
-                        "greyscale images are loaded",
-                        num);
-    }
-    if (rows == 0 || cols == 0)
-        return skip_set(skip, SP_FORMAT, "%s",
-                        "Rows or Columns is missing or zero");
-    if (bits != 8 && bits != 16 && bits != 32) {
-        std::snprintf(num, sizeof num, "%u", (unsigned)bits);
-        return skip_set(skip, SP_UNSUPPORTED,
-                        "BitsAllocated %s is not supported (8, 16 or 32)",
-                        num);
-    }
-    if (stored == 0 || stored > bits) {
-        std::snprintf(num, sizeof num, "%u", (unsigned)stored);
-        return skip_set(skip, SP_FORMAT,
-                        "BitsStored %s does not fit BitsAllocated", num);
-    }
-    rec->rows = rows;
-    rec->columns = cols;
-    rec->bits_allocated = bits;
-    rec->samples_per_pixel = spp;
-    return true;
-}
-
-// Whether DCMTK agrees with the walk on the syntax and the pixel element's
-// length (a file read by ScanValues: the walk alone found them).
-bool dcmtk_agrees(DcmDataset *ds, const spd_pixel_loc &loc)
-{
-    DcmXfer xfer(ds->getOriginalXfer());
-    if (xfer.isEncapsulated() || xfer.getByteOrder() != EBO_LittleEndian ||
-        xfer.getStreamCompression() != ESC_none ||
-        xfer.isImplicitVR() != (loc.implicit_vr != 0))
-        return false;
-    DcmElement *elem = nullptr;
-    return ds->findAndGetElement(DCM_PixelData, elem).good() && elem &&
-           elem->ident() == EVR_PixelData && elem->getLength() == loc.length;
-}
-
-// NumberOfFrames as findAndGetSint32 reads it.
-bool frame_count(const DcmValues &ds, Sint32 &frames)
-{
-    return ds.item->findAndGetSint32(DCM_NumberOfFrames, frames).good();
-}
-
 // The walk leaves files with NumberOfFrames to DCMTK.
 bool frame_count(const ScanValues &ds, Sint32 &frames)
 {
@@ -429,129 +174,6 @@ bool frame_count(const ScanValues &ds, Sint32 &frames)
         *ds.unsure = true;
     frames = 0;
     return false;
-}
-
-// Where a direct read (dicom_direct.c) finds the samples. Only for what the
-// DCMTK decode (dicom_decode.cc, open_pixels) would read as they are, under
-// its checks: the walk and DCMTK must agree on the syntax and the element's
-// length (dcmtk_agrees); anything else leaves pixel_bytes 0 and the file
-// to DCMTK.
-template <typename V>
-void locate_pixels(const V &ds, const spd_pixel_loc &loc, spd_record *rec)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    Uint16 stored = 0, high = 0, rep = 0;
-    unsigned bits = rec->bits_allocated;
-    ds.u16(DCM_BitsStored, stored);
-    if (!ds.u16(DCM_HighBit, high))
-        high = stored ? (Uint16)(stored - 1) : 0;
-    ds.u16(DCM_PixelRepresentation, rep);
-    if (stored == 0 || stored > bits || high >= bits || high + 1 < stored)
-        return;
-    Sint32 frames = 0;
-    if (!frame_count(ds, frames))
-        frames = 1;
-    else if (frames < 1)
-        return;
-    uint64_t frame = (uint64_t)rec->rows * rec->columns * (bits / 8), need;
-    if (__builtin_mul_overflow(frame, (uint64_t)frames, &need) ||
-        loc.length < need || loc.length - need >= frame)
-        return;
-    rec->pixel_offset = loc.offset;
-    rec->pixel_bytes = frame;
-    rec->file_size = loc.file_size;
-    rec->file_mtime_ns = loc.mtime_ns;
-    rec->bits_stored = stored;
-    rec->high_bit = high;
-    rec->pixel_signed = rep == 1;
-#else
-    (void)ds;
-    (void)loc;
-    (void)rec;
-#endif
-}
-
-template <typename V>
-bool read_rescale(const V &item, spd_record *rec, Skip *skip)
-{
-    rec->rescale_slope = 1.0;
-    rec->rescale_intercept = 0.0;
-    double v;
-    if (item.doubles(DCM_RescaleSlope, &v, 1))
-        rec->rescale_slope = v;
-    if (item.doubles(DCM_RescaleIntercept, &v, 1))
-        rec->rescale_intercept = v;
-    if (rec->rescale_slope == 0.0)
-        return skip_set(skip, SP_FORMAT, "%s", "RescaleSlope is zero");
-    return true;
-}
-
-template <typename V>
-bool read_plane(const V &pos_item, const V &orient_item, const V &measures,
-                spd_record *rec, Skip *skip)
-{
-    if (!pos_item.doubles(DCM_ImagePositionPatient, rec->position, 3))
-        return skip_set(skip, SP_GEOMETRY, "%s",
-                        "no valid ImagePositionPatient; not a slice of a "
-                        "volume in patient space");
-    if (!orient_item.doubles(DCM_ImageOrientationPatient, rec->orientation,
-                             6))
-        return skip_set(skip, SP_GEOMETRY, "%s",
-                        "no valid ImageOrientationPatient; not a slice of "
-                        "a volume in patient space");
-    if (!check_orientation(rec->orientation))
-        return skip_set(skip, SP_GEOMETRY, "%s",
-                        "ImageOrientationPatient is not two orthogonal "
-                        "unit vectors");
-    if (!measures.doubles(DCM_PixelSpacing, rec->pixel_spacing, 2) ||
-        !(rec->pixel_spacing[0] > 0) || !(rec->pixel_spacing[1] > 0))
-        return skip_set(skip, SP_GEOMETRY, "%s",
-                        "no valid PixelSpacing (two positive values)");
-    double t;
-    rec->slice_thickness = 0;
-    if (measures.doubles(DCM_SliceThickness, &t, 1) && t > 0)
-        rec->slice_thickness = t;
-    return true;
-}
-
-bool read_enhanced(DcmDataset *ds, const char *file, spd_record *base,
-                   spd_collect *c, Skip *skip)
-{
-    DcmSequenceOfItems *frames = NULL;
-    ds->findAndGetSequence(DCM_PerFrameFunctionalGroupsSequence, frames);
-    DcmItem *shared = first_item(ds, DCM_SharedFunctionalGroupsSequence);
-    Sint32 n = 0;
-    ds->findAndGetSint32(DCM_NumberOfFrames, n);
-    if (!frames || n <= 0 || frames->card() != (unsigned long)n)
-        return skip_set(skip, SP_FORMAT, "%s",
-                        "PerFrameFunctionalGroupsSequence does not have one "
-                        "item per frame (NumberOfFrames)");
-    for (Sint32 f = 0; f < n; f++) {
-        DcmItem *fr = frames->getItem((unsigned long)f);
-        spd_record rec = *base;
-        rec.frame = (uint32_t)f;
-        rec.instance = (int)f;
-        if (!read_plane(
-                DcmValues{macro(fr, shared, DCM_PlanePositionSequence)},
-                DcmValues{macro(fr, shared, DCM_PlaneOrientationSequence)},
-                DcmValues{macro(fr, shared, DCM_PixelMeasuresSequence)}, &rec,
-                skip))
-            return false;
-        DcmItem *pvt = macro(fr, shared, DCM_PixelValueTransformationSequence);
-        if (!read_rescale(DcmValues{pvt ? pvt : ds}, &rec, skip))
-            return false;
-        DcmItem *content = first_item(fr, DCM_FrameContentSequence);
-        rec.temporal = get_int(content, DCM_TemporalPositionIndex, -1);
-        double te;
-        DcmItem *echo = macro(fr, shared, DCM_MREchoSequence);
-        if (get_doubles(echo, DCM_EffectiveEchoTime, &te, 1) && te >= 0 &&
-            te < 1e6)
-            rec.echo = (int)std::lround(te * 100.0);
-        if (spd_collect_record(c, &rec) != SP_OK)
-            return skip_set(skip, SP_NOMEM, "%s", "out of memory");
-    }
-    (void)file;
-    return true;
 }
 
 // A DICOM file has "DICM" after its 128-byte preamble; a bare data set
@@ -575,40 +197,6 @@ bool looks_like_dicom(const char *file, Skip *skip)
     return skip_set(skip, SP_NOTDICOM, "%s",
                     "not a DICOM file (no DICM marker and no data set at "
                     "the start)");
-}
-
-// The start of a slice record, the same for classic and enhanced images:
-// header fields, pixel module checks, and where a direct read finds the
-// samples (when `direct`: the walk found them and DCMTK, if it parsed the
-// file, agrees).
-template <typename V>
-bool start_record(const V &ds, const char *file, const char *ts,
-                  const spd_pixel_loc &loc, bool direct, spd_record *rec,
-                  Skip *skip)
-{
-    std::memset(rec, 0, sizeof *rec);
-    rec->path = const_cast<char *>(file);
-    rec->acquisition = rec->echo = rec->temporal = rec->instance = -1;
-    spd_copy_clean(rec->transfer_syntax, sizeof rec->transfer_syntax, ts);
-    read_header_fields(ds, &rec->header);
-    if (!check_pixels(ds, rec, skip))
-        return false;
-    if (direct)
-        locate_pixels(ds, loc, rec);
-    return true;
-}
-
-// The rest of a classic (one frame per file) image's record.
-template <typename V>
-bool classic_record(const V &ds, spd_record *rec, Skip *skip)
-{
-    if (!read_plane(ds, ds, ds, rec, skip) || !read_rescale(ds, rec, skip))
-        return false;
-    rec->acquisition = ds.integer(DCM_AcquisitionNumber, -1);
-    rec->echo = ds.integer(DCM_EchoNumbers, -1);
-    rec->temporal = ds.integer(DCM_TemporalPositionIdentifier, -1);
-    rec->instance = ds.integer(DCM_InstanceNumber, -1);
-    return true;
 }
 
 // The record of a plain file from the walk's values alone (no DCMTK parse,
@@ -668,72 +256,11 @@ bool read_file(const char *file, spd_collect *c, Skip *skip, bool scan_ok,
         if (*scanned)
             return true;
     }
-    sp_error dict;
-    if (spd_dictionary_ready(&dict) != SP_OK)
-        return skip_set(skip, dict.code, "%.399s", dict.message);
-    DcmFileFormat ff;
-    OFCondition cond = ff.loadFile(file, EXS_Unknown, EGL_noChange,
-                                   kMaxReadLength, ERM_autoDetect);
-    if (cond.bad())
-        return skip_set(skip, SP_NOTDICOM, "not a readable DICOM file (%s)",
-                        cond.text());
-    DcmDataset *ds = ff.getDataset();
-    OFString media;
-    if (ff.getMetaInfo())
-        ff.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPClassUID,
-                                             media);
-    if (media == UID_MediaStorageDirectoryStorage)
-        return skip_dicomdir(skip);
-    OFString sop;
-    ds->findAndGetOFString(DCM_SOPClassUID, sop);
-    if (sop.empty() && !ds->tagExists(DCM_PixelData))
-        return skip_set(skip, SP_NOTDICOM, "%s",
-                        "no SOP Class UID and no pixel data: not a DICOM "
-                        "image");
-    char sop_name[128];
-    std::snprintf(sop_name, sizeof sop_name, "%s",
-                  dcmFindNameOfUID(sop.c_str(),
-                                   sop.empty() ? "no SOP class" : sop.c_str()));
-    if (sop == UID_SegmentationStorage)
-        return skip_set(skip, SP_NOTIMAGE, "%s",
-                        "segmentation (SEG) object is not a CT/MR image "
-                        "volume");
-    if (sop == UID_RTDoseStorage)
-        return skip_set(skip, SP_NOTIMAGE, "%s",
-                        "RT Dose grid is not a CT/MR image volume");
-    if (!ds->tagExists(DCM_PixelData)) {
-        if (ds->tagExists(DCM_FloatPixelData) ||
-            ds->tagExists(DCM_DoubleFloatPixelData))
-            return skip_set(skip, SP_UNSUPPORTED,
-                            "float pixel data (%s) is not supported",
-                            sop_name);
-        return skip_set(skip, SP_NOTIMAGE, "no pixel data (%s)", sop_name);
-    }
-    DcmXfer xfer(ds->getOriginalXfer());
-    const char *ts = xfer.getXferID();
-    if (!ts || !*ts || !syntax_supported(ts)) {
-        char what[200];
-        std::snprintf(what, sizeof what, "%s (%s)", ts && *ts ? ts : "?",
-                      xfer.getXferName());
-        return skip_set(skip, SP_UNSUPPORTED,
-                        "transfer syntax %s is not supported", what);
-    }
-    spd_record rec;
-    if (!start_record(DcmValues{ds}, file, ts, loc,
-                      loc.found && dcmtk_agrees(ds, loc), &rec, skip))
-        return false;
-    if (ds->tagExists(DCM_PerFrameFunctionalGroupsSequence))
-        return read_enhanced(ds, file, &rec, c, skip);
-    Sint32 frames = 0;
-    if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames > 1)
-        return skip_set(skip, SP_UNSUPPORTED, "%s",
-                        "multi-frame image without per-frame positions "
-                        "(not an enhanced CT/MR volume)");
-    if (!classic_record(DcmValues{ds}, &rec, skip))
-        return false;
-    if (spd_collect_record(c, &rec) != SP_OK)
-        return skip_set(skip, SP_NOMEM, "%s", "out of memory");
-    return true;
+    sp_error load;
+    const spd_dcmtk_api *t = spd_dcmtk(&load);
+    if (!t)
+        return skip_set(skip, load.code, "%.399s", load.message);
+    return t->read_header(file, &loc, c, skip);
 }
 
 } // namespace

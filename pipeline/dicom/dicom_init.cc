@@ -1,9 +1,11 @@
-// DCMTK's global state, kept in one init/cleanup pair: codec registration,
-// the data dictionary check, and logging switched off so DCMTK never
-// prints. The dictionary itself (8,000 lines, about 20 ms CPU) is parsed
-// only when DCMTK first reads or writes a file (spd_dictionary_ready): a
-// scan whose headers all come from the pre-scan's walk never needs it. The SR context groups are set up by the on-demand module
-// (dicom_cmr.cc), which hands its cleanup to sp_dicom_cleanup.
+// The reader's init/cleanup pair: the data dictionary check, and the
+// cleanup of what the modules set up. DCMTK itself lives in the DCMTK
+// module (dicom_module.h), which registers its codecs, switches its logging
+// off and parses the dictionary (8,000 lines, about 20 ms CPU) only when
+// DCMTK first reads or writes a file (spd_dictionary_ready): a scan whose
+// headers all come from the pre-scan's walk never loads it. The SR context
+// groups are set up by the on-demand module (dicom_cmr.cc), which hands its
+// cleanup to sp_dicom_cleanup.
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
@@ -11,14 +13,10 @@
 
 #include <unistd.h>
 
+// Header only: DCM_DICT_DEFAULT_PATH and ENVIRONMENT_PATH_SEPARATOR.
 #include "dcmtk/config/osconfig.h"
-#include "dcmtk/dcmdata/dcdict.h"
-#include "dcmtk/dcmdata/dcrledrg.h"
-#include "dcmtk/dcmjpeg/djdecode.h"
-#include "dcmtk/dcmjpls/djdecode.h"
-#include "dcmtk/oflog/oflog.h"
 
-#include "dicom_internal.h"
+#include "dicom_module.h"
 
 static std::atomic<int> init_count{0};
 static std::mutex hook_lock;
@@ -63,20 +61,6 @@ static bool dictionary_files_readable()
     return any;
 }
 
-extern "C" sp_status spd_dictionary_ready(sp_error *err)
-{
-    static std::once_flag once;
-    static bool loaded = false;
-    try {
-        std::call_once(once, [] { loaded = dcmDataDict.isDictionaryLoaded(); });
-    } catch (...) {
-        loaded = false;
-    }
-    if (loaded)
-        return SP_OK;
-    return sp_error_set(err, SP_CONFIG, "%s", kNoDictionary);
-}
-
 extern "C" sp_status sp_dicom_init(sp_error *err)
 {
     try {
@@ -84,19 +68,13 @@ extern "C" sp_status sp_dicom_init(sp_error *err)
             init_count++;
             return SP_OK;
         }
-        // Root and "dcmtk" loggers off: library code must not print.
-        OFLog::configure(OFLogger::OFF_LOG_LEVEL);
-        OFLog::getLogger("dcmtk").setLogLevel(OFLogger::OFF_LOG_LEVEL);
         if (!dictionary_files_readable())
             return sp_error_set(err, SP_CONFIG, "%s", kNoDictionary);
-        DJDecoderRegistration::registerCodecs();
-        DJLSDecoderRegistration::registerCodecs();
-        DcmRLEDecoderRegistration::registerCodecs();
         init_count++;
         return SP_OK;
     } catch (...) {
         return sp_error_set(err, SP_INTERNAL,
-                            "DCMTK initialisation failed");
+                            "DICOM reader initialisation failed");
     }
 }
 
@@ -110,9 +88,8 @@ extern "C" void sp_dicom_cleanup(void)
             if (cleanup_hook)
                 cleanup_hook();
         }
-        DcmRLEDecoderRegistration::cleanup();
-        DJLSDecoderRegistration::cleanup();
-        DJDecoderRegistration::cleanup();
+        if (const spd_dcmtk_api *t = spd_dcmtk_loaded())
+            t->cleanup();
     } catch (...) {
     }
 }

@@ -77,6 +77,12 @@ sp_status spd_walk(const char *path, const sp_dicom_scan_options *options,
                    spd_collect *c, spd_visit_fn visit, void *ctx,
                    sp_error *err);
 
+/* Why a file is not usable: a status and the reason without the path. */
+typedef struct spd_skip {
+    sp_status code;
+    char text[400];
+} spd_skip;
+
 /* Read one file's header into records (one per frame) or a skip entry. */
 sp_status spd_read_header(const char *file, spd_collect *c);
 

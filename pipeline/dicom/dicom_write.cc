@@ -1,7 +1,7 @@
 // Writing a volume as a single-frame CT or MR series through DCMTK.
 //
 // Every element is created with an explicit VR so writing does not depend
-// on DCMTK's data dictionary being loaded (spd_dictionary_ready loads it
+// on DCMTK's data dictionary being loaded (spd_dcmtk_dictionary_ready loads it
 // first all the same).
 // Header strings are hostile: they are reduced to printable ASCII, cut to
 // the VR's maximum length and stripped of the multi-value separator.
@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dicom_internal.h"
+#include "dicom_module.h"
 
 namespace {
 
@@ -456,12 +456,12 @@ sp_status write_series(const sp_volume *vol, const sp_dicom_header *h,
 
 } // namespace
 
-extern "C" sp_status sp_dicom_write_series(const sp_volume *vol,
-                                           const sp_dicom_header *header,
-                                           const char *dir, sp_error *err)
+extern "C" sp_status spd_dcmtk_write_series(const sp_volume *vol,
+                                            const sp_dicom_header *header,
+                                            const char *dir, sp_error *err)
 {
     try {
-        sp_status st = spd_dictionary_ready(err);
+        sp_status st = spd_dcmtk_dictionary_ready(err);
         return st != SP_OK ? st : write_series(vol, header, dir, err);
     } catch (const std::bad_alloc &) {
         return sp_error_set(err, SP_NOMEM,

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "dicom/dicom_internal.h"
 #include "engine/log.h"
 #include "net_internal.h"
 #include "output/output.h"
@@ -152,6 +153,13 @@ sp_status sp_listen(const sp_listen_options *o, sp_error *err)
     sp_status st = sp_dicom_init(err);
     if (st != SP_OK)
         return st;
+    /* The DCMTK module switches DCMTK's logging off before the network
+     * code can print, and its dictionary is needed for every object. */
+    st = spd_dictionary_ready(err);
+    if (st != SP_OK) {
+        sp_dicom_cleanup();
+        return st;
+    }
     listener l = {o, NULL};
     st = sp_spool_open(o->spool, o->quiet_seconds, o->settle_seconds,
                        &l.spool, err);

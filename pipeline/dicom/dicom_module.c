@@ -1,0 +1,79 @@
+/* See dicom_module.h: the loader, and the core's functions that forward
+ * to the module. */
+#include "dicom_module.h"
+
+#include <pthread.h>
+
+#include "engine/module.h"
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static const spd_dcmtk_api *table;
+static char path[4096];
+static char why[512];
+
+static void load(void)
+{
+    table = sp_module_load("SPINEPIPE_DCMTK_MODULE", SPD_DCMTK_FILE,
+                           SPD_DCMTK_SYMBOL, SPD_DCMTK_ABI,
+                           sizeof(spd_dcmtk_api), path, sizeof path, why,
+                           sizeof why);
+}
+
+const spd_dcmtk_api *spd_dcmtk(sp_error *err)
+{
+    pthread_once(&once, load);
+    if (!table)
+        sp_error_set(err, SP_CONFIG,
+                     "%s: cannot load spinepipe's DCMTK module (DICOM files "
+                     "other than plain explicit VR little endian, the "
+                     "series writer): %s",
+                     path, why);
+    return table;
+}
+
+const spd_dcmtk_api *spd_dcmtk_loaded(void)
+{
+    return table;
+}
+
+sp_status spd_dictionary_ready(sp_error *err)
+{
+    const spd_dcmtk_api *t = spd_dcmtk(err);
+    return t ? t->dictionary_ready(err) : SP_CONFIG;
+}
+
+sp_status spd_pixels_open(const char *file, uint32_t rows, uint32_t columns,
+                          spd_pixels **px, sp_error *err)
+{
+    *px = NULL;
+    const spd_dcmtk_api *t = spd_dcmtk(err);
+    return t ? t->pixels_open(file, rows, columns, px, err) : SP_CONFIG;
+}
+
+/* An open spd_pixels exists only once the module is loaded. */
+void spd_pixels_size(const spd_pixels *px, uint32_t *rows, uint32_t *columns,
+                     uint32_t *frames)
+{
+    spd_dcmtk_loaded()->pixels_size(px, rows, columns, frames);
+}
+
+sp_status spd_pixels_frame(spd_pixels *px, uint32_t frame, double slope,
+                           double intercept, float *out, sp_error *err)
+{
+    return spd_dcmtk_loaded()->pixels_frame(px, frame, slope, intercept, out,
+                                            err);
+}
+
+void spd_pixels_close(spd_pixels *px)
+{
+    if (px)
+        spd_dcmtk_loaded()->pixels_close(px);
+}
+
+sp_status sp_dicom_write_series(const sp_volume *vol,
+                                const sp_dicom_header *header,
+                                const char *dir, sp_error *err)
+{
+    const spd_dcmtk_api *t = spd_dcmtk(err);
+    return t ? t->write_series(vol, header, dir, err) : SP_CONFIG;
+}
