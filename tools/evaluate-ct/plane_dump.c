@@ -96,6 +96,34 @@ sp_status plane_dump(const sp_phantom_params *p, const sp_volume *vol,
             ou[i] += (q[d] - c[d]) * lat[d], ov[i] += (q[d] - c[d]) * ant[d];
     }
     ph_model_build(p, m);
+    /* where the plane lies on the phantom's own axis: its centre's
+       height s against the nearest disc's, the true canal there, and the
+       plane's tilt from the axis (the AP and lateral directions moved a
+       millimetre along the plane, in axis coordinates) */
+    {
+        double cu, cv, cs, qu, qv, qs, au, av, as, q[3];
+        ph_to_spine(m, c, &cu, &cv, &cs);
+        for (int d = 0; d < 3; d++)
+            q[d] = c[d] + lat[d];
+        ph_to_spine(m, q, &qu, &qv, &qs);
+        for (int d = 0; d < 3; d++)
+            q[d] = c[d] + ant[d];
+        ph_to_spine(m, q, &au, &av, &as);
+        int near = 0;
+        for (int l = 1; l < SP_PHANTOM_LEVELS; l++)
+            if (fabs(cs - (m->disc[l].s_lo + m->disc[l].s_hi) / 2) <
+                fabs(cs - (m->disc[near].s_lo + m->disc[near].s_hi) / 2))
+                near = l;
+        const ph_disc *dk = &m->disc[near];
+        printf("    plane centre on the axis: s %.2f (disc %.2f..%.2f, mid "
+               "%.2f), u %.2f, v %.2f from the canal front %.2f; true AP "
+               "here %.2f (at the disc mid %.2f); ds per mm lateral %.3f, "
+               "per mm anterior %.3f\n",
+               cs, dk->s_lo, dk->s_hi, (dk->s_lo + dk->s_hi) / 2, cu,
+               cv - ph_canal_front(m, cs), ph_canal_front(m, cs),
+               ph_canal_ap(m, cs), ph_canal_ap(m, (dk->s_lo + dk->s_hi) / 2),
+               qs - cs, as - cs);
+    }
     size_t truth_px = 0, traced_px = 0, both_px = 0;
     for (int y = 0; y < N_PX; y++)
         for (int x = 0; x < N_PX; x++) {
