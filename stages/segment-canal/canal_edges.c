@@ -146,50 +146,11 @@ static double sharp_noise(const sp_volume *ct, const sp_volume *smooth,
     return 1.4826 * d[n / 2];
 }
 
-/* The lateral tip of a flat canal: a ray along the long axis leaves the
- * canal through its tip, where front and back walls meet, and runs on
- * along whatever borders the tip (in the phantom the ligamentum flavum
- * behind, fat in front: their mixture, -20 HU, is neither a wall's rise
- * nor a fall into fat, and the ray ran 2 mm past the tip). Along such a
- * border the image differs across the ray: the two profiles ACROSS_MM
- * either side of it part by MIN_CONTRAST_HU more than they did at the
- * start (inside the canal) and stay apart for TIP_RUN_MM, where inside
- * the canal they agree within noise. The smoothed difference starts to
- * rise before the tip (the walls close in) and peaks past it (the ray
- * runs on the border itself): the edge is half way between. */
-#define TIP_MAX_DV 0.26     /* rays within 15 degrees of the long axis */
-#define TIP_RUN_MM 1.0
-
-/* The tip's edge (in samples) when the ray runs along a border from
- * sample i on; -1 when it does not. */
-static double along_border(const double *s0, const double *s1, int i,
-                           int n)
-{
-    enum { RUN = (int)(TIP_RUN_MM / STEP_MM) };
-    double d0 = s0[0] - s1[0];
-    int sign = 0;
-    for (int k = i; k < i + RUN; k++) {
-        if (k >= n)
-            return -1;
-        double d = s0[k] - s1[k] - d0;
-        int s = d >= MIN_CONTRAST_HU ? 1 : d <= -MIN_CONTRAST_HU ? -1 : 0;
-        if (s == 0 || (sign && s != sign))
-            return -1;
-        sign = s;
-    }
-    int peak = i;
-    while (peak + 1 < n &&
-           sign * (s0[peak + 1] - s1[peak + 1]) >= sign * (s0[peak] - s1[peak]))
-        peak++;
-    return 0.5 * (i + peak);
-}
-
-/* Distance from the centre to the boundary along direction (du, dv);
- * `tip`: the ray may leave a flat canal through its lateral tip. */
+/* Distance from the centre to the boundary along direction (du, dv). */
 static double ray(const sp_volume *smooth, const sharp_image *sh,
                   const canal_plane *pl, const canal_section *cs,
-                  double level, int open, int tip, double cu, double cv,
-                  double du, double dv)
+                  double level, int open, double cu, double cv, double du,
+                  double dv)
 {
     enum { N = (int)(MAX_R_MM / STEP_MM) + 1,
            W = (int)(WINDOW_MM / STEP_MM),
@@ -197,17 +158,13 @@ static double ray(const sp_volume *smooth, const sharp_image *sh,
            AFTER = (int)(EDGE_AFTER_MM / STEP_MM),
            BUMP_BACK = (int)(BUMP_BACK_MM / STEP_MM) };
     double prof[N + W], sharp[N + W];
-    double side[2][N + W];
     double mask_r = -1;
     for (int i = 0; i < N + W; i++) {
         double r = i * STEP_MM, u = cu + r * du, v = cv + r * dv;
         prof[i] = sharp[i] = 0;
         for (int k = -1; k <= 1; k++) {
-            double q = sample_along(smooth, pl, u - k * ACROSS_MM * dv,
-                                    v + k * ACROSS_MM * du);
-            prof[i] += q / 3;
-            if (k)
-                side[k > 0][i] = q;
+            prof[i] += sample_along(smooth, pl, u - k * ACROSS_MM * dv,
+                                    v + k * ACROSS_MM * du) / 3;
             if (sh)
                 sharp[i] += sample_along(sh->ct, pl, u - k * ACROSS_MM * dv,
                                          v + k * ACROSS_MM * du) / 3;
@@ -217,12 +174,8 @@ static double ray(const sp_volume *smooth, const sharp_image *sh,
     }
     if (mask_r < 0)
         mask_r = MAX_R_MM;
-    tip = tip && fabs(dv) < TIP_MAX_DV;
     double low = prof[0];
     for (int i = 1; i < N; i++) {
-        double edge = tip ? along_border(side[0], side[1], i, N) : -1;
-        if (edge >= 0)
-            return fmin(edge * STEP_MM, mask_r + MASK_SLACK_MM);
         /* a wall rises this much above the lowest level met on the way
            out (the cord, brighter than CSF, is no wall once left); where
            the arch is open the dural sac ends where fat begins */
@@ -319,8 +272,7 @@ static void trace_star(const sp_volume *smooth, const sharp_image *sh,
 {
     for (int k = 0; k < N_RAYS; k++) {
         double t = 2 * M_PI * k / N_RAYS;
-        r[k] = ray(smooth, sh, pl, cs, level, open, 0, cu, cv, cos(t),
-                   sin(t));
+        r[k] = ray(smooth, sh, pl, cs, level, open, cu, cv, cos(t), sin(t));
     }
 }
 
@@ -501,8 +453,8 @@ void canal_refine_section(const sp_volume *ct, const sp_volume *smooth,
     for (int k = 0; k < N_RAYS; k++) {
         double t = 2 * M_PI * k / N_RAYS, du = cos(t), dv = sin(t);
         double ou = cs->centre_u + spread * du;
-        r[k] = ray(smooth, sh, pl, cs, level, open, spread > 0, ou,
-                   cs->centre_v, du, dv);
+        r[k] = ray(smooth, sh, pl, cs, level, open, ou, cs->centre_v, du,
+                   dv);
         pu[k] = ou + r[k] * du, pv[k] = cs->centre_v + r[k] * dv;
     }
     double area = 0;
