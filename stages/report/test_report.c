@@ -943,7 +943,10 @@ static void herniation_side_case(const char *level, sp_phantom_side side,
                                   (size_t)oy + ih, &mean_x);
     printf("# %zu highlight pixels, mean x %.1f, canal centre x %.1f\n",
            orange, mean_x, cx);
-    assert_true(orange >= 8);
+    /* drawn at all: the tilted left case reads 7 pixels since the canal's
+       planes follow the bodies' chords (a 4.1 mm run for 4.2 before, 10
+       pixels; docs/accuracy.md, ninth session) */
+    assert_true(orange >= 6);
     check_displacement_drawn(&png, lv);
     if (side == SP_PHANTOM_LEFT)
         assert_true(mean_x > cx + 5);

@@ -30,6 +30,14 @@ typedef struct canal_plane {
 void canal_refine_section(const sp_volume *ct, const sp_volume *smooth,
                           const canal_plane *pl, int open, canal_section *cs);
 
+/* Turn the curve's planes (tangent and anterior direction; not the
+ * points) to the chords between consecutive bodies' centres across each
+ * disc, blending back to each body's own tangent towards its middle
+ * (canal_frames.c). Needs vert_describe's body sizes. The canal is traced
+ * and measured in these planes; call it after the vertebrae's label map
+ * and before canal_trace. */
+void canal_align_frames(spine_model *model);
+
 /* Trace the canal along the curve. `ct` in HU, `spine` the column mask.
  * Needs vert_describe's body sizes (model->vert). */
 sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,

@@ -132,8 +132,10 @@ static sp_status canal_process(sp_stage_context *ctx, void *state)
     if (st == SP_OK)
         drop_unnamed(&labels, m);
     H->progress(ctx, 0.3);
-    if (st == SP_OK)
+    if (st == SP_OK) {
+        canal_align_frames(m);
         st = canal_trace(ct, spine, m, &canal, &err);
+    }
     H->progress(ctx, 0.7);
     if (st == SP_OK) {
         size_t n = canal_paint(&canal, &m->curve, &labels, NULL);

@@ -93,6 +93,25 @@ static double seed_behind_body(const sp_volume *smooth,
     return NAN;
 }
 
+/* A narrow canal between bright walls reads above CANAL_MAX_HU over all
+ * but a millimetre or two once smoothed, so the search above can run past
+ * it to a gap behind the arch. A seed behind the canal the bone mask
+ * shows (the vertebra's gap between body and arch) moves to that gap's
+ * middle when it reads as canal there. */
+static double seed_in_mask_gap(const sp_volume *smooth,
+                               const spine_vertebra *vv, const plane *pl,
+                               double seed)
+{
+    if (isnan(seed) || !(vv->canal_gap_mm > 0))
+        return seed;
+    double back = -(vv->body_back_mm + vv->canal_gap_mm);
+    if (seed >= back)
+        return seed;
+    double mid = -(vv->body_back_mm + 0.5 * vv->canal_gap_mm), g[3];
+    point(pl, 0, mid, g);
+    return spine_sample(smooth, g, 1e9) <= CANAL_MAX_HU ? mid : seed;
+}
+
 /* Flood fill of canal pixels from (sx, sy) inside the ellipse centred at
  * (cu, cv); returns the pixel count. */
 static size_t fill(const sp_volume *smooth, const plane *pl, canal_section *cs, int sx, int sy,
@@ -310,6 +329,9 @@ sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,
                 v = (int)w;
         double depth = v >= 0 ? model->vert[v].body_depth_mm : 15.0;
         seed[q] = seed_behind_body(&smooth, spine, &pl, depth);
+        if (v >= 0)
+            seed[q] = seed_in_mask_gap(&smooth, &model->vert[v], &pl,
+                                       seed[q]);
         out->sec[q].seeded_from_body = !isnan(seed[q]);
     }
     /* a seed far from its neighbours' median found a gap behind the arch,

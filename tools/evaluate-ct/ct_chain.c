@@ -85,8 +85,10 @@ sp_status ct_chain_run(const sp_volume *ct_in, ct_chain *ch, sp_error *err)
         goto done;
     ch->seconds[2] = now() - t, t = now();
 
-    if ((st = vert_label_map(ct, &spine, m, &labels, &body, err)) != SP_OK ||
-        (st = canal_trace(ct, &spine, m, &ch->canal, err)) != SP_OK)
+    if ((st = vert_label_map(ct, &spine, m, &labels, &body, err)) != SP_OK)
+        goto done;
+    canal_align_frames(m);
+    if ((st = canal_trace(ct, &spine, m, &ch->canal, err)) != SP_OK)
         goto done;
     canal_paint(&ch->canal, &m->curve, &labels, &body);
     ch->seconds[3] = now() - t, t = now();

@@ -268,8 +268,9 @@ static const char *disc_class(const json_t *lv)
     return "none";
 }
 
-static void compare(const sweep_env *e, const json_t *truth,
-                    const json_t *report, sweep_result *res)
+static void compare(const sweep_env *e, const sp_phantom_params *p,
+                    const json_t *truth, const json_t *report,
+                    sweep_result *res)
 {
     const json_t *tl = json_object_get(truth, "levels");
     const json_t *rl = json_object_get(report, "levels");
@@ -283,6 +284,7 @@ static void compare(const sweep_env *e, const json_t *truth,
         l->area_true = num(t, "canal_area_mm2");
         l->disp_true = num(t, "posterior_displacement_mm");
         l->ap = l->area = l->disp = NAN;
+        l->plane_tilt_deg = l->plane_height_mm = NAN;
         l->ap_want = grade(l->ap_true, e->ap_rel, e->ap_abs);
         l->area_want = grade(l->area_true, e->area_rel, e->area_abs);
         l->disc_want = l->disp_true >= e->disp_min ? "herniation" : "none";
@@ -308,6 +310,12 @@ static void compare(const sweep_env *e, const json_t *truth,
         l->ap_got = severity(best, "canal_ap_stenosis");
         l->area_got = severity(best, "canal_area_stenosis");
         l->disc_got = disc_class(best);
+        plane_axis pa;
+        if (plane_on_axis(p, best, &pa)) {
+            l->plane_tilt_deg =
+                atan(hypot(pa.ds_lat, pa.ds_ant)) * 180 / M_PI;
+            l->plane_height_mm = pa.s - 0.5 * (pa.disc_lo + pa.disc_hi);
+        }
     }
 }
 
@@ -410,7 +418,7 @@ sp_status sweep_run(sweep_env *env, const sweep_case *c, sweep_result *res,
         if (json_is_string(why))
             snprintf(res->why, sizeof res->why, "not analysable: %s",
                      json_string_value(why));
-        compare(env, truth, report, res);
+        compare(env, &p, truth, report, res);
     }
     size_t i;
     const json_t *lv;
@@ -477,6 +485,11 @@ void sweep_summarise(const sweep_result *r, size_t n, sweep_summary *s)
             if (l->disp_true > 0)
                 dp[nd++] = isnan(l->disp) ? INFINITY
                                           : fabs(l->disp - l->disp_true);
+            if (!isnan(l->plane_tilt_deg)) {
+                s->tilt_worst_deg = fmax(s->tilt_worst_deg, l->plane_tilt_deg);
+                s->height_worst_mm =
+                    fmax(s->height_worst_mm, fabs(l->plane_height_mm));
+            }
         }
     }
     median_worst(ap, na, &s->ap_median, &s->ap_worst);
@@ -572,4 +585,7 @@ void sweep_print_summary(FILE *f, const char *prefix, const sweep_summary *s)
             "%.2f mm\n", prefix, s->disp_median, s->disp_worst);
     fprintf(f, "%sflags right: %zu of %zu (AP, area and disc per level; "
             "target all)\n", prefix, s->flags_right, s->flags);
+    fprintf(f, "%smeasuring planes on the phantom's axis: tilt worst %.1f "
+            "deg, canal centre worst %.1f mm from the disc's middle\n",
+            prefix, s->tilt_worst_deg, s->height_worst_mm);
 }

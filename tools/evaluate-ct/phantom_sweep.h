@@ -38,6 +38,10 @@ typedef struct sweep_level {
     const char *area_want, *area_got;
     const char *disc_want, *disc_got; /* "none", "herniation", "bulge",
                                          "undetermined" */
+    /* the measuring plane against the phantom's axis (NAN without one):
+       its tilt in degrees and the traced canal centre's height above the
+       disc's middle along the axis (mm) */
+    double plane_tilt_deg, plane_height_mm;
 } sweep_level;
 
 typedef struct sweep_result {
@@ -84,6 +88,7 @@ typedef struct sweep_summary {
     double ap_median, ap_worst, area_median, area_worst; /* abs; area in % */
     double disp_median, disp_worst; /* over levels with a herniation */
     size_t flags, flags_right;      /* ap, area and disc flags */
+    double tilt_worst_deg, height_worst_mm; /* measuring planes (abs) */
 } sweep_summary;
 
 void sweep_summarise(const sweep_result *r, size_t n, sweep_summary *s);

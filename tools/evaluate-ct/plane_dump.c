@@ -60,16 +60,68 @@ static int is_canal(uint16_t code)
     return t == PH_CSF || t == PH_CORD;
 }
 
+/* The outline's centre (LPS) and the plane's axes; 0 when missing. */
+static int plane_frame(const json_t *lv, double c[3], double lat[3],
+                       double ant[3])
+{
+    const json_t *outline = json_object_get(lv, "canal_outline_mm");
+    const json_t *pl = json_object_get(lv, "canal_plane");
+    size_t n = json_array_size(outline);
+    if (n < 3 || !point(json_object_get(pl, "lateral"), lat) ||
+        !point(json_object_get(pl, "anterior"), ant))
+        return 0;
+    c[0] = c[1] = c[2] = 0;
+    for (size_t i = 0; i < n; i++) {
+        double q[3];
+        point(json_array_get(outline, i), q);
+        for (int d = 0; d < 3; d++)
+            c[d] += q[d] / (double)n;
+    }
+    return 1;
+}
+
+static void axis_of(const ph_model *m, const double c[3], const double lat[3],
+                    const double ant[3], plane_axis *pa)
+{
+    double qu, qv, qs, au, av, as, q[3];
+    ph_to_spine(m, c, &pa->u, &pa->v, &pa->s);
+    for (int d = 0; d < 3; d++)
+        q[d] = c[d] + lat[d];
+    ph_to_spine(m, q, &qu, &qv, &qs);
+    for (int d = 0; d < 3; d++)
+        q[d] = c[d] + ant[d];
+    ph_to_spine(m, q, &au, &av, &as);
+    pa->ds_lat = qs - pa->s, pa->ds_ant = as - pa->s;
+    int near = 0;
+    for (int l = 1; l < SP_PHANTOM_LEVELS; l++)
+        if (fabs(pa->s - (m->disc[l].s_lo + m->disc[l].s_hi) / 2) <
+            fabs(pa->s - (m->disc[near].s_lo + m->disc[near].s_hi) / 2))
+            near = l;
+    pa->disc_lo = m->disc[near].s_lo, pa->disc_hi = m->disc[near].s_hi;
+}
+
+int plane_on_axis(const sp_phantom_params *p, const json_t *lv,
+                  plane_axis *pa)
+{
+    double c[3], lat[3], ant[3];
+    if (!plane_frame(lv, c, lat, ant))
+        return 0;
+    ph_model *m = malloc(sizeof *m);
+    if (!m)
+        return 0;
+    ph_model_build(p, m);
+    axis_of(m, c, lat, ant, pa);
+    free(m);
+    return 1;
+}
+
 sp_status plane_dump(const sp_phantom_params *p, const sp_volume *vol,
                      const json_t *lv, const char *path, sp_error *err)
 {
     const json_t *outline = json_object_get(lv, "canal_outline_mm");
-    const json_t *pl = json_object_get(lv, "canal_plane");
-    double lat[3], ant[3], c[3] = {0, 0, 0};
+    double lat[3], ant[3], c[3];
     size_t n = json_array_size(outline);
-    if (vol->type != SP_VOXEL_F32 || n < 3 ||
-        !point(json_object_get(pl, "lateral"), lat) ||
-        !point(json_object_get(pl, "anterior"), ant))
+    if (vol->type != SP_VOXEL_F32 || !plane_frame(lv, c, lat, ant))
         return SP_OK;
     double *ou = malloc(2 * n * sizeof *ou);
     ph_model *m = malloc(sizeof *m);
@@ -85,17 +137,25 @@ sp_status plane_dump(const sp_phantom_params *p, const sp_volume *vol,
     for (size_t i = 0; i < n; i++) {
         double q[3];
         point(json_array_get(outline, i), q);
-        for (int d = 0; d < 3; d++)
-            c[d] += q[d] / (double)n;
-    }
-    for (size_t i = 0; i < n; i++) {
-        double q[3];
-        point(json_array_get(outline, i), q);
         ou[i] = ov[i] = 0;
         for (int d = 0; d < 3; d++)
             ou[i] += (q[d] - c[d]) * lat[d], ov[i] += (q[d] - c[d]) * ant[d];
     }
     ph_model_build(p, m);
+    /* where the plane lies on the phantom's own axis: its centre's
+       height s against the nearest disc's, the true canal there, and the
+       plane's tilt from the axis (the AP and lateral directions moved a
+       millimetre along the plane, in axis coordinates) */
+    plane_axis pa;
+    axis_of(m, c, lat, ant, &pa);
+    double mid = (pa.disc_lo + pa.disc_hi) / 2;
+    printf("    plane centre on the axis: s %.2f (disc %.2f..%.2f, mid "
+           "%.2f), u %.2f, v %.2f from the canal front %.2f; true AP "
+           "here %.2f (at the disc mid %.2f); ds per mm lateral %.3f, "
+           "per mm anterior %.3f\n",
+           pa.s, pa.disc_lo, pa.disc_hi, mid, pa.u,
+           pa.v - ph_canal_front(m, pa.s), ph_canal_front(m, pa.s),
+           ph_canal_ap(m, pa.s), ph_canal_ap(m, mid), pa.ds_lat, pa.ds_ant);
     size_t truth_px = 0, traced_px = 0, both_px = 0;
     for (int y = 0; y < N_PX; y++)
         for (int x = 0; x < N_PX; x++) {

@@ -12,6 +12,22 @@
 #include "phantom/phantom.h"
 #include "spinepipe/volume.h"
 
+/* Where a level's measuring plane lies on the phantom's own axis: the
+ * traced canal's centre (the mean of its outline points) in axis
+ * coordinates (u lateral, v from the centre line, s along it), how far s
+ * changes per mm along the plane's lateral and anterior directions (0 in
+ * a plane perpendicular to the axis) and the nearest disc's extent. */
+typedef struct plane_axis {
+    double s, u, v;
+    double ds_lat, ds_ant;
+    double disc_lo, disc_hi;
+} plane_axis;
+
+/* 1 when `lv` (a report.json level) has a canal outline and plane, else 0
+ * (also when out of memory). */
+int plane_on_axis(const sp_phantom_params *p, const json_t *lv,
+                  plane_axis *pa);
+
 /* `lv` is a report.json level (canal_outline_mm, canal_plane); `vol` the
  * series as read (HU). Nothing is written for a level without them. */
 sp_status plane_dump(const sp_phantom_params *p, const sp_volume *vol,
