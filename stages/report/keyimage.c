@@ -167,16 +167,14 @@ static int draw_ends(sp_stage_context *ctx, sp_canvas *c, const json_t *ends,
 }
 
 /* A thin line from a label (box x, y, w, h) to the nearest point of its
- * caliper (ends a, b) when placing it clear moved it more than a line of
- * text from where it would sit and left it more than `reach` from the
- * caliper: a value far from a small caliper reads as belonging to
- * whatever it is next to. Kept in the layout as kind 'l' (its end
+ * caliper (ends a, b) when placing it clear left it more than `reach`
+ * from the caliper: a value far from a small caliper reads as belonging
+ * to whatever it is next to. Kept in the layout as kind 'l' (its end
  * points' box). */
 static void label_leader(sp_stage_context *ctx, sp_canvas *c, double x,
-                         double y, double w, double h, double want_x,
-                         double want_y, double font, double reach,
-                         const double a[2],
-                         const double b[2], uint32_t colour, occupied *used)
+                         double y, double w, double h, double reach,
+                         const double a[2], const double b[2],
+                         uint32_t colour, occupied *used)
 {
     double cx = x + w / 2, cy = y + h / 2;
     double dx = b[0] - a[0], dy = b[1] - a[1], len2 = dx * dx + dy * dy;
@@ -186,7 +184,7 @@ static void label_leader(sp_stage_context *ctx, sp_canvas *c, double x,
     double sx = fmin(fmax(tx, x - 2), x + w + 2);
     double sy = fmin(fmax(ty, y - 2), y + h + 2);
     double gap = hypot(tx - sx, ty - sy);
-    if (hypot(x - want_x, y - want_y) <= font || gap <= reach)
+    if (gap <= reach)
         return;
     /* stop short of the caliper so its end ticks stay readable */
     double ex = tx + (sx - tx) * 3 / gap, ey = ty + (sy - ty) * 3 / gap;
@@ -209,10 +207,10 @@ static void label_displacement(sp_stage_context *ctx, sp_canvas *c,
     double w = ctx->host->canvas_text_width(c, font, text);
     double left = fmin(a[0], b[0]) - font * 0.8 - w,
            upper = (a[1] + b[1]) / 2 - font * 0.65;
-    double want_x = left, want_y = upper;
     clear_map_place(clear, used, x0, top, w, font * 1.3, &left, &upper);
-    label_leader(ctx, c, left, upper, w, font * 1.3, want_x, want_y, font,
-                 font, a, b, COL_DISP_CALIPER, used);
+    /* where it would sit it is 0.8 of a line away */
+    label_leader(ctx, c, left, upper, w, font * 1.3, font, a, b,
+                 COL_DISP_CALIPER, used);
     ctx->host->canvas_text(c, left, upper + font, font, SP_ALIGN_LEFT,
                            COL_DISP_CALIPER, 1, text);
     occupied_add_text(used, ctx, c, left, upper + font, font, SP_ALIGN_LEFT,
@@ -242,12 +240,11 @@ static void label_caliper(sp_stage_context *ctx, sp_canvas *c,
     double h = big + (area_text[0] ? font * 1.7 : big * 0.3);
     double left = fmax(a[0], b[0]) + font * 2.5,
            upper = (a[1] + b[1]) / 2 - big;
-    double want_x = left, want_y = upper;
     clear_map_place(clear, used, x0, top, w, h, &left, &upper);
-    /* the AP caliper spans the canal: its label needs a line only when
-       pushed well past where it would sit */
-    label_leader(ctx, c, left, upper, w, h, want_x, want_y, font, font * 5,
-                 a, b, COL_CALIPER, used);
+    /* where it would sit it is 2.5 lines away, and the caliper spans the
+       canal: a line only when pushed well past that */
+    label_leader(ctx, c, left, upper, w, h, font * 5, a, b, COL_CALIPER,
+                 used);
     double ty = upper + big;
     H->canvas_text(c, left, ty, big, SP_ALIGN_LEFT, COL_CALIPER, 1, text);
     occupied_add_text(used, ctx, c, left, ty, big, SP_ALIGN_LEFT, text);
