@@ -1,8 +1,12 @@
 // Reading one file's header (pixel data left on disk) into slice records:
 // one per file, or one per frame of an enhanced multi-frame image. Files
 // that are not CT/MR-style image slices are skipped with a reason.
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/ofstd/ofstd.h"
@@ -179,15 +183,11 @@ bool frame_count(const ScanValues &ds, Sint32 &frames)
 // A DICOM file has "DICM" after its 128-byte preamble; a bare data set
 // (old ACR-NEMA style) starts with group 0002 or 0008 in either byte
 // order. Anything else is not handed to DCMTK's parser at all.
-bool looks_like_dicom(const char *file, Skip *skip)
+bool looks_like_dicom(int fd, Skip *skip)
 {
-    unsigned char head[132];
-    std::FILE *f = std::fopen(file, "rb");
-    if (!f)
-        return skip_set(skip, SP_NOINPUT, "cannot open: %s",
-                        std::strerror(errno));
-    size_t n = std::fread(head, 1, sizeof head, f);
-    std::fclose(f);
+    unsigned char head[132] = {0};
+    ssize_t got = pread(fd, head, sizeof head, 0);
+    size_t n = got > 0 ? static_cast<size_t>(got) : 0;
     if (n == sizeof head && !std::memcmp(head + 128, "DICM", 4))
         return true;
     bool le_group = (head[0] == 0x08 || head[0] == 0x02) && head[1] == 0;
@@ -225,17 +225,17 @@ bool read_scanned(const char *file, const spd_pixel_loc &loc,
     return true;
 }
 
-bool read_file(const char *file, spd_collect *c, Skip *skip, bool scan_ok,
-               bool *scanned)
+bool read_open_file(int fd, const char *file, spd_collect *c, Skip *skip,
+                    bool scan_ok, bool *scanned)
 {
-    if (!looks_like_dicom(file, skip))
+    if (!looks_like_dicom(fd, skip))
         return false;
     // The skip entry carries the path; its reason is the rest.
     sp_error pre;
     spd_pixel_loc loc;
     spd_header_values values;
-    if (spd_prescan_file_values(file, &loc, scan_ok ? &values : nullptr,
-                                &pre) != SP_OK) {
+    if (spd_prescan_fd_values(fd, file, &loc, scan_ok ? &values : nullptr,
+                              &pre) != SP_OK) {
         size_t n = std::strlen(file);
         const char *why = pre.message;
         if (!std::strncmp(why, file, n) && !std::strncmp(why + n, ": ", 2))
@@ -261,6 +261,21 @@ bool read_file(const char *file, spd_collect *c, Skip *skip, bool scan_ok,
     if (!t)
         return skip_set(skip, load.code, "%.399s", load.message);
     return t->read_header(file, &loc, c, skip);
+}
+
+// One open for the marker check and the walk (a second open per file was
+// a sixth of a header scan's system calls).
+bool read_file(const char *file, spd_collect *c, Skip *skip, bool scan_ok,
+               bool *scanned)
+{
+    // Non-blocking: a FIFO swapped in for the file must not hang us.
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return skip_set(skip, SP_NOINPUT, "cannot open: %s",
+                        std::strerror(errno));
+    bool ok = read_open_file(fd, file, c, skip, scan_ok, scanned);
+    close(fd);
+    return ok;
 }
 
 } // namespace

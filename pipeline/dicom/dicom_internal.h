@@ -57,6 +57,8 @@ sp_status spd_collect_record(spd_collect *c, const spd_record *rec);
 sp_status spd_collect_skip(spd_collect *c, const char *path, sp_status code,
                            const char *reason);
 void spd_collect_free(spd_collect *c);
+/* Room for this many records and skips in all (SP_NOMEM on failure). */
+sp_status spd_collect_reserve(spd_collect *c, size_t records, size_t skipped);
 
 /* Group records into series (study, series UID and number, orientation,
  * matrix; then acquisition/echo/time when positions repeat), sort each by

@@ -82,6 +82,10 @@ typedef struct spd_header_values {
 /* spd_prescan_file_loc that also fills *values (may be NULL). */
 sp_status spd_prescan_file_values(const char *path, spd_pixel_loc *loc,
                                   spd_header_values *values, sp_error *err);
+/* The same on a file already open (`path` names it in messages; the
+ * offset of fd is not used and fd is not closed). */
+sp_status spd_prescan_fd_values(int fd, const char *path, spd_pixel_loc *loc,
+                                spd_header_values *values, sp_error *err);
 
 #ifdef __cplusplus
 }

@@ -64,6 +64,15 @@ sp_status copy_skips(spd_collect *dst, const spd_collect *src, size_t begin,
 // Walk skips and each file's records and skips, in the order of the walk.
 sp_status merge(const Listing &l, const Headers &h, spd_collect *out)
 {
+    size_t records = 0, skipped = l.walk->n_skipped;
+    for (const spd_collect &f : h.per_file) {
+        records += f.n_records;
+        skipped += f.n_skipped;
+    }
+    // Sized once: growing by doubling copied the records again and again.
+    sp_status reserved = spd_collect_reserve(out, records, skipped);
+    if (reserved != SP_OK)
+        return reserved;
     size_t walk_next = 0;
     for (size_t i = 0; i < l.files.size(); i++) {
         sp_status st = copy_skips(out, l.walk, walk_next, l.skips_before[i]);
