@@ -2,38 +2,23 @@
  * to the module. */
 #include "dicom_module.h"
 
-#include <pthread.h>
-
 #include "engine/module.h"
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static const spd_dcmtk_api *table;
-static char path[4096];
-static char why[512];
-
-static void load(void)
-{
-    table = sp_module_load("SPINEPIPE_DCMTK_MODULE", SPD_DCMTK_FILE,
-                           SPD_DCMTK_SYMBOL, SPD_DCMTK_ABI,
-                           sizeof(spd_dcmtk_api), path, sizeof path, why,
-                           sizeof why);
-}
+static sp_module module = SP_MODULE(
+    "SPINEPIPE_DCMTK_MODULE", SPD_DCMTK_FILE, SPD_DCMTK_SYMBOL, SPD_DCMTK_ABI,
+    spd_dcmtk_api, "DCMTK module",
+    "DICOM files other than plain explicit VR little endian, the series "
+    "writer",
+    SP_CONFIG);
 
 const spd_dcmtk_api *spd_dcmtk(sp_error *err)
 {
-    pthread_once(&once, load);
-    if (!table)
-        sp_error_set(err, SP_CONFIG,
-                     "%s: cannot load spinepipe's DCMTK module (DICOM files "
-                     "other than plain explicit VR little endian, the "
-                     "series writer): %s",
-                     path, why);
-    return table;
+    return sp_module_get(&module, err);
 }
 
 const spd_dcmtk_api *spd_dcmtk_loaded(void)
 {
-    return table;
+    return sp_module_loaded(&module);
 }
 
 sp_status spd_dictionary_ready(sp_error *err)

@@ -53,3 +53,29 @@ const void *sp_module_load(const char *env, const char *file,
     }
     return t;
 }
+
+const void *sp_module_get(sp_module *m, sp_error *err)
+{
+    const void *t = atomic_load(&m->table);
+    if (t)
+        return t;
+    pthread_mutex_lock(&m->lock);
+    if (!m->tried) {
+        m->tried = 1;
+        atomic_store(&m->table, sp_module_load(m->env, m->file, m->symbol,
+                                               m->abi, m->size, m->path,
+                                               sizeof m->path, m->why,
+                                               sizeof m->why));
+    }
+    t = atomic_load(&m->table);
+    pthread_mutex_unlock(&m->lock);
+    if (!t)
+        sp_error_set(err, m->failure, "%s: cannot load spinepipe's %s (%s): %s",
+                     m->path, m->name, m->needed_for, m->why);
+    return t;
+}
+
+const void *sp_module_loaded(const sp_module *m)
+{
+    return atomic_load(&m->table);
+}

@@ -1,35 +1,19 @@
 /* See ondemand.h. */
 #include "ondemand.h"
 
-#include <pthread.h>
-
 #include "module.h"
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static const sp_ondemand_api *table;
-static char path[4096];
-static char why[512];
-
-static void load(void)
-{
-    table = sp_module_load("SPINEPIPE_ONDEMAND_MODULE", SP_ONDEMAND_FILE,
-                           SP_ONDEMAND_SYMBOL, SP_ONDEMAND_ABI,
-                           sizeof(sp_ondemand_api), path, sizeof path, why,
-                           sizeof why);
-}
+static sp_module module = SP_MODULE(
+    "SPINEPIPE_ONDEMAND_MODULE", SP_ONDEMAND_FILE, SP_ONDEMAND_SYMBOL,
+    SP_ONDEMAND_ABI, sp_ondemand_api, "on-demand module",
+    "DICOM network, DICOM result objects, drawing", SP_INTERNAL);
 
 const sp_ondemand_api *sp_ondemand(sp_error *err)
 {
-    pthread_once(&once, load);
-    if (!table)
-        sp_error_set(err, SP_INTERNAL,
-                     "%s: cannot load spinepipe's on-demand module (DICOM "
-                     "network, DICOM result objects, drawing): %s",
-                     path, why);
-    return table;
+    return sp_module_get(&module, err);
 }
 
 const sp_ondemand_api *sp_ondemand_loaded(void)
 {
-    return table;
+    return sp_module_loaded(&module);
 }
