@@ -40,6 +40,19 @@ void spine_grid_mm_to_lps(const sp_volume *vol, const double g[3],
     sp_volume_voxel_to_patient(vol, ijk, lps);
 }
 
+int spine_mask_at(const sp_volume *mask, const double g[3])
+{
+    size_t idx[3];
+    for (int d = 0; d < 3; d++) {
+        long i = lround(g[d] / mask->spacing[d]);
+        if (i < 0 || i >= (long)mask->dim[d])
+            return 0;
+        idx[d] = (size_t)i;
+    }
+    return sp_volume_u8(mask)[sp_volume_index(mask, idx[0], idx[1],
+                                              idx[2])] != 0;
+}
+
 size_t spine_curve_at(const spine_curve *c, double s)
 {
     if (c->n == 0 || s <= 0)

@@ -84,6 +84,9 @@ typedef struct canal_result {
 void spine_curve_free(spine_curve *c);
 void spine_grid_mm_to_lps(const sp_volume *vol, const double g[3],
                           double lps[3]);
+/* Whether the U8 mask's voxel nearest grid-mm point g is set; 0 outside
+ * the grid. */
+int spine_mask_at(const sp_volume *mask, const double g[3]);
 /* Index of the curve sample nearest to arc position s (clamped). */
 size_t spine_curve_at(const spine_curve *c, double s);
 /* Median of value(v) over the vertebrae bounded by discs on both sides

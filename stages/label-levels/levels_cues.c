@@ -21,18 +21,6 @@
 #define RIB_BACK_MM 40.0
 #define RIB_MIN_SCORE 0.25
 
-static int bone_at(const sp_volume *m, const double g[3])
-{
-    long idx[3];
-    for (int d = 0; d < 3; d++) {
-        idx[d] = lround(g[d] / m->spacing[d]);
-        if (idx[d] < 0 || idx[d] >= (long)m->dim[d])
-            return 0;
-    }
-    return sp_volume_u8(m)[sp_volume_index(m, (size_t)idx[0], (size_t)idx[1],
-                                           (size_t)idx[2])] != 0;
-}
-
 /* Fraction of the piece's body levels with bone lateral to the column on
  * both sides (left and right separately), behind the body centre. */
 static double rib_score(const sp_volume *bone, const spine_curve *c,
@@ -53,7 +41,7 @@ static double rib_score(const sp_volume *bone, const spine_curve *c,
                     double g[3];
                     for (int d = 0; d < 3; d++)
                         g[d] = p[d] + (sd ? -u : u) * l[d] - b * a[d];
-                    side[sd] = bone_at(bone, g);
+                    side[sd] = spine_mask_at(bone, g);
                 }
         hits += side[0] && side[1];
         n++;
@@ -82,7 +70,7 @@ static double lateral_run(const sp_volume *bone, const spine_curve *c,
             double g[3];
             for (int d = 0; d < 3; d++)
                 g[d] = p[d] + (sd ? -u : u) * l[d] + b * a[d];
-            if (bone_at(bone, g))
+            if (spine_mask_at(bone, g))
                 last = u;
             else if (last < 0 ? u > ref : u - last > ALA_GAP_MM)
                 break;

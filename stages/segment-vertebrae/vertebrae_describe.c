@@ -25,18 +25,6 @@ static void lateral(const spine_curve *c, size_t q, double l[3])
     l[2] = t[0] * a[1] - t[1] * a[0];
 }
 
-static int in_mask(const sp_volume *m, const double g[3])
-{
-    long idx[3];
-    for (int d = 0; d < 3; d++) {
-        idx[d] = lround(g[d] / m->spacing[d]);
-        if (idx[d] < 0 || idx[d] >= (long)m->dim[d])
-            return 0;
-    }
-    return sp_volume_u8(m)[sp_volume_index(m, (size_t)idx[0], (size_t)idx[1],
-                                           (size_t)idx[2])] != 0;
-}
-
 /* Distance from p along dir until the mask ends (`gap_mm` of
  * background). */
 static double reach(const sp_volume *m, const double p[3],
@@ -47,7 +35,7 @@ static double reach(const sp_volume *m, const double p[3],
         double g[3];
         for (int d = 0; d < 3; d++)
             g[d] = p[d] + sign * r * dir[d];
-        if (in_mask(m, g)) {
+        if (spine_mask_at(m, g)) {
             last = r;
             out = 0;
         } else if ((out += 0.5) >= gap_mm) {
@@ -67,7 +55,7 @@ static double canal_gap(const sp_volume *m, const double p[3],
         double g[3];
         for (int d = 0; d < 3; d++)
             g[d] = p[d] - r * a[d];
-        int in = in_mask(m, g);
+        int in = spine_mask_at(m, g);
         if (!in && start < 0)
             start = r;
         if (in && start >= 0)
