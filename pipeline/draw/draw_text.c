@@ -8,9 +8,12 @@
 #include <ft2build.h>
 #include FT_FREETYPE_H
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "output/output.h"
 
 static pthread_once_t font_once = PTHREAD_ONCE_INIT;
 static FT_Library ft_library;
@@ -65,24 +68,6 @@ static void use_font(cairo_t *cr, double size)
     cairo_font_options_destroy(fo);
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0. */
-static size_t utf8_sequence(const unsigned char *s)
-{
-    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2
-             : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (n == 0 || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4))
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) ||
-        (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
-        (n == 4 && s[0] == 0xf0 && s[1] < 0x90) ||
-        (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
-        return 0;
-    return n;
-}
-
 /* Text may come from DICOM headers: an invalid UTF-8 string would put the
  * cairo context into an error state and stop all later drawing, so
  * invalid bytes and control characters become '?'. */
@@ -95,7 +80,7 @@ static char *clean_text(const char *in)
     const unsigned char *s = (const unsigned char *)in;
     size_t o = 0;
     while (*s) {
-        size_t n = utf8_sequence(s);
+        size_t n = sp_utf8_sequence(s, SIZE_MAX);
         if (n == 0 || (n == 1 && (*s < 0x20 || *s == 0x7f))) {
             out[o++] = '?';
             s++;

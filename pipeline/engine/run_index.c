@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,24 +13,11 @@
 #include "output/finding_text.h"
 #include "output/output.h"
 
-/* Length of a valid UTF-8 sequence at s, 0 if invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2
-             : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (n == 0 || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4))
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    return n;
-}
-
 void sp_html_escape(FILE *out, const char *s)
 {
     const unsigned char *c = (const unsigned char *)(s ? s : "");
     while (*c) {
-        size_t n = utf8_len(c);
+        size_t n = sp_utf8_sequence(c, SIZE_MAX);
         if (n == 0 || (n == 1 && ((*c < 0x20 && *c != '\t') || *c == 0x7f))) {
             fputs("&#xFFFD;", out);
             c++;

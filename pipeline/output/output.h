@@ -4,6 +4,7 @@
 #ifndef SPINEPIPE_OUTPUT_H
 #define SPINEPIPE_OUTPUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -50,6 +51,12 @@ void sp_safe_name(const char *in, const char *fallback, char *out,
                   size_t out_size);
 /* Nonzero when `name` is already a safe plain file name. */
 int sp_is_safe_name(const char *name);
+
+/* Length (1-4) of the valid UTF-8 sequence at s, of which `avail` bytes
+ * may be read, or 0 (overlong forms, surrogates and code points past
+ * U+10FFFF are invalid). For a NUL-terminated string pass SIZE_MAX: the
+ * NUL ends any sequence. */
+size_t sp_utf8_sequence(const unsigned char *s, size_t avail);
 
 /* mkdir -p for a path whose components we built (mode 0755). */
 sp_status sp_mkdirs(const char *path, sp_error *err);

@@ -1,5 +1,5 @@
-/* Output helpers: safe names from hostile strings, atomic files, PNG with
- * text chunks read back through libpng. */
+/* Output helpers: safe names from hostile strings, the UTF-8 check,
+ * atomic files, PNG with text chunks read back through libpng. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -58,6 +58,49 @@ static size_t count_entries(const char *dir)
             n++;
     closedir(d);
     return n;
+}
+
+/* Each case: bytes, how many may be read, the expected sequence length
+ * (the boundaries of RFC 3629's table of well-formed sequences). */
+static void utf8_sequences(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *bytes;
+        size_t avail;
+        size_t want;
+    } cases[] = {
+        {"A", 1, 1},
+        {"\x7f", 1, 1},
+        {"\xc2\x80", 2, 2},             /* U+0080, the first of two bytes */
+        {"\xc3\xa9", 2, 2},             /* e acute */
+        {"\xc3\xa9", 1, 0},             /* cut by avail */
+        {"\xc3", SIZE_MAX, 0},           /* cut by the NUL */
+        {"\xc0\xaf", 2, 0},             /* overlong '/' */
+        {"\xc1\xbf", 2, 0},             /* overlong */
+        {"\xe0\x9f\xbf", 3, 0},         /* overlong three-byte form */
+        {"\xe0\xa0\x80", 3, 3},         /* U+0800 */
+        {"\xed\x9f\xbf", 3, 3},         /* U+D7FF */
+        {"\xed\xa0\x80", 3, 0},         /* U+D800, a surrogate */
+        {"\xef\xbf\xbd", 3, 3},         /* U+FFFD */
+        {"\xf0\x8f\xbf\xbf", 4, 0},     /* overlong four-byte form */
+        {"\xf0\x90\x80\x80", 4, 4},     /* U+10000 */
+        {"\xf4\x8f\xbf\xbf", 4, 4},     /* U+10FFFF */
+        {"\xf4\x90\x80\x80", 4, 0},     /* past U+10FFFF */
+        {"\xf5\x80\x80\x80", 4, 0},
+        {"\x80", 1, 0},                 /* a lone continuation byte */
+        {"\xff", 1, 0},
+        {"\xe2\x82", SIZE_MAX, 0},      /* cut three-byte form */
+        {"\xe2(\xac", 3, 0},            /* bad continuation */
+        {"", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t got = sp_utf8_sequence(
+            (const unsigned char *)cases[i].bytes, cases[i].avail);
+        if (got != cases[i].want)
+            fail_msg("case %zu: length %zu, want %zu", i, got,
+                     cases[i].want);
+    }
 }
 
 static void atomic_files_leave_no_temporaries(void **state)
@@ -131,6 +174,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(safe_names),
+        cmocka_unit_test(utf8_sequences),
         cmocka_unit_test(atomic_files_leave_no_temporaries),
         cmocka_unit_test(png_round_trip_with_text),
     };
