@@ -125,15 +125,9 @@ static void levels_table(FILE *f, const json_t *levels)
     size_t i;
     const json_t *lv;
     json_array_foreach(levels, i, lv) {
-        int worst = -1;
+        int worst = sp_level_worst_rank(lv);
         size_t k;
         const json_t *fd;
-        json_array_foreach(json_object_get(lv, "findings"), k, fd) {
-            int r = sp_severity_rank(
-                json_string_value(json_object_get(fd, "severity")));
-            if (r > worst)
-                worst = r;
-        }
         fprintf(f, "<tr class=\"sev%d\"><td class=\"l\">", worst < 0 ? 0 : worst);
         sp_html_escape(f, json_string_value(json_object_get(lv, "level")));
         fputs("</td>", f);

@@ -16,6 +16,20 @@ int sp_severity_rank(const char *severity)
     return -1;
 }
 
+int sp_level_worst_rank(const json_t *level)
+{
+    int worst = -1;
+    size_t i;
+    const json_t *f;
+    json_array_foreach(json_object_get(level, "findings"), i, f) {
+        int r = sp_severity_rank(
+            json_string_value(json_object_get(f, "severity")));
+        if (r > worst)
+            worst = r;
+    }
+    return worst;
+}
+
 const char *sp_severity_words(int rank)
 {
     static const char *const w[] = {"normal", "relative / mild", "moderate",

@@ -11,6 +11,10 @@
  * 2 moderate, 3 absolute / severe; -1 for NULL or an unknown word. */
 int sp_severity_rank(const char *severity);
 
+/* The highest rank among a report.json level's "findings"; -1 when it has
+ * none with a known severity. */
+int sp_level_worst_rank(const json_t *level);
+
 /* The rank in words ("relative / mild"); "not assessed" outside 0..3. */
 const char *sp_severity_words(int rank);
 

@@ -16,15 +16,7 @@ int level_canal_unjudged(const json_t *level)
 
 int level_severity(const json_t *level)
 {
-    int worst = -1;
-    size_t i;
-    const json_t *f;
-    json_array_foreach(json_object_get(level, "findings"), i, f) {
-        int s = sp_severity_rank(
-            json_string_value(json_object_get(f, "severity")));
-        if (s > worst)
-            worst = s;
-    }
+    int worst = sp_level_worst_rank(level);
     return worst <= 0 && level_canal_unjudged(level) ? -1 : worst;
 }
 
