@@ -332,7 +332,7 @@ static void refine_union(const sp_volume *smooth, const sharp_image *sh,
         fill += cs->mask[i] != 0;
     double v_top = cs->grid_v0 + CANAL_PIXEL_MM / 2; /* v of fine row 0's
                                                         upper edge */
-    for (int n = 0; n < MAX_CENTRES; n++) {
+    for (int n = 0; n < MAX_CENTRES;) {
         int best = -1, uncovered = 0;
         for (int i = 0; i < G * G; i++)
             if (cs->mask[i] && !covered[i]) {
@@ -345,8 +345,17 @@ static void refine_union(const sp_volume *smooth, const sharp_image *sh,
             break;
         double cu = (best % G - G / 2) * CANAL_PIXEL_MM;
         double cv = cs->grid_v0 - (best / G) * CANAL_PIXEL_MM;
+        if (sample_along(smooth, pl, cu, cv) - level >= MIN_CONTRAST_HU / 2) {
+            /* a point on a wall's blurred rise (a crescent only 3 mm
+               deep: the dome's blur reaches across it) is no place to
+               look from: each ray's contrast would count from the wall's
+               own slope, and stop a millimetre inside the dome */
+            covered[best] = 1;
+            continue;
+        }
         double r[N_RAYS];
         trace_star(smooth, sh, pl, cs, level, open, cu, cv, r);
+        n++;
         for (int y = 0; y < UNION_N; y++)
             for (int x = 0; x < UNION_N; x++) {
                 double v = v_top - (y + 0.5) * UNION_PX_MM;
