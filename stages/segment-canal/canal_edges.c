@@ -146,11 +146,50 @@ static double sharp_noise(const sp_volume *ct, const sp_volume *smooth,
     return 1.4826 * d[n / 2];
 }
 
-/* Distance from the centre to the boundary along direction (du, dv). */
+/* A ray that runs along a wall instead of into it: seen from a point
+ * beside a convex obstacle (the crescent round a central herniation,
+ * traced from its lobes) the rays towards the dome graze its flanks,
+ * which taper along the canal and read only 30-50 HU there, so the
+ * profile rises too slowly for a wall and the ray ran up the flank to
+ * the disc (the crescent's horns, 10 mm2 at case 19 L4-L5). Along such a
+ * border the image differs across the ray: the two profiles ACROSS_MM
+ * either side of it part by MIN_CONTRAST_HU more than they did at the
+ * start and stay apart for BORDER_RUN_MM, where inside the canal they
+ * agree within noise. The difference starts to rise before the border
+ * and peaks on it: the edge is half way between. (The ninth session's
+ * tip rule, measured on flat canals' tips and not kept there.) */
+#define BORDER_RUN_MM 1.0
+
+/* The edge (in samples) when the ray runs along a border from sample i
+ * on; -1 when it does not. */
+static double along_border(const double *s0, const double *s1, int i,
+                           int n)
+{
+    enum { RUN = (int)(BORDER_RUN_MM / STEP_MM) };
+    double d0 = s0[0] - s1[0];
+    int sign = 0;
+    for (int k = i; k < i + RUN; k++) {
+        if (k >= n)
+            return -1;
+        double d = s0[k] - s1[k] - d0;
+        int s = d >= MIN_CONTRAST_HU ? 1 : d <= -MIN_CONTRAST_HU ? -1 : 0;
+        if (s == 0 || (sign && s != sign))
+            return -1;
+        sign = s;
+    }
+    int peak = i;
+    while (peak + 1 < n && sign * (s0[peak + 1] - s1[peak + 1]) >=
+                               sign * (s0[peak] - s1[peak]))
+        peak++;
+    return 0.5 * (i + peak);
+}
+
+/* Distance from the centre to the boundary along direction (du, dv);
+ * `border`: the ray also ends where it runs along a border. */
 static double ray(const sp_volume *smooth, const sharp_image *sh,
                   const canal_plane *pl, const canal_section *cs,
-                  double level, int open, double cu, double cv, double du,
-                  double dv)
+                  double level, int open, int border, double cu,
+                  double cv, double du, double dv)
 {
     enum { N = (int)(MAX_R_MM / STEP_MM) + 1,
            W = (int)(WINDOW_MM / STEP_MM),
@@ -158,13 +197,17 @@ static double ray(const sp_volume *smooth, const sharp_image *sh,
            AFTER = (int)(EDGE_AFTER_MM / STEP_MM),
            BUMP_BACK = (int)(BUMP_BACK_MM / STEP_MM) };
     double prof[N + W], sharp[N + W];
+    double side[2][N + W];
     double mask_r = -1;
     for (int i = 0; i < N + W; i++) {
         double r = i * STEP_MM, u = cu + r * du, v = cv + r * dv;
         prof[i] = sharp[i] = 0;
         for (int k = -1; k <= 1; k++) {
-            prof[i] += sample_along(smooth, pl, u - k * ACROSS_MM * dv,
-                                    v + k * ACROSS_MM * du) / 3;
+            double q = sample_along(smooth, pl, u - k * ACROSS_MM * dv,
+                                    v + k * ACROSS_MM * du);
+            prof[i] += q / 3;
+            if (k)
+                side[k > 0][i] = q;
             if (sh)
                 sharp[i] += sample_along(sh->ct, pl, u - k * ACROSS_MM * dv,
                                          v + k * ACROSS_MM * du) / 3;
@@ -176,6 +219,9 @@ static double ray(const sp_volume *smooth, const sharp_image *sh,
         mask_r = MAX_R_MM;
     double low = prof[0];
     for (int i = 1; i < N; i++) {
+        double edge = border ? along_border(side[0], side[1], i, N) : -1;
+        if (edge >= 0)
+            return fmin(edge * STEP_MM, mask_r + MASK_SLACK_MM);
         /* a wall rises this much above the lowest level met on the way
            out (the cord, brighter than CSF, is no wall once left); where
            the arch is open the dural sac ends where fat begins */
@@ -272,7 +318,8 @@ static void trace_star(const sp_volume *smooth, const sharp_image *sh,
 {
     for (int k = 0; k < N_RAYS; k++) {
         double t = 2 * M_PI * k / N_RAYS;
-        r[k] = ray(smooth, sh, pl, cs, level, open, cu, cv, cos(t), sin(t));
+        r[k] = ray(smooth, sh, pl, cs, level, open, 1, cu, cv, cos(t),
+                   sin(t));
     }
 }
 
@@ -293,6 +340,43 @@ static double union_u(int x)
 {
     return (x + 0.5) * UNION_PX_MM - CANAL_GRID / 2 * CANAL_PIXEL_MM -
            CANAL_PIXEL_MM / 2;
+}
+
+/* The canal is one piece: of the mask's 4-connected pieces only the
+ * largest stays. Sampled at the mask's pixel centres, a sliver of the
+ * union (a horn's tip) can leave a pixel on its own, and the outline
+ * `measure` follows from the mask's first pixel would be that pixel's. */
+static void keep_largest_piece(uint8_t *mask)
+{
+    enum { G = CANAL_GRID };
+    int *stack = malloc((size_t)G * G * sizeof *stack);
+    int *piece = calloc((size_t)G * G, sizeof *piece);
+    if (!stack || !piece) {
+        free(stack), free(piece);
+        return; /* the mask stays as it is */
+    }
+    int pieces = 0, best = 0, best_size = 0;
+    for (int s0 = 0; s0 < G * G; s0++) {
+        if (!mask[s0] || piece[s0])
+            continue;
+        int size = 0, top = 0;
+        piece[s0] = ++pieces;
+        stack[top++] = s0;
+        while (top) {
+            int i = stack[--top], x = i % G, y = i / G;
+            size++;
+            int nb[4] = {x > 0 ? i - 1 : -1, x + 1 < G ? i + 1 : -1,
+                         y > 0 ? i - G : -1, y + 1 < G ? i + G : -1};
+            for (int k = 0; k < 4; k++)
+                if (nb[k] >= 0 && mask[nb[k]] && !piece[nb[k]])
+                    piece[nb[k]] = pieces, stack[top++] = nb[k];
+        }
+        if (size > best_size)
+            best_size = size, best = pieces;
+    }
+    for (int i = 0; i < G * G; i++)
+        mask[i] = piece[i] == best && best > 0;
+    free(stack), free(piece);
 }
 
 static void refine_union(const sp_volume *smooth, const sharp_image *sh,
@@ -332,7 +416,7 @@ static void refine_union(const sp_volume *smooth, const sharp_image *sh,
         fill += cs->mask[i] != 0;
     double v_top = cs->grid_v0 + CANAL_PIXEL_MM / 2; /* v of fine row 0's
                                                         upper edge */
-    for (int n = 0; n < MAX_CENTRES; n++) {
+    for (int n = 0; n < MAX_CENTRES;) {
         int best = -1, uncovered = 0;
         for (int i = 0; i < G * G; i++)
             if (cs->mask[i] && !covered[i]) {
@@ -345,8 +429,17 @@ static void refine_union(const sp_volume *smooth, const sharp_image *sh,
             break;
         double cu = (best % G - G / 2) * CANAL_PIXEL_MM;
         double cv = cs->grid_v0 - (best / G) * CANAL_PIXEL_MM;
+        if (sample_along(smooth, pl, cu, cv) - level >= MIN_CONTRAST_HU / 2) {
+            /* a point on a wall's blurred rise (a crescent only 3 mm
+               deep: the dome's blur reaches across it) is no place to
+               look from: each ray's contrast would count from the wall's
+               own slope, and stop a millimetre inside the dome */
+            covered[best] = 1;
+            continue;
+        }
         double r[N_RAYS];
         trace_star(smooth, sh, pl, cs, level, open, cu, cv, r);
+        n++;
         for (int y = 0; y < UNION_N; y++)
             for (int x = 0; x < UNION_N; x++) {
                 double v = v_top - (y + 0.5) * UNION_PX_MM;
@@ -399,6 +492,7 @@ static void refine_union(const sp_volume *smooth, const sharp_image *sh,
             int fy = (int)floor((y + 0.5) * CANAL_PIXEL_MM / UNION_PX_MM);
             cs->mask[y * G + x] = fine[fy * UNION_N + fx];
         }
+    keep_largest_piece(cs->mask);
     free(fine);
 }
 
@@ -453,8 +547,8 @@ void canal_refine_section(const sp_volume *ct, const sp_volume *smooth,
     for (int k = 0; k < N_RAYS; k++) {
         double t = 2 * M_PI * k / N_RAYS, du = cos(t), dv = sin(t);
         double ou = cs->centre_u + spread * du;
-        r[k] = ray(smooth, sh, pl, cs, level, open, ou, cs->centre_v, du,
-                   dv);
+        r[k] = ray(smooth, sh, pl, cs, level, open, 0, ou,
+                   cs->centre_v, du, dv);
         pu[k] = ou + r[k] * du, pv[k] = cs->centre_v + r[k] * dv;
     }
     double area = 0;

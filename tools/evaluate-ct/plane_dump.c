@@ -156,7 +156,30 @@ sp_status plane_dump(const sp_phantom_params *p, const sp_volume *vol,
            pa.s, pa.disc_lo, pa.disc_hi, mid, pa.u,
            pa.v - ph_canal_front(m, pa.s), ph_canal_front(m, pa.s),
            ph_canal_ap(m, pa.s), ph_canal_ap(m, mid), pa.ds_lat, pa.ds_ant);
+    /* the measured AP's two ends against the canal ellipse's front and
+       back walls at their own height (positive: the AP reads longer
+       there; at a herniated level the front is the dome, not the wall) */
+    const json_t *ends = json_object_get(lv, "canal_ap_endpoints_mm");
+    double e0[3], e1[3];
+    if (json_array_size(ends) == 2 && point(json_array_get(ends, 0), e0) &&
+        point(json_array_get(ends, 1), e1)) {
+        double u0, v0, s0, u1, v1, s1;
+        ph_to_spine(m, e0, &u0, &v0, &s0);
+        ph_to_spine(m, e1, &u1, &v1, &s1);
+        if (v0 > v1) { /* v is posterior positive: e0 the front */
+            double t[3] = {u0, v0, s0};
+            u0 = u1, v0 = v1, s0 = s1, u1 = t[0], v1 = t[1], s1 = t[2];
+        }
+        printf("    AP ends: front %+.2f mm (u %.2f, s %.2f), back %+.2f "
+               "mm (u %.2f, s %.2f)\n", ph_canal_front(m, s0) - v0, u0, s0,
+               v1 - ph_canal_front(m, s1) - ph_canal_ap(m, s1), u1, s1);
+    }
     size_t truth_px = 0, traced_px = 0, both_px = 0;
+    /* where the traced outline and the truth differ: by the phantom's
+       tissue there, and by band across the plane (|u| < 4, 4-8, 8-12,
+       >= 12 mm), in front of or behind the outline's centre */
+    size_t over[PH_TISSUE_COUNT][4][2] = {{{0}}};
+    size_t miss[4][2] = {{0}};
     for (int y = 0; y < N_PX; y++)
         for (int x = 0; x < N_PX; x++) {
             double u = -HALF_MM + (x + 0.5) * PX_MM;
@@ -178,6 +201,11 @@ sp_status plane_dump(const sp_phantom_params *p, const sp_volume *vol,
             in[i] = (uint8_t)inside;
             truth_px += is_canal(code[i]);
             traced_px += inside;
+            int band = fabs(u) < 4 ? 0 : fabs(u) < 8 ? 1 : fabs(u) < 12 ? 2 : 3;
+            if (inside && !is_canal(code[i]))
+                over[ph_code_tissue(code[i])][band][v > 0]++;
+            if (!inside && is_canal(code[i]))
+                miss[band][v > 0]++;
             both_px += inside && is_canal(code[i]);
         }
     /* edges: any tissue change blue, the true canal green, the traced
@@ -216,6 +244,23 @@ sp_status plane_dump(const sp_phantom_params *p, const sp_volume *vol,
            (double)truth_px * a2, (double)traced_px * a2,
            (double)(traced_px - both_px) * a2,
            (double)(truth_px - both_px) * a2);
+    static const char *bands[4] = {"|u|<4", "4-8", "8-12", ">=12"};
+    printf("    traced outside the truth, mm2 (tissue: band front/back):");
+    for (int t = 0; t < PH_TISSUE_COUNT; t++) {
+        size_t sum = 0;
+        for (int b = 0; b < 4; b++)
+            sum += over[t][b][0] + over[t][b][1];
+        if (sum * a2 < 0.05)
+            continue;
+        printf("\n      %-10s", ph_tissue_name((ph_tissue)t));
+        for (int b = 0; b < 4; b++)
+            printf(" %s %.1f/%.1f", bands[b], over[t][b][1] * a2,
+                   over[t][b][0] * a2);
+    }
+    printf("\n      missed    ");
+    for (int b = 0; b < 4; b++)
+        printf(" %s %.1f/%.1f", bands[b], miss[b][1] * a2, miss[b][0] * a2);
+    printf("\n");
     /* traced against true radius from the outline's centre, every 15
        degrees (0 = lateral +u, 90 = anterior) */
     printf("    ray deg: traced / true mm:");
