@@ -9,18 +9,6 @@
 #define EDGE_FRACTION 0.75 /* anterior/posterior heights this far out */
 #define CANAL_MEAN_MM 2.0  /* canal values averaged over +-2 mm */
 
-static int in_mask(const sp_volume *m, const double g[3])
-{
-    long idx[3];
-    for (int d = 0; d < 3; d++) {
-        idx[d] = lround(g[d] / m->spacing[d]);
-        if (idx[d] < 0 || idx[d] >= (long)m->dim[d])
-            return 0;
-    }
-    return sp_volume_u8(m)[sp_volume_index(m, (size_t)idx[0], (size_t)idx[1],
-                                           (size_t)idx[2])] != 0;
-}
-
 /* Body height along the curve at anterior offset v: from the first to
  * the last column-bone sample within the vertebra's disc limits (the
  * endplates are cortical bone even where the marrow is not in the mask). */
@@ -33,7 +21,7 @@ static double height_at(const sp_volume *spine, const spine_curve *c,
         double g[3];
         for (int d = 0; d < 3; d++)
             g[d] = c->p[q][d] + v * c->a[q][d];
-        if (!in_mask(spine, g))
+        if (!spine_mask_at(spine, g))
             continue;
         if (isnan(first))
             first = s;

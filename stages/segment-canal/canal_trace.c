@@ -31,18 +31,6 @@ void canal_result_free(canal_result *r)
     r->n = 0;
 }
 
-static int bone_at(const sp_volume *m, const double g[3])
-{
-    long idx[3];
-    for (int d = 0; d < 3; d++) {
-        idx[d] = lround(g[d] / m->spacing[d]);
-        if (idx[d] < 0 || idx[d] >= (long)m->dim[d])
-            return 0;
-    }
-    return sp_volume_u8(m)[sp_volume_index(m, (size_t)idx[0], (size_t)idx[1],
-                                           (size_t)idx[2])] != 0;
-}
-
 typedef canal_plane plane;
 
 /* The plane perpendicular to the curve at sample q; lateral = t x a. */
@@ -74,7 +62,7 @@ static double seed_behind_body(const sp_volume *smooth,
     int body = 0;
     for (double v = 0; v >= -5; v -= 0.5) {
         point(pl, 0, v, g);
-        body |= bone_at(spine, g);
+        body |= spine_mask_at(spine, g);
     }
     if (!body)
         return NAN; /* no body here (a disc level) */
