@@ -134,6 +134,44 @@ static void ct_presets_and_explicit_window(void **state)
                -600, 1600, "explicit", &ct);
 }
 
+/* In the input's buffer, slices are written in waves ([1, 4), [4, 16),
+ * ...; window.c): every slice count around a wave's edge, on 1, 2 and 3
+ * threads, gives every voxel as the formula. */
+static void in_place_across_wave_edges(void **state)
+{
+    (void)state;
+    static const size_t depths[] = {1, 2, 3, 4, 5, 15, 16, 17, 63, 64, 65, 70};
+    sp_dicom_header ct = {.modality = "CT"};
+    for (size_t d = 0; d < sizeof depths / sizeof depths[0]; d++)
+        for (int threads = 1; threads <= 3; threads++) {
+            harness h;
+            harness_init(&h);
+            assert_int_equal(harness_load(&h, "[window]\npreset = soft\n"),
+                             SP_OK);
+            sp_volume v, copy;
+            harness_volume(&v, 7, 5, depths[d], I, J, SP, O);
+            float *f = sp_volume_f32(&v);
+            size_t n = sp_volume_count(&v);
+            for (size_t i = 0; i < n; i++)
+                f[i] = (float)(-300.0 + 600.0 * (double)i / (double)(n - 1));
+            assert_int_equal(sp_volume_alloc_like(&copy, &v, SP_VOXEL_F32,
+                                                  &h.err),
+                             SP_OK);
+            memcpy(copy.data, v.data, n * sizeof(float));
+            char env[2] = {(char)('0' + threads), 0};
+            setenv("SPINEPIPE_THREADS", env, 1);
+            sp_status st = harness_run(&h, &v, &ct);
+            unsetenv("SPINEPIPE_THREADS");
+            if (st != SP_OK)
+                fail_msg("%s", h.err.message);
+            assert_null(sp_store_volume(h.store, "volume.hu",
+                                        SP_ARTIFACT_VOLUME));
+            check_view(&h, &copy, 40, 400, "soft");
+            sp_volume_free(&copy);
+            harness_free(&h);
+        }
+}
+
 /* The whole-volume mapping (a table for whole HU values on volumes big
  * enough to pay for it) equals the formula on every value: every whole
  * number of the int16 range, halves (ties), fractions, out-of-range and
@@ -296,6 +334,7 @@ int main(void)
         cmocka_unit_test(ct_presets_and_explicit_window),
         cmocka_unit_test(apply_equals_formula),
         cmocka_unit_test(head_ct_view_equals_formula),
+        cmocka_unit_test(in_place_across_wave_edges),
         cmocka_unit_test(header_window_missing_is_an_error),
         cmocka_unit_test(mr_percentile_window),
         cmocka_unit_test(percentile_bounds_must_be_ordered),

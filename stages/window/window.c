@@ -164,34 +164,52 @@ static void window_slices(void *arg, size_t k0, size_t k1)
                         j->out + k0 * j->slice, (k1 - k0) * j->slice);
 }
 
-/* In the input's own buffer: slice k's bytes go to the start of its own
- * float32 span, a block at a time through a small buffer, so a write
- * never reaches a float not yet read (block b writes bytes [b, b + n),
- * its floats were at [4b, 4b + 4n)). Slices are independent, so any
- * thread split gives the same bytes. */
-static void window_slices_in_place(void *arg, size_t k0, size_t k1)
+/* In the input's own buffer, each slice's bytes straight to their place
+ * in the U8 volume: slice k's bytes [k s, (k + 1) s) lie inside the
+ * float32 span of slice k / 4, [4 (k / 4) s, 4 (k / 4 + 1) s). So slice k
+ * may be written once slice k / 4 has been read, and slices are taken in
+ * waves [1, 4), [4, 16), [16, 64), ...: a wave overwrites only slices of
+ * earlier waves, its own floats are overwritten only by later waves, and
+ * within a wave the slices are independent (any thread split gives the
+ * same bytes). Slice 0 overlaps itself and goes first, through a small
+ * buffer a block at a time, so a write never reaches a float not yet read
+ * (block b writes bytes [b, b + n), its floats were at [4b, 4b + 4n)). */
+static void window_slice_zero_in_place(const window_job *j)
 {
     enum { BLOCK = 16384 };
-    const window_job *j = arg;
     uint8_t tmp[BLOCK];
-    for (size_t k = k0; k < k1; k++) {
-        const float *in = j->in + k * j->slice;
-        uint8_t *to = (uint8_t *)(void *)(j->in + k * j->slice);
-        for (size_t b = 0; b < j->slice; b += BLOCK) {
-            size_t n = j->slice - b < BLOCK ? j->slice - b : BLOCK;
-            sp_window_map_apply(j->map, in + b, tmp, n);
-            memcpy(to + b, tmp, n);
-        }
+    uint8_t *to = (uint8_t *)(void *)j->in;
+    for (size_t b = 0; b < j->slice; b += BLOCK) {
+        size_t n = j->slice - b < BLOCK ? j->slice - b : BLOCK;
+        sp_window_map_apply(j->map, j->in + b, tmp, n);
+        memcpy(to + b, tmp, n);
     }
 }
 
-/* Then, in slice order, each slice's bytes down to their place in a U8
- * volume: slice k goes to [k s, (k + 1) s), below every later slice's
- * bytes at 4 k' s >= 4 (k + 1) s. */
-static void compact_slices(uint8_t *base, size_t slice, size_t nz)
+typedef struct wave_job {
+    const window_job *job;
+    size_t first; /* the wave's first slice */
+} wave_job;
+
+static void window_wave_slices(void *arg, size_t k0, size_t k1)
 {
-    for (size_t k = 1; k < nz; k++)
-        memmove(base + k * slice, base + 4 * k * slice, slice);
+    const wave_job *w = arg;
+    const window_job *j = w->job;
+    uint8_t *base = (uint8_t *)(void *)j->in;
+    for (size_t k = w->first + k0; k < w->first + k1; k++)
+        sp_window_map_apply(j->map, j->in + k * j->slice, base + k * j->slice,
+                            j->slice);
+}
+
+static void window_in_place(sp_stage_context *ctx, const window_job *job,
+                            size_t nz)
+{
+    window_slice_zero_in_place(job);
+    for (size_t first = 1; first < nz; first *= 4) {
+        size_t last = first * 4 < nz ? first * 4 : nz;
+        wave_job w = {job, first};
+        ctx->host->parallel_for(ctx, last - first, window_wave_slices, &w);
+    }
 }
 
 /* The view in the input's buffer when no later stage can read the input
@@ -205,8 +223,7 @@ static sp_status make_view(sp_stage_context *ctx, const char *input,
     if (H->size > offsetof(sp_host_api, artifact_take_volume) &&
         H->artifact_take_volume(ctx, input, SP_ARTIFACT_VOLUME, view)) {
         job.in = sp_volume_f32(view);
-        H->parallel_for(ctx, view->dim[2], window_slices_in_place, &job);
-        compact_slices(view->data, job.slice, view->dim[2]);
+        window_in_place(ctx, &job, view->dim[2]);
         view->type = SP_VOXEL_U8;
         return SP_OK;
     }
