@@ -175,11 +175,15 @@ static void in_place_across_wave_edges(void **state)
 /* The whole-volume mapping (a table for whole HU values on volumes big
  * enough to pay for it) equals the formula on every value: every whole
  * number of the int16 range, halves (ties), fractions, out-of-range and
- * non-finite values, for a wide, a narrow and a width-1 window. */
+ * non-finite values, for a wide, a narrow and a width-1 window, and two
+ * whose edges are no float; at the end, groups of 8 equal values at and
+ * beside each edge (a group wholly below or above the window skips the
+ * table). */
 static void apply_equals_formula(void **state)
 {
     (void)state;
-    size_t n = 65536 * 5;
+    enum { EDGE = 8 * 6 };
+    size_t n = 65536 * 5 + EDGE;
     float *in = malloc(n * sizeof *in);
     uint8_t *out = malloc(n);
     assert_non_null(in);
@@ -198,9 +202,19 @@ static void apply_equals_formula(void **state)
     in[4 * 65536 + 4] = 32767.5f;
     in[4 * 65536 + 5] = -32768.5f;
     static const double windows[][2] = {{40, 400}, {-600.25, 1500.5},
-                                        {0, 1}, {3.5, 2}};
+                                        {0, 1}, {3.5, 2}, {0.1, 1.3},
+                                        {40.3, 400.7}};
     for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
         double c = windows[w][0], wd = windows[w][1];
+        float edges[2] = {(float)(c - 0.5 - (wd - 1) / 2),
+                          (float)(c - 0.5 + (wd - 1) / 2)};
+        float *e = in + 65536 * 5;
+        for (int k = 0; k < 2; k++)
+            for (int q = 0; q < 8; q++) {
+                e[24 * k + q] = nextafterf(edges[k], -INFINITY);
+                e[24 * k + 8 + q] = edges[k];
+                e[24 * k + 16 + q] = nextafterf(edges[k], INFINITY);
+            }
         sp_window_apply(in, out, n, c, wd);
         for (size_t i = 0; i < n; i++) {
             uint8_t want = isnan(in[i]) ? 0 : expected_value(in[i], c, wd);
