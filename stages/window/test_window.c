@@ -134,10 +134,11 @@ static void ct_presets_and_explicit_window(void **state)
                -600, 1600, "explicit", &ct);
 }
 
-/* In the input's buffer, slices are written in waves ([1, 4), [4, 16),
- * ...; window.c): every slice count around a wave's edge, on 1, 2 and 3
- * threads, gives every voxel as the formula. */
-static void in_place_across_wave_edges(void **state)
+/* In the input's buffer, slice k is written once slice k / 4 has been
+ * read (window.c): every slice count around the edges where that
+ * dependency changes shape (1, 4, 16, 64), on 1, 2 and 3 threads, gives
+ * every voxel as the formula. */
+static void in_place_across_dependency_edges(void **state)
 {
     (void)state;
     static const size_t depths[] = {1, 2, 3, 4, 5, 15, 16, 17, 63, 64, 65, 70};
@@ -348,7 +349,7 @@ int main(void)
         cmocka_unit_test(ct_presets_and_explicit_window),
         cmocka_unit_test(apply_equals_formula),
         cmocka_unit_test(head_ct_view_equals_formula),
-        cmocka_unit_test(in_place_across_wave_edges),
+        cmocka_unit_test(in_place_across_dependency_edges),
         cmocka_unit_test(header_window_missing_is_an_error),
         cmocka_unit_test(mr_percentile_window),
         cmocka_unit_test(percentile_bounds_must_be_ordered),
