@@ -50,6 +50,19 @@ static void convert_masked(const uint8_t *src, size_t n, unsigned bytes,
  * as int32 and as double), so the same bits, 2.3x faster. */
 #define BLOCK 16
 
+/* Built for AVX2 too, picked when the library loads: 4 doubles a step
+ * instead of SSE2's 2, about twice as fast. AVX2 alone brings no FMA, so
+ * the multiply and add round as before: the same bits on every CPU. */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define CONVERT_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef CONVERT_CLONES
+#define CONVERT_CLONES
+#endif
+
+CONVERT_CLONES
 static void convert16(const uint8_t *restrict src, size_t n, unsigned stored,
                       unsigned shift, int is_signed, double slope,
                       double intercept, float *restrict out)

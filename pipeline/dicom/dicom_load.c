@@ -14,9 +14,11 @@
 
 /* Most of the load time of a large series is the kernel handing out fresh
  * pages one fault at a time (slow under virtualisation). sp_volume_alloc
- * already asked for huge pages; each chunk faults its own slices in with
- * one call, so the kernel's zeroing runs on all the decode threads. A
- * hint: failure only means the pages fault in later. */
+ * already asked for huge pages; each chunk faults in each slice with one
+ * call just before decoding it, so the kernel's zeroing runs on all the
+ * decode threads and the zeroed lines are still in cache when the decode
+ * writes them (faulting a whole chunk first sends them to memory and back).
+ * A hint: failure only means the pages fault in later. */
 static void prepare_pages(void *data, size_t bytes)
 {
 #ifdef MADV_POPULATE_WRITE
@@ -105,14 +107,14 @@ static void load_chunk_run(const load_job *job, size_t c)
     size_t n = series->n_slices;
     size_t begin = n * c / job->n_chunks, end = n * (c + 1) / job->n_chunks;
     load_chunk *me = &job->chunks[c];
-    prepare_pages(job->data + begin * job->plane,
-                  (end - begin) * job->plane * sizeof(float));
     spd_pixels *px = NULL;
     const char *open_path = NULL;
     sp_status st = SP_OK;
     uint8_t *buf = malloc(SPD_DIRECT_BUF);
     for (size_t k = begin; k < end && st == SP_OK; k++) {
         const sp_dicom_slice *sl = &series->slices[k];
+        prepare_pages(job->data + k * job->plane,
+                      job->plane * sizeof(float));
         if (buf && spd_direct_frame(series, sl, buf, job->data + k * job->plane))
             continue;
         if (!open_path || strcmp(open_path, sl->path) != 0) {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Slack of a size class: glibc rounds a large (mmap'd) block up to pages;
  * one huge page more than asked still counts as the same shape. */
@@ -16,6 +17,24 @@ static pthread_once_t at_exit_once = PTHREAD_ONCE_INIT;
 static void *kept[SP_POOL_MAX_KEPT];
 static size_t kept_cap[SP_POOL_MAX_KEPT];
 static size_t n_kept, hits, misses;
+
+/* Fresh memory for a caller that writes every voxel itself: aligned to a
+ * huge page, so transparent huge pages cover all of it. calloc's blocks
+ * start just past a page boundary, which leaves up to 2 MiB at each end on
+ * 4 KiB pages: about 500 page faults, all on the thread that decodes the
+ * last slices. Not zeroed (posix_memalign may reuse freed memory). */
+static void *fresh_unzeroed(size_t bytes)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, CLASS_SLACK, bytes) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    size_t whole = bytes & ~(CLASS_SLACK - 1);
+    if (whole)
+        madvise(p, whole, MADV_HUGEPAGE);
+#endif
+    return p;
+}
 
 static void register_drain(void)
 {
@@ -66,7 +85,7 @@ sp_status sp_pool_volume_alloc(sp_volume *vol, sp_voxel_type type,
     pthread_mutex_unlock(&lock);
     for (size_t i = 0; i < n_release; i++)
         free(release[i]);
-    if (!p)
+    if (!p && (zero || !(p = fresh_unzeroed(bytes))))
         return sp_volume_alloc(vol, type, nx, ny, nz, err);
     if (zero)
         memset(p, 0, bytes);

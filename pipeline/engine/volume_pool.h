@@ -27,8 +27,9 @@
 #define SP_POOL_MAX_KEPT 4
 
 /* As sp_volume_alloc. `zero`: the voxels are zero, as sp_volume_alloc
- * promises; without it a reused buffer keeps its old bytes (for a caller
- * that writes every voxel before anyone reads one: the DICOM loader). */
+ * promises; without it a reused buffer keeps its old bytes and a fresh one
+ * is not zeroed either but starts on a huge page (for a caller that writes
+ * every voxel before anyone reads one: the DICOM loader). */
 sp_status sp_pool_volume_alloc(sp_volume *vol, sp_voxel_type type,
                                size_t nx, size_t ny, size_t nz, int zero,
                                sp_error *err);

@@ -84,6 +84,7 @@ typedef struct pass {
     const float *taps[3];    /* Gaussian, per axis */
     int radius[3];           /* Gaussian */
     atomic_int out_of_memory; /* Gaussian: a chunk had no buffer */
+    atomic_size_t next_slice; /* median in place: the next slice to take */
     double time_step;        /* diffusion */
     double h;                /* nlm, image units */
 } pass;
@@ -94,11 +95,22 @@ static void run_median(void *arg, size_t k0, size_t k1)
     denoise_median(p->src, p->dst, p->opt->radius, p->opt->in_plane, k0, k1);
 }
 
+/* Slices are taken one at a time from a shared counter (the chunks
+ * parallel_for hands out are not used): a thread that gets less of the
+ * CPU takes fewer slices. Each slice depends on itself alone, so the
+ * result is the same on any threads. */
 static void run_median_in_place(void *arg, size_t k0, size_t k1)
 {
+    (void)k0;
+    (void)k1;
     pass *p = arg;
-    if (!denoise_median3x3_in_place(p->dst, k0, k1))
-        atomic_store(&p->out_of_memory, 1);
+    for (;;) {
+        size_t k = atomic_fetch_add(&p->next_slice, 1);
+        if (k >= p->dst->dim[2])
+            return;
+        if (!denoise_median3x3_in_place(p->dst, k, k + 1))
+            atomic_store(&p->out_of_memory, 1);
+    }
 }
 
 static void run_gaussian_plane(void *arg, size_t k0, size_t k1)
@@ -255,6 +267,7 @@ static sp_status median_in_place(sp_stage_context *ctx, sp_volume *vol)
 {
     pass p = {.dst = vol};
     atomic_init(&p.out_of_memory, 0);
+    atomic_init(&p.next_slice, 0);
     ctx->host->parallel_for(ctx, vol->dim[2], run_median_in_place, &p);
     if (atomic_load(&p.out_of_memory))
         return ctx->host->fail(ctx, SP_NOMEM,

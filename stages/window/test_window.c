@@ -134,14 +134,57 @@ static void ct_presets_and_explicit_window(void **state)
                -600, 1600, "explicit", &ct);
 }
 
+/* In the input's buffer, slice k is written once slice k / 4 has been
+ * read (window.c): every slice count around the edges where that
+ * dependency changes shape (1, 4, 16, 64), on 1, 2 and 3 threads, gives
+ * every voxel as the formula. */
+static void in_place_across_dependency_edges(void **state)
+{
+    (void)state;
+    static const size_t depths[] = {1, 2, 3, 4, 5, 15, 16, 17, 63, 64, 65, 70};
+    sp_dicom_header ct = {.modality = "CT"};
+    for (size_t d = 0; d < sizeof depths / sizeof depths[0]; d++)
+        for (int threads = 1; threads <= 3; threads++) {
+            harness h;
+            harness_init(&h);
+            assert_int_equal(harness_load(&h, "[window]\npreset = soft\n"),
+                             SP_OK);
+            sp_volume v, copy;
+            harness_volume(&v, 7, 5, depths[d], I, J, SP, O);
+            float *f = sp_volume_f32(&v);
+            size_t n = sp_volume_count(&v);
+            for (size_t i = 0; i < n; i++)
+                f[i] = (float)(-300.0 + 600.0 * (double)i / (double)(n - 1));
+            assert_int_equal(sp_volume_alloc_like(&copy, &v, SP_VOXEL_F32,
+                                                  &h.err),
+                             SP_OK);
+            memcpy(copy.data, v.data, n * sizeof(float));
+            char env[2] = {(char)('0' + threads), 0};
+            setenv("SPINEPIPE_THREADS", env, 1);
+            sp_status st = harness_run(&h, &v, &ct);
+            unsetenv("SPINEPIPE_THREADS");
+            if (st != SP_OK)
+                fail_msg("%s", h.err.message);
+            assert_null(sp_store_volume(h.store, "volume.hu",
+                                        SP_ARTIFACT_VOLUME));
+            check_view(&h, &copy, 40, 400, "soft");
+            sp_volume_free(&copy);
+            harness_free(&h);
+        }
+}
+
 /* The whole-volume mapping (a table for whole HU values on volumes big
  * enough to pay for it) equals the formula on every value: every whole
  * number of the int16 range, halves (ties), fractions, out-of-range and
- * non-finite values, for a wide, a narrow and a width-1 window. */
+ * non-finite values, for a wide, a narrow and a width-1 window, and two
+ * whose edges are no float; at the end, groups of 8 equal values at and
+ * beside each edge (a group wholly below or above the window skips the
+ * table). */
 static void apply_equals_formula(void **state)
 {
     (void)state;
-    size_t n = 65536 * 5;
+    enum { EDGE = 8 * 6 };
+    size_t n = 65536 * 5 + EDGE;
     float *in = malloc(n * sizeof *in);
     uint8_t *out = malloc(n);
     assert_non_null(in);
@@ -160,9 +203,19 @@ static void apply_equals_formula(void **state)
     in[4 * 65536 + 4] = 32767.5f;
     in[4 * 65536 + 5] = -32768.5f;
     static const double windows[][2] = {{40, 400}, {-600.25, 1500.5},
-                                        {0, 1}, {3.5, 2}};
+                                        {0, 1}, {3.5, 2}, {0.1, 1.3},
+                                        {40.3, 400.7}};
     for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
         double c = windows[w][0], wd = windows[w][1];
+        float edges[2] = {(float)(c - 0.5 - (wd - 1) / 2),
+                          (float)(c - 0.5 + (wd - 1) / 2)};
+        float *e = in + 65536 * 5;
+        for (int k = 0; k < 2; k++)
+            for (int q = 0; q < 8; q++) {
+                e[24 * k + q] = nextafterf(edges[k], -INFINITY);
+                e[24 * k + 8 + q] = edges[k];
+                e[24 * k + 16 + q] = nextafterf(edges[k], INFINITY);
+            }
         sp_window_apply(in, out, n, c, wd);
         for (size_t i = 0; i < n; i++) {
             uint8_t want = isnan(in[i]) ? 0 : expected_value(in[i], c, wd);
@@ -296,6 +349,7 @@ int main(void)
         cmocka_unit_test(ct_presets_and_explicit_window),
         cmocka_unit_test(apply_equals_formula),
         cmocka_unit_test(head_ct_view_equals_formula),
+        cmocka_unit_test(in_place_across_dependency_edges),
         cmocka_unit_test(header_window_missing_is_an_error),
         cmocka_unit_test(mr_percentile_window),
         cmocka_unit_test(percentile_bounds_must_be_ordered),

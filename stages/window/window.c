@@ -9,6 +9,8 @@
  *   x >  c - 0.5 + (w-1)/2  -> 255
  *   else ((x - (c - 0.5)) / (w - 1) + 0.5) * 255, rounded to nearest. */
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,34 +166,76 @@ static void window_slices(void *arg, size_t k0, size_t k1)
                         j->out + k0 * j->slice, (k1 - k0) * j->slice);
 }
 
-/* In the input's own buffer: slice k's bytes go to the start of its own
- * float32 span, a block at a time through a small buffer, so a write
- * never reaches a float not yet read (block b writes bytes [b, b + n),
- * its floats were at [4b, 4b + 4n)). Slices are independent, so any
- * thread split gives the same bytes. */
-static void window_slices_in_place(void *arg, size_t k0, size_t k1)
+/* In the input's own buffer, each slice's bytes straight to their place
+ * in the U8 volume: slice k's bytes [k s, (k + 1) s) lie inside the
+ * float32 span of slice k / 4, [4 (k / 4) s, 4 (k / 4 + 1) s), and only
+ * slices 4k..4k+3 write into slice k's span. So slice k may be written
+ * once slice k / 4 has been read. The threads take slices in ascending
+ * order from a shared counter and each marks a slice done after reading
+ * it; slice k waits for slice k / 4's mark, which is always taken earlier
+ * and so is being worked on or done (no deadlock, whatever the threads;
+ * one parallel_for, the chunks it hands out are not used). Each slice's
+ * bytes depend on its floats alone: the same bytes on any threads. Slice
+ * 0 overlaps itself and goes through a small buffer a block at a time, so
+ * a write never reaches a float not yet read (block b writes bytes
+ * [b, b + n), its floats were at [4b, 4b + 4n)). */
+typedef struct in_place_job {
+    const window_job *job;
+    size_t nz;
+    atomic_size_t next;   /* the next slice to take */
+    atomic_uchar *done;   /* per slice: its floats have been read */
+} in_place_job;
+
+static void window_slice_in_place(const window_job *j, size_t k)
 {
     enum { BLOCK = 16384 };
-    const window_job *j = arg;
+    const float *in = j->in + k * j->slice;
+    uint8_t *to = (uint8_t *)(void *)j->in + k * j->slice;
+    if (k > 0) {
+        sp_window_map_apply(j->map, in, to, j->slice);
+        return;
+    }
     uint8_t tmp[BLOCK];
-    for (size_t k = k0; k < k1; k++) {
-        const float *in = j->in + k * j->slice;
-        uint8_t *to = (uint8_t *)(void *)(j->in + k * j->slice);
-        for (size_t b = 0; b < j->slice; b += BLOCK) {
-            size_t n = j->slice - b < BLOCK ? j->slice - b : BLOCK;
-            sp_window_map_apply(j->map, in + b, tmp, n);
-            memcpy(to + b, tmp, n);
-        }
+    for (size_t b = 0; b < j->slice; b += BLOCK) {
+        size_t n = j->slice - b < BLOCK ? j->slice - b : BLOCK;
+        sp_window_map_apply(j->map, in + b, tmp, n);
+        memcpy(to + b, tmp, n);
     }
 }
 
-/* Then, in slice order, each slice's bytes down to their place in a U8
- * volume: slice k goes to [k s, (k + 1) s), below every later slice's
- * bytes at 4 k' s >= 4 (k + 1) s. */
-static void compact_slices(uint8_t *base, size_t slice, size_t nz)
+static void window_take_slices(void *arg, size_t k0, size_t k1)
 {
-    for (size_t k = 1; k < nz; k++)
-        memmove(base + k * slice, base + 4 * k * slice, slice);
+    (void)k0;
+    (void)k1;
+    in_place_job *p = arg;
+    for (;;) {
+        size_t k = atomic_fetch_add(&p->next, 1);
+        if (k >= p->nz)
+            return;
+        while (k > 0 && !atomic_load_explicit(&p->done[k / 4],
+                                              memory_order_acquire))
+            sched_yield();
+        window_slice_in_place(p->job, k);
+        atomic_store_explicit(&p->done[k], 1, memory_order_release);
+    }
+}
+
+static void window_in_place(sp_stage_context *ctx, const window_job *job,
+                            size_t nz)
+{
+    in_place_job p = {.job = job, .nz = nz};
+    atomic_init(&p.next, 0);
+    p.done = calloc(nz, sizeof *p.done);
+    if (!p.done) {
+        /* Ascending order alone is enough on one thread. */
+        for (size_t k = 0; k < nz; k++)
+            window_slice_in_place(job, k);
+        return;
+    }
+    for (size_t k = 0; k < nz; k++)
+        atomic_init(&p.done[k], 0);
+    ctx->host->parallel_for(ctx, nz, window_take_slices, &p);
+    free(p.done);
 }
 
 /* The view in the input's buffer when no later stage can read the input
@@ -205,8 +249,7 @@ static sp_status make_view(sp_stage_context *ctx, const char *input,
     if (H->size > offsetof(sp_host_api, artifact_take_volume) &&
         H->artifact_take_volume(ctx, input, SP_ARTIFACT_VOLUME, view)) {
         job.in = sp_volume_f32(view);
-        H->parallel_for(ctx, view->dim[2], window_slices_in_place, &job);
-        compact_slices(view->data, job.slice, view->dim[2]);
+        window_in_place(ctx, &job, view->dim[2]);
         view->type = SP_VOXEL_U8;
         return SP_OK;
     }

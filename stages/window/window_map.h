@@ -18,6 +18,7 @@ void sp_window_apply(const float *in, uint8_t *out, size_t n, double center,
  * memory), worth it from about 256 K voxels. */
 typedef struct sp_window_map {
     double lo, hi, c05, w1;
+    float lo_f, hi_f; /* for a float x: x > lo exactly when x > lo_f */
     uint8_t *lut;
 } sp_window_map;
 void sp_window_map_init(sp_window_map *m, double center, double width,

@@ -86,9 +86,13 @@ static void unzeroed_reuse_keeps_the_buffer(void **state)
     (void)state;
     sp_error err;
     sp_volume v, like;
+    sp_volume_pool_drain();
     assert_int_equal(sp_pool_volume_alloc(&v, SP_VOXEL_F32, NX, NY, NZ, 0,
                                           &err),
                      SP_OK);
+    /* Fresh and unzeroed: on a huge page boundary (all of it on huge
+     * pages). */
+    assert_int_equal((uintptr_t)v.data & (((uintptr_t)2 << 20) - 1), 0);
     memset(v.data, 0x5a, (size_t)NX * NY * NZ * 4);
     void *first = v.data;
     sp_pool_volume_free(&v);
