@@ -11,7 +11,6 @@
 #include "canal_kernels.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,7 +159,6 @@ static double sharp_noise(const sp_volume *ct, const sp_volume *smooth,
  * and peaks on it: the edge is half way between. (The ninth session's
  * tip rule, measured on flat canals' tips and not kept there.) */
 #define BORDER_RUN_MM 1.0
-#define WIDE_K 3
 
 /* The edge (in samples) when the ray runs along a border from sample i
  * on; -1 when it does not. */
@@ -184,75 +182,6 @@ static double along_border(const double *s0, const double *s1, int i,
                                sign * (s0[peak] - s1[peak]))
         peak++;
     return 0.5 * (i + peak);
-}
-
-/* A thin wall's front edge (samples) when the wall at rise `at` has a
- * deep fall behind it (the ligamentum flavum over fat): the profile,
- * after its peak, falls THIN_FALL_HU below the canal's level within
- * THIN_MM. -1 otherwise, or when no slab fits. */
-#define THIN_MM 5.0
-#define THIN_FALL_HU MIN_FALL_HU
-#define FIT_BEFORE_MM 2.5   /* canal fitted before the rise */
-#define FIT_AFTER_MM 2.0    /* fat fitted after the fall */
-
-static double thin_wall_edge(const double *prof, const double *sharp,
-                             int n, int at, double level)
-{
-    enum { THIN = (int)(THIN_MM / STEP_MM) };
-    int pk = at;
-    for (int k = at; k < n && k <= at + THIN; k++)
-        pk = prof[k] > prof[pk] ? k : pk;
-    int fall = -1;
-    for (int k = pk; k < n && k <= pk + THIN; k++)
-        if (prof[k] <= level - THIN_FALL_HU) {
-            fall = k;
-            break;
-        }
-    if (fall < 0)
-        return -1;
-    /* only a faint wall: the fall behind it deeper than its rise, so the
-       fall's blur, not the rise's own, shapes the rise (against bone the
-       steepest rise stays on the edge) */
-    double fat = prof[fall];
-    for (int k = fall; k < n && k <= fall + THIN; k++)
-        fat = fmin(fat, prof[k]);
-    if (prof[pk] - level >= level - fat)
-        return -1;
-    if (sharp && getenv("SP_HALF")) {
-        /* half way between the canal level and the wall's peak on the
-           unsmoothed profile, from that peak back towards the canal */
-        int sp = at;
-        for (int k = at - (int)(1.0 / STEP_MM); k <= fall; k++)
-            if (k >= 0)
-                sp = sharp[k] > sharp[sp] ? k : sp;
-        double top = sharp[sp];
-        if (getenv("SP_ROBUST") && sp >= 2) {
-            /* the wall's level: the mean over 1 mm about the highest
-               sample, not that sample (its noise biases it up) */
-            top = 0;
-            for (int k = sp - 2; k <= sp + 2; k++)
-                top += sharp[k] / 5;
-        }
-        double base = level;
-        if (getenv("SP_LOCAL") && at >= 10) {
-            /* the canal's own level on the same profile, 1-2.5 mm before
-               the rise */
-            base = 0;
-            for (int k = at - 10; k <= at - 4; k++)
-                base += sharp[k] / 7;
-        }
-        double half = 0.5 * (base + top);
-        int k = sp;
-        while (k > 0 && sharp[k - 1] >= half)
-            k--;
-        if (k == 0 || k < at - (int)(1.5 / STEP_MM))
-            return -1;
-        return k - (sharp[k] - half) / (sharp[k] - sharp[k - 1]);
-    }
-    int i0 = at - (int)(FIT_BEFORE_MM / STEP_MM);
-    int i1 = fall + (int)(FIT_AFTER_MM / STEP_MM);
-    return canal_slab_edge(prof, i0 < 0 ? 0 : i0, i1 >= n ? n - 1 : i1, at,
-                           STEP_MM);
 }
 
 /* Distance from the centre to the boundary along direction (du, dv);
@@ -288,15 +217,6 @@ static double ray(const sp_volume *smooth, const sharp_image *sh,
     }
     if (mask_r < 0)
         mask_r = MAX_R_MM;
-    if (sh && getenv("SP_WIDE") && dv < -0.7)
-        for (int i = 0; i < N + W; i++) {
-            double r = i * STEP_MM, u = cu + r * du, v = cv + r * dv;
-            sharp[i] = 0;
-            for (int k = -WIDE_K; k <= WIDE_K; k++)
-                sharp[i] += sample_along(sh->ct, pl, u - k * ACROSS_MM * dv,
-                                         v + k * ACROSS_MM * du) /
-                            (2 * WIDE_K + 1);
-        }
     double low = prof[0];
     for (int i = 1; i < N; i++) {
         double edge = border ? along_border(side[0], side[1], i, N) : -1;
@@ -372,19 +292,6 @@ static double ray(const sp_volume *smooth, const sharp_image *sh,
             off = den < 0 ? fmax(-0.5, fmin(0.5, 0.5 * (gm - gp) / den)) : 0;
         }
         double r = (at + off) * STEP_MM;
-        if (sign > 0 && dv < (getenv("SP_BACKONLY") ? -0.7 : BUMP_MAX_DV)) {
-            double a = thin_wall_edge(prof, sh ? sharp : NULL, N + W, at,
-                                      level);
-            if (getenv("SP_APDBG") && dv < -0.99 && a >= 0) {
-                fprintf(stderr, "APDBG back r %.2f slab %.2f lev %.0f :", r,
-                        a * STEP_MM, level);
-                for (int k = 0; k < N + W && k < 60; k++)
-                    fprintf(stderr, " %.0f", prof[k]);
-                fprintf(stderr, "\n");
-            }
-            if (a >= 0 && getenv("SP_SLAB"))
-                r = a * STEP_MM;
-        }
         return fmin(r, mask_r + MASK_SLACK_MM);
     }
     return mask_r; /* no wall that way: open to the foramen */

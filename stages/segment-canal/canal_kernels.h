@@ -30,12 +30,6 @@ typedef struct canal_plane {
 void canal_refine_section(const sp_volume *ct, const sp_volume *smooth,
                           const canal_plane *pl, int open, canal_section *cs);
 
-/* The front edge (in samples) of a thin wall with a deep fall behind it,
- * fitted to the profile prof[i0..i1] (samples step_mm apart) as a blurred
- * slab, within 1.5 mm of `guess`; -1 when no slab fits (canal_slab.c). */
-double canal_slab_edge(const double *prof, int i0, int i1, double guess,
-                       double step_mm);
-
 /* Turn the curve's planes (tangent and anterior direction; not the
  * points) to the chords between consecutive bodies' centres across each
  * disc, blending back to each body's own tangent towards its middle
