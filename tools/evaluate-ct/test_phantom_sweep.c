@@ -34,14 +34,23 @@
 #define SWEEP_TILT_WORST_DEG 5.0
 #define SWEEP_HEIGHT_WORST_MM 2.0
 
-static void quick_grid_within_tolerances(void **state)
+/* The sweep's environment on the shipped CT pipeline. */
+static sweep_env *open_env(void)
 {
-    (void)state;
     sp_error err;
     char *config = test_source_path("config/ct-lumbar.ini");
     sweep_env *env;
     if (sweep_env_new(config, &env, &err) != SP_OK)
-        fail_msg("%s", err.message);
+        fail_msg("%s: %s", config, err.message);
+    free(config);
+    return env;
+}
+
+static void quick_grid_within_tolerances(void **state)
+{
+    (void)state;
+    sp_error err;
+    sweep_env *env = open_env();
     size_t n;
     const sweep_case *cases = sweep_grid(1, &n);
     sweep_result *res = calloc(n, sizeof *res);
@@ -70,7 +79,6 @@ static void quick_grid_within_tolerances(void **state)
     assert_true(s.height_worst_mm <= SWEEP_HEIGHT_WORST_MM);
     free(res);
     sweep_env_free(env);
-    free(config);
 }
 
 /* The full sweep's case 19: an 8 mm central herniation in an 11 mm canal
@@ -83,10 +91,7 @@ static void crescent_round_a_central_herniation(void **state)
 {
     (void)state;
     sp_error err;
-    char *config = test_source_path("config/ct-lumbar.ini");
-    sweep_env *env;
-    if (sweep_env_new(config, &env, &err) != SP_OK)
-        fail_msg("%s", err.message);
+    sweep_env *env = open_env();
     const sweep_case crescent = {11, NULL, 8, 0, 2, 1, 15, -8};
     sweep_result res;
     if (sweep_run(env, &crescent, &res, &err) != SP_OK)
@@ -109,7 +114,6 @@ static void crescent_round_a_central_herniation(void **state)
     }
     assert_true(seen);
     sweep_env_free(env);
-    free(config);
 }
 
 int main(void)
