@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "output/output.h"
+
 static int visible(const struct dirent *d)
 {
     return d->d_name[0] != '.';
@@ -91,14 +93,18 @@ json_t *sp_study_results(const char *study_dir)
     int ns = scandir(study_dir, &studies, visible, alphasort);
     for (int i = 0; i < ns; i++) {
         char sdir[PATH_MAX];
-        snprintf(sdir, sizeof sdir, "%s/%s", study_dir, studies[i]->d_name);
         struct dirent **series = NULL;
-        int nr = scandir(sdir, &series, visible, alphasort);
+        int nr = sp_path_join(sdir, sizeof sdir, study_dir,
+                              studies[i]->d_name) == 0
+                     ? scandir(sdir, &series, visible, alphasort)
+                     : 0;
         for (int k = 0; k < nr; k++) {
-            char dir[PATH_MAX + 256], path[PATH_MAX + 300 + 256];
-            snprintf(dir, sizeof dir, "%s/%s", sdir, series[k]->d_name);
-            snprintf(path, sizeof path, "%s/run.json", dir);
-            json_t *run = json_load_file(path, 0, NULL);
+            char dir[PATH_MAX], path[PATH_MAX];
+            json_t *run =
+                sp_path_join(dir, sizeof dir, sdir, series[k]->d_name) == 0 &&
+                        sp_path_join(path, sizeof path, dir, "run.json") == 0
+                    ? json_load_file(path, 0, NULL)
+                    : NULL;
             if (run) {
                 char rel[600];
                 snprintf(rel, sizeof rel, "%s/%s", studies[i]->d_name,

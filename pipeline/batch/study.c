@@ -37,8 +37,7 @@ sp_status sp_study_dirs(const char *out_dir, sp_error *err)
                                        "outcomes"};
     for (size_t i = 0; i < sizeof subs / sizeof *subs; i++) {
         char path[PATH_MAX];
-        if (snprintf(path, sizeof path, "%s/%s", out_dir, subs[i]) >=
-            (int)sizeof path)
+        if (sp_path_join(path, sizeof path, out_dir, subs[i]) != 0)
             return sp_error_set(err, SP_CANTCREATE, "%s: path too long",
                                 out_dir);
         sp_status st = sp_mkdirs(path, err);

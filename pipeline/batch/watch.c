@@ -18,6 +18,7 @@
 
 #include "engine/clock.h"
 #include "engine/log.h"
+#include "output/output.h"
 #include "summary.h"
 
 #define STUDY_EVENTS                                                        \
@@ -111,8 +112,7 @@ static time_t watch_tree(watcher *w, const char *path, size_t study,
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
         char sub[PATH_MAX];
-        if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) >=
-            (int)sizeof sub)
+        if (sp_path_join(sub, sizeof sub, path, e->d_name) != 0)
             continue;
         struct stat sb;
         if (lstat(sub, &sb) != 0)
@@ -143,8 +143,7 @@ static void add_study(watcher *w, const char *name)
         return;
     char path[PATH_MAX];
     struct stat sb;
-    if (snprintf(path, sizeof path, "%s/%s", w->root, name) >=
-            (int)sizeof path ||
+    if (sp_path_join(path, sizeof path, w->root, name) != 0 ||
         lstat(path, &sb) != 0)
         return;
     /* A link could lead anywhere (outside DIR, or into another study):
@@ -208,8 +207,9 @@ static int has_marker(const watcher *w, const wstudy *s)
     if (!w->o->done_marker)
         return 0;
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", s->s.path, w->o->done_marker);
-    return access(path, F_OK) == 0;
+    return sp_path_join(path, sizeof path, s->s.path, w->o->done_marker) ==
+               0 &&
+           access(path, F_OK) == 0;
 }
 
 /* Rebuild the summary over every study seen (a failure is only logged:

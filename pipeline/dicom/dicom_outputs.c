@@ -180,7 +180,11 @@ static sp_status write_scs(const sp_dicom_series *src, const char *series_dir,
         unsigned char *px = NULL;
         unsigned w = 0, h = 0;
         int samples = 1;
-        snprintf(path, sizeof path, "%s/%s", series_dir, names[i]);
+        if (sp_path_join(path, sizeof path, series_dir, names[i]) != 0) {
+            st = sp_error_set(err, SP_CANTCREATE, "%s/%s: path too long",
+                              series_dir, names[i]);
+            break;
+        }
         st = read_png(path, &px, &w, &h, &samples, err);
         if (st != SP_OK)
             break;
@@ -190,10 +194,8 @@ static sp_status write_scs(const sp_dicom_series *src, const char *series_dir,
         sp_sr_plane_image *k = &keys->image[keys->n];
         char level[24];
         int key = key_level(names[i], level, sizeof level);
-        if (key) {
-            snprintf(path, sizeof path, "%s/%s", series_dir, names[i]);
+        if (key)
             key = png_plane(path, k);
-        }
         sp_dicom_new_uid(sop);
         snprintf(path, sizeof path, "%s/sc-%04zu.dcm", dicom_dir, i + 1);
         st = sp_dicom_write_sc(src->slices[0].path, series_uid, sop,
@@ -356,8 +358,7 @@ static void remove_previous(const char *dicom_dir)
                    (len == 11 && strncmp(n, "sc-", 3) == 0 &&
                     strspn(n + 3, "0123456789") == 4 &&
                     strcmp(n + 7, ".dcm") == 0);
-        if (ours && (size_t)snprintf(path, sizeof path, "%s/%s", dicom_dir,
-                                     n) < sizeof path)
+        if (ours && sp_path_join(path, sizeof path, dicom_dir, n) == 0)
             unlink(path);
     }
     closedir(d);

@@ -151,8 +151,7 @@ static sp_status write_dicom(const batch *b, const job *jb, json_t *report,
                              sp_error *err)
 {
     char dir[PATH_MAX];
-    if (snprintf(dir, sizeof dir, "%s/%s", b->opt->dicom_out, jb->rel) >=
-        (int)sizeof dir)
+    if (sp_path_join(dir, sizeof dir, b->opt->dicom_out, jb->rel) != 0)
         return sp_error_set(err, SP_CANTCREATE, "%s: output path too long",
                             b->opt->dicom_out);
     sp_dicom_outputs d = {0};

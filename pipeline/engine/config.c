@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "output/output.h"
 #include "paths.h"
 
 #define MAX_STAGES 64
@@ -500,8 +501,7 @@ static void consider_dir(const char *dir, const char *modality,
         if (n < 5 || strcmp(e->d_name + n - 4, ".ini") != 0)
             continue;
         char file[PATH_MAX];
-        if (snprintf(file, sizeof file, "%s/%s", dir, e->d_name) >=
-            (int)sizeof file)
+        if (sp_path_join(file, sizeof file, dir, e->d_name) != 0)
             continue;
         header_info h = {{0}, {0}, 0};
         if (ini_parse(file, header_handler, &h) < 0)

@@ -30,7 +30,7 @@ static sp_status output_path(sp_stage_context *ctx, const char *file,
                                "output file name '%s' is not a plain safe "
                                "name",
                                file ? file : "");
-    if (snprintf(path, size, "%s/%s", ctx->output_dir, file) >= (int)size)
+    if (sp_path_join(path, size, ctx->output_dir, file) != 0)
         return ctx->host->fail(ctx, SP_CANTCREATE, "%s: path too long",
                                file);
     return SP_OK;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "output/output.h"
 #include "paths.h"
 
 #define SP_NAME_MAX 63
@@ -277,8 +278,7 @@ sp_status sp_registry_load_dir(sp_registry *reg, const char *dir, int depth,
         qsort(names, n, sizeof *names, compare_names);
     for (size_t i = 0; i < n && st == SP_OK; i++) {
         char path[PATH_MAX];
-        if (snprintf(path, sizeof path, "%s/%s", dir, names[i]) >=
-            (int)sizeof path)
+        if (sp_path_join(path, sizeof path, dir, names[i]) != 0)
             continue;
         struct stat sb;
         if (stat(path, &sb) != 0)

@@ -73,7 +73,7 @@ static size_t list_pngs(const char *out_dir, const char *rel, char ***names)
 {
     char path[PATH_MAX];
     *names = NULL;
-    if (snprintf(path, sizeof path, "%s/%s", out_dir, rel) >= (int)sizeof path)
+    if (sp_path_join(path, sizeof path, out_dir, rel) != 0)
         return 0;
     DIR *d = opendir(path);
     if (!d)

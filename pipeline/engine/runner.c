@@ -182,8 +182,7 @@ static sp_status host_write_png(sp_stage_context *ctx, const char *file,
         return host_fail(ctx, SP_INTERNAL,
                          "%s: the image must be U8 with one slice", file);
     char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/%s", ctx->output_dir, file) >=
-        (int)sizeof path)
+    if (sp_path_join(path, sizeof path, ctx->output_dir, file) != 0)
         return host_fail(ctx, SP_CANTCREATE, "%s: path too long", file);
     sp_error e;
     sp_status st = sp_png_write_gray8(path, image->data,

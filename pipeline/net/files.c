@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "net_internal.h"
+#include "output/output.h"
 
 void spn_file_list_free(spn_file_list *l)
 {
@@ -50,8 +51,7 @@ static int collect(const char *dir, const char *suffix, spn_file_list *l,
     for (struct dirent *e; rc == 0 && (e = readdir(d));) {
         if (e->d_name[0] == '.')
             continue;
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >=
-            sizeof path)
+        if (sp_path_join(path, sizeof path, dir, e->d_name) != 0)
             continue;
         struct stat st;
         if (lstat(path, &st) != 0)

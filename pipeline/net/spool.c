@@ -258,8 +258,13 @@ static long transfer(const char *from, const char *to, int merge)
     for (struct dirent *e; (e = readdir(d));) {
         if (e->d_name[0] == '.')
             continue;
-        snprintf(a, sizeof a, "%s/%s", from, e->d_name);
-        snprintf(b, sizeof b, "%s/%s", to, e->d_name);
+        if (sp_path_join(a, sizeof a, from, e->d_name) != 0 ||
+            sp_path_join(b, sizeof b, to, e->d_name) != 0) {
+            sp_log(SP_LOG_ERROR, NULL, "queue: %s/%s: path too long", from,
+                   e->d_name);
+            n = -1;
+            break;
+        }
         if (merge ? rename(a, b) == 0 : link(a, b) == 0) {
             n++;
         } else if (merge || errno != EEXIST) {
@@ -353,8 +358,8 @@ static void remove_tmp(const char *dir)
     for (struct dirent *e; (e = readdir(d));) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
+        if (sp_path_join(path, sizeof path, dir, e->d_name) == 0)
+            unlink(path);
     }
     closedir(d);
 }
@@ -370,7 +375,8 @@ static void recover(sp_spool *s)
     for (struct dirent *e; d && (e = readdir(d));) {
         if (e->d_name[0] == '.' || !has_suffix(e->d_name, ".json"))
             continue;
-        snprintf(from, sizeof from, "%s/%s", dir, e->d_name);
+        if (sp_path_join(from, sizeof from, dir, e->d_name) != 0)
+            continue;
         snprintf(to, sizeof to, "%s/queue/pending/%s", s->root, e->d_name);
         if (rename(from, to) == 0)
             sp_log(SP_LOG_INFO, NULL, "resuming interrupted job %s",
@@ -419,8 +425,10 @@ sp_status sp_spool_open(const char *root, double quiet_seconds,
         "queue/done", "queue/failed", "results", "dead-letter"};
     char path[PATH_MAX];
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", root, dirs[i]);
-        sp_status st = sp_mkdirs(path, err);
+        sp_status st =
+            sp_path_join(path, sizeof path, root, dirs[i]) == 0
+                ? sp_mkdirs(path, err)
+                : sp_error_set(err, SP_CANTCREATE, "%s: path too long", root);
         if (st != SP_OK) {
             free(s);
             return st;
@@ -600,7 +608,8 @@ static int take_locked(sp_spool *s, char *id, size_t id_size)
     if (!best[0])
         return 0;
     char from[PATH_MAX], to[PATH_MAX];
-    snprintf(from, sizeof from, "%s/%s", dir, best);
+    if (sp_path_join(from, sizeof from, dir, best) != 0)
+        return 0;
     snprintf(to, sizeof to, "%s/queue/running/%s", s->root, best);
     if (rename(from, to) != 0)
         return 0;

@@ -58,6 +58,13 @@ int sp_is_safe_name(const char *name);
  * NUL ends any sequence. */
 size_t sp_utf8_sequence(const unsigned char *s, size_t avail);
 
+/* "<dir>/<name>" into out (size bytes): 0, or -1 with out = "" when it
+ * would not fit. Callers report or skip a path that does not fit; they
+ * never use a truncated one. */
+int sp_path_join(char *out, size_t size, const char *dir, const char *name);
+/* The same in a malloc'ed string (NULL when out of memory). */
+char *sp_path_joined(const char *dir, const char *name);
+
 /* mkdir -p for a path whose components we built (mode 0755). */
 sp_status sp_mkdirs(const char *path, sp_error *err);
 

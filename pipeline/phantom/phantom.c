@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "output/output.h"
 #include "phantom/rng.h"
 #include "spinepipe/dicom.h"
 #include "spinepipe/version.h"
@@ -113,24 +114,15 @@ static sp_status write_json_atomically(json_t *j, const char *path,
     return st;
 }
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s/%s", dir, name);
-    return s;
-}
-
 sp_status sp_phantom_write(const sp_phantom_params *p, const char *out_dir,
                            sp_error *err)
 {
     sp_volume image, labels;
     sp_status st = sp_phantom_render(p, &image, &labels, err);
     json_t *truth = NULL;
-    char *dicom = join(out_dir, "dicom");
-    char *nifti = join(out_dir, "truth_labels.nii.gz");
-    char *json = join(out_dir, "truth.json");
+    char *dicom = sp_path_joined(out_dir, "dicom");
+    char *nifti = sp_path_joined(out_dir, "truth_labels.nii.gz");
+    char *json = sp_path_joined(out_dir, "truth.json");
     if (st == SP_OK && (!dicom || !nifti || !json))
         st = sp_error_set(err, SP_NOMEM, "out of memory");
     if (st == SP_OK)

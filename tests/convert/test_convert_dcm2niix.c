@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "convert_support.h"
+#include "output/output.h"
 #include "spinepipe/volume.h"
 #include "test_data.h"
 
@@ -41,14 +42,6 @@ static const series_case cases[] = {
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 #define N_SPINE_CASES 6
-
-static char *join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = malloc(n);
-    snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
 
 static char *series_dir(const series_case *c, const char *sub)
 {
@@ -77,9 +70,9 @@ static void convert_both(const series_case *c, const char *tmp, sp_volume *ours,
                          sp_volume *ref)
 {
     char *dicom = series_dir(c, "dicom");
-    char *log = join(tmp, "log.txt");
-    char *out = join(tmp, "ours.nii.gz");
-    char *refdir = join(tmp, "ref");
+    char *log = sp_path_joined(tmp, "log.txt");
+    char *out = sp_path_joined(tmp, "ours.nii.gz");
+    char *refdir = sp_path_joined(tmp, "ref");
     assert_int_equal(mkdir(refdir, 0755), 0);
     int rc = run_convert(dicom, out, log);
     if (rc != c->convert_rc)
@@ -167,9 +160,9 @@ static void on_the_label_grid(void **state)
         char *tmp = test_make_temp_dir();
         char *dicom = series_dir(c, "dicom");
         char *labels = series_dir(c, "labels");
-        char *label_path = join(labels, c->label);
-        char *out = join(tmp, "ours.nii.gz");
-        char *log = join(tmp, "log.txt");
+        char *label_path = sp_path_joined(labels, c->label);
+        char *out = sp_path_joined(tmp, "ours.nii.gz");
+        char *log = sp_path_joined(tmp, "log.txt");
         if (run_convert(dicom, out, log) != 0)
             fail_msg("spinepipe convert failed on %s", c->name);
         sp_volume img, lab;
@@ -227,7 +220,7 @@ static size_t safe_niftis_in(const char *dir)
             strspn(e->d_name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST"
                               "UVWXYZ0123456789._-") != len)
             fail_msg("unsafe output name %s", e->d_name);
-        char *p = join(dir, e->d_name);
+        char *p = sp_path_joined(dir, e->d_name);
         sp_volume v;
         read_or_fail(p, 0, &v);
         sp_volume_free(&v);
@@ -246,8 +239,8 @@ static void several_series_to_a_folder(void **state)
     (void)state;
     char *tmp = test_make_temp_dir();
     char *spine = test_data_path("spine");
-    char *outdir = join(tmp, "all");
-    char *log = join(tmp, "log.txt");
+    char *outdir = sp_path_joined(tmp, "all");
+    char *log = sp_path_joined(tmp, "log.txt");
     int rc = run_convert(spine, outdir, log);
     if (rc != 3)
         fail_msg("convert of the spine folder exited %d (see %s)", rc, log);
@@ -255,11 +248,11 @@ static void several_series_to_a_folder(void **state)
     /* SeriesNumber is empty and the description is
      * "TotalSegmentator example_ct (3mm) via plastimatch". */
     char *expected =
-        join(outdir, "0_TotalSegmentator_example_ct_3mm_via_plastimatch.nii.gz");
+        sp_path_joined(outdir, "0_TotalSegmentator_example_ct_3mm_via_plastimatch.nii.gz");
     struct stat st;
     assert_int_equal(stat(expected, &st), 0);
     /* A single-file output cannot hold several series. */
-    char *one = join(tmp, "one.nii.gz");
+    char *one = sp_path_joined(tmp, "one.nii.gz");
     assert_int_equal(run_convert(spine, one, log), 64);
     assert_int_not_equal(stat(one, &st), 0);
     free(one);
@@ -289,7 +282,7 @@ static void truncated_slice_is_partial(void **state)
 {
     (void)state;
     char *tmp = test_make_temp_dir();
-    char *in = join(tmp, "in");
+    char *in = sp_path_joined(tmp, "in");
     assert_int_equal(mkdir(in, 0755), 0);
     char *dicom = test_data_path("spine/mr-cervical-t2-axial/dicom");
     DIR *d = opendir(dicom);
@@ -300,7 +293,7 @@ static void truncated_slice_is_partial(void **state)
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        char *from = join(dicom, e->d_name), *to = join(in, e->d_name);
+        char *from = sp_path_joined(dicom, e->d_name), *to = sp_path_joined(in, e->d_name);
         int cut = strncmp(e->d_name, "image0004_", 10) == 0;
         if (cut)
             snprintf(broken, sizeof broken, "%s", to);
@@ -312,8 +305,8 @@ static void truncated_slice_is_partial(void **state)
     closedir(d);
     assert_int_equal(n, 16);
     assert_true(broken[0]);
-    char *out = join(tmp, "out.nii.gz");
-    char *log = join(tmp, "log.txt");
+    char *out = sp_path_joined(tmp, "out.nii.gz");
+    char *log = sp_path_joined(tmp, "log.txt");
     assert_int_equal(run_convert(in, out, log), 3);
     assert_true(log_contains(log, broken));
     sp_volume v;
@@ -332,7 +325,7 @@ static void exit_codes(void **state)
 {
     (void)state;
     char *tmp = test_make_temp_dir();
-    char *log = join(tmp, "log.txt");
+    char *log = sp_path_joined(tmp, "log.txt");
     char *help[] = {spinepipe_exe, "convert", "--help", NULL};
     assert_int_equal(run_program(help, log), 0);
     char *bare[] = {spinepipe_exe, "convert", NULL};
@@ -341,14 +334,14 @@ static void exit_codes(void **state)
     assert_int_equal(run_program(noout, log), 64);
     char *bogus[] = {spinepipe_exe, "convert", "--bogus", tmp, NULL};
     assert_int_equal(run_program(bogus, log), 64);
-    char *missing = join(tmp, "no-such-folder");
-    char *out = join(tmp, "x.nii.gz");
+    char *missing = sp_path_joined(tmp, "no-such-folder");
+    char *out = sp_path_joined(tmp, "x.nii.gz");
     assert_int_equal(run_convert(missing, out, log), 66);
     /* A folder without DICOM images (only NIfTI labels). */
     char *labels = test_data_path("spine/ct-abdomen-t11-s1/labels");
     assert_int_equal(run_convert(labels, out, log), 65);
     char *dicom = test_data_path("spine/ct-lumbar-l2-l4-crop/dicom");
-    char *unwritable = join(tmp, "no/such/dir/x.nii.gz");
+    char *unwritable = sp_path_joined(tmp, "no/such/dir/x.nii.gz");
     assert_int_equal(run_convert(dicom, unwritable, log), 73);
     free(unwritable);
     free(dicom);

@@ -60,6 +60,26 @@ static size_t count_entries(const char *dir)
     return n;
 }
 
+/* A join that fits is "<dir>/<name>"; one that would be cut is refused
+ * and leaves an empty string, so no caller can use a shortened path. */
+static void path_joins(void **state)
+{
+    (void)state;
+    char out[12];
+    assert_int_equal(sp_path_join(out, sizeof out, "/tmp", "a.png"), 0);
+    assert_string_equal(out, "/tmp/a.png");
+    /* 11 characters and the NUL: exactly fits. */
+    assert_int_equal(sp_path_join(out, sizeof out, "/tmp", "abcdef"), 0);
+    assert_string_equal(out, "/tmp/abcdef");
+    assert_int_equal(sp_path_join(out, sizeof out, "/tmp", "abcdefg"), -1);
+    assert_string_equal(out, "");
+    assert_int_equal(sp_path_join(out, 0, "/tmp", "a"), -1);
+    char *joined = sp_path_joined("dir", "file.json");
+    assert_non_null(joined);
+    assert_string_equal(joined, "dir/file.json");
+    free(joined);
+}
+
 /* Each case: bytes, how many may be read, the expected sequence length
  * (the boundaries of RFC 3629's table of well-formed sequences). */
 static void utf8_sequences(void **state)
@@ -174,6 +194,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(safe_names),
+        cmocka_unit_test(path_joins),
         cmocka_unit_test(utf8_sequences),
         cmocka_unit_test(atomic_files_leave_no_temporaries),
         cmocka_unit_test(png_round_trip_with_text),

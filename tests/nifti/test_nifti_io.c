@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "nifti/nifti_internal.h"
+#include "output/output.h"
 #include "spinepipe/volume.h"
 #include "test_data.h"
 
@@ -35,14 +36,6 @@ static int teardown(void **state)
     free(f->dir);
     free(f);
     return 0;
-}
-
-static char *path_in(const fixture *f, const char *name)
-{
-    size_t n = strlen(f->dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    snprintf(p, n, "%s/%s", f->dir, name);
-    return p;
 }
 
 /* An oblique grid: rotation by `deg` about a skew axis, anisotropic
@@ -107,7 +100,7 @@ static void round_trip(fixture *f, sp_voxel_type type, const char *name,
     assert_int_equal(sp_volume_alloc(&v, type, 17, 9, 5, &err), SP_OK);
     oblique_geometry(&v, deg, left_handed);
     fill_pattern(&v);
-    char *p = path_in(f, name);
+    char *p = sp_path_joined(f->dir, name);
     assert_int_equal(sp_nifti_write(&v, p, &err), SP_OK);
     sp_status st = sp_nifti_read(p, type == SP_VOXEL_U16 || type == SP_VOXEL_U8,
                                  &back, &err);
@@ -240,7 +233,7 @@ static unsigned char *sample_bytes(fixture *f, sp_volume *v, size_t *n)
     assert_int_equal(sp_volume_alloc(v, SP_VOXEL_F32, 6, 5, 4, &err), SP_OK);
     oblique_geometry(v, 40.0, 0);
     fill_pattern(v);
-    char *p = path_in(f, "sample.nii");
+    char *p = sp_path_joined(f->dir, "sample.nii");
     assert_int_equal(sp_nifti_write(v, p, &err), SP_OK);
     unsigned char *buf = slurp(p, n);
     free(p);
@@ -269,7 +262,7 @@ static void byte_swapped_file_reads_the_same(void **state)
         reverse(raw + at, 4);
     for (size_t at = 352; at < n; at += 4)
         reverse(raw + at, 4);
-    char *p = path_in(f, "swapped.nii");
+    char *p = sp_path_joined(f->dir, "swapped.nii");
     spill(p, raw, n);
     if (sp_nifti_read(p, 0, &back, &err) != SP_OK)
         fail_msg("%s", err.message);
@@ -291,7 +284,7 @@ static void qform_used_without_sform(void **state)
     put_i16(raw, 254, 0); /* sform_code */
     for (size_t at = 280; at < 328; at += 4)
         put_f32(raw, at, 0.0f);
-    char *p = path_in(f, "qform.nii");
+    char *p = sp_path_joined(f->dir, "qform.nii");
     spill(p, raw, n);
     if (sp_nifti_read(p, 0, &back, &err) != SP_OK)
         fail_msg("%s", err.message);
@@ -318,7 +311,7 @@ static void extensions_are_skipped(void **state)
     memset(grown + 352, 0xEE, extra);
     memcpy(grown + 352 + extra, raw + 352, n - 352);
     put_f32(grown, 108, (float)(352 + extra));
-    char *p = path_in(f, "ext.nii");
+    char *p = sp_path_joined(f->dir, "ext.nii");
     spill(p, grown, n + extra);
     if (sp_nifti_read(p, 0, &back, &err) != SP_OK)
         fail_msg("%s", err.message);
@@ -339,7 +332,7 @@ static void two_dimensional_image(void **state)
     size_t n;
     unsigned char *raw = sample_bytes(f, &v, &n);
     put_i16(raw, 40, 2);
-    char *p = path_in(f, "2d.nii");
+    char *p = sp_path_joined(f->dir, "2d.nii");
     spill(p, raw, n);
     if (sp_nifti_read(p, 0, &back, &err) != SP_OK)
         fail_msg("%s", err.message);
@@ -398,7 +391,7 @@ static void every_datatype_reads(void **state)
             default: { double v = want[i]; memcpy(p, &v, 8); break; }
             }
         }
-        char *path = path_in(f, "dt.nii");
+        char *path = sp_path_joined(f->dir, "dt.nii");
         spill(path, buf, 352 + N * elem);
         sp_volume v;
         sp_error err;
@@ -434,7 +427,7 @@ static void expect_failure(fixture *f, patch_fn patch, int gzip,
     size_t n;
     unsigned char *raw = sample_bytes(f, &v, &n);
     patch(raw, &n);
-    char *p = path_in(f, gzip ? "bad.nii.gz" : "bad.nii");
+    char *p = sp_path_joined(f->dir, gzip ? "bad.nii.gz" : "bad.nii");
     if (gzip) {
         gzFile gz = gzopen(p, "wb");
         assert_non_null(gz);
@@ -548,7 +541,7 @@ static void corrupt_gzip_stream(void **state)
     assert_int_equal(sp_volume_alloc(&v, SP_VOXEL_F32, 40, 30, 20, &err),
                      SP_OK);
     fill_pattern(&v);
-    char *p = path_in(f, "c.nii.gz");
+    char *p = sp_path_joined(f->dir, "c.nii.gz");
     assert_int_equal(sp_nifti_write(&v, p, &err), SP_OK);
     FILE *fp = fopen(p, "r+b");
     assert_non_null(fp);
@@ -571,7 +564,7 @@ static void scaling_and_labels(void **state)
     assert_int_equal(sp_volume_alloc(&v, SP_VOXEL_U16, 4, 3, 2, &err), SP_OK);
     for (size_t i = 0; i < 24; i++)
         ((uint16_t *)v.data)[i] = (uint16_t)(i * 3);
-    char *p = path_in(f, "scaled.nii");
+    char *p = sp_path_joined(f->dir, "scaled.nii");
     assert_int_equal(sp_nifti_write(&v, p, &err), SP_OK);
     size_t n;
     unsigned char *raw = slurp(p, &n);
@@ -635,7 +628,7 @@ static void integral_floats_are_stored_as_int16(void **state)
         d[i] = (float)((long)(i * 977) % 65536 - 32768);
     d[0] = -32768.0f;
     d[1] = 32767.0f;
-    char *p = path_in(f, "ct.nii.gz");
+    char *p = sp_path_joined(f->dir, "ct.nii.gz");
     assert_int_equal(sp_nifti_write(&v, p, &err), SP_OK);
     assert_int_equal(file_datatype(p), NIFTI_DT_INT16);
     assert_int_equal(sp_nifti_read(p, 0, &back, &err), SP_OK);
@@ -661,7 +654,7 @@ static void write_is_atomic_and_checks_names(void **state)
     sp_volume v, back;
     sp_error err;
     assert_int_equal(sp_volume_alloc(&v, SP_VOXEL_U8, 3, 3, 3, &err), SP_OK);
-    char *p = path_in(f, "out.nii.gz");
+    char *p = sp_path_joined(f->dir, "out.nii.gz");
     assert_int_equal(sp_nifti_write(&v, p, &err), SP_OK);
     ((uint8_t *)v.data)[5] = 9;
     assert_int_equal(sp_nifti_write(&v, p, &err), SP_OK); /* overwrite */
@@ -669,10 +662,10 @@ static void write_is_atomic_and_checks_names(void **state)
     assert_int_equal(sp_nifti_read(p, 1, &back, &err), SP_OK);
     assert_int_equal(((uint16_t *)back.data)[5], 9);
     sp_volume_free(&back);
-    char *missing = path_in(f, "no/such/dir/x.nii");
+    char *missing = sp_path_joined(f->dir, "no/such/dir/x.nii");
     assert_int_equal(sp_nifti_write(&v, missing, &err), SP_CANTCREATE);
     assert_non_null(strstr(err.message, missing));
-    char *wrong = path_in(f, "x.img");
+    char *wrong = sp_path_joined(f->dir, "x.img");
     assert_int_equal(sp_nifti_write(&v, wrong, &err), SP_CANTCREATE);
     assert_non_null(strstr(err.message, ".nii.gz"));
     assert_int_equal(sp_nifti_read(missing, 0, &back, &err), SP_NOINPUT);

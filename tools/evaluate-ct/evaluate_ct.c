@@ -29,22 +29,14 @@
 
 #include "analysis_tools.h"
 #include "ct_chain.h"
+#include "output/output.h"
 #include "phantom_sweep.h"
 #include "spinepipe/dicom.h"
 #include "spinepipe/labels.h"
 
-static char *join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s/%s", a, b);
-    return s;
-}
-
 static int read_labels(const char *data, const char *rel, sp_volume *v)
 {
-    char *p = join(data, rel);
+    char *p = sp_path_joined(data, rel);
     sp_error err;
     int ok = p && sp_nifti_read(p, 1, v, &err) == SP_OK;
     if (!ok)
@@ -129,7 +121,7 @@ static void print_reported(const char *data, const char *rel,
     sp_error err;
     sweep_env *env = NULL;
     json_t *report = NULL;
-    char *dir = join(data, rel);
+    char *dir = sp_path_joined(data, rel);
     sp_status st = dir ? sp_dicom_init(&err) : SP_NOMEM;
     int inited = st == SP_OK;
     if (st == SP_OK)
@@ -178,7 +170,7 @@ static int eval_abdomen(const char *data, const char *png,
                         const char *nifti, const char *config, int *pass)
 {
     printf("\n== ct-abdomen-t11-s1 (122x101x112, 3 mm) ==\n");
-    char *dir = join(data, "spine/ct-abdomen-t11-s1/dicom");
+    char *dir = sp_path_joined(data, "spine/ct-abdomen-t11-s1/dicom");
     sp_volume ct = {0}, ts = {0}, vb = {0};
     sp_error err;
     ct_chain ch;
@@ -239,7 +231,7 @@ static int eval_crop(const char *data, const char *png, const char *nifti,
                      int *pass)
 {
     printf("\n== ct-lumbar-l2-l4-crop (73x73x47, 1.5 mm) ==\n");
-    char *dir = join(data, "spine/ct-lumbar-l2-l4-crop/dicom");
+    char *dir = sp_path_joined(data, "spine/ct-lumbar-l2-l4-crop/dicom");
     sp_volume ct = {0}, ref = {0};
     sp_error err;
     int ok = dir && analysis_load_series(dir, &ct, &err) == SP_OK &&
@@ -287,7 +279,7 @@ static void eval_refusals(const char *data, int *pass)
     printf("\n== inputs that are not analysable ==\n");
     sp_error err;
     sp_volume ct = {0};
-    char *dir = join(data, "conformance/ct-head-phantom-512/dicom");
+    char *dir = sp_path_joined(data, "conformance/ct-head-phantom-512/dicom");
     if (dir && analysis_load_series(dir, &ct, &err) == SP_OK) {
         ct_chain ch;
         memset(&ch, 0, sizeof ch);
@@ -309,7 +301,7 @@ static void eval_refusals(const char *data, int *pass)
         {"abdomen, 8 slices", "spine/ct-abdomen-t11-s1/dicom", 60, 8},
         {"crop, L3 body only", "spine/ct-lumbar-l2-l4-crop/dicom", 12, 14}};
     for (size_t c = 0; c < 2; c++) {
-        dir = join(data, cuts[c].rel);
+        dir = sp_path_joined(data, cuts[c].rel);
         if (dir && analysis_load_series(dir, &ct, &err) == SP_OK) {
             sp_volume cut = {0};
             sp_volume_alloc(&cut, SP_VOXEL_F32, ct.dim[0], ct.dim[1],
@@ -339,7 +331,7 @@ static void eval_refusals(const char *data, int *pass)
 static void bench(const char *data)
 {
     printf("\n== time on a 512x512x400 series ==\n");
-    char *dir = join(data, "spine/ct-abdomen-t11-s1/dicom");
+    char *dir = sp_path_joined(data, "spine/ct-abdomen-t11-s1/dicom");
     sp_volume ct = {0}, big = {0};
     sp_error err;
     if (!dir || analysis_load_series(dir, &ct, &err) != SP_OK) {

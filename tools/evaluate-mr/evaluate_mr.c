@@ -20,22 +20,14 @@
 
 #include "analysis_tools.h"
 #include "mr_chain.h"
+#include "output/output.h"
 #include "spinepipe/labels.h"
-
-static char *join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s/%s", a, b);
-    return s;
-}
 
 /* Load a series and run the chain; prints and returns 0 on failure. */
 static int run(const char *data, const char *series, const char *lowest,
                int cervical, sp_volume *raw, mr_chain *c)
 {
-    char *dir = join(data, series);
+    char *dir = sp_path_joined(data, series);
     sp_error err;
     int ok = dir && analysis_load_series(dir, raw, &err) == SP_OK &&
              mr_chain_run(raw, lowest, cervical, c, &err) == SP_OK;
@@ -49,7 +41,7 @@ static int run(const char *data, const char *series, const char *lowest,
 static int reference(const char *data, const char *rel, const mr_chain *c,
                      sp_volume *ref)
 {
-    char *p = join(data, rel);
+    char *p = sp_path_joined(data, rel);
     sp_volume r = {0};
     sp_error err;
     int ok = p && sp_nifti_read(p, 1, &r, &err) == SP_OK &&
