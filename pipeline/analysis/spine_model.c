@@ -101,6 +101,14 @@ void spine_window(const spine_curve *c, double z, double reach_mm,
     *q_lo = lo, *q_hi = hi;
 }
 
+void spine_lateral(const spine_curve *c, size_t q, double l[3])
+{
+    const double *t = c->t[q], *a = c->a[q];
+    l[0] = t[1] * a[2] - t[2] * a[1];
+    l[1] = t[2] * a[0] - t[0] * a[2];
+    l[2] = t[0] * a[1] - t[1] * a[0];
+}
+
 size_t spine_project(const spine_curve *c, size_t q_lo, size_t q_hi,
                      const double g[3], double *u, double *v)
 {
@@ -113,9 +121,9 @@ size_t spine_project(const spine_curve *c, size_t q_lo, size_t q_hi,
         if (dd < bd)
             bd = dd, best = q;
     }
-    const double *t = c->t[best], *a = c->a[best], *p = c->p[best];
-    double l[3] = {t[1] * a[2] - t[2] * a[1], t[2] * a[0] - t[0] * a[2],
-                   t[0] * a[1] - t[1] * a[0]};
+    const double *a = c->a[best], *p = c->p[best];
+    double l[3];
+    spine_lateral(c, best, l);
     *u = *v = 0;
     for (int d = 0; d < 3; d++) {
         *u += (g[d] - p[d]) * l[d];

@@ -96,6 +96,10 @@ double spine_inner_median(const spine_model *m,
 /* Trilinear HU at grid-mm position g; `outside` beyond the grid. */
 double spine_sample(const sp_volume *ct, const double g[3], double outside);
 
+/* The lateral axis t x a of sample q's plane (the plane's third axis,
+ * beside the tangent t and the anterior axis a). */
+void spine_lateral(const spine_curve *c, size_t q, double l[3]);
+
 /* Curve samples within reach_mm of height z (grid mm): [q_lo, q_hi). The
  * column runs along z, so a voxel's nearest sample is among these. */
 void spine_window(const spine_curve *c, double z, double reach_mm,

@@ -30,9 +30,9 @@ static double rib_score(const sp_volume *bone, const spine_curve *c,
     double step = fmin(bone->spacing[0], bone->spacing[1]);
     for (double s = v->body_lo; s <= v->body_hi; s += 1.0) {
         size_t q = spine_curve_at(c, s);
-        const double *t = c->t[q], *a = c->a[q], *p = c->p[q];
-        double l[3] = {t[1] * a[2] - t[2] * a[1], t[2] * a[0] - t[0] * a[2],
-                       t[0] * a[1] - t[1] * a[0]};
+        const double *a = c->a[q], *p = c->p[q];
+        double l[3];
+        spine_lateral(c, q, l);
         int side[2] = {0, 0};
         for (int sd = 0; sd < 2; sd++)
             for (double u = RIB_MIN_MM; u <= RIB_MAX_MM && !side[sd];
@@ -58,9 +58,9 @@ static double lateral_run(const sp_volume *bone, const spine_curve *c,
                           double ref)
 {
     size_t q = spine_curve_at(c, s);
-    const double *t = c->t[q], *a = c->a[q], *p = c->p[q];
-    double l[3] = {t[1] * a[2] - t[2] * a[1], t[2] * a[0] - t[0] * a[2],
-                   t[0] * a[1] - t[1] * a[0]};
+    const double *a = c->a[q], *p = c->p[q];
+    double l[3];
+    spine_lateral(c, q, l);
     double step = fmin(bone->spacing[0], bone->spacing[1]);
     double best = 0;
     for (double b = -(v->body_back_mm + 10); b <= 0.5 * v->body_depth_mm;

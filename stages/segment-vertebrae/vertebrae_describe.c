@@ -17,14 +17,6 @@
 #define WALL_GAP_MM 7.0
 #define CANAL_EDGE_MM 3.0
 
-static void lateral(const spine_curve *c, size_t q, double l[3])
-{
-    const double *t = c->t[q], *a = c->a[q];
-    l[0] = t[1] * a[2] - t[2] * a[1];
-    l[1] = t[2] * a[0] - t[0] * a[2];
-    l[2] = t[0] * a[1] - t[1] * a[0];
-}
-
 /* Distance from p along dir until the mask ends (`gap_mm` of
  * background). */
 static double reach(const sp_volume *m, const double p[3],
@@ -81,7 +73,7 @@ static void body_size(const sp_volume *spine, const spine_curve *c,
     for (double s = lo; s <= hi && n < 64; s += 1.0) {
         size_t q = spine_curve_at(c, s);
         double l[3];
-        lateral(c, q, l);
+        spine_lateral(c, q, l);
         d[n] = reach(spine, c->p[q], c->a[q], 1, WALL_GAP_MM);
         b[n] = reach(spine, c->p[q], c->a[q], -1, CANAL_EDGE_MM);
         g[n] = canal_gap(spine, c->p[q], c->a[q], b[n]);

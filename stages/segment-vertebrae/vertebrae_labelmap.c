@@ -28,14 +28,6 @@
                               given to the end vertebrae */
 #define BODY_MARGIN 1.15 /* ellipse radius (squared) with partial volume */
 
-static void lateral(const spine_curve *c, size_t q, double l[3])
-{
-    const double *t = c->t[q], *a = c->a[q];
-    l[0] = t[1] * a[2] - t[2] * a[1];
-    l[1] = t[2] * a[0] - t[0] * a[2];
-    l[2] = t[0] * a[1] - t[1] * a[0];
-}
-
 /* The end pieces take what lies beyond them, unless their extent was
  * set short of the curve's end (the S1 label: the sacrum below it is not
  * S1). */
@@ -174,15 +166,8 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
                 if (!m[idx] && hypot(g[0] - c->p[qz][0],
                                      g[1] - c->p[qz][1]) > REACH_MM)
                     continue;
-                size_t best = q_lo;
-                double bd = INFINITY;
-                for (size_t q = q_lo; q < q_hi; q++) {
-                    double dd = 0;
-                    for (int d = 0; d < 3; d++)
-                        dd += (g[d] - c->p[q][d]) * (g[d] - c->p[q][d]);
-                    if (dd < bd)
-                        bd = dd, best = q;
-                }
+                double du, dv;
+                size_t best = spine_project(c, q_lo, q_hi, g, &du, &dv);
                 double s = (double)best * c->step_mm;
                 /* beyond an end: distance along the end tangent */
                 if (best == 0 || best + 1 == c->n) {
@@ -190,12 +175,6 @@ sp_status vert_label_map(const sp_volume *ct, const sp_volume *spine,
                     for (int d = 0; d < 3; d++)
                         ds += (g[d] - c->p[best][d]) * c->t[best][d];
                     s += ds;
-                }
-                double l[3], du = 0, dv = 0;
-                lateral(c, best, l);
-                for (int d = 0; d < 3; d++) {
-                    du += (g[d] - c->p[best][d]) * l[d];
-                    dv += (g[d] - c->p[best][d]) * c->a[best][d];
                 }
                 /* the arch slopes caudally behind its body (spinous and
                    inferior articular processes reach the level below):

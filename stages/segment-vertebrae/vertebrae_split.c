@@ -20,9 +20,9 @@ sp_status vert_profiles(const sp_volume *ct, const sp_volume *spine,
                             "and the column a U8 mask");
     double step = 1.5;
     for (size_t q = 0; q < curve->n; q++) {
-        const double *p = curve->p[q], *t = curve->t[q], *a = curve->a[q];
-        double l[3] = {t[1] * a[2] - t[2] * a[1], t[2] * a[0] - t[0] * a[2],
-                       t[0] * a[1] - t[1] * a[0]};
+        const double *p = curve->p[q], *a = curve->a[q];
+        double l[3];
+        spine_lateral(curve, q, l);
         double sum = 0, cnt = 0, in = 0;
         for (double u = -radius_mm; u <= radius_mm; u += step)
             for (double v = -radius_mm; v <= radius_mm; v += step) {
