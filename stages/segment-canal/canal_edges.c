@@ -62,9 +62,10 @@ static double sample(const sp_volume *smooth, const canal_plane *pl,
 }
 
 /* The mean of (u, v) in the plane and ALONG_MM either side of it along
- * the curve's tangent (a x l, the plane's normal). */
-static double sample_along(const sp_volume *smooth, const canal_plane *pl,
-                           double u, double v)
+ * the curve's tangent (a x l, the plane's normal), read by `at`. */
+static double along(double (*at)(const void *, const double *),
+                    const void *img, const canal_plane *pl, double u,
+                    double v)
 {
     const double *a = pl->a, *l = pl->l;
     double t[3] = {a[1] * l[2] - a[2] * l[1], a[2] * l[0] - a[0] * l[2],
@@ -74,9 +75,26 @@ static double sample_along(const sp_volume *smooth, const canal_plane *pl,
         double g[3];
         for (int d = 0; d < 3; d++)
             g[d] = pl->p[d] + u * l[d] + v * a[d] + k * ALONG_MM * t[d];
-        sum += spine_sample(smooth, g, 1e9);
+        sum += at(img, g);
     }
     return sum / 3;
+}
+
+static double at_linear(const void *vol, const double *g)
+{
+    return spine_sample(vol, g, 1e9);
+}
+
+static double at_spline(const void *spline, const double *g)
+{
+    return analysis_spline_sample(spline, g, 1e9);
+}
+
+/* Trilinear: the fill's own reading. */
+static double sample_along(const sp_volume *vol, const canal_plane *pl,
+                           double u, double v)
+{
+    return along(at_linear, vol, pl, u, v);
 }
 
 static int mask_at(const canal_section *cs, double u, double v)
@@ -186,7 +204,7 @@ static double along_border(const double *s0, const double *s1, int i,
 
 /* Distance from the centre to the boundary along direction (du, dv);
  * `border`: the ray also ends where it runs along a border. */
-static double ray(const sp_volume *smooth, const sharp_image *sh,
+static double ray(const analysis_spline *spline, const sharp_image *sh,
                   const canal_plane *pl, const canal_section *cs,
                   double level, int open, int border, double cu,
                   double cv, double du, double dv)
@@ -203,8 +221,8 @@ static double ray(const sp_volume *smooth, const sharp_image *sh,
         double r = i * STEP_MM, u = cu + r * du, v = cv + r * dv;
         prof[i] = sharp[i] = 0;
         for (int k = -1; k <= 1; k++) {
-            double q = sample_along(smooth, pl, u - k * ACROSS_MM * dv,
-                                    v + k * ACROSS_MM * du);
+            double q = along(at_spline, spline, pl, u - k * ACROSS_MM * dv,
+                             v + k * ACROSS_MM * du);
             prof[i] += q / 3;
             if (k)
                 side[k > 0][i] = q;
@@ -311,14 +329,14 @@ static int in_star(const double r[N_RAYS], double cu, double cv, double u,
     return hypot(u, v) <= (1 - f) * r[k] + f * r[(k + 1) % N_RAYS];
 }
 
-static void trace_star(const sp_volume *smooth, const sharp_image *sh,
+static void trace_star(const analysis_spline *spline, const sharp_image *sh,
                        const canal_plane *pl, const canal_section *cs,
                        double level, int open, double cu, double cv,
                        double r[N_RAYS])
 {
     for (int k = 0; k < N_RAYS; k++) {
         double t = 2 * M_PI * k / N_RAYS;
-        r[k] = ray(smooth, sh, pl, cs, level, open, 1, cu, cv, cos(t),
+        r[k] = ray(spline, sh, pl, cs, level, open, 1, cu, cv, cos(t),
                    sin(t));
     }
 }
@@ -379,7 +397,8 @@ static void keep_largest_piece(uint8_t *mask)
     free(stack), free(piece);
 }
 
-static void refine_union(const sp_volume *smooth, const sharp_image *sh,
+static void refine_union(const sp_volume *smooth, const analysis_spline *spline,
+                         const sharp_image *sh,
                          const canal_plane *pl, double level, int open,
                          canal_section *cs)
 {
@@ -438,7 +457,7 @@ static void refine_union(const sp_volume *smooth, const sharp_image *sh,
             continue;
         }
         double r[N_RAYS];
-        trace_star(smooth, sh, pl, cs, level, open, cu, cv, r);
+        trace_star(spline, sh, pl, cs, level, open, cu, cv, r);
         n++;
         for (int y = 0; y < UNION_N; y++)
             for (int x = 0; x < UNION_N; x++) {
@@ -529,6 +548,7 @@ static double axis_spread(const canal_section *cs)
 }
 
 void canal_refine_section(const sp_volume *ct, const sp_volume *smooth,
+                          const analysis_spline *spline,
                           const canal_plane *pl, int open, canal_section *cs)
 {
     if (!cs->found)
@@ -540,14 +560,14 @@ void canal_refine_section(const sp_volume *ct, const sp_volume *smooth,
     sharp_image sharp = {ct, fmax(MIN_FALL_HU, SHARP_SD * noise)};
     const sharp_image *sh = isnan(noise) ? NULL : &sharp;
     if (!mask_at(cs, cs->centre_u, cs->centre_v)) {
-        refine_union(smooth, sh, pl, level, open, cs);
+        refine_union(smooth, spline, sh, pl, level, open, cs);
         return;
     }
     double spread = axis_spread(cs), r[N_RAYS], pu[N_RAYS], pv[N_RAYS];
     for (int k = 0; k < N_RAYS; k++) {
         double t = 2 * M_PI * k / N_RAYS, du = cos(t), dv = sin(t);
         double ou = cs->centre_u + spread * du;
-        r[k] = ray(smooth, sh, pl, cs, level, open, 0, ou,
+        r[k] = ray(spline, sh, pl, cs, level, open, 0, ou,
                    cs->centre_v, du, dv);
         pu[k] = ou + r[k] * du, pv[k] = cs->centre_v + r[k] * dv;
     }
