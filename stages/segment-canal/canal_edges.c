@@ -203,8 +203,15 @@ static double along_border(const double *s0, const double *s1, int i,
 }
 
 /* Distance from the centre to the boundary along direction (du, dv);
- * `border`: the ray also ends where it runs along a border. */
-static double ray(const analysis_spline *spline, const sharp_image *sh,
+ * `border`: the ray also ends where it runs along a border. Which wall
+ * ends the ray is decided on the trilinear profile of `smooth`, as the
+ * thresholds were measured; where on that wall's rise the edge lies, on
+ * the spline's (`fine`): the trilinear profile's slope is constant
+ * between voxel centres, so its steepest point snapped to the grid. The
+ * spline is sharper as well, and small bright things inside the canal
+ * (nerve roots, 35-40 HU) would pass the wall contrast on it. */
+static double ray(const sp_volume *smooth, const analysis_spline *spline,
+                  const sharp_image *sh,
                   const canal_plane *pl, const canal_section *cs,
                   double level, int open, int border, double cu,
                   double cv, double du, double dv)
@@ -214,16 +221,18 @@ static double ray(const analysis_spline *spline, const sharp_image *sh,
            BEFORE = (int)(EDGE_BEFORE_MM / STEP_MM),
            AFTER = (int)(EDGE_AFTER_MM / STEP_MM),
            BUMP_BACK = (int)(BUMP_BACK_MM / STEP_MM) };
-    double prof[N + W], sharp[N + W];
+    double prof[N + W], fine[N + W], sharp[N + W];
     double side[2][N + W];
     double mask_r = -1;
     for (int i = 0; i < N + W; i++) {
         double r = i * STEP_MM, u = cu + r * du, v = cv + r * dv;
-        prof[i] = sharp[i] = 0;
+        prof[i] = fine[i] = sharp[i] = 0;
         for (int k = -1; k <= 1; k++) {
-            double q = along(at_spline, spline, pl, u - k * ACROSS_MM * dv,
-                             v + k * ACROSS_MM * du);
+            double q = sample_along(smooth, pl, u - k * ACROSS_MM * dv,
+                                    v + k * ACROSS_MM * du);
             prof[i] += q / 3;
+            fine[i] += along(at_spline, spline, pl, u - k * ACROSS_MM * dv,
+                             v + k * ACROSS_MM * du) / 3;
             if (k)
                 side[k > 0][i] = q;
             if (sh)
@@ -296,7 +305,7 @@ static double ray(const analysis_spline *spline, const sharp_image *sh,
         }
         double best = -INFINITY;
         for (int k = k0 < 2 ? 2 : k0; k <= k1 && k + 2 < N + W; k++) {
-            double g = sign * (prof[k + 2] - prof[k - 2]);
+            double g = sign * (fine[k + 2] - fine[k - 2]);
             if (g > best)
                 best = g, at = k;
         }
@@ -304,8 +313,8 @@ static double ray(const analysis_spline *spline, const sharp_image *sh,
             break;
         double off = 0;
         if (at > 2 && at + 3 < N + W) {
-            double gm = sign * (prof[at + 1] - prof[at - 3]);
-            double gp = sign * (prof[at + 3] - prof[at - 1]);
+            double gm = sign * (fine[at + 1] - fine[at - 3]);
+            double gp = sign * (fine[at + 3] - fine[at - 1]);
             double den = gm - 2 * best + gp;
             off = den < 0 ? fmax(-0.5, fmin(0.5, 0.5 * (gm - gp) / den)) : 0;
         }
@@ -329,15 +338,16 @@ static int in_star(const double r[N_RAYS], double cu, double cv, double u,
     return hypot(u, v) <= (1 - f) * r[k] + f * r[(k + 1) % N_RAYS];
 }
 
-static void trace_star(const analysis_spline *spline, const sharp_image *sh,
+static void trace_star(const sp_volume *smooth,
+                       const analysis_spline *spline, const sharp_image *sh,
                        const canal_plane *pl, const canal_section *cs,
                        double level, int open, double cu, double cv,
                        double r[N_RAYS])
 {
     for (int k = 0; k < N_RAYS; k++) {
         double t = 2 * M_PI * k / N_RAYS;
-        r[k] = ray(spline, sh, pl, cs, level, open, 1, cu, cv, cos(t),
-                   sin(t));
+        r[k] = ray(smooth, spline, sh, pl, cs, level, open, 1, cu, cv,
+                   cos(t), sin(t));
     }
 }
 
@@ -397,10 +407,10 @@ static void keep_largest_piece(uint8_t *mask)
     free(stack), free(piece);
 }
 
-static void refine_union(const sp_volume *smooth, const analysis_spline *spline,
-                         const sharp_image *sh,
-                         const canal_plane *pl, double level, int open,
-                         canal_section *cs)
+static void refine_union(const sp_volume *smooth,
+                         const analysis_spline *spline,
+                         const sharp_image *sh, const canal_plane *pl,
+                         double level, int open, canal_section *cs)
 {
     enum { G = CANAL_GRID };
     /* city-block distance of each fill pixel to the nearest outside one */
@@ -457,7 +467,7 @@ static void refine_union(const sp_volume *smooth, const analysis_spline *spline,
             continue;
         }
         double r[N_RAYS];
-        trace_star(spline, sh, pl, cs, level, open, cu, cv, r);
+        trace_star(smooth, spline, sh, pl, cs, level, open, cu, cv, r);
         n++;
         for (int y = 0; y < UNION_N; y++)
             for (int x = 0; x < UNION_N; x++) {
@@ -567,7 +577,7 @@ void canal_refine_section(const sp_volume *ct, const sp_volume *smooth,
     for (int k = 0; k < N_RAYS; k++) {
         double t = 2 * M_PI * k / N_RAYS, du = cos(t), dv = sin(t);
         double ou = cs->centre_u + spread * du;
-        r[k] = ray(spline, sh, pl, cs, level, open, 0, ou,
+        r[k] = ray(smooth, spline, sh, pl, cs, level, open, 0, ou,
                    cs->centre_v, du, dv);
         pu[k] = ou + r[k] * du, pv[k] = cs->centre_v + r[k] * dv;
     }

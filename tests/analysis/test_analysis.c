@@ -128,7 +128,8 @@ static double steepest(double (*at)(const void *, const double *),
         if (p[k + 2] - p[k - 2] > p[best_k + 2] - p[best_k - 2])
             best_k = k;
     double g0 = p[best_k + 2] - p[best_k - 2];
-    double gm = p[best_k + 1] - p[best_k - 3], gp = p[best_k + 3] - p[best_k - 1];
+    double gm = p[best_k + 1] - p[best_k - 3];
+    double gp = p[best_k + 3] - p[best_k - 1];
     double den = gm - 2 * g0 + gp;
     double off = den < 0 ? fmax(-0.5, fmin(0.5, 0.5 * (gm - gp) / den)) : 0;
     return x0 + 0.25 * (best_k + off);
