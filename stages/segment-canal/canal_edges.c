@@ -226,13 +226,11 @@ static double ray(const sp_volume *smooth, const analysis_spline *spline,
     double mask_r = -1;
     for (int i = 0; i < N + W; i++) {
         double r = i * STEP_MM, u = cu + r * du, v = cv + r * dv;
-        prof[i] = fine[i] = sharp[i] = 0;
+        prof[i] = sharp[i] = 0;
         for (int k = -1; k <= 1; k++) {
             double q = sample_along(smooth, pl, u - k * ACROSS_MM * dv,
                                     v + k * ACROSS_MM * du);
             prof[i] += q / 3;
-            fine[i] += along(at_spline, spline, pl, u - k * ACROSS_MM * dv,
-                             v + k * ACROSS_MM * du) / 3;
             if (k)
                 side[k > 0][i] = q;
             if (sh)
@@ -302,6 +300,19 @@ static double ray(const sp_volume *smooth, const analysis_spline *spline,
                 k1 = at_peak;
                 break;
             }
+        }
+        /* the spline's profile, where the steepest point is looked for
+           (the same as prof where no axis is cubic: thick slices) */
+        int any_cubic = spline->cubic[0] || spline->cubic[1] ||
+                        spline->cubic[2];
+        for (int k = k0 - 3 < 0 ? 0 : k0 - 3; k <= k1 + 3 && k < N + W;
+             k++) {
+            double r = k * STEP_MM, u = cu + r * du, v = cv + r * dv;
+            fine[k] = any_cubic ? 0 : prof[k];
+            for (int m = -1; m <= 1 && any_cubic; m++)
+                fine[k] += along(at_spline, spline, pl,
+                                 u - m * ACROSS_MM * dv,
+                                 v + m * ACROSS_MM * du) / 3;
         }
         double best = -INFINITY;
         for (int k = k0 < 2 ? 2 : k0; k <= k1 && k + 2 < N + W; k++) {
