@@ -172,7 +172,7 @@ static void spline_edge_does_not_snap_to_the_grid(void **state)
         analysis_spline_free(&sp);
         sp_volume_free(&smooth);
     }
-    print_message("steepest point off the wall, worst over 20 phases: "
+    print_message("# steepest point off the wall, worst over 20 phases: "
                   "trilinear %.3f mm, spline %.3f mm\n", worst_linear,
                   worst_spline);
     assert_true(worst_linear > 0.2); /* the grid snapping this fixes */
