@@ -38,6 +38,24 @@ sp_status analysis_erode(sp_volume *mask, double r_mm, int in_plane,
 sp_status analysis_gaussian(const sp_volume *src, double sigma_mm,
                             sp_volume *dst, sp_error *err);
 
+/* A smoothed F32 volume for sub-voxel edges: cubic B-spline coefficients
+ * (mirror boundaries) along the axes the smoothing (sigma_mm) left
+ * band-limited, linear along the others (thick slices). Trilinear
+ * interpolation's slope is constant between voxel centres, so an edge
+ * put at a profile's steepest point snaps to the voxel grid; the spline's
+ * slope is continuous. */
+typedef struct analysis_spline {
+    sp_volume coef;
+    int cubic[3]; /* per axis: 1 cubic, 0 linear */
+} analysis_spline;
+sp_status analysis_spline_new(const sp_volume *src, double sigma_mm,
+                              analysis_spline *out, sp_error *err);
+void analysis_spline_free(analysis_spline *s);
+/* The interpolated value at grid-mm position g; `outside` beyond the
+ * grid. */
+double analysis_spline_sample(const analysis_spline *s, const double g[3],
+                              double outside);
+
 /* Working grid for large series: block means over integer factors chosen
  * per axis so voxels come close to `target_mm` (factor 1 where the input
  * is already coarser). Allocates dst; factor[] receives the factors. */

@@ -62,9 +62,10 @@ static double sample(const sp_volume *smooth, const canal_plane *pl,
 }
 
 /* The mean of (u, v) in the plane and ALONG_MM either side of it along
- * the curve's tangent (a x l, the plane's normal). */
-static double sample_along(const sp_volume *smooth, const canal_plane *pl,
-                           double u, double v)
+ * the curve's tangent (a x l, the plane's normal), read by `at`. */
+static double along(double (*at)(const void *, const double *),
+                    const void *img, const canal_plane *pl, double u,
+                    double v)
 {
     const double *a = pl->a, *l = pl->l;
     double t[3] = {a[1] * l[2] - a[2] * l[1], a[2] * l[0] - a[0] * l[2],
@@ -74,9 +75,26 @@ static double sample_along(const sp_volume *smooth, const canal_plane *pl,
         double g[3];
         for (int d = 0; d < 3; d++)
             g[d] = pl->p[d] + u * l[d] + v * a[d] + k * ALONG_MM * t[d];
-        sum += spine_sample(smooth, g, 1e9);
+        sum += at(img, g);
     }
     return sum / 3;
+}
+
+static double at_linear(const void *vol, const double *g)
+{
+    return spine_sample(vol, g, 1e9);
+}
+
+static double at_spline(const void *spline, const double *g)
+{
+    return analysis_spline_sample(spline, g, 1e9);
+}
+
+/* Trilinear: the fill's own reading. */
+static double sample_along(const sp_volume *vol, const canal_plane *pl,
+                           double u, double v)
+{
+    return along(at_linear, vol, pl, u, v);
 }
 
 static int mask_at(const canal_section *cs, double u, double v)
@@ -185,8 +203,15 @@ static double along_border(const double *s0, const double *s1, int i,
 }
 
 /* Distance from the centre to the boundary along direction (du, dv);
- * `border`: the ray also ends where it runs along a border. */
-static double ray(const sp_volume *smooth, const sharp_image *sh,
+ * `border`: the ray also ends where it runs along a border. Which wall
+ * ends the ray is decided on the trilinear profile of `smooth`, as the
+ * thresholds were measured; where on that wall's rise the edge lies, on
+ * the spline's (`fine`): the trilinear profile's slope is constant
+ * between voxel centres, so its steepest point snapped to the grid. The
+ * spline is sharper as well, and small bright things inside the canal
+ * (nerve roots, 35-40 HU) would pass the wall contrast on it. */
+static double ray(const sp_volume *smooth, const analysis_spline *spline,
+                  const sharp_image *sh,
                   const canal_plane *pl, const canal_section *cs,
                   double level, int open, int border, double cu,
                   double cv, double du, double dv)
@@ -196,7 +221,7 @@ static double ray(const sp_volume *smooth, const sharp_image *sh,
            BEFORE = (int)(EDGE_BEFORE_MM / STEP_MM),
            AFTER = (int)(EDGE_AFTER_MM / STEP_MM),
            BUMP_BACK = (int)(BUMP_BACK_MM / STEP_MM) };
-    double prof[N + W], sharp[N + W];
+    double prof[N + W], fine[N + W], sharp[N + W];
     double side[2][N + W];
     double mask_r = -1;
     for (int i = 0; i < N + W; i++) {
@@ -276,9 +301,22 @@ static double ray(const sp_volume *smooth, const sharp_image *sh,
                 break;
             }
         }
+        /* the spline's profile, where the steepest point is looked for
+           (the same as prof where no axis is cubic: thick slices) */
+        int any_cubic = spline->cubic[0] || spline->cubic[1] ||
+                        spline->cubic[2];
+        for (int k = k0 - 3 < 0 ? 0 : k0 - 3; k <= k1 + 3 && k < N + W;
+             k++) {
+            double r = k * STEP_MM, u = cu + r * du, v = cv + r * dv;
+            fine[k] = any_cubic ? 0 : prof[k];
+            for (int m = -1; m <= 1 && any_cubic; m++)
+                fine[k] += along(at_spline, spline, pl,
+                                 u - m * ACROSS_MM * dv,
+                                 v + m * ACROSS_MM * du) / 3;
+        }
         double best = -INFINITY;
         for (int k = k0 < 2 ? 2 : k0; k <= k1 && k + 2 < N + W; k++) {
-            double g = sign * (prof[k + 2] - prof[k - 2]);
+            double g = sign * (fine[k + 2] - fine[k - 2]);
             if (g > best)
                 best = g, at = k;
         }
@@ -286,8 +324,8 @@ static double ray(const sp_volume *smooth, const sharp_image *sh,
             break;
         double off = 0;
         if (at > 2 && at + 3 < N + W) {
-            double gm = sign * (prof[at + 1] - prof[at - 3]);
-            double gp = sign * (prof[at + 3] - prof[at - 1]);
+            double gm = sign * (fine[at + 1] - fine[at - 3]);
+            double gp = sign * (fine[at + 3] - fine[at - 1]);
             double den = gm - 2 * best + gp;
             off = den < 0 ? fmax(-0.5, fmin(0.5, 0.5 * (gm - gp) / den)) : 0;
         }
@@ -311,15 +349,16 @@ static int in_star(const double r[N_RAYS], double cu, double cv, double u,
     return hypot(u, v) <= (1 - f) * r[k] + f * r[(k + 1) % N_RAYS];
 }
 
-static void trace_star(const sp_volume *smooth, const sharp_image *sh,
+static void trace_star(const sp_volume *smooth,
+                       const analysis_spline *spline, const sharp_image *sh,
                        const canal_plane *pl, const canal_section *cs,
                        double level, int open, double cu, double cv,
                        double r[N_RAYS])
 {
     for (int k = 0; k < N_RAYS; k++) {
         double t = 2 * M_PI * k / N_RAYS;
-        r[k] = ray(smooth, sh, pl, cs, level, open, 1, cu, cv, cos(t),
-                   sin(t));
+        r[k] = ray(smooth, spline, sh, pl, cs, level, open, 1, cu, cv,
+                   cos(t), sin(t));
     }
 }
 
@@ -379,9 +418,10 @@ static void keep_largest_piece(uint8_t *mask)
     free(stack), free(piece);
 }
 
-static void refine_union(const sp_volume *smooth, const sharp_image *sh,
-                         const canal_plane *pl, double level, int open,
-                         canal_section *cs)
+static void refine_union(const sp_volume *smooth,
+                         const analysis_spline *spline,
+                         const sharp_image *sh, const canal_plane *pl,
+                         double level, int open, canal_section *cs)
 {
     enum { G = CANAL_GRID };
     /* city-block distance of each fill pixel to the nearest outside one */
@@ -438,7 +478,7 @@ static void refine_union(const sp_volume *smooth, const sharp_image *sh,
             continue;
         }
         double r[N_RAYS];
-        trace_star(smooth, sh, pl, cs, level, open, cu, cv, r);
+        trace_star(smooth, spline, sh, pl, cs, level, open, cu, cv, r);
         n++;
         for (int y = 0; y < UNION_N; y++)
             for (int x = 0; x < UNION_N; x++) {
@@ -529,6 +569,7 @@ static double axis_spread(const canal_section *cs)
 }
 
 void canal_refine_section(const sp_volume *ct, const sp_volume *smooth,
+                          const analysis_spline *spline,
                           const canal_plane *pl, int open, canal_section *cs)
 {
     if (!cs->found)
@@ -540,14 +581,14 @@ void canal_refine_section(const sp_volume *ct, const sp_volume *smooth,
     sharp_image sharp = {ct, fmax(MIN_FALL_HU, SHARP_SD * noise)};
     const sharp_image *sh = isnan(noise) ? NULL : &sharp;
     if (!mask_at(cs, cs->centre_u, cs->centre_v)) {
-        refine_union(smooth, sh, pl, level, open, cs);
+        refine_union(smooth, spline, sh, pl, level, open, cs);
         return;
     }
     double spread = axis_spread(cs), r[N_RAYS], pu[N_RAYS], pv[N_RAYS];
     for (int k = 0; k < N_RAYS; k++) {
         double t = 2 * M_PI * k / N_RAYS, du = cos(t), dv = sin(t);
         double ou = cs->centre_u + spread * du;
-        r[k] = ray(smooth, sh, pl, cs, level, open, 0, ou,
+        r[k] = ray(smooth, spline, sh, pl, cs, level, open, 0, ou,
                    cs->centre_v, du, dv);
         pu[k] = ou + r[k] * du, pv[k] = cs->centre_v + r[k] * dv;
     }

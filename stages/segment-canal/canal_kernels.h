@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "analysis.h"
 #include "spine_model.h"
 
 void canal_result_free(canal_result *r);
@@ -26,9 +27,14 @@ typedef struct canal_plane {
  * (canal_edges.c): AP, width, area and the mask from rays stopped at the
  * steepest rise into the first wall, and where the arch is `open` also at
  * the steepest fall into fat (the dural sac, as the fill takes it there).
- * `smooth` is the smoothed HU volume, `ct` the unsmoothed one. */
+ * `smooth` is the smoothed HU volume, `spline` the same as a spline
+ * (analysis_spline_new: the rays' profiles are read through it, so their
+ * steepest point does not snap to the voxel grid), `ct` the unsmoothed
+ * volume. */
 void canal_refine_section(const sp_volume *ct, const sp_volume *smooth,
-                          const canal_plane *pl, int open, canal_section *cs);
+                          const analysis_spline *spline,
+                          const canal_plane *pl,
+                          int open, canal_section *cs);
 
 /* Turn the curve's planes (tangent and anterior direction; not the
  * points) to the chords between consecutive bodies' centres across each

@@ -21,6 +21,7 @@
 #define SEED_JUMP_MM 6.0
 #define SEED_SHIFT_MM 8.0   /* a seed in disc material moves back this far
                                at most */
+#define SMOOTH_MM 1.0     /* the Gaussian the canal is traced on */
 #define BRIDGE_MM 25.0      /* open sections borrow the bounds of closed
                                ones this near (curve samples are 1 mm) */
 
@@ -300,12 +301,13 @@ sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,
     double *med = malloc((c->n ? c->n : 1) * sizeof *med);
     uint8_t *open = calloc(c->n ? c->n : 1, 1);
     sp_volume smooth = {0};
+    analysis_spline spline = {0};
     sp_status st = SP_OK;
     if (!out->sec || !stack || !seed || !med || !open) {
         st = sp_error_set(err, SP_NOMEM, "segment-canal: out of memory");
         goto done;
     }
-    if ((st = analysis_gaussian(ct, 1.0, &smooth, err)) != SP_OK)
+    if ((st = analysis_gaussian(ct, SMOOTH_MM, &smooth, err)) != SP_OK)
         goto done;
     /* seeds behind the body where there is one, interpolated between */
     for (size_t q = 0; q < c->n; q++) {
@@ -372,12 +374,17 @@ sp_status canal_trace(const sp_volume *ct, const sp_volume *spine,
             trace_section(&smooth, c, q, seed[q], &out->sec[q], stack,
                           &open[q]);
     bound_open_sections(out, open);
+    if ((st = analysis_spline_new(&smooth, SMOOTH_MM, &spline, err)) !=
+        SP_OK)
+        goto done;
     for (size_t q = 0; q < c->n; q++) {
         plane pl = plane_at(c, q);
-        canal_refine_section(ct, &smooth, &pl, open[q], &out->sec[q]);
+        canal_refine_section(ct, &smooth, &spline, &pl, open[q],
+                             &out->sec[q]);
     }
 done:
     sp_volume_free(&smooth);
+    analysis_spline_free(&spline);
     free(stack), free(seed), free(med), free(open);
     if (st != SP_OK)
         canal_result_free(out);
