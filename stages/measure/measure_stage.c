@@ -78,9 +78,9 @@ static json_t *caliper(const sp_volume *grid, const spine_curve *c,
 {
     if (!(cs->ap_front_v > cs->ap_back_v))
         return NULL;
-    const double *t = c->t[q], *a = c->a[q];
-    double l[3] = {t[1] * a[2] - t[2] * a[1], t[2] * a[0] - t[0] * a[2],
-                   t[0] * a[1] - t[1] * a[0]};
+    const double *a = c->a[q];
+    double l[3];
+    spine_lateral(c, q, l);
     double v[2] = {cs->ap_front_v, cs->ap_back_v};
     json_t *ends = json_array();
     for (int e = 0; e < 2; e++) {

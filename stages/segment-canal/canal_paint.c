@@ -24,14 +24,6 @@ static double canal_front(const canal_result *r, size_t q)
 }
 
 /* Lateral axis of plane q (t x a). */
-static void lateral(const spine_curve *c, size_t q, double l[3])
-{
-    const double *t = c->t[q], *a = c->a[q];
-    l[0] = t[1] * a[2] - t[2] * a[1];
-    l[1] = t[2] * a[0] - t[0] * a[2];
-    l[2] = t[0] * a[1] - t[1] * a[0];
-}
-
 /* Bounds (u_min, u_max, v_min, v_max) of the canal pixels of the sections
  * in [q_lo, q_hi), their positions taken into the frame of plane qz, with
  * BOX_MARGIN_MM to spare; 0 when none of them has a canal. */
@@ -39,7 +31,7 @@ static int canal_box(const canal_result *r, const spine_curve *c,
                      size_t q_lo, size_t q_hi, size_t qz, double box[4])
 {
     double lz[3];
-    lateral(c, qz, lz);
+    spine_lateral(c, qz, lz);
     box[0] = box[2] = INFINITY;
     box[1] = box[3] = -INFINITY;
     for (size_t q = q_lo; q < q_hi && q < r->n; q++) {
@@ -47,7 +39,7 @@ static int canal_box(const canal_result *r, const spine_curve *c,
         if (!cs->found)
             continue;
         double l[3];
-        lateral(c, q, l);
+        spine_lateral(c, q, l);
         /* the four corners of the section's canal extent */
         double u0 = cs->centre_u - cs->width_mm, u1 = cs->centre_u + cs->width_mm;
         double v0 = cs->centre_v - cs->ap_mm, v1 = cs->centre_v + cs->ap_mm;
@@ -73,7 +65,7 @@ static int in_box(const spine_curve *c, size_t qz, const double g[3],
                   const double box[4])
 {
     double l[3], d[3];
-    lateral(c, qz, l);
+    spine_lateral(c, qz, l);
     for (int e = 0; e < 3; e++)
         d[e] = g[e] - c->p[qz][e];
     double u = d[0] * l[0] + d[1] * l[1] + d[2] * l[2];

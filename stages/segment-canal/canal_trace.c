@@ -38,10 +38,7 @@ typedef canal_plane plane;
 static plane plane_at(const spine_curve *c, size_t q)
 {
     plane pl = {c->p[q], c->a[q], {0}};
-    const double *t = c->t[q], *a = c->a[q];
-    pl.l[0] = t[1] * a[2] - t[2] * a[1];
-    pl.l[1] = t[2] * a[0] - t[0] * a[2];
-    pl.l[2] = t[0] * a[1] - t[1] * a[0];
+    spine_lateral(c, q, pl.l);
     return pl;
 }
 
@@ -179,11 +176,7 @@ static sp_status trace_section(const sp_volume *smooth, const spine_curve *c,
                                int *stack, uint8_t *open)
 {
     int leaked = 0;
-    plane pl = {c->p[q], c->a[q], {0}};
-    const double *t = c->t[q], *a = c->a[q];
-    pl.l[0] = t[1] * a[2] - t[2] * a[1];
-    pl.l[1] = t[2] * a[0] - t[0] * a[2];
-    pl.l[2] = t[0] * a[1] - t[1] * a[0];
+    plane pl = plane_at(c, q);
     int G = CANAL_GRID;
     cs->grid_v0 = seed_v + G / 2 * CANAL_PIXEL_MM;
     int sx = G / 2, sy = G / 2;
