@@ -6,14 +6,6 @@
 #define RAYS 90          /* one outline point every 4 degrees */
 #define RAY_STEP_PX 0.05 /* walk along a ray in twentieths of a pixel */
 
-static void lateral(const spine_curve *c, size_t q, double l[3])
-{
-    const double *t = c->t[q], *a = c->a[q];
-    l[0] = t[1] * a[2] - t[2] * a[1];
-    l[1] = t[2] * a[0] - t[0] * a[2];
-    l[2] = t[0] * a[1] - t[1] * a[0];
-}
-
 void measure_direction_lps(const sp_volume *grid, const double d[3],
                            double out[3])
 {
@@ -33,7 +25,7 @@ json_t *measure_plane_point(const sp_volume *grid, const spine_curve *c,
                             size_t q, double u, double v)
 {
     double l[3], g[3], p[3];
-    lateral(c, q, l);
+    spine_lateral(c, q, l);
     for (int d = 0; d < 3; d++)
         g[d] = c->p[q][d] + u * l[d] + v * c->a[q][d];
     spine_grid_mm_to_lps(grid, g, p);
@@ -44,7 +36,7 @@ json_t *measure_plane_json(const sp_volume *grid, const spine_curve *c,
                            size_t q)
 {
     double l[3], lat[3], ant[3];
-    lateral(c, q, l);
+    spine_lateral(c, q, l);
     measure_direction_lps(grid, l, lat);
     measure_direction_lps(grid, c->a[q], ant);
     return json_pack("{s:[f,f,f], s:[f,f,f]}", "lateral", lat[0], lat[1],
