@@ -16,29 +16,41 @@
 #define POLE (-0.26794919243112270) /* sqrt(3) - 2 */
 #define CUBIC_MIN_SIGMA 0.6
 
-/* In place on n values `c` at stride `stride`: interpolation values to
- * B-spline coefficients, mirror-symmetric at both ends. */
-static void prefilter_line(float *c, size_t n, size_t stride, double *tmp)
+/* In place on `w` neighbouring lines of n values each, value k of line
+ * i at c[k * stride + i]: interpolation values to B-spline coefficients,
+ * mirror-symmetric at both ends. The lines run side by side so that a
+ * strided axis is read a row of w values at a time, not one value per
+ * cache line. tmp holds n * w doubles. */
+static void prefilter_lines(float *c, size_t n, size_t stride, size_t w,
+                            double *tmp)
 {
     if (n < 2)
         return;
     const double z = POLE, gain = (1 - z) * (1 - 1 / z);
     for (size_t k = 0; k < n; k++)
-        tmp[k] = c[k * stride] * gain;
+        for (size_t i = 0; i < w; i++)
+            tmp[k * w + i] = c[k * stride + i] * gain;
     /* causal start: the mirrored sum, truncated where z^k is negligible */
     size_t horizon = n < 24 ? n : 24;
-    double sum = tmp[0], zk = z;
-    for (size_t k = 1; k < horizon; k++, zk *= z)
-        sum += zk * tmp[k];
-    tmp[0] = sum;
+    for (size_t i = 0; i < w; i++) {
+        double sum = tmp[i], zk = z;
+        for (size_t k = 1; k < horizon; k++, zk *= z)
+            sum += zk * tmp[k * w + i];
+        tmp[i] = sum;
+    }
     for (size_t k = 1; k < n; k++)
-        tmp[k] += z * tmp[k - 1];
+        for (size_t i = 0; i < w; i++)
+            tmp[k * w + i] += z * tmp[(k - 1) * w + i];
     /* anti-causal start (mirror boundary) */
-    tmp[n - 1] = z / (z * z - 1) * (tmp[n - 1] + z * tmp[n - 2]);
+    for (size_t i = 0; i < w; i++)
+        tmp[(n - 1) * w + i] = z / (z * z - 1) *
+                               (tmp[(n - 1) * w + i] + z * tmp[(n - 2) * w + i]);
     for (size_t k = n - 1; k-- > 0;)
-        tmp[k] = z * (tmp[k + 1] - tmp[k]);
+        for (size_t i = 0; i < w; i++)
+            tmp[k * w + i] = z * (tmp[(k + 1) * w + i] - tmp[k * w + i]);
     for (size_t k = 0; k < n; k++)
-        c[k * stride] = (float)tmp[k];
+        for (size_t i = 0; i < w; i++)
+            c[k * stride + i] = (float)tmp[k * w + i];
 }
 
 /* Whether the smoothing (sigma in mm) leaves axis a band-limited enough
@@ -63,29 +75,27 @@ sp_status analysis_spline_new(const sp_volume *src, double sigma_mm,
     size_t n = sp_volume_count(src);
     float *c = sp_volume_f32(&out->coef);
     memcpy(c, src->data, n * sizeof *c);
-    size_t longest = src->dim[0];
-    for (int a = 1; a < 3; a++)
-        longest = src->dim[a] > longest ? src->dim[a] : longest;
-    double *tmp = malloc(longest * sizeof *tmp);
+    /* x lines one at a time; y and z lines a whole row of x side by side */
+    size_t nx = src->dim[0], ny = src->dim[1], nz = src->dim[2];
+    size_t longest = nx > ny ? nx : ny;
+    longest = nz > longest ? nz : longest;
+    double *tmp = malloc(longest * nx * sizeof *tmp);
     if (!tmp) {
         sp_volume_free(&out->coef);
         return sp_error_set(err, SP_NOMEM, "cubic spline: out of memory");
     }
     for (int a = 0; a < 3; a++)
         out->cubic[a] = axis_is_cubic(src, a, sigma_mm);
-    size_t nx = src->dim[0], ny = src->dim[1], nz = src->dim[2];
     if (out->cubic[0])
         for (size_t k = 0; k < nz; k++)
             for (size_t j = 0; j < ny; j++)
-                prefilter_line(c + (k * ny + j) * nx, nx, 1, tmp);
+                prefilter_lines(c + (k * ny + j) * nx, nx, 1, 1, tmp);
     if (out->cubic[1])
         for (size_t k = 0; k < nz; k++)
-            for (size_t i = 0; i < nx; i++)
-                prefilter_line(c + k * ny * nx + i, ny, nx, tmp);
+            prefilter_lines(c + k * ny * nx, ny, nx, nx, tmp);
     if (out->cubic[2])
         for (size_t j = 0; j < ny; j++)
-            for (size_t i = 0; i < nx; i++)
-                prefilter_line(c + j * nx + i, nz, nx * ny, tmp);
+            prefilter_lines(c + j * nx, nz, nx * ny, nx, tmp);
     free(tmp);
     return SP_OK;
 }
@@ -136,10 +146,13 @@ double analysis_spline_sample(const analysis_spline *s, const double g[3],
         weights(s->cubic[d], f - (double)b[d], w[d]);
     }
     size_t ix[4], iy[4], iz[4];
+    int inside = 1; /* all 4 x 4 x 4 points in the grid: no mirroring */
+    for (int d = 0; d < 3; d++)
+        inside &= b[d] >= 1 && b[d] + 2 < (long)coef->dim[d];
     for (int k = 0; k < 4; k++) {
-        ix[k] = mirror(b[0] + k - 1, coef->dim[0]);
-        iy[k] = mirror(b[1] + k - 1, coef->dim[1]);
-        iz[k] = mirror(b[2] + k - 1, coef->dim[2]);
+        ix[k] = inside ? (size_t)(b[0] + k - 1) : mirror(b[0] + k - 1, coef->dim[0]);
+        iy[k] = inside ? (size_t)(b[1] + k - 1) : mirror(b[1] + k - 1, coef->dim[1]);
+        iz[k] = inside ? (size_t)(b[2] + k - 1) : mirror(b[2] + k - 1, coef->dim[2]);
     }
     size_t nx = coef->dim[0], nxy = nx * coef->dim[1];
     /* a linear axis has weight only on its middle two points */
