@@ -26,17 +26,21 @@ static double thread_ns(void)
     return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
-/* Faults in [a, b) and returns what it cost per MiB (thread CPU ns). */
+/* Faults in [a, b) and returns what it cost per MiB (thread CPU ns; 0
+ * where the kernel cannot populate: the pages then fault in when written,
+ * and with no cost measured the page size stays as it is). */
 static double populate(uintptr_t a, uintptr_t b)
 {
-    double t0 = thread_ns();
 #ifdef MADV_POPULATE_WRITE
-    madvise((void *)a, b - a, MADV_POPULATE_WRITE);
-#else
-    for (volatile char *p = (volatile char *)a; (uintptr_t)p < b; p += 4096)
-        *p = 0;
-#endif
+    double t0 = thread_ns();
+    if (madvise((void *)a, b - a, MADV_POPULATE_WRITE) != 0)
+        return 0;
     return (thread_ns() - t0) * (double)((uintptr_t)1 << 20) / (double)(b - a);
+#else
+    (void)a;
+    (void)b;
+    return 0;
+#endif
 }
 
 static void small_pages(uintptr_t a, uintptr_t b)
@@ -59,6 +63,33 @@ void sp_page_fill_init(sp_page_fill *f, void *begin, void *end)
     if (f->end < f->next)
         f->end = f->next;
 }
+
+void sp_page_fill_upto(sp_page_fill *f, const void *upto)
+{
+    uintptr_t target = ((uintptr_t)upto + BLOCK - 1) & ~(BLOCK - 1);
+    if (target > f->end)
+        target = f->end;
+    while (f->next < target) {
+        uintptr_t a = f->next;
+        uintptr_t b = (a & ~(BLOCK - 1)) + BLOCK;
+        if (b > f->end)
+            b = f->end;
+        if (!f->probed) {
+            /* The reference: this block on 4 KiB pages. */
+            small_pages(a, b);
+            f->small_ns_per_mib = populate(a, b);
+            f->probed = 1;
+            f->small_blocks++;
+        } else if (f->small) {
+            populate(a, b);
+            f->small_blocks++;
+        } else {
+            double huge = populate(a, b);
+            f->huge_blocks++;
+            if (huge > SWITCH_RATIO * f->small_ns_per_mib) {
+                f->small = 1;
+                small_pages(b, f->end);
+            }
         }
         f->next = b;
     }
