@@ -3,17 +3,18 @@
  *
  * On this VM the price of a fresh page depends on the host, not on the
  * program: the guest reports free 2 MiB blocks back to the host (free page
- * reporting), and a huge page made of a block the host took back costs a
- * host fault per 4 KiB when it is first written. Memory freed moments
- * before (back-to-back runs) is still the guest's: huge pages are then the
- * cheapest (about 0.2 ms per MiB here); after a second or two of other
- * work they cost about 1.4 ms per MiB, while 4 KiB pages, taken from the
- * guest's fragmented free memory that is never reported, cost about
- * 0.55 ms per MiB either way (bench/README.md, "eleventh session").
+ * reporting) a second or two after they are freed, and a huge page made of
+ * a block the host took back costs a host fault per 4 KiB when it is first
+ * written. Measured here (thread CPU per MiB): huge pages of memory freed
+ * moments before 130-240 us, huge pages the host took back 880-1,390 us,
+ * 4 KiB pages 240-455 us either way (the guest takes them from its
+ * fragmented free memory, which is never reported). So back-to-back runs
+ * want huge pages, and a run after seconds of other work small ones
+ * (bench/README.md, "eleventh session").
  *
- * So each writer measures: its first 2 MiB block on 4 KiB pages, then
- * every block on huge pages until one costs more per byte than the small
- * pages did; from then on the rest of its range is on 4 KiB pages. The
+ * Each writer measures: its first 2 MiB block on 4 KiB pages, then every
+ * block on huge pages until one costs more than twice as much per byte as
+ * the small pages did; from then on the rest of its range is on 4 KiB pages. The
  * times are the thread's CPU time (a preempted thread does not look slow);
  * only the page size depends on them, never a voxel. One sp_page_fill per
  * writing thread, each over its own range. */

@@ -26,7 +26,9 @@ static size_t n_kept, hits, misses;
  * huge page, so transparent huge pages cover all of it. calloc's blocks
  * start just past a page boundary, which leaves up to 2 MiB at each end on
  * 4 KiB pages: about 500 page faults, all on the thread that decodes the
- * last slices. Not zeroed (posix_memalign may reuse freed memory). */
+ * last slices. Not zeroed (posix_memalign may reuse freed memory). The
+ * loader may still put parts on 4 KiB pages when huge ones cost more
+ * (engine/page_fill.h). */
 static void *fresh_unzeroed(size_t bytes)
 {
     void *p = NULL;
