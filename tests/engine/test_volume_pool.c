@@ -5,7 +5,8 @@
  * another shape releases what is kept; at most SP_POOL_MAX_KEPT are kept;
  * small volumes are never kept; concurrent use; and the DICOM loader on a
  * real series: the second load of the head CT reuses the first load's
- * buffer and gives the same voxels and geometry. Leaks: ASan and valgrind
+ * buffer and gives the same voxels and geometry; draining large buffers.
+ * Leaks: ASan and valgrind
  * (engine suite). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -231,6 +232,35 @@ static void concurrent_use(void **state)
     assert_true(stats().kept <= SP_POOL_MAX_KEPT);
 }
 
+/* Buffers of 32 MiB and more are unmapped on all threads when drained
+ * (MADV_DONTNEED on the whole 2 MiB blocks inside, then free): both kinds
+ * the pool keeps, a fresh aligned one and a calloc'd one, and the
+ * allocator is sound afterwards (glibc and ASan check their headers). */
+static void drain_of_large_buffers(void **state)
+{
+    (void)state;
+    sp_error err;
+    sp_volume v[2];
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(sp_pool_volume_alloc(&v[i], SP_VOXEL_F32, 256, 256,
+                                              161, i, &err),
+                         SP_OK);
+        memset(v[i].data, 0x7f, sp_volume_count(&v[i]) * sizeof(float));
+    }
+    sp_pool_volume_free(&v[0]);
+    sp_pool_volume_free(&v[1]);
+    assert_int_equal(stats().kept, 2);
+    sp_volume_pool_drain();
+    assert_int_equal(stats().kept, 0);
+    assert_int_equal(stats().kept_bytes, 0);
+    for (int i = 0; i < 4; i++) {
+        unsigned char *p = malloc((size_t)(40 + i) << 20);
+        assert_non_null(p);
+        p[0] = p[((size_t)(40 + i) << 20) - 1] = 1;
+        free(p);
+    }
+}
+
 static void loader_reuses_on_real_series(void **state)
 {
     (void)state;
@@ -275,6 +305,7 @@ int main(void)
         cmocka_unit_test_setup(other_shape_releases_kept, reset),
         cmocka_unit_test_setup(bounded_and_small_ones_not_kept, reset),
         cmocka_unit_test_setup(concurrent_use, reset),
+        cmocka_unit_test_setup(drain_of_large_buffers, reset),
         cmocka_unit_test_setup(loader_reuses_on_real_series, reset),
     };
     return cmocka_run_group_tests(tests, test_dicom_setup,
